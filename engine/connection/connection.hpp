@@ -1,0 +1,97 @@
+// Connection: how the engine reaches a host. Connections only move bytes and run
+// commands; they never decide anything (pyinfra's connectors, ninja's runners).
+// Implementations: local (this machine), sandbox (a directory tree posing as a
+// host), ssh (libssh + SFTP), and planned (the dry-run overlay, see planned.hpp).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace upkeep {
+
+struct Command {
+    std::string cmdline;                     // run by /bin/sh -c on the target
+    std::string stdin_data;                  // fed on stdin: secrets travel here, never in argv
+    std::string chdir;                       // working directory; "" keeps the default
+    std::map<std::string, std::string> env;  // extra environment
+    // A query only reads state, so it runs even in a dry run. A mutating command
+    // is recorded as "would run" by the planned-state overlay instead of running.
+    bool mutating = true;
+};
+
+struct CommandResult {
+    int rc = 0;
+    std::string out;
+    std::string err;
+    bool executed = true;  // false: a dry run recorded it instead of running it
+};
+
+struct FileInfo {
+    enum class Kind { Missing, File, Dir, Link, Other };
+    Kind kind = Kind::Missing;
+    uint32_t mode = 0;  // permission bits, 07777
+    uint32_t uid = 0, gid = 0;
+    std::string owner, group;  // names when resolvable, else the numbers as text
+    uint64_t size = 0;
+    std::string link_target;  // for links (stat without follow)
+
+    bool exists() const { return kind != Kind::Missing; }
+    bool is_dir() const { return kind == Kind::Dir; }
+    bool is_file() const { return kind == Kind::File; }
+    bool is_link() const { return kind == Kind::Link; }
+};
+
+struct WriteOptions {
+    std::optional<uint32_t> mode;  // unset: keep the old file's mode, or 0644 for a new file
+    std::string owner;             // "": keep the old owner (or the connection user's)
+    std::string group;
+    bool backup = false;  // keep the old file as "<path>.<pid>.<timestamp>~" (Ansible's naming)
+};
+
+struct WriteResult {
+    std::string backup_path;  // "" when no backup was made
+};
+
+class Connection {
+public:
+    virtual ~Connection() = default;
+
+    // The inventory name of the host this connection reaches.
+    virtual const std::string& host_name() const = 0;
+    // Opens the connection; throws ConnectionError when the host is unreachable.
+    virtual void connect() {}
+    virtual void close() {}
+
+    // Runs a shell command line; never throws for a non-zero exit, only for a
+    // broken connection (ConnectionError).
+    virtual CommandResult run(const Command& cmd) = 0;
+
+    // stat (lstat when !follow); kind Missing when the path does not exist.
+    virtual FileInfo stat(const std::string& path, bool follow = true) = 0;
+    // The file's bytes, or nullopt when it does not exist. Throws TaskError on
+    // other errors (permission denied, a directory).
+    virtual std::optional<std::string> read_file(const std::string& path) = 0;
+    // Atomic replace: temp file in the same directory, fsync, rename; keeps the
+    // old file's owner and mode unless opts say otherwise.
+    virtual WriteResult write_file(const std::string& path, const std::string& content,
+                                   const WriteOptions& opts) = 0;
+    // mkdir -p; `mode` applies to the directories it creates.
+    virtual void make_dirs(const std::string& path, std::optional<uint32_t> mode) = 0;
+    // Removes a file, link or (with recursive) a directory tree; absent is fine.
+    virtual void remove(const std::string& path, bool recursive) = 0;
+    // chmod/chown; empty owner/group and unset mode are left alone.
+    virtual void set_attributes(const std::string& path, std::optional<uint32_t> mode, const std::string& owner,
+                                const std::string& group) = 0;
+    // Creates or replaces a symbolic link at `path` pointing to `target`.
+    virtual void symlink(const std::string& target, const std::string& path) = 0;
+    // Names in a directory (no "." or ".."); empty when it does not exist.
+    virtual std::vector<std::string> list_dir(const std::string& path) = 0;
+};
+
+using ConnectionPtr = std::unique_ptr<Connection>;
+
+}  // namespace upkeep

@@ -1,0 +1,155 @@
+#include "engine/module/file_edit.hpp"
+
+#include <cstdio>
+
+#include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
+
+namespace upkeep {
+
+std::string format_mode(uint32_t mode) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+    return buf;
+}
+
+std::vector<ArgSpec> file_attr_args() {
+    return {
+        {"mode", ArgType::Mode, false, {}, {}, {}, false, "permissions, octal (\"0644\") or symbolic (\"u+x\")"},
+        {"owner", ArgType::String, false, {}, {}, {}, false, "owner name or uid"},
+        {"group", ArgType::String, false, {}, {}, {}, false, "group name or gid"},
+    };
+}
+
+std::vector<ArgSpec> file_edit_args(bool with_create) {
+    std::vector<ArgSpec> out = {
+        {"path", ArgType::Path, true, {}, {}, {"dest", "destfile", "name"}, false, "the file to edit"},
+        {"backup", ArgType::Bool, false, Value(false), {}, {}, false, "keep the old file as <path>.<pid>.<time>~"},
+        {"validate", ArgType::String, false, {}, {}, {}, false,
+         "command to check the new file before it replaces the old one; %s is the temp file"},
+    };
+    if (with_create)
+        out.push_back({"create", ArgType::Bool, false, Value(false), {}, {}, false, "create the file if it is missing"});
+    for (auto& a : file_attr_args()) out.push_back(a);
+    return out;
+}
+
+namespace {
+
+void store_target(Plan& plan, const Args& args, const std::string& path) {
+    plan.data["path"] = Value(path);
+    plan.result["path"] = Value(path);
+    (void)args;
+}
+
+}  // namespace
+
+void plan_attributes(Plan& plan, const Args& args, const std::string& path, const FileInfo& info) {
+    if (args.has("mode")) {
+        uint32_t want = *args.mode("mode", info.exists() ? info.mode : 0644, info.is_dir());
+        if (!info.exists() || (info.mode & 07777) != want) {
+            plan.data["mode"] = Value(static_cast<int64_t>(want));
+            if (info.exists())
+                plan.changes.push_back({path, "mode " + format_mode(info.mode) + " -> " + format_mode(want), {}, {}, false});
+        }
+    }
+    for (const char* which : {"owner", "group"}) {
+        if (!args.has(which)) continue;
+        std::string want = args.str(which);
+        const std::string& have = std::string(which) == "owner" ? info.owner : info.group;
+        uint32_t have_id = std::string(which) == "owner" ? info.uid : info.gid;
+        if (info.exists() && (want == have || want == std::to_string(have_id))) continue;
+        plan.data[which] = Value(want);
+        if (info.exists()) plan.changes.push_back({path, std::string(which) + " " + have + " -> " + want, {}, {}, false});
+    }
+    store_target(plan, args, path);
+}
+
+Plan plan_file_content(ModuleContext& ctx, const Args& args, const std::string& path, const std::string& content,
+                       const std::string& msg) {
+    Plan plan;
+    FileInfo info = ctx.conn.stat(path, true);
+    if (info.is_dir()) throw TaskError(path + " is a directory");
+    std::optional<std::string> before;
+    if (info.exists()) before = ctx.conn.read_file(path);
+    if (!before || *before != content) {
+        plan.data["content"] = Value(content);
+        plan.changes.push_back({path, before ? msg : "file created", before.value_or(""), content, false});
+        if (!before) plan.changes.back().before.reset();
+    }
+    plan_attributes(plan, args, path, info);
+    plan.msg = plan.changed() ? msg : "file already has the wanted content";
+    return plan;
+}
+
+Plan plan_file_edit(ModuleContext& ctx, const Args& args, const EditFn& edit, bool create,
+                    const std::optional<std::string>& missing_ok_msg) {
+    std::string path = args.str("path");
+    FileInfo info = ctx.conn.stat(path, true);
+    if (info.is_dir()) throw TaskError(path + " is a directory");
+    std::optional<std::string> before;
+    if (info.exists()) before = ctx.conn.read_file(path);
+    if (!before && !create) {
+        if (missing_ok_msg) {
+            Plan p;
+            p.msg = *missing_ok_msg;
+            store_target(p, args, path);
+            return p;
+        }
+        throw TaskError(path + " does not exist (set create: true to create it)");
+    }
+    EditOutcome out = edit(before);
+    Plan plan;
+    if (!before || *before != out.content) {
+        plan.data["content"] = Value(out.content);
+        Change c{path, before ? out.msg : "file created, " + out.msg, before, out.content, false};
+        plan.changes.push_back(std::move(c));
+    }
+    plan_attributes(plan, args, path, info);
+    plan.msg = out.msg;
+    return plan;
+}
+
+Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
+    std::string path = plan.data.get("path").as_string();
+    Value result;
+    const Value& content = plan.data.get("content");
+    std::optional<uint32_t> mode;
+    if (plan.data.has("mode")) mode = static_cast<uint32_t>(plan.data.get("mode").as_int());
+    std::string owner = plan.data.has("owner") ? plan.data.get("owner").as_string() : "";
+    std::string group = plan.data.has("group") ? plan.data.get("group").as_string() : "";
+    if (content.is_string()) {
+        if (args.has("validate")) {
+            std::string tmp = path + ".upkeep-validate";
+            ctx.conn.write_file(tmp, content.as_string(), WriteOptions{0600, "", "", false});
+            std::string cmd = args.str("validate");
+            size_t pos = cmd.find("%s");
+            if (pos == std::string::npos) {
+                ctx.conn.remove(tmp, false);
+                throw UserError(args.get("validate").mark(), "validate must contain %s (the file to check)");
+            }
+            cmd.replace(pos, 2, shell_quote(tmp));
+            Command c;
+            c.cmdline = cmd;
+            c.mutating = false;  // checking a candidate file changes nothing
+            CommandResult r = ctx.conn.run(c);
+            ctx.conn.remove(tmp, false);
+            if (r.rc != 0)
+                throw TaskError("validation failed (" + args.str("validate") + ", rc " + std::to_string(r.rc) +
+                                "): " + trim(r.err.empty() ? r.out : r.err) + "; " + path + " left unchanged");
+        }
+        WriteOptions opts;
+        opts.mode = mode;
+        opts.owner = owner;
+        opts.group = group;
+        opts.backup = args.flag("backup");
+        WriteResult w = ctx.conn.write_file(path, content.as_string(), opts);
+        if (!w.backup_path.empty()) result["backup_file"] = Value(w.backup_path);
+    } else if (mode || !owner.empty() || !group.empty()) {
+        ctx.conn.set_attributes(path, mode, owner, group);
+    }
+    result["path"] = Value(path);
+    return result;
+}
+
+}  // namespace upkeep

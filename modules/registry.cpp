@@ -1,0 +1,51 @@
+#include "modules/registry.hpp"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+
+#include "engine/util/strings.hpp"
+
+namespace upkeep {
+
+// Each module file defines one factory; declare it here and add its row below.
+std::unique_ptr<Module> make_debug_module();
+
+namespace {
+
+struct Row {
+    const char* name;
+    std::unique_ptr<Module> (*make)();
+};
+
+// One row per module, sorted by name.
+const Row k_modules[] = {
+    {"debug", make_debug_module},
+};
+
+const std::map<std::string, std::unique_ptr<Module>>& table() {
+    static const auto* t = [] {
+        auto* m = new std::map<std::string, std::unique_ptr<Module>>();
+        for (const auto& row : k_modules) (*m)[row.name] = row.make();
+        return m;
+    }();
+    return *t;
+}
+
+}  // namespace
+
+const Module* find_module(const std::string& name) {
+    std::string n = name;
+    for (const char* prefix : {"ansible.builtin.", "ansible.legacy.", "community.general.", "ansible.posix."})
+        if (starts_with(n, prefix)) n = n.substr(std::char_traits<char>::length(prefix));
+    auto it = table().find(n);
+    return it == table().end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> module_names() {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : table()) out.push_back(k);
+    return out;
+}
+
+}  // namespace upkeep

@@ -1,0 +1,17 @@
+// The module registry: one explicit row per module, keyed by name.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/module/module.hpp"
+
+namespace upkeep {
+
+// The module named `name` (Ansible's FQCN prefixes ansible.builtin., ansible.legacy.
+// and community.general. are accepted), or nullptr.
+const Module* find_module(const std::string& name);
+// All module names, sorted.
+std::vector<std::string> module_names();
+
+}  // namespace upkeep

@@ -1,0 +1,36 @@
+// Helpers shared by the tests: temporary directories, running the upkeep binary,
+// reading and writing files.
+#pragma once
+
+#include <string>
+
+namespace upkeep::test {
+
+// A fresh directory under $TMPDIR, removed (recursively) when the object dies.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return m_path; }
+    std::string operator/(const std::string& rel) const { return m_path + "/" + rel; }
+
+private:
+    std::string m_path;
+};
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& content);  // creates parent dirs
+bool exists(const std::string& path);
+
+struct Run {
+    int rc = 0;
+    std::string out;  // stdout and stderr, interleaved
+};
+// Runs a shell command line, capturing its output.
+Run sh(const std::string& cmdline);
+// Runs the upkeep binary with the given arguments (a shell-quoted string).
+Run upkeep(const std::string& args);
+
+}  // namespace upkeep::test
