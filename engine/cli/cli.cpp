@@ -1,12 +1,216 @@
 #include "engine/cli/cli.hpp"
 
+#include <termios.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "engine/cli/doc_command.hpp"
+#include "engine/exec/play_executor.hpp"
+#include "engine/playbook/inventory.hpp"
+#include "engine/playbook/playbook.hpp"
+#include "engine/report/console_reporter.hpp"
+#include "engine/report/json_reporter.hpp"
+#include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
+#include "engine/value/yaml.hpp"
+
+namespace fs = std::filesystem;
 
 namespace upkeep {
 
+namespace {
+
+// Reads a password from the terminal without echo (-k / -K).
+std::string ask_password(const char* prompt) {
+    std::FILE* tty = std::fopen("/dev/tty", "r+");
+    if (!tty) throw UserError(std::string("cannot prompt for ") + prompt + ": no terminal");
+    std::fprintf(tty, "%s: ", prompt);
+    std::fflush(tty);
+    termios old{}, quiet{};
+    tcgetattr(fileno(tty), &old);
+    quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+    char buf[1024] = {0};
+    bool ok = std::fgets(buf, sizeof buf, tty) != nullptr;
+    tcsetattr(fileno(tty), TCSAFLUSH, &old);
+    std::fprintf(tty, "\n");
+    std::fclose(tty);
+    std::string s = ok ? buf : "";
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    return s;
+}
+
+// -e key=value, -e '{"k": 1}', -e @vars.yml
+Value parse_extra_vars(const std::vector<std::string>& items) {
+    Value out(Map{});
+    for (const auto& item : items) {
+        Value v;
+        if (starts_with(item, "@"))
+            v = load_yaml_file(item.substr(1));
+        else if (starts_with(trim(item), "{") || starts_with(trim(item), "---"))
+            v = parse_yaml(item, "<extra vars>");
+        else
+            v = parse_kv(item, nullptr, Mark{std::make_shared<const std::string>("<extra vars>"), 0, 0});
+        if (!v.is_map()) throw UserError("extra vars must be key=value, a YAML/JSON map, or @file: '" + item + "'");
+        out = merge_maps(out, v);
+    }
+    return out;
+}
+
+void print_tasks(const std::vector<Task>& tasks, int indent) {
+    for (const auto& t : tasks) {
+        std::string pad(indent, ' ');
+        if (t.is_block) {
+            std::printf("%sblock%s\n", pad.c_str(), t.name.empty() ? "" : (": " + t.name).c_str());
+            print_tasks(t.block, indent + 2);
+            if (!t.rescue.empty()) std::printf("%srescue\n", pad.c_str()), print_tasks(t.rescue, indent + 2);
+            if (!t.always.empty()) std::printf("%salways\n", pad.c_str()), print_tasks(t.always, indent + 2);
+            continue;
+        }
+        std::string tags = t.tags.empty() ? "" : "\tTAGS: [" + join(t.tags, ", ") + "]";
+        std::printf("%s%s%s\n", pad.c_str(), (t.name.empty() ? t.module_name : t.name).c_str(), tags.c_str());
+    }
+}
+
+struct PlayArgs {
+    std::string playbook;
+    std::vector<std::string> inventories;
+    bool check = false, diff = false, list_hosts = false, list_tasks = false, syntax_check = false;
+    bool ask_pass = false, ask_become_pass = false, become = false, verify = false;
+    std::string limit, tags, skip_tags, json_report;
+    std::vector<std::string> extra;
+    RunOptions opts;
+};
+
+int run_play_command(PlayArgs& a, int verbosity) {
+    RunOptions& opts = a.opts;
+    opts.check = a.check;
+    opts.diff = a.diff;
+    opts.limit = a.limit;
+    opts.tags = a.tags.empty() ? std::vector<std::string>{} : split(a.tags, ',');
+    opts.skip_tags = a.skip_tags.empty() ? std::vector<std::string>{} : split(a.skip_tags, ',');
+    opts.verbosity = verbosity;
+    opts.verify_convergence = a.verify || std::getenv("UPKEEP_VERIFY_CONVERGENCE") != nullptr;
+    if (a.become) opts.become = true;
+    try {
+        opts.extra_vars = parse_extra_vars(a.extra);
+        if (a.ask_pass) opts.ssh_password = ask_password("SSH password");
+        if (a.ask_become_pass) opts.become_password = ask_password("BECOME password");
+        Playbook pb = load_playbook(a.playbook);
+        if (a.syntax_check) {
+            std::printf("\nplaybook: %s\n", a.playbook.c_str());
+            return 0;
+        }
+        if (a.inventories.empty()) {
+            for (const char* def : {"inventory", "inventory.ini", "inventory.yml", "hosts"})
+                if (fs::exists(def)) {
+                    a.inventories.push_back(def);
+                    break;
+                }
+            if (a.inventories.empty()) throw UserError("no inventory given (-i INVENTORY)");
+        }
+        Inventory inv = Inventory::load(a.inventories);
+        fs::path first(a.inventories.front());
+        if (fs::exists(first)) opts.inventory_dir = fs::absolute(fs::is_directory(first) ? first : first.parent_path()).string();
+        std::string pb_dir = fs::path(a.playbook).parent_path().string();
+        if (fs::is_directory(fs::path(pb_dir.empty() ? "." : pb_dir))) inv.add_vars_dir(pb_dir.empty() ? "." : pb_dir);
+        if (a.list_hosts || a.list_tasks) {
+            std::printf("\nplaybook: %s\n", a.playbook.c_str());
+            for (const auto& play : pb.plays) {
+                std::vector<std::string> hosts = inv.match(play.hosts);
+                if (!opts.limit.empty()) {
+                    auto lim = inv.match(opts.limit);
+                    std::erase_if(hosts, [&](const auto& h) { return std::find(lim.begin(), lim.end(), h) == lim.end(); });
+                }
+                std::printf("\n  play #%s (%s):\n", (play.name.empty() ? play.hosts : play.name).c_str(), play.hosts.c_str());
+                if (a.list_hosts) {
+                    std::printf("    pattern: ['%s']\n    hosts (%zu):\n", play.hosts.c_str(), hosts.size());
+                    for (const auto& h : hosts) std::printf("      %s\n", h.c_str());
+                }
+                if (a.list_tasks) {
+                    std::printf("    tasks:\n");
+                    print_tasks(play.pre_tasks, 6);
+                    print_tasks(play.tasks, 6);
+                    print_tasks(play.post_tasks, 6);
+                }
+            }
+            return 0;
+        }
+        FanoutReporter reporters;
+        ConsoleOptions copts;
+        copts.verbosity = verbosity;
+        copts.diff = opts.diff;
+        copts.color = isatty(fileno(stdout)) && std::getenv("NO_COLOR") == nullptr;
+        reporters.add(std::make_unique<ConsoleReporter>(stdout, copts));
+        if (!a.json_report.empty()) reporters.add(std::make_unique<JsonReporter>(a.json_report));
+        PlayExecutor exec(inv, opts, reporters);
+        return exec.run(pb);
+    } catch (const UserError& e) {
+        std::fprintf(stderr, "ERROR: %s\n", e.describe().c_str());
+        return 1;
+    }
+}
+
+}  // namespace
+
 int run_cli(int argc, char** argv) {
-    std::printf("upkeep %s\n", UPKEEP_VERSION);
-    return 0;
+    CLI::App app{"upkeep: agentless, idempotent configuration engine (Ansible-style playbooks, Lua expressions)"};
+    app.require_subcommand(0, 1);
+    bool version = false;
+    app.add_flag("--version", version, "print the version and exit");
+    int verbosity = 0;
+
+    PlayArgs pa;
+    CLI::App* play = app.add_subcommand("play", "run a playbook against an inventory");
+    play->add_option("playbook", pa.playbook, "the playbook file")->required();
+    play->add_option("-i,--inventory", pa.inventories, "inventory file, directory or host list (a,b,)");
+    play->add_flag("-C,--check", pa.check, "dry run: report what would change, change nothing");
+    play->add_flag("-D,--diff", pa.diff, "show the exact diff of every file change");
+    play->add_option("-l,--limit", pa.limit, "further limit hosts to this pattern");
+    play->add_option("-t,--tags", pa.tags, "only run tasks with these tags (comma-separated)");
+    play->add_option("--skip-tags", pa.skip_tags, "skip tasks with these tags (comma-separated)");
+    play->add_option("-e,--extra-vars", pa.extra, "key=value, a YAML/JSON map, or @file (highest precedence)");
+    play->add_option("-f,--forks", pa.opts.forks, "hosts to run in parallel")->check(CLI::Range(1, 10000));
+    play->add_flag("--list-hosts", pa.list_hosts, "list the hosts each play would run on");
+    play->add_flag("--list-tasks", pa.list_tasks, "list the tasks each play would run");
+    play->add_flag("--syntax-check", pa.syntax_check, "load and check the playbook, run nothing");
+    play->add_flag("-v,--verbose", verbosity, "more output (-vv, -vvv)");
+    play->add_option("--private-key,--key-file", pa.opts.private_key, "SSH private key file");
+    play->add_option("--known-hosts", pa.opts.known_hosts, "known_hosts file to verify host keys against");
+    play->add_option("--host-key-checking", pa.opts.host_key_checking, "strict (default), accept-new or off")
+        ->check(CLI::IsMember({"strict", "accept-new", "off"}));
+    play->add_option("-u,--user", pa.opts.remote_user, "connect as this user");
+    play->add_option("-T,--timeout", pa.opts.timeout_s, "connection timeout in seconds");
+    play->add_flag("-k,--ask-pass", pa.ask_pass, "ask for the SSH password");
+    play->add_flag("-K,--ask-become-pass", pa.ask_become_pass, "ask for the become (sudo) password");
+    play->add_flag("-b,--become", pa.become, "run operations with become (sudo)");
+    play->add_option("--report-json", pa.json_report, "write a JSON report of every host and task (drift audit)");
+    play->add_flag("--verify-convergence", pa.verify, "after each change, check again and fail if the module did not converge");
+
+    std::string doc_module;
+    bool doc_list = false;
+    CLI::App* doc = app.add_subcommand("doc", "list modules, or show one module's arguments");
+    doc->add_option("module", doc_module, "module name");
+    doc->add_flag("-l,--list", doc_list, "list modules");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 1;
+    }
+    if (version) {
+        std::printf("upkeep %s\n", UPKEEP_VERSION);
+        return 0;
+    }
+    if (*play) return run_play_command(pa, verbosity);
+    if (*doc) return run_doc_command(doc_module);
+    std::printf("%s", app.help().c_str());
+    return 1;
 }
 
 }  // namespace upkeep

@@ -168,6 +168,14 @@ Value& Value::operator[](const std::string& key) {
     return as_map_mut()[key];
 }
 
+Mark Value::key_mark(const std::string& key) const {
+    if (m_key_marks) {
+        auto it = m_key_marks->find(key);
+        if (it != m_key_marks->end()) return it->second;
+    }
+    return m_mark;
+}
+
 bool Value::operator==(const Value& o) const {
     if (is_number() && o.is_number()) {
         if (is_int() && o.is_int()) return as_int() == o.as_int();

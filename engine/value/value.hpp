@@ -76,6 +76,10 @@ public:
         m_mark = std::move(m);
         return *this;
     }
+    // Where each key of a map was written (YAML maps only); falls back to the map's mark.
+    Mark key_mark(const std::string& key) const;
+    void set_key_marks(std::shared_ptr<const std::map<std::string, Mark>> marks) { m_key_marks = std::move(marks); }
+
     // A secret value is masked in every output: console, diff, reports.
     bool secret() const { return m_secret; }
     Value& set_secret(bool s = true) {
@@ -93,6 +97,7 @@ private:
                  std::shared_ptr<Map>>
         m_data;
     Mark m_mark;
+    std::shared_ptr<const std::map<std::string, Mark>> m_key_marks;
     bool m_secret = false;
 };
 

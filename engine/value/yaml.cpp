@@ -59,8 +59,10 @@ Value convert(const YAML::Node& n, const std::shared_ptr<const std::string>& fil
             const std::string& tag = n.Tag();
             if (tag == "!" || tag == "!unsafe" || tag == "tag:yaml.org,2002:str")
                 out = Value(n.Scalar());
+            else if (tag == "!secret")  // our marker: the value is masked in every output
+                out = Value(n.Scalar()).set_secret();
             else if (tag == "!vault")
-                throw UserError(mark, "!vault values are not supported; pass secrets with -e @secrets.yml and no_log");
+                throw UserError(mark, "!vault values are not supported; mark secrets with !secret and keep them in a file outside Git (-e @secrets.yml)");
             else
                 out = typed_scalar(n.Scalar());
             break;
@@ -74,6 +76,7 @@ Value convert(const YAML::Node& n, const std::shared_ptr<const std::string>& fil
         }
         case YAML::NodeType::Map: {
             Map m;
+            auto key_marks = std::make_shared<std::map<std::string, Mark>>();
             for (const auto& kv : n) {
                 std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
                 if (key == "<<") {  // YAML merge key: merged maps do not override explicit keys
@@ -91,8 +94,10 @@ Value convert(const YAML::Node& n, const std::shared_ptr<const std::string>& fil
                 if (m.count(key))
                     throw UserError(mark_of(file, kv.first.Mark()), "duplicate key '" + key + "'");
                 m[key] = convert(kv.second, file);
+                (*key_marks)[key] = mark_of(file, kv.first.Mark());
             }
             out = Value(std::move(m));
+            out.set_key_marks(std::move(key_marks));
             break;
         }
     }

@@ -1,0 +1,42 @@
+#include "engine/exec/connection_factory.hpp"
+
+#include <filesystem>
+
+#include "engine/connection/local_connection.hpp"
+#include "engine/connection/ssh_factory.hpp"
+#include "engine/lua/lua_env.hpp"
+#include "engine/util/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace upkeep {
+
+namespace {
+std::string var(const Value& vars, std::initializer_list<const char*> names) {
+    for (const char* n : names) {
+        const Value& v = vars.get(n);
+        if (!v.is_null()) return thread_lua().render(v, vars).to_string();
+    }
+    return "";
+}
+}  // namespace
+
+ConnectionPtr make_connection(const std::string& host, const Value& vars, const RunOptions& opts) {
+    std::string kind = var(vars, {"upkeep_connection", "ansible_connection"});
+    if (kind.empty()) kind = "ssh";
+    if (kind == "local") return std::make_unique<LocalConnection>(host);
+    if (kind == "sandbox") {
+        std::string root = var(vars, {"upkeep_sandbox_root"});
+        if (root.empty()) throw ConnectionError(host + ": sandbox connection needs upkeep_sandbox_root");
+        fs::path p(root);
+        if (p.is_relative() && !opts.inventory_dir.empty()) p = fs::path(opts.inventory_dir) / p;
+        std::error_code ec;
+        fs::create_directories(p, ec);
+        if (ec) throw ConnectionError(host + ": cannot create sandbox root " + p.string() + ": " + ec.message());
+        return std::make_unique<LocalConnection>(host, fs::absolute(p).lexically_normal().string());
+    }
+    if (kind == "ssh" || kind == "paramiko" || kind == "smart") return make_ssh_connection(host, vars, opts);
+    throw ConnectionError(host + ": unknown connection type '" + kind + "' (use local, sandbox or ssh)");
+}
+
+}  // namespace upkeep

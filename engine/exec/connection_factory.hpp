@@ -1,0 +1,15 @@
+// Chooses and builds the connection for a host from its variables:
+// ansible_connection (or upkeep_connection) = local | sandbox | ssh.
+#pragma once
+
+#include "engine/connection/connection.hpp"
+#include "engine/exec/run_options.hpp"
+#include "engine/value/value.hpp"
+
+namespace upkeep {
+
+// `vars` are the host's rendered variables. A sandbox host needs
+// `upkeep_sandbox_root` (relative paths are taken from the inventory's directory).
+ConnectionPtr make_connection(const std::string& host, const Value& vars, const RunOptions& opts);
+
+}  // namespace upkeep

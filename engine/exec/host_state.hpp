@@ -1,0 +1,33 @@
+// HostState: everything the executor keeps for one host during a run.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "engine/connection/connection.hpp"
+#include "engine/connection/planned_connection.hpp"
+#include "engine/report/reporter.hpp"
+#include "engine/value/value.hpp"
+
+namespace upkeep {
+
+struct HostState {
+    std::string name;
+    Value inventory_vars;  // from the inventory (groups < host), magic vars included
+    Value facts;           // gathered facts (ansible_facts), null until gathered
+    Value play_vars;       // inventory + facts + play vars + vars_files, rendered (per play)
+    Value runtime_vars = Value(Map{});  // register and set_fact, above play vars
+    ConnectionPtr conn;                 // opened on first use, reused for every task
+    std::unique_ptr<PlannedConnection> planned;  // dry-run overlay (--check), kept across plays
+    bool connected = false;
+    bool failed = false;       // out of the play (a task failed)
+    bool unreachable = false;  // out of the run
+    bool ended = false;        // meta: end_host / end_play
+    std::set<std::string> notified;  // handler names and listen topics
+    HostStats stats;
+
+    bool active() const { return !failed && !unreachable && !ended; }
+};
+
+}  // namespace upkeep

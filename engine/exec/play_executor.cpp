@@ -1,0 +1,380 @@
+#include "engine/exec/play_executor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "engine/exec/facts.hpp"
+#include "engine/lua/lua_env.hpp"
+#include "engine/report/secret_registry.hpp"
+#include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
+#include "engine/value/yaml.hpp"
+
+namespace upkeep {
+
+namespace {
+
+// Batch sizes for `serial`: a number, "30%", or a list of those (the last repeats).
+std::vector<size_t> batch_sizes(const Value& serial, size_t total) {
+    std::vector<size_t> out;
+    if (serial.is_null() || total == 0) return {total};
+    List spec = serial.is_list() ? serial.as_list() : List{serial};
+    auto size_of = [&](const Value& v) -> size_t {
+        std::string s = trim(v.to_string());
+        if (ends_with(s, "%")) {
+            double pct = std::stod(s.substr(0, s.size() - 1));
+            return std::max<size_t>(1, static_cast<size_t>(std::floor(total * pct / 100.0)));
+        }
+        int64_t n = v.as_int();
+        if (n <= 0) throw UserError(v.mark(), "serial must be a positive number or percentage");
+        return static_cast<size_t>(n);
+    };
+    size_t done = 0, i = 0;
+    while (done < total) {
+        size_t n = std::min(size_of(spec[std::min(i, spec.size() - 1)]), total - done);
+        out.push_back(n);
+        done += n;
+        ++i;
+    }
+    return out;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+}  // namespace
+
+PlayExecutor::PlayExecutor(const Inventory& inventory, const RunOptions& opts, Reporter& reporter)
+    : m_inventory(inventory), m_opts(opts), m_reporter(reporter), m_tasks(opts, reporter), m_pool(opts.forks) {}
+
+PlayExecutor::~PlayExecutor() {
+    for (auto& [name, h] : m_hosts)
+        if (h->conn) h->conn->close();
+}
+
+HostState& PlayExecutor::state(const std::string& host) {
+    auto it = m_hosts.find(host);
+    if (it != m_hosts.end()) return *it->second;
+    auto h = std::make_unique<HostState>();
+    h->name = host;
+    h->stats.host = host;
+    h->inventory_vars = m_inventory.host_vars(host);
+    secrets().add_from(h->inventory_vars);
+    m_host_order.push_back(host);
+    return *(m_hosts[host] = std::move(h));
+}
+
+int PlayExecutor::run(const Playbook& pb) {
+    m_reporter.playbook_start(pb.path, m_opts.check);
+    for (const auto& play : pb.plays) run_play(play);
+    std::vector<HostStats> stats;
+    bool failed = false, unreachable = false;
+    for (const auto& name : m_host_order) {
+        const HostState& h = *m_hosts[name];
+        stats.push_back(h.stats);
+        failed = failed || h.stats.failed > 0;
+        unreachable = unreachable || h.stats.unreachable > 0;
+    }
+    m_reporter.recap(stats, m_opts.check);
+    return failed ? 2 : unreachable ? 4 : 0;
+}
+
+void PlayExecutor::run_play(const Play& play) {
+    std::vector<std::string> names = m_inventory.match(play.hosts);
+    if (!m_opts.limit.empty()) {
+        std::vector<std::string> lim = m_inventory.match(m_opts.limit);
+        std::set<std::string> allowed(lim.begin(), lim.end());
+        names.erase(std::remove_if(names.begin(), names.end(), [&](const auto& n) { return !allowed.count(n); }), names.end());
+    }
+    std::vector<HostState*> hosts;
+    for (const auto& n : names) {
+        HostState& h = state(n);
+        h.ended = false;
+        if (!h.unreachable && !h.failed) hosts.push_back(&h);
+    }
+    m_reporter.play_start(play, play.name.empty() ? play.hosts : play.name, names);
+    if (hosts.empty()) return;
+    m_stop_play = false;
+    size_t offset = 0;
+    for (size_t n : batch_sizes(play.serial, hosts.size())) {
+        std::vector<HostState*> batch(hosts.begin() + offset, hosts.begin() + offset + n);
+        offset += n;
+        m_batch_size = batch.size();
+        run_batch(play, batch);
+        if (m_stop_play) break;
+    }
+}
+
+void PlayExecutor::run_batch(const Play& play, std::vector<HostState*>& batch) {
+    gather_facts(play, batch);
+    prepare_play_vars(play, batch);
+    for (const auto* section : {&play.pre_tasks, &play.tasks, &play.post_tasks}) {
+        if (!run_tasks(play, *section, batch, false)) return;
+        flush_handlers(play, batch);
+        if (m_stop_play) return;
+    }
+}
+
+void PlayExecutor::gather_facts(const Play& play, std::vector<HostState*>& hosts) {
+    if (!play.gather_facts) return;
+    std::vector<HostState*> todo;
+    for (auto* h : hosts)
+        if (h->active() && h->facts.is_null()) todo.push_back(h);
+    if (todo.empty()) return;
+    static Task k_facts_task = [] {
+        Task t;
+        t.name = "Gathering Facts";
+        t.module_name = "setup";
+        return t;
+    }();
+    m_reporter.task_start(k_facts_task, "Gathering Facts", false);
+    m_pool.parallel_for(todo.size(), [&](size_t i) {
+        HostState& h = *todo[i];
+        if (!m_tasks.ensure_connected(h, k_facts_task, "Gathering Facts")) return;
+        HostResult r;
+        r.host = h.name;
+        try {
+            h.facts = upkeep::gather_facts(*h.conn);
+            r.status = Status::Ok;
+            h.stats.ok++;
+        } catch (const ConnectionError& e) {
+            r.status = Status::Unreachable;
+            r.msg = e.what();
+            h.unreachable = true;
+            h.stats.unreachable++;
+        } catch (const std::exception& e) {
+            r.status = Status::Failed;
+            r.msg = e.what();
+            h.failed = true;
+            h.stats.failed++;
+        }
+        m_reporter.host_result(k_facts_task, "Gathering Facts", r);
+    });
+}
+
+void PlayExecutor::prepare_play_vars(const Play& play, std::vector<HostState*>& hosts) {
+    // hostvars: every host's inventory vars and facts, shared (copy-on-write) by all.
+    Value hostvars(Map{});
+    for (const auto& [name, h] : m_hosts) {
+        Value hv = h->inventory_vars;
+        if (h->facts.is_map()) hv["ansible_facts"] = h->facts;
+        hostvars[name] = hv;
+    }
+    List play_hosts;
+    for (auto* h : hosts) play_hosts.push_back(Value(h->name));
+    std::vector<std::pair<std::string, Value>> files;
+    for (const auto& f : play.vars_files) {
+        if (f.find("{{") == std::string::npos) files.emplace_back(f, load_yaml_file(f));
+    }
+    m_pool.parallel_for(hosts.size(), [&](size_t i) {
+        HostState& h = *hosts[i];
+        Value v = h.inventory_vars;
+        if (h.facts.is_map()) {
+            v["ansible_facts"] = h.facts;
+            for (const auto& [k, f] : h.facts.as_map()) v["ansible_" + k] = f;
+        }
+        v["playbook_dir"] = Value(play.playbook_dir);
+        v["ansible_check_mode"] = Value(m_opts.check);
+        v["ansible_play_hosts"] = Value(play_hosts);
+        v["hostvars"] = hostvars;
+        v["upkeep_inventory_dir"] = Value(m_opts.inventory_dir);
+        auto layer = [&](const Value& vars) {
+            if (!vars.is_map()) return;
+            for (const auto& [k, raw] : vars.as_map()) v[k] = raw;
+        };
+        layer(play.vars);
+        for (const auto& f : play.vars_files) {
+            if (f.find("{{") == std::string::npos) continue;
+            try {
+                layer(load_yaml_file(thread_lua().render_string(f, v)));
+            } catch (const std::exception& e) {
+                m_reporter.warning(h.name + ": vars_files " + f + ": " + e.what());
+            }
+        }
+        for (const auto& [path, content] : files) layer(content);
+        // Variables may refer to each other in any order: render in passes until stable.
+        for (int pass = 0; pass < 3; ++pass) {
+            bool again = false;
+            for (auto& [k, val] : v.as_map_mut()) {
+                if (k == "hostvars") continue;
+                if (!val.is_string() || !LuaEnv::is_templated(val.as_string())) {
+                    if (!val.is_list() && !val.is_map()) continue;
+                }
+                try {
+                    Value r = thread_lua().render(val, v);
+                    if (r != val) {
+                        val = r;
+                        again = true;
+                    }
+                } catch (const std::exception&) {
+                    again = true;  // may depend on a variable rendered later in this pass
+                }
+            }
+            if (!again) break;
+        }
+        secrets().add_from(v);
+        h.play_vars = std::move(v);
+    });
+}
+
+bool PlayExecutor::tags_selected(const Task& task) const {
+    const auto& t = task.tags;
+    if (!m_opts.skip_tags.empty()) {
+        for (const auto& s : m_opts.skip_tags)
+            if (has(t, s) || (s == "tagged" && !t.empty()) || (s == "untagged" && t.empty()) || s == "all") return false;
+    }
+    if (has(t, "never") && !std::any_of(t.begin(), t.end(), [&](const auto& x) { return x != "never" && has(m_opts.tags, x); }))
+        return false;
+    if (m_opts.tags.empty() || has(m_opts.tags, "all")) return true;
+    if (has(t, "always")) return true;
+    for (const auto& s : m_opts.tags)
+        if (has(t, s) || (s == "tagged" && !t.empty()) || (s == "untagged" && t.empty())) return true;
+    return false;
+}
+
+std::string PlayExecutor::task_display_name(const Task& task, const std::vector<HostState*>& hosts) const {
+    if (task.name.empty()) return task.module_name;
+    if (!LuaEnv::is_templated(task.name) || hosts.empty()) return task.name;
+    try {
+        return thread_lua().render_string(task.name, m_tasks.task_vars(task, *hosts.front()), task.mark);
+    } catch (const std::exception&) {
+        return task.name;
+    }
+}
+
+bool PlayExecutor::failure_policy_allows(const Play& play, const std::vector<HostState*>& hosts) const {
+    size_t failed = 0;
+    for (auto* h : hosts)
+        if (h->failed || h->unreachable) ++failed;
+    if (failed == 0) return true;
+    if (play.any_errors_fatal) return false;
+    if (play.max_fail_percentage && m_batch_size > 0 &&
+        100.0 * static_cast<double>(failed) / static_cast<double>(m_batch_size) > *play.max_fail_percentage)
+        return false;
+    return true;
+}
+
+bool PlayExecutor::run_tasks(const Play& play, const std::vector<Task>& tasks, std::vector<HostState*>& hosts,
+                             bool handlers) {
+    for (const auto& task : tasks) {
+        if (m_stop_play) return false;
+        std::vector<HostState*> active;
+        for (auto* h : hosts)
+            if (h->active()) active.push_back(h);
+        if (active.empty()) return true;
+        if (task.is_block)
+            run_block(play, task, active, handlers);
+        else if (tags_selected(task))
+            run_task(play, task, active, handlers);
+        if (!failure_policy_allows(play, hosts)) {
+            m_stop_play = true;
+            m_reporter.warning("stopping the play: " +
+                               std::string(play.any_errors_fatal ? "any_errors_fatal is set"
+                                                                 : "max_fail_percentage exceeded"));
+            return false;
+        }
+    }
+    return true;
+}
+
+bool PlayExecutor::run_block(const Play& play, const Task& block, std::vector<HostState*>& hosts, bool handlers) {
+    std::vector<HostState*> active;
+    for (auto* h : hosts)
+        if (h->active()) active.push_back(h);
+    run_tasks(play, block.block, active, handlers);
+    std::vector<HostState*> failed_here;
+    for (auto* h : active)
+        if (h->failed && !h->unreachable) failed_here.push_back(h);
+    if (!block.rescue.empty() && !failed_here.empty()) {
+        for (auto* h : failed_here) {
+            h->failed = false;
+            h->stats.failed--;
+            h->stats.rescued++;
+        }
+        run_tasks(play, block.rescue, failed_here, handlers);
+    }
+    if (!block.always.empty()) {
+        std::vector<HostState*> targets;
+        std::vector<bool> was_failed;
+        for (auto* h : active) {
+            if (h->unreachable || h->ended) continue;
+            targets.push_back(h);
+            was_failed.push_back(h->failed);
+            h->failed = false;
+        }
+        bool stop = m_stop_play;
+        m_stop_play = false;
+        run_tasks(play, block.always, targets, handlers);
+        m_stop_play = m_stop_play || stop;
+        for (size_t i = 0; i < targets.size(); ++i) targets[i]->failed = targets[i]->failed || was_failed[i];
+    }
+    return !m_stop_play;
+}
+
+bool PlayExecutor::run_meta(const Play& play, const Task& task, std::vector<HostState*>& hosts) {
+    std::string action = trim(task.args.get("cmd").is_null() ? task.args.get("_raw_params").to_string()
+                                                             : task.args.get("cmd").to_string());
+    if (action == "flush_handlers") {
+        flush_handlers(play, hosts);
+    } else if (action == "end_play") {
+        m_stop_play = true;
+    } else if (action == "end_host" || action == "end_batch") {
+        for (auto* h : hosts) {
+            Value vars = m_tasks.task_vars(task, *h);
+            bool ok = true;
+            for (const auto& w : task.when) ok = ok && thread_lua().eval_bool(w.to_string(), vars, w.mark());
+            if (ok) h->ended = true;
+        }
+    } else if (action == "clear_host_errors") {
+        for (auto& [n, h] : m_hosts) h->failed = false;
+    } else if (action != "noop" && action != "refresh_inventory" && action != "reset_connection" &&
+               action != "clear_facts") {
+        throw UserError(task.mark, "unknown meta action '" + action + "'");
+    }
+    return true;
+}
+
+bool PlayExecutor::run_task(const Play& play, const Task& task, std::vector<HostState*>& hosts, bool handler) {
+    if (task.module_name == "meta") return run_meta(play, task, hosts);
+    std::string name = task_display_name(task, hosts);
+    m_reporter.task_start(task, name, handler);
+    if (task.run_once) {
+        HostState& first = *hosts.front();
+        m_tasks.run(play, task, first, name);
+        for (auto* h : hosts) {
+            if (h == &first) continue;
+            if (!task.register_as.empty() && first.runtime_vars.has(task.register_as))
+                h->runtime_vars[task.register_as] = first.runtime_vars.get(task.register_as);
+        }
+        return true;
+    }
+    m_pool.parallel_for(hosts.size(), [&](size_t i) { m_tasks.run(play, task, *hosts[i], name); });
+    return true;
+}
+
+void PlayExecutor::flush_handlers(const Play& play, std::vector<HostState*>& hosts) {
+    // A handler may notify another; go round until nothing is left (bounded).
+    for (int round = 0; round < 10; ++round) {
+        bool ran = false;
+        for (const auto& handler : play.handlers) {
+            std::vector<HostState*> targets;
+            for (auto* h : hosts) {
+                if (!h->active()) continue;
+                bool hit = h->notified.erase(handler.name) > 0;
+                for (const auto& topic : handler.listen) hit = (h->notified.erase(topic) > 0) || hit;
+                if (hit) targets.push_back(h);
+            }
+            if (targets.empty()) continue;
+            ran = true;
+            if (handler.is_block)
+                run_block(play, handler, targets, true);
+            else
+                run_task(play, handler, targets, true);
+        }
+        if (!ran) break;
+    }
+    // Notifications for handlers that do not exist were caught at load time; drop leftovers.
+    for (auto* h : hosts) h->notified.clear();
+}
+
+}  // namespace upkeep

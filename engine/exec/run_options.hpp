@@ -1,0 +1,32 @@
+// What the command line asked of a run.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/value/value.hpp"
+
+namespace upkeep {
+
+struct RunOptions {
+    bool check = false;  // --check: dry run against the planned-state overlay
+    bool diff = false;   // --diff
+    int forks = 20;
+    std::string limit;                 // --limit pattern
+    std::vector<std::string> tags;     // --tags
+    std::vector<std::string> skip_tags;  // --skip-tags
+    Value extra_vars = Value(Map{});     // -e, highest precedence
+    int verbosity = 0;
+    // After a real apply, call check() again and fail the task if the module did
+    // not converge (the contract of DESIGN.md). On in tests; cheap enough to keep on.
+    bool verify_convergence = false;
+    std::string inventory_dir;  // base for relative sandbox roots
+    // Connection defaults from the command line (used by the SSH connection).
+    std::string private_key, known_hosts, remote_user, host_key_checking = "strict";
+    std::string ssh_password, become_password;
+    int timeout_s = 10;
+    std::optional<bool> become;
+};
+
+}  // namespace upkeep

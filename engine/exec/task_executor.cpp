@@ -1,0 +1,310 @@
+#include "engine/exec/task_executor.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include "engine/exec/connection_factory.hpp"
+#include "engine/lua/lua_env.hpp"
+#include "engine/module/module.hpp"
+#include "engine/report/secret_registry.hpp"
+#include "engine/util/error.hpp"
+#include "modules/registry.hpp"
+
+namespace upkeep {
+
+struct TaskExecutor::ItemResult {
+    Status status = Status::Ok;
+    bool would_run = false;
+    std::string msg;
+    std::vector<Change> changes;
+    Value result = Value(Map{});
+};
+
+namespace {
+
+// A `when`/`changed_when`/`failed_when` value: a literal bool or a Lua expression.
+bool eval_condition(const Value& cond, const Value& vars) {
+    if (cond.is_bool()) return cond.as_bool();
+    if (cond.is_null()) return false;
+    std::string expr = cond.to_string();
+    // "{{ x }}" in a condition is accepted (Ansible warns about it); strip the braces.
+    if (LuaEnv::is_templated(expr)) return thread_lua().render(cond, vars).truthy();
+    return thread_lua().eval_bool(expr, vars, cond.mark());
+}
+
+std::string describe_error(const std::exception& e) {
+    if (const auto* ue = dynamic_cast<const UserError*>(&e)) {
+        std::string where = ue->mark().to_string();
+        return where.empty() ? ue->what() : where + ": " + ue->what();
+    }
+    return e.what();
+}
+
+}  // namespace
+
+Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
+    Value vars = host.play_vars;
+    if (task.vars.is_map() && !task.vars.as_map().empty()) {
+        // Task vars may refer to play vars and to each other: render them in order.
+        for (const auto& [k, v] : task.vars.as_map()) vars[k] = thread_lua().render(v, vars);
+    }
+    if (host.runtime_vars.is_map())
+        for (const auto& [k, v] : host.runtime_vars.as_map()) vars[k] = v;
+    for (const auto& [k, v] : m_opts.extra_vars.as_map()) vars[k] = v;
+    return vars;
+}
+
+bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std::string& task_name) {
+    if (host.connected) return true;
+    try {
+        if (!host.conn) host.conn = make_connection(host.name, host.inventory_vars, m_opts);
+        host.conn->connect();
+        host.connected = true;
+        return true;
+    } catch (const std::exception& e) {
+        host.unreachable = true;
+        host.stats.unreachable++;
+        HostResult r;
+        r.host = host.name;
+        r.status = Status::Unreachable;
+        r.msg = describe_error(e);
+        m_reporter.host_result(task, task_name, r);
+        return false;
+    }
+}
+
+TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& task, HostState& host, Value vars,
+                                                bool check) {
+    ItemResult out;
+    const Module& mod = *task.module;
+    Value rendered = thread_lua().render(task.args, vars);
+    Args args = validate_args(mod.spec(), rendered);
+    secrets().add_from(args.raw());
+    if (task.no_log) {
+        // Every string argument of a no_log task is a secret: mask it wherever it shows up.
+        for (const auto& [k, v] : args.raw().as_map())
+            if (v.is_string()) secrets().add(v.as_string());
+    }
+    // The dry-run swap: in --check every read and write goes through the overlay.
+    Connection* conn = host.conn.get();
+    std::unique_ptr<PlannedConnection> scratch;
+    if (check) {
+        if (m_opts.check) {
+            if (!host.planned) host.planned = std::make_unique<PlannedConnection>(*host.conn);
+            conn = host.planned.get();
+        } else {
+            // check_mode: true in a real run: a throwaway overlay, so later tasks don't see it.
+            scratch = std::make_unique<PlannedConnection>(*host.conn);
+            conn = scratch.get();
+        }
+    }
+    ModuleContext ctx{*conn, vars, [&](const std::string& expr) { return thread_lua().eval(expr, vars, task.mark); },
+                      play.playbook_dir};
+    Plan plan = mod.check(ctx, args);
+    Value result = plan.result.is_map() ? plan.result : Value(Map{});
+    if (plan.changed()) {
+        Value applied = mod.apply(ctx, args, plan);
+        result = merge_maps(result, applied);
+        if (!check && m_opts.verify_convergence && !plan.unpredictable) {
+            Plan again = mod.check(ctx, args);
+            if (again.changed())
+                throw ContractError("module '" + mod.spec().name + "' did not converge: a second check still plans '" +
+                                    again.changes.front().summary + "' on " + again.changes.front().target);
+        }
+    }
+    out.would_run = check && plan.unpredictable && plan.changed();
+    out.changes = plan.changes;
+    out.msg = plan.msg;
+    if (result.get("msg").is_null() && !plan.msg.empty()) result["msg"] = Value(plan.msg);
+    else if (!result.get("msg").is_null()) out.msg = result.get("msg").to_string();
+    bool changed = plan.changed();
+    result["changed"] = Value(changed);
+    bool failed = result.get("failed").truthy();
+
+    // changed_when / failed_when see the result as `result` and under the register name.
+    Value cond_vars = vars;
+    cond_vars["result"] = result;
+    if (!task.register_as.empty()) cond_vars[task.register_as] = result;
+    if (!task.changed_when.is_null()) {
+        if (out.would_run && !task.changed_when.is_bool()) {
+            // The command did not run, so its output cannot be judged: keep "would run".
+        } else {
+            changed = eval_condition(task.changed_when, cond_vars);
+            result["changed"] = Value(changed);
+            if (!changed) out.would_run = false;
+        }
+    }
+    if (!task.failed_when.is_null() && !(out.would_run && !task.failed_when.is_bool())) {
+        failed = eval_condition(task.failed_when, cond_vars);
+        result["failed"] = Value(failed);
+        if (failed && result.get("msg").is_null()) out.msg = "failed_when condition met";
+    }
+    if (task.no_log) result.set_secret(true);
+    out.result = result;
+    out.status = failed ? Status::Failed : changed ? Status::Changed : Status::Ok;
+    if (failed && out.msg.empty()) out.msg = "task failed";
+    return out;
+}
+
+bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, const std::string& task_name) {
+    if (!ensure_connected(host, task, task_name)) return false;
+    bool check = task.check_mode.value_or(m_opts.check);
+    bool show_diff = task.diff.value_or(m_opts.diff);
+    HostResult summary;
+    summary.host = host.name;
+    summary.no_log = task.no_log;
+    summary.show_diff = show_diff;
+    Value registered;
+    bool any_changed = false, any_failed = false, all_skipped = true, unreachable = false;
+    std::vector<ItemResult> items;
+
+    auto one = [&](const Value& vars, const Value* item) {
+        ItemResult ir;
+        try {
+            bool skip = false;
+            for (const auto& cond : task.when)
+                if (!eval_condition(cond, vars)) {
+                    skip = true;
+                    ir.msg = "conditional result was False: " + cond.to_string();
+                    break;
+                }
+            if (skip) {
+                ir.status = Status::Skipped;
+                ir.result["skipped"] = Value(true);
+                ir.result["changed"] = Value(false);
+                ir.result["skip_reason"] = Value(ir.msg);
+            } else {
+                ir = run_item(play, task, host, vars, check);
+            }
+        } catch (const ConnectionError& e) {
+            ir.status = Status::Unreachable;
+            ir.msg = e.what();
+            unreachable = true;
+        } catch (const ContractError& e) {
+            ir.status = Status::Failed;
+            ir.msg = std::string("BUG: ") + e.what();
+            ir.result["failed"] = Value(true);
+        } catch (const std::exception& e) {
+            ir.status = Status::Failed;
+            ir.msg = describe_error(e);
+            ir.result["failed"] = Value(true);
+            ir.result["msg"] = Value(ir.msg);
+        }
+        if (item) ir.result[task.loop_var] = *item;
+        any_changed = any_changed || ir.status == Status::Changed;
+        any_failed = any_failed || ir.status == Status::Failed;
+        all_skipped = all_skipped && ir.status == Status::Skipped;
+        items.push_back(std::move(ir));
+    };
+
+    Value vars;
+    try {
+        vars = task_vars(task, host);
+    } catch (const std::exception& e) {
+        ItemResult ir;
+        ir.status = Status::Failed;
+        ir.msg = describe_error(e);
+        any_failed = true;
+        all_skipped = false;
+        items.push_back(ir);
+    }
+    if (!any_failed && task.loop.is_null()) {
+        one(vars, nullptr);
+        registered = items.back().result;
+        summary.status = items.back().status;
+        summary.msg = items.back().msg;
+        summary.changes = items.back().changes;
+        summary.would_run = items.back().would_run;
+    } else if (!any_failed) {
+        List loop_items;
+        try {
+            Value lv = thread_lua().render(task.loop, vars);
+            if (!lv.is_list()) throw UserError(task.loop.mark(), "loop must be a list, got a " + std::string(lv.type_name()));
+            loop_items = lv.as_list();
+        } catch (const std::exception& e) {
+            ItemResult ir;
+            ir.status = Status::Failed;
+            ir.msg = describe_error(e);
+            any_failed = true;
+            all_skipped = false;
+            items.push_back(ir);
+        }
+        List results;
+        for (const auto& item : loop_items) {
+            Value iv = vars;
+            iv[task.loop_var] = item;
+            one(iv, &item);
+            ItemResult& ir = items.back();
+            results.push_back(ir.result);
+            HostResult r;
+            r.host = host.name;
+            r.status = ir.status;
+            r.is_item = true;
+            r.no_log = task.no_log;
+            r.show_diff = show_diff;
+            r.would_run = ir.would_run;
+            r.msg = ir.msg;
+            r.changes = ir.changes;
+            r.result = ir.result;
+            try {
+                r.item_label = task.loop_label.is_null() ? (item.is_string() ? item.as_string() : item.to_json())
+                                                         : thread_lua().render(task.loop_label, iv).to_string();
+            } catch (const std::exception&) {
+                r.item_label = item.to_json();
+            }
+            if (task.no_log) r.item_label = k_masked;
+            r.ignored = ir.status == Status::Failed && task.ignore_errors;
+            m_reporter.host_result(task, task_name, r);
+            if (unreachable) break;
+        }
+        registered = Value(Map{});
+        registered["results"] = Value(std::move(results));
+        registered["changed"] = Value(any_changed);
+        if (any_failed) registered["failed"] = Value(true);
+        summary.status = any_failed ? Status::Failed : any_changed ? Status::Changed : all_skipped && !loop_items.empty() ? Status::Skipped : Status::Ok;
+        summary.msg = any_failed ? "one or more items failed" : "";
+        if (loop_items.empty()) summary.msg = "no items";
+    } else {
+        summary.status = Status::Failed;
+        summary.msg = items.back().msg;
+    }
+    if (unreachable) summary.status = Status::Unreachable;
+    summary.result = registered;
+
+    // Register and set_fact land in the host's runtime vars (above play vars).
+    if (!task.register_as.empty() && summary.status != Status::Unreachable)
+        host.runtime_vars[task.register_as] = registered;
+    if (summary.status != Status::Failed && registered.get("ansible_facts").is_map())
+        for (const auto& [k, v] : registered.get("ansible_facts").as_map()) host.runtime_vars[k] = v;
+
+    switch (summary.status) {
+        case Status::Unreachable:
+            host.unreachable = true;
+            host.stats.unreachable++;
+            break;
+        case Status::Failed:
+            if (task.ignore_errors) {
+                summary.ignored = true;
+                host.stats.ignored++;
+            } else {
+                host.failed = true;
+                host.stats.failed++;
+            }
+            break;
+        case Status::Changed:  // Ansible counts a changed task in ok too
+            host.stats.changed++;
+            host.stats.ok++;
+            break;
+        case Status::Skipped: host.stats.skipped++; break;
+        case Status::Ok: host.stats.ok++; break;
+    }
+    if (summary.status == Status::Changed)
+        for (const auto& n : task.notify) host.notified.insert(n);
+    // A looped task reports its items; the summary line is only needed for failures of the loop itself.
+    if (task.loop.is_null() || (items.size() == 1 && items[0].result.get(task.loop_var).is_null() && any_failed) ||
+        summary.status == Status::Unreachable)
+        m_reporter.host_result(task, task_name, summary);
+    return summary.status == Status::Changed;
+}
+
+}  // namespace upkeep

@@ -1,0 +1,406 @@
+// Loads playbooks: YAML -> Play/Task with every name checked against the module
+// registry and the keyword tables, so a typo fails before anything runs.
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <set>
+
+#include "engine/module/args.hpp"
+#include "engine/playbook/playbook.hpp"
+#include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
+#include "engine/value/yaml.hpp"
+#include "modules/registry.hpp"
+
+namespace fs = std::filesystem;
+
+namespace upkeep {
+
+namespace {
+
+const std::vector<std::string> k_task_keywords = {
+    "name",        "when",        "loop",         "with_items",  "with_list", "loop_control", "register",
+    "notify",      "changed_when", "failed_when", "ignore_errors", "tags",    "vars",         "check_mode",
+    "diff",        "no_log",      "become",       "become_user", "become_method", "run_once", "block",
+    "rescue",      "always",      "args",         "listen",      "delegate_to", "until",      "retries",
+    "delay",       "environment", "import_tasks", "include_tasks", "any_errors_fatal", "debugger",
+};
+
+const std::vector<std::string> k_play_keywords = {
+    "name",      "hosts",         "vars",        "vars_files", "gather_facts", "become", "become_user",
+    "become_method", "serial",    "max_fail_percentage", "any_errors_fatal", "pre_tasks", "tasks",
+    "post_tasks", "handlers",     "tags",        "strategy",   "remote_user", "environment", "roles",
+    "import_playbook", "collections", "connection", "order",
+};
+
+bool has_name(const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+bool is_keyword(const std::string& k) {
+    return std::find(k_task_keywords.begin(), k_task_keywords.end(), k) != k_task_keywords.end();
+}
+
+std::vector<std::string> string_list(const Value& v, const char* what) {
+    std::vector<std::string> out;
+    if (v.is_null()) return out;
+    if (v.is_list()) {
+        for (const auto& x : v.as_list()) {
+            if (x.is_list() || x.is_map()) throw UserError(x.mark(), std::string(what) + " must be a list of strings");
+            out.push_back(x.to_string());
+        }
+        return out;
+    }
+    if (v.is_map()) throw UserError(v.mark(), std::string(what) + " must be a string or a list");
+    for (const auto& p : split(v.to_string(), ',')) {
+        std::string t = trim(p);
+        if (!t.empty()) out.push_back(t);
+    }
+    return out;
+}
+
+std::optional<bool> opt_bool(const Value& v) {
+    if (v.is_null()) return std::nullopt;
+    return v.as_bool();
+}
+
+// The loader's walk state: which file we are in, inherited tags and vars, and
+// the include chain to catch cycles.
+struct Scope {
+    std::string dir;  // directory of the current file (for relative includes)
+    std::vector<std::string> tags;
+    Value vars;
+    std::vector<std::string> chain;
+};
+
+std::vector<Task> load_task_list(const Value& list, const Scope& scope, bool handlers);
+
+Value normalize_args(const Module& mod, const Value& raw, const Mark& mark) {
+    const ModuleSpec& spec = mod.spec();
+    if (raw.is_map()) return raw;
+    if (raw.is_null()) return Value(Map{}).set_mark(mark);
+    if (raw.is_list()) throw UserError(raw.mark(), spec.name + ": arguments must be a map or k=v text, not a list");
+    std::string free;
+    std::vector<std::string> known;
+    for (const auto& a : spec.args)
+        if (a.name != "cmd" && a.name != "argv") known.push_back(a.name);
+    Value kv = parse_kv(raw.to_string(), spec.free_form ? &free : nullptr, raw.mark(), spec.free_form ? &known : nullptr);
+    if (spec.free_form && !free.empty()) kv["cmd"] = Value(free).set_mark(raw.mark());
+    return kv;
+}
+
+Task load_action(const Value& t, const Scope& scope, const std::string& action, bool handlers) {
+    Task task;
+    task.mark = t.mark();
+    const Module* mod = find_module(action);
+    if (!mod) {
+        std::vector<std::string> candidates = module_names();
+        std::string hint = closest_match(action, candidates);
+        if (hint.empty()) hint = closest_match(action, k_task_keywords);
+        throw UserError(t.key_mark(action), "unknown module '" + action + "'" +
+                                                (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+    task.module = mod;
+    task.module_name = mod->spec().name;
+    Value args = normalize_args(*mod, t.get(action), t.key_mark(action));
+    if (t.has("args")) {
+        if (!t.get("args").is_map()) throw UserError(t.get("args").mark(), "args must be a map");
+        args = merge_maps(args, t.get("args"));
+    }
+    // Only names can be checked now; values may be templates until run time.
+    bool has_template = false;
+    if (args.is_map())
+        for (const auto& [k, v] : args.as_map()) has_template = has_template || (v.is_string() && v.as_string().find("{{") != std::string::npos);
+    check_arg_names(mod->spec(), args);
+    if (!has_template) validate_args(mod->spec(), args);  // full check when nothing is templated
+    task.args = args;
+    (void)scope;
+    (void)handlers;
+    return task;
+}
+
+void load_common(Task& task, const Value& t, const Scope& scope) {
+    task.name = t.get("name").is_null() ? "" : t.get("name").to_string();
+    if (t.has("when")) {
+        const Value& w = t.get("when");
+        if (w.is_list())
+            for (const auto& x : w.as_list()) task.when.push_back(x);
+        else
+            task.when.push_back(w);
+    }
+    if (t.has("loop") || t.has("with_items") || t.has("with_list")) {
+        if (t.has("loop") + t.has("with_items") + t.has("with_list") > 1)
+            throw UserError(t.mark(), "use only one of loop, with_items, with_list");
+        task.loop = t.has("loop") ? t.get("loop") : t.has("with_items") ? t.get("with_items") : t.get("with_list");
+    }
+    if (t.has("loop_control")) {
+        const Value& lc = t.get("loop_control");
+        if (!lc.is_map()) throw UserError(lc.mark(), "loop_control must be a map");
+        for (const auto& [k, v] : lc.as_map()) {
+            if (k == "loop_var")
+                task.loop_var = v.to_string();
+            else if (k == "label")
+                task.loop_label = v;
+            else if (k != "index_var" && k != "pause")
+                throw UserError(lc.key_mark(k), "unknown loop_control option '" + k + "'");
+        }
+    }
+    task.register_as = t.get("register").is_null() ? "" : t.get("register").to_string();
+    task.notify = string_list(t.get("notify"), "notify");
+    task.listen = string_list(t.get("listen"), "listen");
+    task.changed_when = t.get("changed_when");
+    task.failed_when = t.get("failed_when");
+    task.ignore_errors = t.get("ignore_errors").is_null() ? false : t.get("ignore_errors").as_bool();
+    task.tags = scope.tags;
+    for (const auto& tag : string_list(t.get("tags"), "tags")) task.tags.push_back(tag);
+    task.vars = scope.vars;
+    if (t.has("vars")) {
+        if (!t.get("vars").is_map()) throw UserError(t.get("vars").mark(), "vars must be a map");
+        task.vars = merge_maps(task.vars, t.get("vars"));
+    }
+    task.check_mode = opt_bool(t.get("check_mode"));
+    task.diff = opt_bool(t.get("diff"));
+    task.become = opt_bool(t.get("become"));
+    task.become_user = t.get("become_user").is_null() ? "" : t.get("become_user").to_string();
+    task.no_log = t.get("no_log").is_null() ? false : t.get("no_log").as_bool();
+    task.run_once = t.get("run_once").is_null() ? false : t.get("run_once").as_bool();
+    if (t.has("delegate_to"))
+        throw UserError(t.key_mark("delegate_to"), "delegate_to is not supported yet; target the host in its own play");
+}
+
+std::vector<Task> load_include(const Value& t, const std::string& key, const Scope& scope, bool handlers) {
+    const Value& target = t.get(key);
+    std::string file = target.is_map() ? target.get("file").to_string() : target.to_string();
+    if (file.find("{{") != std::string::npos)
+        throw UserError(target.mark(), key + " with a templated file name is not supported; name the file");
+    fs::path p = fs::path(file).is_absolute() ? fs::path(file) : fs::path(scope.dir) / file;
+    std::string path = fs::weakly_canonical(p).string();
+    if (std::find(scope.chain.begin(), scope.chain.end(), path) != scope.chain.end())
+        throw UserError(target.mark(), key + " cycle: " + file + " includes itself");
+    if (!fs::exists(p)) throw UserError(target.mark(), key + ": file not found: " + p.string());
+    Value list = load_yaml_file(p.string());
+    Scope inner = scope;
+    inner.dir = p.parent_path().string();
+    inner.chain.push_back(path);
+    for (const auto& tag : string_list(t.get("tags"), "tags")) inner.tags.push_back(tag);
+    if (t.has("vars")) inner.vars = merge_maps(inner.vars, t.get("vars"));
+    std::vector<Task> tasks = load_task_list(list, inner, handlers);
+    if (!t.get("when").is_null()) {
+        // A condition on an include applies to every included task.
+        for (auto& task : tasks) {
+            if (t.get("when").is_list())
+                for (const auto& w : t.get("when").as_list()) task.when.insert(task.when.begin(), w);
+            else
+                task.when.insert(task.when.begin(), t.get("when"));
+        }
+    }
+    return tasks;
+}
+
+Task load_task(const Value& t, const Scope& scope, bool handlers) {
+    if (!t.is_map()) throw UserError(t.mark(), "a task must be a map, got a " + std::string(t.type_name()));
+    // Find the action: the one key that is not a keyword.
+    std::vector<std::string> actions;
+    for (const auto& [k, v] : t.as_map())
+        if (!is_keyword(k)) actions.push_back(k);
+    bool is_block = t.has("block");
+    if (is_block) {
+        for (const auto& a : actions) {
+            std::string hint = closest_match(a, k_task_keywords);
+            throw UserError(t.key_mark(a), "unknown keyword '" + a + "' in a block" +
+                                               (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+        }
+        Task task;
+        task.mark = t.mark();
+        task.is_block = true;
+        load_common(task, t, scope);
+        Scope inner = scope;
+        inner.tags = task.tags;
+        inner.vars = task.vars;
+        auto sub = [&](const char* key) {
+            std::vector<Task> out = load_task_list(t.get(key), inner, handlers);
+            for (auto& x : out) x.when.insert(x.when.begin(), task.when.begin(), task.when.end());
+            return out;
+        };
+        task.block = sub("block");
+        task.rescue = sub("rescue");
+        task.always = sub("always");
+        task.when.clear();  // pushed down into the children
+        return task;
+    }
+    if (actions.empty()) throw UserError(t.mark(), "task has no module (e.g. 'copy:', 'command:')");
+    if (actions.size() > 1) {
+        // Usually a misspelled keyword next to the module: point at it.
+        for (const auto& a : actions) {
+            if (find_module(a)) continue;
+            std::string hint = closest_match(a, k_task_keywords);
+            if (!hint.empty())
+                throw UserError(t.key_mark(a), "unknown keyword '" + a + "' (did you mean '" + hint + "'?)");
+        }
+        throw UserError(t.key_mark(actions[1]), "conflicting actions in one task: " + join(actions, ", "));
+    }
+    Task task = load_action(t, scope, actions[0], handlers);
+    load_common(task, t, scope);
+    return task;
+}
+
+std::vector<Task> load_task_list(const Value& list, const Scope& scope, bool handlers) {
+    std::vector<Task> out;
+    if (list.is_null()) return out;
+    if (!list.is_list()) throw UserError(list.mark(), "expected a list of tasks");
+    for (const auto& t : list.as_list()) {
+        if (t.is_map() && (t.has("import_tasks") || t.has("include_tasks"))) {
+            for (auto& x : load_include(t, t.has("import_tasks") ? "import_tasks" : "include_tasks", scope, handlers))
+                out.push_back(std::move(x));
+            continue;
+        }
+        out.push_back(load_task(t, scope, handlers));
+    }
+    return out;
+}
+
+// Every notify must name a handler (or a handler's listen topic) of the play.
+void check_notify_targets(const Play& play) {
+    std::vector<std::string> names;
+    for (const auto& h : play.handlers) {
+        if (!h.name.empty()) names.push_back(h.name);
+        for (const auto& l : h.listen) names.push_back(l);
+    }
+    std::function<void(const std::vector<Task>&)> walk = [&](const std::vector<Task>& tasks) {
+        for (const auto& t : tasks) {
+            for (const auto& n : t.notify) {
+                if (has_name(names, n)) continue;
+                std::string hint = closest_match(n, names);
+                throw UserError(t.mark, "notify: no handler named '" + n + "' in this play" +
+                                            (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+            }
+            walk(t.block);
+            walk(t.rescue);
+            walk(t.always);
+        }
+    };
+    for (const auto* list : {&play.pre_tasks, &play.tasks, &play.post_tasks, &play.handlers}) walk(*list);
+}
+
+void load_plays(const std::string& path, Playbook& pb, std::vector<std::string> chain) {
+    std::string canon = fs::weakly_canonical(path).string();
+    if (std::find(chain.begin(), chain.end(), canon) != chain.end())
+        throw UserError(path + ": import_playbook cycle");
+    chain.push_back(canon);
+    Value doc = load_yaml_file(path);
+    if (doc.is_null()) return;
+    if (!doc.is_list()) throw UserError(doc.mark(), "a playbook must be a list of plays");
+    std::string dir = fs::path(path).parent_path().string();
+    if (dir.empty()) dir = ".";
+    for (const auto& p : doc.as_list()) {
+        if (!p.is_map()) throw UserError(p.mark(), "a play must be a map");
+        if (p.has("import_playbook")) {
+            fs::path inc = fs::path(dir) / p.get("import_playbook").to_string();
+            if (!fs::exists(inc)) throw UserError(p.get("import_playbook").mark(), "import_playbook: file not found: " + inc.string());
+            load_plays(inc.string(), pb, chain);
+            continue;
+        }
+        for (const auto& [k, v] : p.as_map()) {
+            if (std::find(k_play_keywords.begin(), k_play_keywords.end(), k) != k_play_keywords.end()) continue;
+            std::string hint = closest_match(k, k_play_keywords);
+            std::string extra = is_keyword(k) || find_module(k) ? " (tasks go under 'tasks:')" : "";
+            throw UserError(p.key_mark(k), "unknown play keyword '" + k + "'" +
+                                               (hint.empty() ? extra : " (did you mean '" + hint + "'?)"));
+        }
+        if (p.has("roles") && !p.get("roles").is_null())
+            throw UserError(p.key_mark("roles"), "roles are not supported yet; use import_tasks");
+        Play play;
+        play.mark = p.mark();
+        play.playbook_dir = dir;
+        play.name = p.get("name").is_null() ? "" : p.get("name").to_string();
+        if (!p.has("hosts")) throw UserError(p.mark(), "play has no 'hosts:'");
+        play.hosts = p.get("hosts").is_list() ? join(string_list(p.get("hosts"), "hosts"), ":") : p.get("hosts").to_string();
+        play.vars = p.get("vars").is_null() ? Value(Map{}) : p.get("vars");
+        if (!play.vars.is_map()) throw UserError(play.vars.mark(), "vars must be a map");
+        for (const auto& f : string_list(p.get("vars_files"), "vars_files")) {
+            fs::path vf = fs::path(f).is_absolute() ? fs::path(f) : fs::path(dir) / f;
+            play.vars_files.push_back(vf.string());
+        }
+        play.gather_facts = p.get("gather_facts").is_null() ? true : p.get("gather_facts").as_bool();
+        play.become = opt_bool(p.get("become"));
+        play.become_user = p.get("become_user").is_null() ? "" : p.get("become_user").to_string();
+        play.serial = p.get("serial");
+        if (p.has("max_fail_percentage")) play.max_fail_percentage = p.get("max_fail_percentage").as_double();
+        play.any_errors_fatal = p.get("any_errors_fatal").is_null() ? false : p.get("any_errors_fatal").as_bool();
+        play.tags = string_list(p.get("tags"), "tags");
+        Scope scope;
+        scope.dir = dir;
+        scope.tags = play.tags;
+        scope.vars = Value(Map{});
+        scope.chain = chain;
+        play.pre_tasks = load_task_list(p.get("pre_tasks"), scope, false);
+        play.tasks = load_task_list(p.get("tasks"), scope, false);
+        play.post_tasks = load_task_list(p.get("post_tasks"), scope, false);
+        play.handlers = load_task_list(p.get("handlers"), scope, true);
+        check_notify_targets(play);
+        pb.plays.push_back(std::move(play));
+    }
+}
+
+}  // namespace
+
+Playbook load_playbook(const std::string& path) {
+    if (!fs::exists(path)) throw UserError(path + ": playbook not found");
+    Playbook pb;
+    pb.path = path;
+    load_plays(path, pb, {});
+    return pb;
+}
+
+Value parse_kv(const std::string& text, std::string* free, const Mark& mark, const std::vector<std::string>* known_keys) {
+    Map out;
+    std::vector<std::string> free_words;
+    size_t i = 0, n = text.size();
+    while (i < n) {
+        while (i < n && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+        if (i >= n) break;
+        // Read one shell-like word, remembering where an unquoted '=' appeared.
+        std::string word, raw;
+        size_t eq = std::string::npos;
+        char quote = 0;
+        int depth = 0;  // inside {{ }}: spaces do not end the word
+        while (i < n) {
+            char c = text[i];
+            if (!quote && depth == 0 && std::isspace(static_cast<unsigned char>(c))) break;
+            if (!quote && text.compare(i, 2, "{{") == 0) depth++;
+            if (!quote && text.compare(i, 2, "}}") == 0 && depth > 0) depth--;
+            raw += c;
+            if (quote) {
+                if (c == quote) quote = 0;
+                else if (c == '\\' && quote == '"' && i + 1 < n) word += text[++i], raw += text[i];
+                else word += c;
+            } else if ((c == '"' || c == '\'') && depth == 0) {
+                quote = c;
+            } else {
+                if (c == '=' && eq == std::string::npos) eq = word.size();
+                word += c;
+            }
+            ++i;
+        }
+        if (quote) throw UserError(mark, "unbalanced quotes in '" + text + "'");
+        bool is_kv = eq != std::string::npos && eq > 0 &&
+                     word.substr(0, eq).find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == std::string::npos;
+        if (is_kv && known_keys &&
+            std::find(known_keys->begin(), known_keys->end(), word.substr(0, eq)) == known_keys->end())
+            is_kv = false;  // free-form text such as `echo a=b` keeps its words in order
+        if (is_kv) {
+            Value v(word.substr(eq + 1));
+            out[word.substr(0, eq)] = v.set_mark(mark);
+        } else if (free) {
+            free_words.push_back(raw);
+        } else {
+            throw UserError(mark, "expected key=value, got '" + raw + "'");
+        }
+    }
+    if (free) *free = join(free_words, " ");
+    Value v(std::move(out));
+    v.set_mark(mark);
+    return v;
+}
+
+}  // namespace upkeep
