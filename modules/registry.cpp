@@ -9,7 +9,18 @@
 namespace upkeep {
 
 // Each module file defines one factory; declare it here and add its row below.
+std::unique_ptr<Module> make_assert_module();
+std::unique_ptr<Module> make_command_module();
+std::unique_ptr<Module> make_copy_module();
 std::unique_ptr<Module> make_debug_module();
+std::unique_ptr<Module> make_fail_module();
+std::unique_ptr<Module> make_file_module();
+std::unique_ptr<Module> make_lineinfile_module();
+std::unique_ptr<Module> make_meta_module();
+std::unique_ptr<Module> make_replace_module();
+std::unique_ptr<Module> make_service_module();
+std::unique_ptr<Module> make_set_fact_module();
+std::unique_ptr<Module> make_shell_module();
 
 namespace {
 
@@ -20,7 +31,18 @@ struct Row {
 
 // One row per module, sorted by name.
 const Row k_modules[] = {
+    {"assert", make_assert_module},
+    {"command", make_command_module},
+    {"copy", make_copy_module},
     {"debug", make_debug_module},
+    {"fail", make_fail_module},
+    {"file", make_file_module},
+    {"lineinfile", make_lineinfile_module},
+    {"meta", make_meta_module},
+    {"replace", make_replace_module},
+    {"service", make_service_module},
+    {"set_fact", make_set_fact_module},
+    {"shell", make_shell_module},
 };
 
 const std::map<std::string, std::unique_ptr<Module>>& table() {

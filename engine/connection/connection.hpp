@@ -90,6 +90,10 @@ public:
     virtual void symlink(const std::string& target, const std::string& path) = 0;
     // Names in a directory (no "." or ".."); empty when it does not exist.
     virtual std::vector<std::string> list_dir(const std::string& path) = 0;
+    // How a command run by run() names the host path `path`. The same path on
+    // a real host; a sandbox maps it under its root, so `validate: cmd %s`
+    // checks the sandbox's temp file and not the machine's.
+    virtual std::string command_path(const std::string& path) { return path; }
 };
 
 using ConnectionPtr = std::unique_ptr<Connection>;

@@ -44,6 +44,7 @@ public:
     // resolves inside the tree; stat() reports it unmapped again.
     void symlink(const std::string& target, const std::string& path) override;
     std::vector<std::string> list_dir(const std::string& path) override;
+    std::string command_path(const std::string& path) override { return map_path(path); }
 
     // The sandbox root ("" for the machine itself).
     const std::string& root() const { return m_root; }

@@ -184,7 +184,7 @@ Value coerce(const ArgSpec& a, const Value& v, const std::string& module) {
 void check_arg_names(const ModuleSpec& spec, const Value& raw) {
     if (!raw.is_map()) return;
     for (const auto& [k, v] : raw.as_map()) {
-        if (find_spec(spec, k)) continue;
+        if (spec.any_args || find_spec(spec, k)) continue;
         std::string hint = closest_match(k, arg_names(spec));
         throw UserError(v.mark(), spec.name + ": unknown argument '" + k + "'" +
                                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
@@ -199,6 +199,11 @@ Args validate_args(const ModuleSpec& spec, const Value& raw) {
     if (raw.is_map()) {
         for (const auto& [k, v] : raw.as_map()) {
             const ArgSpec* a = find_spec(spec, k);
+            if (!a) {  // an undeclared argument of an any_args module
+                if (out.count(k)) throw UserError(v.mark(), spec.name + ": argument '" + k + "' given twice");
+                out[k] = v;
+                continue;
+            }
             if (out.count(a->name))
                 throw UserError(v.mark(), spec.name + ": argument '" + a->name + "' given twice (as '" + k + "')");
             out[a->name] = coerce(*a, v, spec.name);

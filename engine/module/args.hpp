@@ -32,6 +32,9 @@ struct ModuleSpec {
     bool free_form = false;
     std::vector<std::vector<std::string>> mutually_exclusive;
     std::vector<std::vector<std::string>> required_one_of;
+    // Accepts any argument name besides the declared ones (set_fact's free keys);
+    // undeclared arguments pass through untouched.
+    bool any_args = false;
 };
 
 // Validated arguments: aliases resolved, defaults filled, types coerced, choices

@@ -77,8 +77,9 @@ Plan plan_file_content(ModuleContext& ctx, const Args& args, const std::string& 
         plan.changes.push_back({path, before ? msg : "file created", before.value_or(""), content, false});
         if (!before) plan.changes.back().before.reset();
     }
+    bool content_changed = plan.changed();
     plan_attributes(plan, args, path, info);
-    plan.msg = plan.changed() ? msg : "file already has the wanted content";
+    plan.msg = content_changed ? (before ? msg : "file created") : plan.changed() ? "attributes changed" : "file already has the wanted content";
     return plan;
 }
 
@@ -96,12 +97,13 @@ Plan plan_file_edit(ModuleContext& ctx, const Args& args, const EditFn& edit, bo
             store_target(p, args, path);
             return p;
         }
-        throw TaskError(path + " does not exist (set create: true to create it)");
+        throw TaskError(path + " does not exist" + (args.has("create") ? " (set create: true to create it)" : ""));
     }
     EditOutcome out = edit(before);
     Plan plan;
     if (!before || *before != out.content) {
         plan.data["content"] = Value(out.content);
+        if (!before) plan.data["created"] = Value(true);
         Change c{path, before ? out.msg : "file created, " + out.msg, before, out.content, false};
         plan.changes.push_back(std::move(c));
     }
@@ -128,7 +130,7 @@ Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
                 ctx.conn.remove(tmp, false);
                 throw UserError(args.get("validate").mark(), "validate must contain %s (the file to check)");
             }
-            cmd.replace(pos, 2, shell_quote(tmp));
+            cmd.replace(pos, 2, shell_quote(ctx.conn.command_path(tmp)));
             Command c;
             c.cmdline = cmd;
             c.mutating = false;  // checking a candidate file changes nothing
@@ -137,6 +139,12 @@ Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
             if (r.rc != 0)
                 throw TaskError("validation failed (" + args.str("validate") + ", rc " + std::to_string(r.rc) +
                                 "): " + trim(r.err.empty() ? r.out : r.err) + "; " + path + " left unchanged");
+        }
+        // A file being created may need its directories first (lineinfile create: true).
+        if (plan.data.get("created").truthy()) {
+            size_t slash = path.find_last_of('/');
+            if (slash != std::string::npos && slash > 0 && !ctx.conn.stat(path.substr(0, slash)).exists())
+                ctx.conn.make_dirs(path.substr(0, slash), std::nullopt);
         }
         WriteOptions opts;
         opts.mode = mode;

@@ -1,0 +1,59 @@
+// assert: fails the task when any of the given Lua expressions is false.
+#include "engine/module/module.hpp"
+
+namespace upkeep {
+
+namespace {
+
+class AssertModule : public Module {
+public:
+    const ModuleSpec& spec() const override {
+        static const ModuleSpec s{
+            "assert",
+            "Fail unless every expression is true",
+            "Expressions are Lua (not Jinja), evaluated against the host's variables.\n"
+            "Example:\n"
+            "  - assert:\n"
+            "      that:\n"
+            "        - cloudstack_version >= '4.11'\n"
+            "        - result.rc == 0\n"
+            "      fail_msg: upgrade needs CloudStack 4.11 or later",
+            {
+                {"that", ArgType::List, true, {}, {}, {}, false, "Lua expressions that must all be true"},
+                {"fail_msg", ArgType::String, false, {}, {}, {"msg"}, false, "message when an expression is false"},
+                {"success_msg", ArgType::String, false, {}, {}, {}, false, "message when all are true"},
+                {"quiet", ArgType::Bool, false, Value(false), {}, {}, false, "shorter output on success"},
+            },
+            false,
+            {},
+            {},
+        };
+        return s;
+    }
+
+    Plan check(ModuleContext& ctx, const Args& args) const override {
+        Plan p;
+        for (const auto& expr : args.strings("that")) {
+            if (ctx.eval(expr).truthy()) continue;
+            p.result["failed"] = Value(true);
+            p.result["assertion"] = Value(expr);
+            p.result["evaluated_to"] = Value(false);
+            p.msg = args.has("fail_msg") ? args.str("fail_msg") + " (assertion failed: " + expr + ")"
+                                         : "assertion failed: " + expr;
+            p.result["msg"] = Value(p.msg);
+            return p;
+        }
+        p.msg = args.has("success_msg") ? args.str("success_msg") : "All assertions passed";
+        p.result["msg"] = Value(p.msg);
+        if (args.flag("quiet")) p.result["quiet"] = Value(true);
+        return p;
+    }
+
+    Value apply(ModuleContext&, const Args&, const Plan&) const override { return Value(); }
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_assert_module() { return std::make_unique<AssertModule>(); }
+
+}  // namespace upkeep

@@ -1,0 +1,168 @@
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
+#include "modules/command.hpp"
+
+namespace upkeep {
+
+std::vector<std::string> split_shell_words(const std::string& line) {
+    std::vector<std::string> words;
+    std::string cur;
+    bool in_word = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+        char c = line[i];
+        if (c == ' ' || c == '\t' || c == '\n') {
+            if (in_word) words.push_back(cur);
+            cur.clear();
+            in_word = false;
+        } else if (c == '\'') {
+            size_t end = line.find('\'', i + 1);
+            if (end == std::string::npos) throw UserError("unterminated single quote in: " + line);
+            cur += line.substr(i + 1, end - i - 1);
+            i = end;
+            in_word = true;
+        } else if (c == '"') {
+            in_word = true;
+            for (++i;; ++i) {
+                if (i >= line.size()) throw UserError("unterminated double quote in: " + line);
+                if (line[i] == '"') break;
+                // Inside double quotes a backslash only escapes these characters.
+                if (line[i] == '\\' && i + 1 < line.size() && std::string("\"\\$`\n").find(line[i + 1]) != std::string::npos)
+                    ++i;
+                cur += line[i];
+            }
+        } else if (c == '\\') {
+            if (i + 1 < line.size()) cur += line[++i];
+            in_word = true;
+        } else {
+            cur += c;
+            in_word = true;
+        }
+    }
+    if (in_word) words.push_back(cur);
+    return words;
+}
+
+std::vector<ArgSpec> command_args() {
+    return {
+        {"cmd", ArgType::String, false, {}, {}, {}, false, "the command line (the free form)"},
+        {"creates", ArgType::Path, false, {}, {}, {}, false, "skip when this path exists"},
+        {"removes", ArgType::Path, false, {}, {}, {}, false, "skip when this path does not exist"},
+        {"chdir", ArgType::Path, false, {}, {}, {}, false, "run in this directory"},
+        {"stdin", ArgType::String, false, {}, {}, {}, false, "data fed on stdin (secrets belong here, not in argv)"},
+        {"stdin_add_newline", ArgType::Bool, false, Value(true), {}, {}, false, "append a newline to stdin"},
+    };
+}
+
+namespace {
+
+// A relative creates/removes path counts from chdir, as in Ansible.
+std::string under_chdir(const Args& args, const std::string& p) {
+    if (p.empty() || p[0] == '/' || !args.has("chdir")) return p;
+    return args.str("chdir") + "/" + p;
+}
+
+std::string timestamp(std::chrono::system_clock::time_point t) {
+    std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count() % 1000000;
+    char out[96];
+    std::snprintf(out, sizeof out, "%s.%06lld", buf, static_cast<long long>(us));
+    return out;
+}
+
+// Ansible's delta: H:MM:SS.ffffff
+std::string delta_text(std::chrono::system_clock::duration d) {
+    long long us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+    char out[64];
+    std::snprintf(out, sizeof out, "%lld:%02lld:%02lld.%06lld", us / 3600000000LL, us / 60000000LL % 60,
+                  us / 1000000LL % 60, us % 1000000LL);
+    return out;
+}
+
+std::string rstrip_newlines(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    return s;
+}
+
+Value lines_of(const std::string& s) {
+    List l;
+    for (const auto& line : split_lines_keep(s)) {
+        std::string t = line;
+        while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+        l.push_back(Value(t));
+    }
+    return Value(std::move(l));
+}
+
+}  // namespace
+
+Plan plan_command(ModuleContext& ctx, const Args& args, const std::string& shown) {
+    Plan plan;
+    if (args.has("creates")) {
+        std::string p = under_chdir(args, args.str("creates"));
+        if (ctx.conn.stat(p, true).exists()) {
+            plan.msg = "skipped, since " + p + " exists";
+            plan.result["cmd"] = Value(shown);
+            plan.result["rc"] = Value(0);
+            return plan;
+        }
+    }
+    if (args.has("removes")) {
+        std::string p = under_chdir(args, args.str("removes"));
+        if (!ctx.conn.stat(p, true).exists()) {
+            plan.msg = "skipped, since " + p + " does not exist";
+            plan.result["cmd"] = Value(shown);
+            plan.result["rc"] = Value(0);
+            return plan;
+        }
+    }
+    plan.changes.push_back({shown, "would run", {}, {}, args.get("cmd").contains_secret()});
+    plan.unpredictable = true;
+    plan.msg = "would run";
+    return plan;
+}
+
+Value run_command(ModuleContext& ctx, const Args& args, const std::string& cmdline, const Value& cmd_field) {
+    Command c;
+    c.cmdline = cmdline;
+    if (args.has("chdir")) c.chdir = args.str("chdir");
+    if (args.has("stdin")) {
+        c.stdin_data = args.str("stdin");
+        if (args.flag("stdin_add_newline", true)) c.stdin_data += "\n";
+    }
+    auto start = std::chrono::system_clock::now();
+    CommandResult r = ctx.conn.run(c);
+    auto end = std::chrono::system_clock::now();
+    Value out;
+    out["cmd"] = cmd_field;
+    if (!r.executed) {
+        // The dry-run overlay recorded the command instead of running it.
+        out["rc"] = Value();
+        out["skipped_run"] = Value(true);
+        out["msg"] = Value("would run (dry run)");
+        return out;
+    }
+    std::string so = rstrip_newlines(r.out), se = rstrip_newlines(r.err);
+    out["rc"] = Value(r.rc);
+    out["stdout"] = Value(so);
+    out["stderr"] = Value(se);
+    out["stdout_lines"] = lines_of(so);
+    out["stderr_lines"] = lines_of(se);
+    out["start"] = Value(timestamp(start));
+    out["end"] = Value(timestamp(end));
+    out["delta"] = Value(delta_text(end - start));
+    if (r.rc != 0) {
+        out["failed"] = Value(true);
+        out["msg"] = Value("non-zero return code");
+    }
+    return out;
+}
+
+}  // namespace upkeep

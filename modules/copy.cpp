@@ -1,0 +1,148 @@
+// copy: puts exact bytes (inline `content`, or a file from the controller or,
+// with remote_src, from the host) at `dest`, with mode/owner/group (Ansible's copy).
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/module/file_edit.hpp"
+#include "engine/module/module.hpp"
+#include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
+
+namespace upkeep {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A controller-side `src`: absolute, or relative to the playbook's files/ or the
+// playbook directory itself (Ansible's search order for a playbook without roles).
+std::string find_local_src(const std::string& src, const std::string& playbook_dir) {
+    if (!src.empty() && src[0] == '/') return src;
+    std::string base = playbook_dir.empty() ? "." : playbook_dir;
+    for (const std::string& cand : {base + "/files/" + src, base + "/" + src})
+        if (fs::exists(cand)) return cand;
+    throw TaskError("could not find src '" + src + "' (looked in " + base + "/files and " + base + ")");
+}
+
+std::string read_local(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw TaskError("cannot read src " + path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string base_name(std::string p) {
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    size_t slash = p.find_last_of('/');
+    return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+class CopyModule : public Module {
+public:
+    const ModuleSpec& spec() const override {
+        static const ModuleSpec s = [] {
+            ModuleSpec m{
+                "copy",
+                "Put exact bytes (inline content or a file) at a path on the host",
+                "Ansible's copy. `src` is a file on the controller (relative to the playbook's files/ or\n"
+                "directory), or on the host with `remote_src: true`; `content` is inline text.\n"
+                "Example:\n"
+                "  - copy:\n"
+                "      src: qemu-hook\n"
+                "      dest: /etc/libvirt/hooks/qemu\n"
+                "      mode: \"0755\"",
+                {
+                    {"dest", ArgType::Path, true, {}, {}, {"path"}, false, "where the file goes; a directory takes src's name"},
+                    {"src", ArgType::Path, false, {}, {}, {}, false, "file to copy (controller side unless remote_src)"},
+                    {"content", ArgType::String, false, {}, {}, {}, false, "the file's exact content"},
+                    {"remote_src", ArgType::Bool, false, Value(false), {}, {}, false, "src is on the host"},
+                    {"force", ArgType::Bool, false, Value(true), {}, {"thirsty"}, false,
+                     "replace a file whose content differs; false: only create"},
+                    {"backup", ArgType::Bool, false, Value(false), {}, {}, false, "keep the old file as <path>.<pid>.<time>~"},
+                    {"validate", ArgType::String, false, {}, {}, {}, false, "command to check the new file; %s is the file"},
+                    {"mode", ArgType::Mode, false, {}, {}, {}, false, "permissions, octal, symbolic, or \"preserve\" (src's)"},
+                    {"owner", ArgType::String, false, {}, {}, {}, false, "owner name or uid"},
+                    {"group", ArgType::String, false, {}, {}, {}, false, "group name or gid"},
+                    {"follow", ArgType::Bool, false, Value(false), {}, {}, false, "accepted for compatibility"},
+                },
+                false,
+                {{"content", "src"}},
+                {{"content", "src"}},
+            };
+            return m;
+        }();
+        return s;
+    }
+
+    Plan check(ModuleContext& ctx, const Args& args) const override {
+        std::string dest = args.str("dest");
+        std::string content;
+        std::optional<uint32_t> src_mode;
+        FileInfo dest_info = ctx.conn.stat(dest, true);
+        bool dest_is_dir = dest_info.is_dir() || ends_with(dest, "/");
+        if (args.has("content")) {
+            if (dest_is_dir) throw TaskError("can not use content with a dir as dest (" + dest + ")");
+            content = args.str("content");
+        } else {
+            std::string src = args.str("src");
+            if (args.flag("remote_src")) {
+                FileInfo si = ctx.conn.stat(src, true);
+                if (!si.exists()) throw TaskError("src " + src + " does not exist on the host");
+                if (si.is_dir()) throw TaskError("src " + src + " is a directory: directories are not supported yet");
+                content = *ctx.conn.read_file(src);
+                src_mode = si.mode;
+            } else {
+                std::string local = find_local_src(src, ctx.playbook_dir);
+                if (fs::is_directory(local))
+                    throw TaskError("src " + src + " is a directory: directories are not supported yet");
+                content = read_local(local);
+                struct stat st;
+                if (::stat(local.c_str(), &st) == 0) src_mode = st.st_mode & 07777;
+            }
+            if (dest_is_dir) {
+                while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
+                dest += "/" + base_name(src);
+                dest_info = ctx.conn.stat(dest, true);
+            }
+        }
+        std::string parent = dest.substr(0, dest.find_last_of('/') == std::string::npos ? 0 : dest.find_last_of('/'));
+        if (!parent.empty() && !ctx.conn.stat(parent, true).is_dir())
+            throw TaskError("destination directory " + parent + " does not exist");
+
+        // "preserve" copies src's permission bits; the shared planner wants a number.
+        Value raw = args.raw();
+        if (args.has("mode") && args.get("mode").to_string() == "preserve") {
+            if (!src_mode) throw TaskError("mode: preserve needs src");
+            raw["mode"] = Value(format_mode(*src_mode));
+        }
+        raw["path"] = Value(dest);
+        Args effective(raw);
+
+        if (dest_info.exists() && !args.flag("force")) {
+            Plan p;
+            p.msg = "file already exists (force: false)";
+            p.result["dest"] = Value(dest);
+            return p;
+        }
+        Plan plan = plan_file_content(ctx, effective, dest, content, "content replaced");
+        plan.result["dest"] = Value(dest);
+        plan.data["raw_args"] = raw;
+        return plan;
+    }
+
+    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        Value out = apply_file_plan(ctx, Args(plan.data.get("raw_args")), plan);
+        out["dest"] = plan.data.get("path");
+        return out;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_copy_module() { return std::make_unique<CopyModule>(); }
+
+}  // namespace upkeep

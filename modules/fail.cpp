@@ -1,0 +1,43 @@
+// fail: fails the task with a message (usually under a `when:`).
+#include "engine/module/module.hpp"
+
+namespace upkeep {
+
+namespace {
+
+class FailModule : public Module {
+public:
+    const ModuleSpec& spec() const override {
+        static const ModuleSpec s{
+            "fail",
+            "Fail the task with a message",
+            "Example:\n"
+            "  - fail: msg=\"the management server is still running\"\n"
+            "    when: ms_status.rc == 0",
+            {
+                {"msg", ArgType::Any, false, Value("Failed as requested from task"), {}, {}, false, "the message"},
+            },
+            false,
+            {},
+            {},
+        };
+        return s;
+    }
+
+    Plan check(ModuleContext&, const Args& args) const override {
+        Plan p;
+        Value msg = args.get("msg");
+        p.msg = msg.secret() ? k_masked : msg.to_string();
+        p.result["failed"] = Value(true);
+        p.result["msg"] = msg;
+        return p;
+    }
+
+    Value apply(ModuleContext&, const Args&, const Plan&) const override { return Value(); }
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_fail_module() { return std::make_unique<FailModule>(); }
+
+}  // namespace upkeep

@@ -1,0 +1,284 @@
+// file: the state of a path (file, directory, link, absent, touch) and its
+// mode/owner/group, optionally recursively (Ansible's file module). check()
+// lists the exact operations in plan.data["ops"]; apply() performs exactly them.
+#include "engine/module/file_edit.hpp"
+#include "engine/module/module.hpp"
+#include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
+
+namespace upkeep {
+
+namespace {
+
+const char* kind_name(const FileInfo& i) {
+    switch (i.kind) {
+        case FileInfo::Kind::Missing: return "absent";
+        case FileInfo::Kind::File: return "file";
+        case FileInfo::Kind::Dir: return "directory";
+        case FileInfo::Kind::Link: return "link";
+        case FileInfo::Kind::Other: return "special file";
+    }
+    return "?";
+}
+
+std::string parent_of(const std::string& p) {
+    size_t slash = p.find_last_of('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : p.substr(0, slash);
+}
+
+Value op(const char* name, const std::string& path) {
+    Value v;
+    v["op"] = Value(name);
+    v["path"] = Value(path);
+    return v;
+}
+
+// Plans mode/owner/group for one existing (or just planned, with `info` as it
+// will be) path. Adds one op and one Change per differing attribute.
+void plan_attrs(Plan& plan, List& ops, const Args& args, const std::string& path, const FileInfo& info,
+                bool quiet_new = false) {
+    Value o = op("attrs", path);
+    std::vector<std::string> what;
+    if (args.has("mode") && !info.is_link()) {
+        uint32_t want = *args.mode("mode", info.mode, info.is_dir());
+        if ((info.mode & 07777) != want) {
+            o["mode"] = Value(static_cast<int64_t>(want));
+            what.push_back("mode " + format_mode(info.mode) + " -> " + format_mode(want));
+        }
+    }
+    for (const char* which : {"owner", "group"}) {
+        if (!args.has(which)) continue;
+        std::string want = args.str(which);
+        bool owner = std::string(which) == "owner";
+        const std::string& have = owner ? info.owner : info.group;
+        uint32_t have_id = owner ? info.uid : info.gid;
+        if (want == have || want == std::to_string(have_id)) continue;
+        o[which] = Value(want);
+        what.push_back(std::string(which) + " " + have + " -> " + want);
+    }
+    if (what.empty()) return;
+    ops.push_back(o);
+    if (quiet_new) return;  // a created path's attributes are part of "created"
+    for (const auto& w : what) plan.changes.push_back({path, w, {}, {}, false});
+}
+
+void plan_recurse(ModuleContext& ctx, Plan& plan, List& ops, const Args& args, const std::string& dir) {
+    for (const auto& name : ctx.conn.list_dir(dir)) {
+        std::string p = dir == "/" ? "/" + name : dir + "/" + name;
+        FileInfo i = ctx.conn.stat(p, false);
+        plan_attrs(plan, ops, args, p, i);
+        if (i.is_dir()) plan_recurse(ctx, plan, ops, args, p);
+    }
+}
+
+class FileModule : public Module {
+public:
+    const ModuleSpec& spec() const override {
+        static const ModuleSpec s = [] {
+            ModuleSpec m{
+                "file",
+                "Make a path a file, directory or link, remove it, and set its mode and owner",
+                "Ansible's file. state: file (must exist), directory (mkdir -p), link (src), absent, touch\n"
+                "(create if missing; unlike Ansible an existing file's times are left alone, so a second run\n"
+                "changes nothing). recurse applies mode/owner/group to a directory's whole tree.\n"
+                "Example:\n"
+                "  - file: path=/etc/libvirt/hooks state=directory mode=0755",
+                {
+                    {"path", ArgType::Path, true, {}, {}, {"dest", "name"}, false, "the path"},
+                    {"state", ArgType::String, false, {}, {"absent", "directory", "file", "link", "touch"}, {}, false,
+                     "what the path should be (default: what it is, or file)"},
+                    {"src", ArgType::Path, false, {}, {}, {}, false, "link target (state=link)"},
+                    {"recurse", ArgType::Bool, false, Value(false), {}, {}, false, "directories: set attributes on the whole tree"},
+                    {"force", ArgType::Bool, false, Value(false), {}, {}, false,
+                     "links: replace a file or empty directory, allow a missing src"},
+                    {"follow", ArgType::Bool, false, Value(true), {}, {}, false, "accepted for compatibility"},
+                },
+                false,
+                {},
+                {},
+            };
+            for (auto& a : file_attr_args()) m.args.push_back(a);
+            return m;
+        }();
+        return s;
+    }
+
+    Plan check(ModuleContext& ctx, const Args& args) const override {
+        std::string path = args.str("path");
+        while (path.size() > 1 && path.back() == '/') path.pop_back();
+        FileInfo linfo = ctx.conn.stat(path, false);
+        FileInfo info = linfo.is_link() ? ctx.conn.stat(path, true) : linfo;
+        std::string state = args.str("state");
+        if (state.empty()) {
+            if (args.flag("recurse")) state = "directory";
+            else if (linfo.is_link() && args.has("src")) state = "link";
+            else if (info.is_dir()) state = "directory";
+            else state = "file";
+        }
+        if (args.flag("recurse") && state != "directory") throw TaskError("recurse needs state=directory");
+        Plan plan;
+        List ops;
+        if (state == "absent") plan_absent(ctx, plan, ops, path, linfo);
+        else if (state == "file") plan_file(plan, ops, args, path, info);
+        else if (state == "directory") plan_directory(ctx, plan, ops, args, path, info);
+        else if (state == "touch") plan_touch(plan, ops, args, path, info);
+        else plan_link(ctx, plan, ops, args, path, linfo);
+        plan.data["ops"] = Value(std::move(ops));
+        plan.result["path"] = Value(path);
+        plan.result["state"] = Value(state);
+        if (plan.msg.empty()) plan.msg = plan.changed() ? plan.changes.front().summary : "already " + state;
+        return plan;
+    }
+
+    Value apply(ModuleContext& ctx, const Args&, const Plan& plan) const override {
+        for (const auto& o : plan.data.get("ops").as_list()) {
+            std::string name = o.get("op").as_string();
+            std::string path = o.get("path").as_string();
+            std::optional<uint32_t> mode;
+            if (o.has("mode")) mode = static_cast<uint32_t>(o.get("mode").as_int());
+            std::string owner = o.get("owner").is_null() ? "" : o.get("owner").as_string();
+            std::string group = o.get("group").is_null() ? "" : o.get("group").as_string();
+            if (name == "remove") {
+                ctx.conn.remove(path, true);
+            } else if (name == "mkdir") {
+                ctx.conn.make_dirs(path, mode);
+            } else if (name == "touch") {
+                WriteOptions w;
+                w.mode = mode;
+                ctx.conn.write_file(path, "", w);
+            } else if (name == "symlink") {
+                ctx.conn.symlink(o.get("target").as_string(), path);
+            } else if (name == "attrs") {
+                ctx.conn.set_attributes(path, mode, owner, group);
+            }
+        }
+        Value out;
+        out["path"] = plan.result.get("path");
+        return out;
+    }
+
+private:
+    static void plan_absent(ModuleContext& ctx, Plan& plan, List& ops, const std::string& path, const FileInfo& linfo) {
+        if (!linfo.exists()) {
+            plan.msg = "already absent";
+            return;
+        }
+        if (path == "/") throw TaskError("refusing to remove /");
+        ops.push_back(op("remove", path));
+        plan.changes.push_back({path, std::string(kind_name(linfo)) + " removed", {}, {}, false});
+        (void)ctx;
+    }
+
+    static void plan_file(Plan& plan, List& ops, const Args& args, const std::string& path, const FileInfo& info) {
+        if (!info.exists()) throw TaskError("file (" + path + ") is absent, cannot continue");
+        if (!info.is_file()) throw TaskError("file (" + path + ") is " + kind_name(info) + ", cannot continue");
+        plan_attrs(plan, ops, args, path, info);
+    }
+
+    static void plan_directory(ModuleContext& ctx, Plan& plan, List& ops, const Args& args, const std::string& path,
+                               const FileInfo& info) {
+        if (info.exists() && !info.is_dir())
+            throw TaskError(path + " already exists as a " + kind_name(info));
+        if (!info.exists()) {
+            // Create each missing level like Ansible: every new directory gets the mode/owner/group.
+            std::vector<std::string> missing;
+            for (std::string p = path; !p.empty() && p != "/" && p != "."; p = parent_of(p)) {
+                FileInfo pi = ctx.conn.stat(p, true);
+                if (pi.exists()) {
+                    if (!pi.is_dir()) throw TaskError("cannot create " + path + ": " + p + " is a " + kind_name(pi));
+                    break;
+                }
+                missing.insert(missing.begin(), p);
+            }
+            for (const auto& p : missing) {
+                FileInfo fresh;
+                fresh.kind = FileInfo::Kind::Dir;
+                fresh.mode = 0755;
+                Value o = op("mkdir", p);
+                if (args.has("mode")) o["mode"] = Value(static_cast<int64_t>(*args.mode("mode", 0755, true)));
+                ops.push_back(o);
+                // Owner and group of a new directory are set right after it is made.
+                Value a = op("attrs", p);
+                if (args.has("owner")) a["owner"] = args.get("owner");
+                if (args.has("group")) a["group"] = args.get("group");
+                if (a.has("owner") || a.has("group")) ops.push_back(a);
+                plan.changes.push_back({p, "directory created", {}, {}, false});
+            }
+            return;  // a new directory is empty: nothing to recurse into
+        }
+        plan_attrs(plan, ops, args, path, info);
+        if (args.flag("recurse")) plan_recurse(ctx, plan, ops, args, path);
+    }
+
+    static void plan_touch(Plan& plan, List& ops, const Args& args, const std::string& path, const FileInfo& info) {
+        if (info.exists()) {
+            plan_attrs(plan, ops, args, path, info);
+            if (!plan.changed()) plan.msg = "file already exists";
+            return;
+        }
+        Value o = op("touch", path);
+        if (args.has("mode")) o["mode"] = Value(static_cast<int64_t>(*args.mode("mode", 0644, false)));
+        ops.push_back(o);
+        Value a = op("attrs", path);
+        if (args.has("owner")) a["owner"] = args.get("owner");
+        if (args.has("group")) a["group"] = args.get("group");
+        if (a.has("owner") || a.has("group")) ops.push_back(a);
+        plan.changes.push_back({path, "file created", std::nullopt, std::string(), false});
+    }
+
+    static void plan_link(ModuleContext& ctx, Plan& plan, List& ops, const Args& args, const std::string& path,
+                          const FileInfo& linfo) {
+        if (!args.has("src")) throw TaskError("src is required for state=link");
+        std::string src = args.str("src");
+        bool force = args.flag("force");
+        std::string resolved = src[0] == '/' ? src : parent_of(path) + "/" + src;
+        if (!force && !ctx.conn.stat(resolved, false).exists())
+            throw TaskError("src file does not exist, use force=yes if you really want to create the link: " + resolved);
+        Value o = op("symlink", path);
+        o["target"] = Value(src);
+        if (linfo.is_link()) {
+            if (linfo.link_target != src) {
+                ops.push_back(o);
+                plan.changes.push_back({path, "link target " + linfo.link_target + " -> " + src, {}, {}, false});
+            }
+        } else if (linfo.exists()) {
+            if (!force)
+                throw TaskError("refusing to convert from " + std::string(kind_name(linfo)) + " to symlink for " + path);
+            if (linfo.is_dir()) {
+                if (!ctx.conn.list_dir(path).empty())
+                    throw TaskError("the directory " + path + " is not empty, refusing to convert it");
+                ops.push_back(op("remove", path));
+            }
+            ops.push_back(o);
+            plan.changes.push_back({path, std::string(kind_name(linfo)) + " replaced by a link to " + src, {}, {}, false});
+        } else {
+            ops.push_back(o);
+            plan.changes.push_back({path, "link created -> " + src, {}, {}, false});
+        }
+        // A link's own owner/group (lchown); Linux links have no mode.
+        FileInfo as_link = linfo.is_link() ? linfo : FileInfo{};
+        if (!linfo.is_link()) {
+            as_link.kind = FileInfo::Kind::Link;
+            as_link.owner = as_link.group = "\x01";  // unknown yet: set whatever is asked
+        }
+        Value a = op("attrs", path);
+        for (const char* which : {"owner", "group"}) {
+            if (!args.has(which)) continue;
+            std::string want = args.str(which);
+            bool owner = std::string(which) == "owner";
+            const std::string& have = owner ? as_link.owner : as_link.group;
+            uint32_t have_id = owner ? as_link.uid : as_link.gid;
+            if (linfo.is_link() && (want == have || want == std::to_string(have_id))) continue;
+            a[which] = Value(want);
+            if (linfo.is_link()) plan.changes.push_back({path, std::string(which) + " " + have + " -> " + want, {}, {}, false});
+        }
+        if (a.has("owner") || a.has("group")) ops.push_back(a);
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_file_module() { return std::make_unique<FileModule>(); }
+
+}  // namespace upkeep

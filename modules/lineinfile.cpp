@@ -1,0 +1,229 @@
+// lineinfile: makes sure one line is in a file (or that matching lines are not),
+// with Ansible's semantics: the last regexp match is replaced (firstmatch: the
+// first), otherwise the line goes after/before an anchor or at the end.
+#include "modules/lineinfile.hpp"
+
+#include "engine/module/file_edit.hpp"
+#include "engine/module/module.hpp"
+#include "engine/util/error.hpp"
+#include "engine/util/py_regex.hpp"
+#include "engine/util/strings.hpp"
+
+namespace upkeep {
+
+namespace {
+
+// A line without its terminator (Ansible's rstrip(b'\r\n')).
+std::string body(const std::string& l) {
+    size_t end = l.find_last_not_of("\r\n");
+    return end == std::string::npos ? "" : l.substr(0, end + 1);
+}
+
+std::string terminator(const std::string& l) { return l.substr(body(l).size()); }
+
+bool ends_in_newline(const std::vector<std::string>& lines) {
+    return lines.empty() || lines.back().back() == '\n' || lines.back().back() == '\r';
+}
+
+// The line ending for added lines: the file's own when its first line has one.
+std::string file_eol(const std::vector<std::string>& lines) {
+    for (const auto& l : lines) {
+        std::string t = terminator(l);
+        if (!t.empty()) return t == "\r\n" ? "\r\n" : "\n";
+    }
+    return "\n";
+}
+
+std::string absent_edit(const std::vector<std::string>& lines, const LineinfileOptions& o, std::string* msg) {
+    std::optional<PyRegex> re;
+    if (o.regexp) re = compile_py_regex(*o.regexp);
+    std::string out;
+    size_t removed = 0;
+    for (const auto& l : lines) {
+        bool hit;
+        if (re) hit = py_search(*re, body(l));
+        else if (o.search_string) hit = l.find(*o.search_string) != std::string::npos;
+        else hit = body(l) == *o.line;
+        if (hit) ++removed;
+        else out += l;
+    }
+    *msg = removed ? std::to_string(removed) + " line(s) removed" : "line already absent";
+    return out;
+}
+
+}  // namespace
+
+std::string lineinfile_edit(const std::string& text, const LineinfileOptions& o, std::string* msg) {
+    std::string local_msg;
+    if (!msg) msg = &local_msg;
+    if (o.regexp && o.search_string) throw UserError("lineinfile: regexp and search_string are mutually exclusive");
+    if (o.insertafter && o.insertbefore) throw UserError("lineinfile: insertafter and insertbefore are mutually exclusive");
+    std::vector<std::string> lines = split_lines_keep(text);
+    if (!o.present) {
+        if (!o.regexp && !o.search_string && !o.line)
+            throw UserError("lineinfile: one of line, search_string or regexp is required with state=absent");
+        return absent_edit(lines, o, msg);
+    }
+    if (!o.line) throw UserError("lineinfile: line is required with state=present");
+    if (o.backrefs && !o.regexp) throw UserError("lineinfile: regexp is required with backrefs=true");
+    const std::string& line = *o.line;
+    std::optional<std::string> after = o.insertafter, before = o.insertbefore;
+    if (!after && !before) after = "EOF";
+
+    std::optional<PyRegex> re, anchor;
+    if (o.regexp) re = compile_py_regex(*o.regexp);
+    if (after && *after != "BOF" && *after != "EOF") anchor = compile_py_regex(*after);
+    else if (before && *before != "BOF") anchor = compile_py_regex(*before);
+
+    long found = -1, insert_at = -1;
+    std::smatch match;
+    std::string matched_body;  // the match refers into this string
+    bool matched = false;
+    std::vector<std::string> bodies;
+    for (const auto& l : lines) bodies.push_back(body(l));
+    if (re || o.search_string) {
+        for (size_t i = 0; i < lines.size(); ++i) {
+            bool hit = re ? py_search(*re, bodies[i]) : lines[i].find(*o.search_string) != std::string::npos;
+            if (!hit) continue;
+            found = static_cast<long>(i);
+            matched = true;
+            if (o.firstmatch) break;
+        }
+        if (matched && re) std::regex_search(bodies[found], match, re->re);
+    }
+    if (!matched) {
+        for (size_t i = 0; i < lines.size(); ++i) {
+            if (bodies[i] == line) {
+                found = static_cast<long>(i);
+            } else if (anchor && py_search(*anchor, bodies[i])) {
+                insert_at = after ? static_cast<long>(i) + 1 : static_cast<long>(i);
+                if (o.firstmatch) break;
+            }
+        }
+    }
+
+    std::string eol = file_eol(lines);
+    auto join_lines = [&] { return join(lines, ""); };
+    auto ensure_last_newline = [&] {
+        if (!ends_in_newline(lines)) lines.back() += eol;
+    };
+    if (found != -1) {
+        std::string new_line = o.backrefs && matched ? py_expand(*re, match, line) : line;
+        std::string& cur = lines[static_cast<size_t>(found)];
+        std::string term = terminator(cur);
+        if (term.empty() || term.back() != '\n') term = eol;
+        if (new_line.empty() || new_line.back() != '\n') new_line += term;
+        if (cur != new_line) {
+            cur = new_line;
+            *msg = "line replaced";
+        } else {
+            *msg = "line already present";
+        }
+        return join_lines();
+    }
+    if (o.backrefs) {
+        // Without a match there is nothing to fill the backreferences with.
+        *msg = "no line matches regexp '" + *o.regexp + "' (backrefs: nothing to do)";
+        return text;
+    }
+    if ((before && *before == "BOF") || (after && *after == "BOF")) {
+        lines.insert(lines.begin(), line + eol);
+        *msg = "line added";
+        return join_lines();
+    }
+    if ((after && *after == "EOF") || insert_at == -1) {
+        if (!lines.empty()) ensure_last_newline();
+        lines.push_back(line + eol);
+        *msg = "line added";
+        return join_lines();
+    }
+    if (after) {
+        // Ansible would glue the line onto a last line without a newline; we add the newline.
+        size_t at = static_cast<size_t>(insert_at);
+        if (at == lines.size()) {
+            if (bodies[at - 1] == line) {
+                *msg = "line already present";
+                return text;
+            }
+            ensure_last_newline();
+            lines.push_back(line + eol);
+        } else {
+            if (bodies[at] == line) {
+                *msg = "line already present";
+                return text;
+            }
+            lines.insert(lines.begin() + static_cast<long>(at), line + eol);
+        }
+        *msg = "line added";
+        return join_lines();
+    }
+    lines.insert(lines.begin() + insert_at, line + eol);
+    *msg = "line added";
+    return join_lines();
+}
+
+namespace {
+
+class LineinfileModule : public Module {
+public:
+    const ModuleSpec& spec() const override {
+        static const ModuleSpec s = [] {
+            ModuleSpec m{
+                "lineinfile",
+                "Ensure a line is in a file, or replace the line a regexp matches",
+                "Ansible's lineinfile. The last line matching `regexp` is replaced (`firstmatch: true`: the\n"
+                "first); without a match `line` goes after `insertafter` / before `insertbefore`, or at the end.\n"
+                "Example:\n"
+                "  - lineinfile:\n"
+                "      path: /etc/cloudstack/agent/agent.properties\n"
+                "      regexp: '^resource='\n"
+                "      line: resource=com.cloud.hypervisor.kvm.resource.LibvirtComputingResource",
+                {
+                    {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false, "present or absent"},
+                    {"regexp", ArgType::String, false, {}, {}, {"regex"}, false, "Python regexp to look for in every line"},
+                    {"search_string", ArgType::String, false, {}, {}, {}, false, "literal string to look for in every line"},
+                    {"line", ArgType::String, false, {}, {}, {"value"}, false, "the line to insert or replace"},
+                    {"insertafter", ArgType::String, false, {}, {}, {}, false, "regexp, EOF or BOF: where a new line goes"},
+                    {"insertbefore", ArgType::String, false, {}, {}, {}, false, "regexp or BOF: where a new line goes"},
+                    {"backrefs", ArgType::Bool, false, Value(false), {}, {}, false, "expand \\1 in line; no match: no change"},
+                    {"firstmatch", ArgType::Bool, false, Value(false), {}, {}, false, "use the first match, not the last"},
+                },
+                false,
+                {{"insertbefore", "insertafter"}, {"regexp", "search_string"}, {"backrefs", "search_string"}},
+                {},
+            };
+            for (auto& a : file_edit_args(true)) m.args.push_back(a);
+            return m;
+        }();
+        return s;
+    }
+
+    Plan check(ModuleContext& ctx, const Args& args) const override {
+        LineinfileOptions o;
+        o.present = args.str("state") == "present";
+        o.regexp = args.opt_str("regexp");
+        o.search_string = args.opt_str("search_string");
+        o.line = args.opt_str("line");
+        o.insertafter = args.opt_str("insertafter");
+        o.insertbefore = args.opt_str("insertbefore");
+        o.backrefs = args.flag("backrefs");
+        o.firstmatch = args.flag("firstmatch");
+        auto edit = [&](const std::optional<std::string>& cur) {
+            EditOutcome out;
+            out.content = lineinfile_edit(cur.value_or(""), o, &out.msg);
+            return out;
+        };
+        if (!o.present) return plan_file_edit(ctx, args, edit, false, std::string("file not present"));
+        return plan_file_edit(ctx, args, edit, args.flag("create"));
+    }
+
+    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        return apply_file_plan(ctx, args, plan);
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_lineinfile_module() { return std::make_unique<LineinfileModule>(); }
+
+}  // namespace upkeep

@@ -1,0 +1,154 @@
+// service: starts, stops, restarts or reloads a service and enables it at boot,
+// with systemd when the host runs it and SysV init scripts otherwise (Ansible's service).
+#include "engine/module/module.hpp"
+#include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
+
+namespace upkeep {
+
+namespace {
+
+CommandResult query(Connection& conn, const std::string& line) {
+    Command c;
+    c.cmdline = line;
+    c.mutating = false;  // status queries run in a dry run too
+    return conn.run(c);
+}
+
+bool has_tool(Connection& conn, const std::string& tool) {
+    return query(conn, "command -v " + shell_quote(tool) + " >/dev/null 2>&1").rc == 0;
+}
+
+// One service manager: how to ask and how to act.
+struct Manager {
+    bool systemd = false;
+
+    bool running(Connection& conn, const std::string& name) const {
+        if (systemd) return query(conn, "systemctl is-active --quiet " + shell_quote(name)).rc == 0;
+        return query(conn, "service " + shell_quote(name) + " status >/dev/null 2>&1").rc == 0;
+    }
+
+    bool enabled(Connection& conn, const std::string& name) const {
+        if (systemd) return query(conn, "systemctl is-enabled --quiet " + shell_quote(name)).rc == 0;
+        if (has_tool(conn, "chkconfig") && !has_tool(conn, "update-rc.d"))
+            return query(conn, "chkconfig " + shell_quote(name)).rc == 0;
+        // SysV: a start link in any multi-user runlevel means enabled.
+        for (const char* rl : {"2", "3", "4", "5"}) {
+            std::string dir = std::string("/etc/rc") + rl + ".d";
+            for (const auto& entry : conn.list_dir(dir))
+                if (entry.size() == name.size() + 3 && entry[0] == 'S' && entry.substr(3) == name) return true;
+        }
+        return false;
+    }
+
+    std::string action(const std::string& verb, const std::string& name) const {
+        if (systemd) return "systemctl " + verb + " " + shell_quote(name);
+        return "service " + shell_quote(name) + " " + verb;
+    }
+
+    std::string enable(Connection& conn, const std::string& name, bool on) const {
+        std::string q = shell_quote(name);
+        if (systemd) return std::string("systemctl ") + (on ? "enable " : "disable ") + q;
+        if (has_tool(conn, "update-rc.d"))
+            return on ? "update-rc.d " + q + " defaults && update-rc.d " + q + " enable" : "update-rc.d " + q + " disable";
+        if (has_tool(conn, "chkconfig")) return "chkconfig " + q + (on ? " on" : " off");
+        throw TaskError("cannot " + std::string(on ? "enable " : "disable ") + name +
+                        ": neither systemctl, update-rc.d nor chkconfig is available");
+    }
+};
+
+class ServiceModule : public Module {
+public:
+    const ModuleSpec& spec() const override {
+        static const ModuleSpec s{
+            "service",
+            "Start, stop, restart or reload a service; enable it at boot",
+            "Uses systemd when /run/systemd/system exists, else SysV init scripts (service, update-rc.d\n"
+            "or chkconfig). restarted and reloaded always count as a change.\n"
+            "Example:\n"
+            "  - service: name=cloudstack-agent state=restarted enabled=yes",
+            {
+                {"name", ArgType::String, true, {}, {}, {"service"}, false, "the service"},
+                {"state", ArgType::String, false, {}, {"started", "stopped", "restarted", "reloaded"}, {}, false,
+                 "what to do"},
+                {"enabled", ArgType::Bool, false, {}, {}, {}, false, "start at boot"},
+            },
+            false,
+            {},
+            {{"state", "enabled"}},
+        };
+        return s;
+    }
+
+    Plan check(ModuleContext& ctx, const Args& args) const override {
+        Manager m;
+        m.systemd = ctx.conn.stat("/run/systemd/system", true).is_dir();
+        std::string name = args.str("name");
+        std::string target = "service " + name;
+        Plan plan;
+        List commands;
+        std::vector<std::string> why;
+        if (args.has("state")) {
+            std::string state = args.str("state");
+            bool running = m.running(ctx.conn, name);
+            plan.result["status"] = Value(running ? "running" : "stopped");
+            auto act = [&](const std::string& verb, const std::string& summary) {
+                commands.push_back(Value(m.action(verb, name)));
+                plan.changes.push_back({target, summary, {}, {}, false});
+            };
+            if (state == "started") {
+                if (running) why.push_back("already running");
+                else act("start", "would start");
+            } else if (state == "stopped") {
+                if (!running) why.push_back("already stopped");
+                else act("stop", "would stop");
+            } else if (state == "restarted") {
+                act(running ? "restart" : "start", "would restart");
+            } else {
+                act(running ? "reload" : "start", running ? "would reload" : "would start");
+            }
+            plan.result["state"] = Value(state);
+        }
+        if (args.has("enabled")) {
+            bool want = args.flag("enabled");
+            bool is = m.enabled(ctx.conn, name);
+            if (is == want) {
+                why.push_back(want ? "already enabled" : "already disabled");
+            } else {
+                commands.push_back(Value(m.enable(ctx.conn, name, want)));
+                plan.changes.push_back({target, want ? "would enable" : "would disable", {}, {}, false});
+            }
+            plan.result["enabled"] = Value(want);
+        }
+        plan.result["name"] = Value(name);
+        plan.data["commands"] = Value(std::move(commands));
+        std::vector<std::string> summaries;
+        for (const auto& c : plan.changes) summaries.push_back(c.summary);
+        plan.msg = plan.changed() ? join(summaries, ", ") : join(why, ", ");
+        return plan;
+    }
+
+    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        Value out;
+        for (const auto& c : plan.data.get("commands").as_list()) {
+            Command cmd;
+            cmd.cmdline = c.as_string();
+            CommandResult r = ctx.conn.run(cmd);
+            if (!r.executed) {
+                out["skipped_run"] = Value(true);
+                continue;
+            }
+            if (r.rc != 0)
+                throw TaskError(cmd.cmdline + " failed (rc " + std::to_string(r.rc) + "): " +
+                                trim(r.err.empty() ? r.out : r.err));
+        }
+        out["name"] = Value(args.str("name"));
+        return out;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_service_module() { return std::make_unique<ServiceModule>(); }
+
+}  // namespace upkeep
