@@ -1,5 +1,5 @@
 // properties: edits one key of a Java .properties file in place, losslessly.
-#include "modules/properties.hpp"
+#include "modules/config_edits.hpp"
 
 #include <regex>
 

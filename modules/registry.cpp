@@ -10,7 +10,9 @@ namespace upkeep {
 
 // Each module file defines one factory; declare it here and add its row below.
 std::unique_ptr<Module> make_debug_module();
+std::unique_ptr<Module> make_ini_file_module();
 std::unique_ptr<Module> make_properties_module();
+std::unique_ptr<Module> make_yum_repository_module();
 
 namespace {
 
@@ -22,7 +24,9 @@ struct Row {
 // One row per module, sorted by name.
 const Row k_modules[] = {
     {"debug", make_debug_module},
+    {"ini_file", make_ini_file_module},
     {"properties", make_properties_module},
+    {"yum_repository", make_yum_repository_module},
 };
 
 const std::map<std::string, std::unique_ptr<Module>>& table() {

@@ -2,7 +2,7 @@
 
 #include "engine/util/error.hpp"
 #include "modules/formats/properties_doc.hpp"
-#include "modules/properties.hpp"
+#include "modules/config_edits.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace upkeep;

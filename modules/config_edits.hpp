@@ -31,4 +31,33 @@ EditOutcome edit_properties(const std::optional<std::string>& current, const Pro
 // Jasypt-encrypted properties show which line changed but never the value.
 std::string mask_enc_values(const std::string& text);
 
+// What the ini_file module was asked to do (Ansible's arguments).
+struct IniEdit {
+    std::optional<std::string> section;  // nullopt: before the first section
+    std::optional<std::string> option;
+    std::vector<std::string> values;     // value or values
+    bool values_given = false;
+    bool absent = false;
+    bool exclusive = true;
+    bool no_extra_spaces = false;
+    bool allow_no_value = false;
+};
+
+// Applies `e` to an INI file (nullopt: the file does not exist yet).
+EditOutcome edit_ini(const std::optional<std::string>& current, const IniEdit& e, const std::string& path);
+
+// What the yum_repository module was asked to do: the repository id and the
+// keys it owns, already rendered as dnf reads them ("1"/"0", lists one per line).
+struct YumRepoEdit {
+    std::string name;
+    bool absent = false;
+    // key -> wanted value; a value with "\n" is a list written one per line.
+    std::vector<std::pair<std::string, std::string>> keys;
+};
+
+// Applies `e` to a .repo file. Keys not in `e` and comments are kept; a value
+// equal in dnf's eyes (yes/1/true, a list split by spaces, commas or lines) is
+// not rewritten.
+EditOutcome edit_yum_repo(const std::optional<std::string>& current, const YumRepoEdit& e, const std::string& path);
+
 }  // namespace upkeep
