@@ -159,13 +159,17 @@ public:
         e.name = args.str("name");
         e.absent = args.str("state") == "absent";
         auto add = [&](const char* key, std::string v) { e.keys.push_back({key, std::move(v)}); };
+        // The order new keys are written in: the usual order of hand-written .repo files.
         if (args.has("description")) add("name", args.str("description"));
-        for (const char* k : {"baseurl", "gpgkey"})
-            if (args.has(k)) add(k, join(args.strings(k), "\n"));
-        for (const char* k : {"mirrorlist", "metalink", "proxy"})
+        if (args.has("baseurl")) add("baseurl", join(args.strings("baseurl"), "\n"));
+        for (const char* k : {"mirrorlist", "metalink"})
             if (args.has(k)) add(k, args.str(k));
-        for (const char* k : {"enabled", "gpgcheck", "repo_gpgcheck", "sslverify", "module_hotfixes", "skip_if_unavailable"})
+        for (const char* k : {"enabled", "gpgcheck", "repo_gpgcheck"})
             if (args.has(k)) add(k, args.flag(k) ? "1" : "0");
+        if (args.has("gpgkey")) add("gpgkey", join(args.strings("gpgkey"), "\n"));
+        for (const char* k : {"sslverify", "module_hotfixes", "skip_if_unavailable"})
+            if (args.has(k)) add(k, args.flag(k) ? "1" : "0");
+        if (args.has("proxy")) add("proxy", args.str("proxy"));
         for (const char* k : {"priority", "cost"})
             if (args.has(k)) add(k, std::to_string(args.integer(k)));
         for (const char* k : {"exclude", "includepkgs"})
