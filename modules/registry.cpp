@@ -15,12 +15,15 @@ std::unique_ptr<Module> make_copy_module();
 std::unique_ptr<Module> make_debug_module();
 std::unique_ptr<Module> make_fail_module();
 std::unique_ptr<Module> make_file_module();
+std::unique_ptr<Module> make_ini_file_module();
 std::unique_ptr<Module> make_lineinfile_module();
 std::unique_ptr<Module> make_meta_module();
+std::unique_ptr<Module> make_properties_module();
 std::unique_ptr<Module> make_replace_module();
 std::unique_ptr<Module> make_service_module();
 std::unique_ptr<Module> make_set_fact_module();
 std::unique_ptr<Module> make_shell_module();
+std::unique_ptr<Module> make_yum_repository_module();
 
 namespace {
 
@@ -37,12 +40,15 @@ const Row k_modules[] = {
     {"debug", make_debug_module},
     {"fail", make_fail_module},
     {"file", make_file_module},
+    {"ini_file", make_ini_file_module},
     {"lineinfile", make_lineinfile_module},
     {"meta", make_meta_module},
+    {"properties", make_properties_module},
     {"replace", make_replace_module},
     {"service", make_service_module},
     {"set_fact", make_set_fact_module},
     {"shell", make_shell_module},
+    {"yum_repository", make_yum_repository_module},
 };
 
 const std::map<std::string, std::unique_ptr<Module>>& table() {
