@@ -10,6 +10,7 @@ namespace upkeep {
 
 // Each module file defines one factory; declare it here and add its row below.
 std::unique_ptr<Module> make_debug_module();
+std::unique_ptr<Module> make_xml_module();
 
 namespace {
 
@@ -21,6 +22,7 @@ struct Row {
 // One row per module, sorted by name.
 const Row k_modules[] = {
     {"debug", make_debug_module},
+    {"xml", make_xml_module},
 };
 
 const std::map<std::string, std::unique_ptr<Module>>& table() {
