@@ -9,6 +9,7 @@
 namespace upkeep {
 
 // Each module file defines one factory; declare it here and add its row below.
+std::unique_ptr<Module> make_config_merge_module();
 std::unique_ptr<Module> make_debug_module();
 std::unique_ptr<Module> make_xml_module();
 
@@ -21,6 +22,7 @@ struct Row {
 
 // One row per module, sorted by name.
 const Row k_modules[] = {
+    {"config_merge", make_config_merge_module},
     {"debug", make_debug_module},
     {"xml", make_xml_module},
 };
