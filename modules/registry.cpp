@@ -11,6 +11,7 @@ namespace upkeep {
 // Each module file defines one factory; declare it here and add its row below.
 std::unique_ptr<Module> make_assert_module();
 std::unique_ptr<Module> make_command_module();
+std::unique_ptr<Module> make_config_merge_module();
 std::unique_ptr<Module> make_copy_module();
 std::unique_ptr<Module> make_debug_module();
 std::unique_ptr<Module> make_fail_module();
@@ -23,6 +24,7 @@ std::unique_ptr<Module> make_replace_module();
 std::unique_ptr<Module> make_service_module();
 std::unique_ptr<Module> make_set_fact_module();
 std::unique_ptr<Module> make_shell_module();
+std::unique_ptr<Module> make_xml_module();
 std::unique_ptr<Module> make_yum_repository_module();
 
 namespace {
@@ -36,6 +38,7 @@ struct Row {
 const Row k_modules[] = {
     {"assert", make_assert_module},
     {"command", make_command_module},
+    {"config_merge", make_config_merge_module},
     {"copy", make_copy_module},
     {"debug", make_debug_module},
     {"fail", make_fail_module},
@@ -48,6 +51,7 @@ const Row k_modules[] = {
     {"service", make_service_module},
     {"set_fact", make_set_fact_module},
     {"shell", make_shell_module},
+    {"xml", make_xml_module},
     {"yum_repository", make_yum_repository_module},
 };
 

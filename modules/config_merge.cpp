@@ -1,0 +1,160 @@
+// config_merge: finishes what the package manager left half done. When an
+// upgrade puts the new default next to an operator-customised config file
+// (.rpmnew, .dpkg-dist, .dpkg-new) or moves the customised one aside (.rpmsave),
+// this writes the new packaged file with the operator's customisations carried
+// over, structure-aware (.properties by key, XML by element identity, other
+// files by a diff3 of lines). See modules/formats/merge_common.hpp for the rules.
+#include "engine/module/file_edit.hpp"
+#include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
+#include "modules/formats/merge_common.hpp"
+
+namespace upkeep {
+namespace {
+
+std::string detect_format(const std::string& path, const std::string& text) {
+    std::string p = to_lower(path);
+    if (ends_with(p, ".properties")) return "properties";
+    if (ends_with(p, ".xml") || ends_with(p, ".xsl") || ends_with(p, ".xsd")) return "xml";
+    std::string head = trim(text.substr(0, 200));
+    if (starts_with(head, "\xEF\xBB\xBF")) head = head.substr(3);
+    if (starts_with(head, "<?xml") || starts_with(head, "<!--") || (starts_with(head, "<") && ends_with(trim(text), ">")))
+        return "xml";
+    return "lines";
+}
+
+class ConfigMergeModule : public Module {
+public:
+    const ModuleSpec& spec() const override {
+        static const ModuleSpec s = [] {
+            ModuleSpec m{
+                "config_merge",
+                "Merge an operator-customised config file with the new packaged version (.rpmnew, .dpkg-dist)",
+                "Writes the new packaged file with the operator's customisations carried over: .properties by\n"
+                "key, XML by element identity (id, name, key, bean...), other files by a diff3 of lines. With\n"
+                "`base` (the pristine old default) the merge is three-way; without it, what only the operator's\n"
+                "file has is carried over and values that differ are conflicts. Conflicts fail the task unless\n"
+                "`prefer` says which side wins; secret values (passwords, ENC(...)) are never shown.\n"
+                "Example (CloudStack 4.0 upgrade):\n"
+                "  - config_merge:\n"
+                "      path: /etc/cloud/management/db.properties\n"
+                "      base: /usr/share/cloudstack-management/setup/db.properties.orig\n"
+                "      backup: true\n"
+                "      remove_new: true",
+                {
+                    {"new", ArgType::Path, false, {}, {}, {}, false,
+                     "the new packaged file (default: the first of path.rpmnew, path.dpkg-dist, path.dpkg-new)"},
+                    {"base", ArgType::Path, false, {}, {}, {}, false, "the pristine old default, for a three-way merge"},
+                    {"format", ArgType::String, false, Value("auto"), {"auto", "properties", "xml", "lines"}, {},
+                     false, "how to read the files (auto: by extension, then content)"},
+                    {"prefer", ArgType::String, false, {}, {"ours", "theirs"}, {}, false,
+                     "which side wins a conflict (unset: a conflict fails the task)"},
+                    {"remove_new", ArgType::Bool, false, Value(false), {}, {}, false,
+                     "delete the .rpmnew/.dpkg-dist (or .rpmsave) file after merging"},
+                },
+                false,
+                {},
+                {},
+            };
+            for (auto& a : file_edit_args(false)) m.args.push_back(a);
+            for (auto& a : m.args)
+                if (a.name == "backup") a.doc = "keep the operator's file as <path>.<pid>.<time>~";
+            return m;
+        }();
+        return s;
+    }
+
+    Plan check(ModuleContext& ctx, const Args& args) const override {
+        std::string path = args.str("path");
+        // ours/theirs: the live file and the new default, or, after rpm moved the
+        // operator's file aside, the .rpmsave and the (new) live file.
+        std::string ours_path = path, theirs_path, leftover;
+        if (args.has("new")) {
+            theirs_path = args.str("new");
+            if (!ctx.conn.stat(theirs_path).exists()) throw TaskError(theirs_path + " (new) does not exist");
+        } else {
+            for (const char* suffix : {".rpmnew", ".dpkg-dist", ".dpkg-new"})
+                if (ctx.conn.stat(path + suffix).is_file()) {
+                    theirs_path = path + suffix;
+                    break;
+                }
+            if (theirs_path.empty() && ctx.conn.stat(path + ".rpmsave").is_file()) {
+                ours_path = path + ".rpmsave";
+                theirs_path = path;
+            }
+        }
+        if (theirs_path.empty()) {
+            Plan p;
+            p.msg = "nothing to merge: no " + path + ".rpmnew, .dpkg-dist, .dpkg-new or .rpmsave";
+            p.result["path"] = Value(path);
+            return p;
+        }
+        leftover = ours_path == path ? theirs_path : ours_path;
+        auto read = [&](const std::string& p, const char* role) {
+            auto text = ctx.conn.read_file(p);
+            if (!text) throw TaskError(p + " (" + role + ") does not exist");
+            return *text;
+        };
+        merge::MergeInput in;
+        in.ours = read(ours_path, "ours");
+        in.theirs = read(theirs_path, "new");
+        if (args.has("base")) in.base = read(args.str("base"), "base");
+        in.filename = ours_path;
+        std::string pref = args.str("prefer");
+        in.prefer = pref == "ours" ? merge::Prefer::Ours : pref == "theirs" ? merge::Prefer::Theirs : merge::Prefer::None;
+        std::string format = args.str("format", "auto");
+        if (format == "auto") format = detect_format(path, in.theirs);
+
+        merge::MergeResult res = format == "properties" ? merge::merge_properties(in)
+                                 : format == "xml"      ? merge::merge_xml(in)
+                                                        : merge::merge_lines(in);
+        std::vector<std::string> conflict_lines;
+        List conflicts;
+        for (const auto& c : res.conflicts) {
+            conflict_lines.push_back(merge::describe(c));
+            Value v;
+            v["where"] = Value(c.where);
+            v["ours"] = c.ours ? Value(*c.ours).set_secret(c.secret) : Value();
+            v["theirs"] = c.theirs ? Value(*c.theirs).set_secret(c.secret) : Value();
+            if (c.base) v["base"] = Value(*c.base).set_secret(c.secret);
+            conflicts.push_back(v);
+        }
+        if (!res.conflicts.empty() && in.prefer == merge::Prefer::None)
+            throw TaskError(std::to_string(res.conflicts.size()) + " conflict" + (res.conflicts.size() == 1 ? "" : "s") +
+                            " merging " + theirs_path + " into " + path + " (set prefer: ours|theirs to resolve): " +
+                            join(conflict_lines, "; "));
+
+        std::string msg = res.carried.empty() ? "new version taken, no customisations to carry over"
+                                              : std::to_string(res.carried.size()) + " customisation" +
+                                                    (res.carried.size() == 1 ? "" : "s") + " carried over";
+        if (!res.conflicts.empty())
+            msg += ", " + std::to_string(res.conflicts.size()) + " conflict(s) resolved as " + pref;
+        Plan plan = plan_file_content(ctx, args, path, res.text, msg);
+        for (auto& c : plan.changes)
+            if (c.before && c.after) c.secret = merge::diff_touches_secret(*c.before, *c.after);
+        if (args.flag("remove_new")) {
+            plan.changes.push_back({leftover, "removed (merged into " + path + ")", std::nullopt, std::nullopt, false});
+            plan.data["remove"] = Value(leftover);
+        }
+        if (!plan.changed()) plan.msg = "already merged: " + path + " has the new version with the customisations";
+        List carried;
+        for (const auto& n : res.carried) carried.push_back(Value(n));
+        plan.result["carried"] = Value(std::move(carried));
+        plan.result["conflicts"] = Value(std::move(conflicts));
+        plan.result["new"] = Value(theirs_path);
+        plan.result["format"] = Value(format);
+        return plan;
+    }
+
+    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        Value result = apply_file_plan(ctx, args, plan);
+        if (plan.data.has("remove")) ctx.conn.remove(plan.data.get("remove").as_string(), false);
+        return result;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_config_merge_module() { return std::make_unique<ConfigMergeModule>(); }
+
+}  // namespace upkeep
