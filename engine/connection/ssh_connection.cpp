@@ -136,9 +136,7 @@ bool SshConnection::session_alive() const {
 
 void SshConnection::ensure_connected() {
     if (session_alive()) return;
-    bool was_open = m_session != nullptr;
     open_session();
-    if (was_open) cleanup_pending_temps();
 }
 
 void SshConnection::open_session() {
@@ -191,6 +189,7 @@ void SshConnection::open_session() {
     }
     long op_timeout = k_op_timeout_s;
     ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &op_timeout);
+    cleanup_pending_temps();
 }
 
 void SshConnection::authenticate() {
@@ -259,7 +258,6 @@ auto SshConnection::with_session(const char* what, F&& f) -> decltype(f()) {
     // The session died between calls (the drop is only noticed on use):
     // reconnect once and try again.
     open_session();
-    cleanup_pending_temps();
     try {
         return f();
     } catch (const SessionLost&) {
@@ -587,12 +585,16 @@ WriteResult SshConnection::sftp_write_file(const std::string& path, const std::s
 }
 
 void SshConnection::cleanup_pending_temps() {
-    if (m_pending_temps.empty() || files_via_shell()) return;
-    for (auto it = m_pending_temps.begin(); it != m_pending_temps.end();) {
-        if (sftp_unlink(sftp(), it->c_str()) == SSH_OK || sftp_get_error(m_sftp) == SSH_FX_NO_SUCH_FILE)
-            it = m_pending_temps.erase(it);
-        else
-            ++it;
+    if (m_pending_temps.empty()) return;
+    // Best effort: a temp file we cannot remove now is tried again next time.
+    try {
+        for (auto it = m_pending_temps.begin(); it != m_pending_temps.end();) {
+            if (sftp_unlink(sftp(), it->c_str()) == SSH_OK || sftp_get_error(m_sftp) == SSH_FX_NO_SUCH_FILE)
+                it = m_pending_temps.erase(it);
+            else
+                ++it;
+        }
+    } catch (...) {
     }
 }
 
