@@ -1,6 +1,5 @@
 // Privilege escalation (sudo, su) for commands run over a connection. The
-// password travels on the command's stdin, ahead of the command's own input,
-// and never appears in argv.
+// password travels on the command's stdin and never appears in argv.
 #pragma once
 
 #include <string>
@@ -13,24 +12,26 @@ struct BecomeSpec {
     std::string password;  // may be empty (NOPASSWD, or su from root)
 };
 
+// How a wrapped command talks to whoever runs it:
+// 1. sudo/su may ask for the password: it prints `prompt` on stderr (for su,
+//    its own prompt, recognized by prompt_is_su), and the runner answers with
+//    the password on stdin. A second prompt means the password was refused.
+// 2. Once running as the target user, the payload prints `marker` and a
+//    newline on stderr. Only then does the runner send the command's own
+//    stdin, so input can never be mistaken for a password, and a command
+//    whose marker never came did not run.
 struct BecomeCommand {
-    std::string cmdline;       // what the login shell runs
-    std::string stdin_prefix;  // sent before the command's stdin
+    std::string cmdline;
+    std::string prompt;  // sudo: our own prompt text; su: "" (see prompt_is_su)
+    std::string marker;
+    bool prompt_is_su = false;
 };
 
 // Wraps a /bin/sh script so it runs as spec.user.
-//
-// sudo -S reads the password from the first line of stdin only when it needs
-// one (not under NOPASSWD, not with cached credentials), so the payload
-// cannot know whether that line was eaten. The wrapper therefore sends the
-// password and then a marker line, and the script first reads (byte by byte,
-// as sh's read does on a pipe) up to and including the marker: whatever sudo
-// left is discarded and the command's own stdin starts right after it.
-// Without a password, sudo runs with -n so it fails at once instead of
-// reading the marker as a password.
 BecomeCommand wrap_become(const std::string& script, const BecomeSpec& spec);
 
-// The marker line separating the password from the command's stdin.
-inline constexpr const char* k_become_marker = "__UPKEEP_BECOME_READY_7f3a__";
+// Finds a password prompt in stderr text received before the marker; returns
+// the [begin, end) range to cut out of the text, or begin == npos.
+std::pair<size_t, size_t> find_become_prompt(const BecomeCommand& b, const std::string& err, size_t from);
 
 }  // namespace upkeep

@@ -265,7 +265,7 @@ auto SshConnection::with_session(const char* what, F&& f) -> decltype(f()) {
     }
 }
 
-CommandResult SshConnection::exec(const std::string& cmdline, const std::string& stdin_data) {
+CommandResult SshConnection::exec(const std::string& cmdline, const std::string& stdin_data, const BecomeCommand* become) {
     m_last_exec = cmdline;
     ssh_channel ch = ssh_channel_new(m_session);
     if (!ch) throw SessionLost{};
@@ -279,15 +279,26 @@ CommandResult SshConnection::exec(const std::string& cmdline, const std::string&
     CommandResult r;
     size_t sent = 0;
     bool eof_sent = false;
+    // Under become, stdin stays closed until the payload announced itself.
+    bool gate_open = become == nullptr;
+    bool password_sent = false;
+    size_t scan_from = 0;
     std::string buf(k_io_chunk, '\0');
     auto lost = [&](const char* when) {
         ssh_channel_free(ch);
         return ConnectionError(endpoint() + ": connection lost " + when + ": " + ssh_get_error(m_session));
     };
+    auto abandon = [&](const std::string& why) {
+        ssh_channel_close(ch);
+        ssh_channel_free(ch);
+        r.rc = 1;
+        r.err += why;
+        return r;
+    };
     for (;;) {
         // Only write what the peer's window takes, so a command that writes a
         // lot before reading its stdin cannot deadlock us.
-        if (!eof_sent) {
+        if (gate_open && !eof_sent) {
             if (sent < stdin_data.size()) {
                 size_t n = std::min<size_t>({stdin_data.size() - sent, static_cast<size_t>(ssh_channel_window_size(ch)), k_io_chunk});
                 if (n > 0) {
@@ -307,9 +318,28 @@ CommandResult SshConnection::exec(const std::string& cmdline, const std::string&
         int n2 = ssh_channel_read_nonblocking(ch, buf.data(), static_cast<uint32_t>(buf.size()), 1);
         if (n2 == SSH_ERROR) throw lost("while running a command");
         if (n2 > 0) r.err.append(buf.data(), static_cast<size_t>(n2));
+        if (!gate_open && n2 > 0) {
+            std::string marker_line = become->marker + "\n";
+            if (size_t m = r.err.find(marker_line, scan_from); m != std::string::npos) {
+                r.err.erase(m, marker_line.size());
+                gate_open = true;
+                continue;
+            }
+            auto [pb, pe] = find_become_prompt(*become, r.err, scan_from);
+            if (pb != std::string::npos) {
+                r.err.erase(pb, pe - pb);
+                scan_from = pb;
+                if (password_sent || m_opts.become_password.empty())
+                    return abandon("become: " + m_opts.become_method + " refused the password for " + m_opts.become_user + "\n");
+                std::string line = m_opts.become_password + "\n";
+                if (ssh_channel_write(ch, line.data(), static_cast<uint32_t>(line.size())) == SSH_ERROR)
+                    throw lost("while sending the become password");
+                password_sent = true;
+            }
+        }
         if (n1 > 0 || n2 > 0) continue;
         if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)) break;
-        int p = ssh_channel_poll_timeout(ch, eof_sent ? 100 : 5, 0);
+        int p = ssh_channel_poll_timeout(ch, gate_open && eof_sent ? 100 : 5, 0);
         if (p == SSH_ERROR) throw lost("while running a command");
         if (!session_alive()) throw lost("while running a command");
     }
@@ -317,11 +347,13 @@ CommandResult SshConnection::exec(const std::string& cmdline, const std::string&
     r.rc = status < 0 ? 255 : status;
     ssh_channel_close(ch);
     ssh_channel_free(ch);
+    if (!gate_open && r.rc == 0) r.rc = 1;  // the payload never started
     return r;
 }
 
-CommandResult SshConnection::run_as_login(const std::string& script, const std::string& stdin_data) {
-    return with_session("a command", [&] { return exec(script, stdin_data); });
+CommandResult SshConnection::run_as_login(const std::string& script, const std::string& stdin_data,
+                                          const BecomeCommand* become) {
+    return with_session("a command", [&] { return exec(script, stdin_data, become); });
 }
 
 CommandResult SshConnection::run(const Command& cmd) {
@@ -338,7 +370,7 @@ CommandResult SshConnection::run(const Command& cmd) {
     script += "/bin/sh -c " + q(cmd.cmdline);
     if (!m_opts.become) return run_as_login(script, cmd.stdin_data);
     BecomeCommand b = wrap_become(script, BecomeSpec{m_opts.become_method, m_opts.become_user, m_opts.become_password});
-    return run_as_login(b.cmdline, b.stdin_prefix + cmd.stdin_data);
+    return run_as_login(b.cmdline, cmd.stdin_data, &b);
 }
 
 bool SshConnection::files_via_shell() const { return m_opts.become && m_opts.become_user != m_opts.user; }

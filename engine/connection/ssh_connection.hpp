@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "engine/connection/become.hpp"
 #include "engine/connection/connection.hpp"
 #include "engine/connection/shell_files.hpp"
 #include "engine/connection/ssh_options.hpp"
@@ -37,6 +38,9 @@ namespace upkeep {
 //   removes its temp file; if the connection died, the temp file is removed
 //   after the next successful reconnect.
 // - Secrets (passwords, stdin_data) only ever travel on a channel's stdin.
+//   Under become, the password is written only in answer to sudo's/su's
+//   prompt, and the command's stdin only after the payload printed its marker
+//   (see become.hpp), so input never reaches sudo as a password attempt.
 class SshConnection : public Connection {
 public:
     explicit SshConnection(SshOptions opts);
@@ -79,8 +83,12 @@ private:
     auto with_session(const char* what, F&& f) -> decltype(f());
 
     void authenticate();
-    CommandResult exec(const std::string& cmdline, const std::string& stdin_data);
-    CommandResult run_as_login(const std::string& script, const std::string& stdin_data = "");
+    // Runs one command on a new channel. Under become, answers the password
+    // prompt and holds stdin back until the payload's marker arrived.
+    CommandResult exec(const std::string& cmdline, const std::string& stdin_data,
+                       const BecomeCommand* become = nullptr);
+    CommandResult run_as_login(const std::string& script, const std::string& stdin_data = "",
+                               const BecomeCommand* become = nullptr);
     bool files_via_shell() const;
 
     sftp_session sftp();

@@ -194,30 +194,41 @@ TEST_CASE("ssh options: endpoints", "[ssh][options]") {
     CHECK(known_hosts_name("host", 22) == "host");
 }
 
-TEST_CASE("become: the password goes on stdin, never into the command line", "[ssh][become]") {
+TEST_CASE("become: the password never goes into the command line", "[ssh][become]") {
     BecomeCommand b = wrap_become("/bin/sh -c 'id -un'", BecomeSpec{"sudo", "postgres", "pa55word"});
     CHECK(b.cmdline.find("pa55word") == std::string::npos);
-    CHECK(b.cmdline.rfind("sudo -S -p '' -H -u postgres -- /bin/sh -c ", 0) == 0);
-    CHECK(b.stdin_prefix == std::string("pa55word\n") + k_become_marker + "\n");
+    CHECK(b.cmdline.rfind("sudo -S -p '" + b.prompt + "' -H -u postgres -- /bin/sh -c ", 0) == 0);
+    CHECK(b.prompt.find('%') == std::string::npos);
 
     BecomeCommand nopw = wrap_become("true", BecomeSpec{"sudo", "root", ""});
     CHECK(nopw.cmdline.rfind("sudo -n ", 0) == 0);
-    CHECK(nopw.stdin_prefix == std::string(k_become_marker) + "\n");
 
     BecomeCommand su = wrap_become("true", BecomeSpec{"su", "app", "x"});
     CHECK(su.cmdline.rfind("su -s /bin/sh -c ", 0) == 0);
     CHECK(su.cmdline.find(" app") != std::string::npos);
+    CHECK(su.prompt_is_su);
     CHECK_THROWS_AS(wrap_become("true", BecomeSpec{"sudo", "root", "a\nb"}), TaskError);
 }
 
-TEST_CASE("become: the wrapper skips whatever sudo left of the password", "[ssh][become]") {
-    // Run the wrapper's payload locally without sudo: the password line is not
-    // consumed by anyone, so the payload must skip it and see only the data.
-    BecomeCommand b = wrap_become("cat", BecomeSpec{"sudo", "root", "pw"});
+TEST_CASE("become: the payload announces itself before running", "[ssh][become]") {
+    BecomeCommand b = wrap_become("echo out; cat", BecomeSpec{"sudo", "root", "pw"});
     std::string payload = b.cmdline.substr(b.cmdline.find("/bin/sh -c ") + 11);
-    test::TempDir dir;
-    test::write_file(dir / "in", b.stdin_prefix + "line1\nline2\n");
-    test::Run r = test::sh("/bin/sh -c " + payload + " < " + dir / "in");
-    CHECK(r.rc == 0);
-    CHECK(r.out == "line1\nline2\n");
+    test::Run r = test::sh("echo data | /bin/sh -c " + payload + " 2>&1");
+    CHECK(r.out == b.marker + "\nout\ndata\n");
+}
+
+TEST_CASE("become: prompts are recognized in stderr", "[ssh][become]") {
+    BecomeCommand sudo = wrap_become("true", BecomeSpec{"sudo", "root", "pw"});
+    std::string err = "lecture\n" + sudo.prompt;
+    auto [b, e] = find_become_prompt(sudo, err, 0);
+    CHECK(b == 8);
+    CHECK(e == err.size());
+    CHECK(find_become_prompt(sudo, "nothing", 0).first == std::string::npos);
+
+    BecomeCommand su = wrap_become("true", BecomeSpec{"su", "app", "pw"});
+    std::string su_err = "Password: ";
+    auto [sb, se] = find_become_prompt(su, su_err, 0);
+    CHECK(sb == 0);
+    CHECK(se == su_err.size());
+    CHECK(find_become_prompt(su, "Passw", 0).first == std::string::npos);  // incomplete yet
 }
