@@ -1,0 +1,46 @@
+// File operations carried out by POSIX shell + coreutils commands through any
+// command runner. The SSH connection uses them under become, where SFTP would
+// act as the login user instead of the become user; each operation is one
+// command, so one round trip.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/connection/connection.hpp"
+
+namespace upkeep {
+
+using CommandRunner = std::function<CommandResult(const Command&)>;
+
+class ShellFiles {
+public:
+    // `where` prefixes error messages (the host name).
+    ShellFiles(CommandRunner run, std::string where) : m_run(std::move(run)), m_where(std::move(where)) {}
+
+    FileInfo stat(const std::string& path, bool follow);
+    std::optional<std::string> read_file(const std::string& path);
+    // Streams the content on stdin into a temp file next to the target, keeps
+    // the old owner/mode, optionally backs up, fsyncs and renames over the target.
+    WriteResult write_file(const std::string& path, const std::string& content, const WriteOptions& opts);
+    void make_dirs(const std::string& path, std::optional<uint32_t> mode);
+    void remove(const std::string& path, bool recursive);
+    void set_attributes(const std::string& path, std::optional<uint32_t> mode, const std::string& owner,
+                        const std::string& group);
+    void symlink(const std::string& target, const std::string& path);
+    std::vector<std::string> list_dir(const std::string& path);
+
+private:
+    CommandResult run_checked(const std::string& script, const std::string& what, const std::string& path,
+                              const std::string& stdin_data = "");
+
+    CommandRunner m_run;
+    std::string m_where;
+};
+
+// Octal text of a mode, e.g. "0644".
+std::string octal_mode(uint32_t mode);
+
+}  // namespace upkeep

@@ -1,0 +1,733 @@
+#include "engine/connection/ssh_connection.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <random>
+
+#include "engine/connection/become.hpp"
+#include "engine/connection/known_hosts.hpp"
+#include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
+
+namespace upkeep {
+
+namespace {
+
+constexpr size_t k_io_chunk = 64 * 1024;
+// Timeout for blocking libssh calls once connected (SFTP replies, channel
+// setup); long-running commands are polled and never hit it.
+constexpr long k_op_timeout_s = 300;
+
+std::string q(const std::string& s) { return shell_quote(s); }
+
+std::string parent_dir(const std::string& path) {
+    size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+std::string random_suffix() {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    static const char k_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    std::string s;
+    for (int i = 0; i < 8; ++i) s += k_chars[rng() % (sizeof k_chars - 1)];
+    return s;
+}
+
+// Ansible's backup name: <path>.<pid>.<YYYY-MM-DD@HH:MM:SS>~
+std::string backup_name(const std::string& path) {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d@%H:%M:%S", &tm);
+    return path + "." + std::to_string(::getpid()) + "." + buf + "~";
+}
+
+std::string sftp_error_text(int code) {
+    switch (code) {
+        case SSH_FX_NO_SUCH_FILE: return "no such file or directory";
+        case SSH_FX_PERMISSION_DENIED: return "permission denied";
+        case SSH_FX_FAILURE: return "failure (the server gave no reason)";
+        case SSH_FX_BAD_MESSAGE: return "bad message";
+        case SSH_FX_NO_CONNECTION: return "no connection";
+        case SSH_FX_CONNECTION_LOST: return "connection lost";
+        case SSH_FX_OP_UNSUPPORTED: return "operation unsupported";
+        case SSH_FX_FILE_ALREADY_EXISTS: return "file already exists";
+        case SSH_FX_WRITE_PROTECT: return "write protected";
+        case SSH_FX_NO_MEDIA: return "no media";
+        default: return "error " + std::to_string(code);
+    }
+}
+
+bool valid_env_name(const std::string& k) {
+    if (k.empty() || std::isdigit(static_cast<unsigned char>(k[0]))) return false;
+    return std::all_of(k.begin(), k.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+std::string proxy_command(const SshOptions& o) {
+    auto hops = split(o.proxy_jump, ',');
+    SshEndpoint last = parse_ssh_endpoint(trim(hops.back()));
+    std::string cmd = "exec ssh -o BatchMode=yes";
+    if (o.ssh_config_file == "none") cmd += " -F /dev/null";
+    else if (!o.ssh_config_file.empty()) cmd += " -F " + q(o.ssh_config_file);
+    if (!o.known_hosts_file.empty()) cmd += " -o " + q("UserKnownHostsFile=" + o.known_hosts_file);
+    const char* strict = o.host_key_checking == SshOptions::HostKeyChecking::Strict      ? "yes"
+                         : o.host_key_checking == SshOptions::HostKeyChecking::AcceptNew ? "accept-new"
+                                                                                          : "no";
+    cmd += std::string(" -o StrictHostKeyChecking=") + strict;
+    cmd += " -o ConnectTimeout=" + std::to_string(o.connect_timeout_s);
+    for (const auto& id : o.identity_files) cmd += " -i " + q(id);
+    if (hops.size() > 1) {
+        hops.pop_back();
+        cmd += " -J " + q(join(hops, ","));
+    }
+    if (!last.user.empty()) cmd += " -l " + q(last.user);
+    if (last.port) cmd += " -p " + std::to_string(last.port);
+    // libssh substitutes %h and %p before handing the line to /bin/sh.
+    cmd += " -W '[%h]:%p' " + q(last.host);
+    return cmd;
+}
+
+}  // namespace
+
+SshConnection::SshConnection(SshOptions opts) : m_opts(std::move(opts)) {
+    if (m_opts.address.empty()) m_opts.address = m_opts.host_name;
+    if (m_opts.known_hosts_file.empty()) m_opts.known_hosts_file = expand_home("~/.ssh/known_hosts");
+    m_shell_files = std::make_unique<ShellFiles>([this](const Command& c) { return run(c); }, m_opts.host_name);
+}
+
+SshConnection::~SshConnection() { drop_session(); }
+
+std::string SshConnection::endpoint() const { return m_opts.address + ":" + std::to_string(m_opts.port); }
+
+void SshConnection::connect() {
+    if (!session_alive()) open_session();
+}
+
+void SshConnection::close() { drop_session(); }
+
+void SshConnection::drop_session() {
+    if (m_sftp) {
+        sftp_free(m_sftp);
+        m_sftp = nullptr;
+    }
+    if (m_session) {
+        if (ssh_is_connected(m_session)) ssh_disconnect(m_session);
+        ssh_free(m_session);
+        m_session = nullptr;
+    }
+    m_ids_loaded = false;
+}
+
+bool SshConnection::session_alive() const {
+    if (!m_session || !ssh_is_connected(m_session)) return false;
+    return (ssh_get_status(m_session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) == 0;
+}
+
+void SshConnection::ensure_connected() {
+    if (session_alive()) return;
+    open_session();
+}
+
+void SshConnection::open_session() {
+    drop_session();
+    m_session = ssh_new();
+    if (!m_session) throw ConnectionError(endpoint() + ": cannot create an SSH session");
+    ssh_session s = m_session;
+    int yes = 1, no = 0;
+    long timeout = m_opts.connect_timeout_s > 0 ? m_opts.connect_timeout_s : 10;
+    unsigned int port = static_cast<unsigned int>(m_opts.port);
+    // The configuration was already resolved into m_opts (ssh_options_from_vars).
+    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
+    ssh_options_set(s, SSH_OPTIONS_HOST, m_opts.address.c_str());
+    ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+    ssh_options_set(s, SSH_OPTIONS_USER, m_opts.user.c_str());
+    ssh_options_set(s, SSH_OPTIONS_NODELAY, &yes);
+    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, m_opts.known_hosts_file.c_str());
+    if (!m_opts.proxy_jump.empty()) ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, proxy_command(m_opts).c_str());
+
+    if (ssh_connect(s) != SSH_OK) {
+        std::string detail = ssh_get_error(s);
+        std::string low = to_lower(detail);
+        std::string why = low.find("refused") != std::string::npos ? "connection refused"
+                          : low.find("timeout") != std::string::npos || low.find("timed out") != std::string::npos
+                              ? "connection timed out after " + std::to_string(timeout) + " s"
+                          : low.find("resolve") != std::string::npos || low.find("not known") != std::string::npos ||
+                                  low.find("getaddrinfo") != std::string::npos
+                              ? "cannot resolve host name (" + detail + ")"
+                          : low.find("no route") != std::string::npos ? "no route to host"
+                                                                       : detail;
+        drop_session();
+        throw ConnectionError(endpoint() + ": " + why);
+    }
+    ++m_sessions_opened;
+    // TCP keepalive notices a peer that vanished without closing the socket.
+    if (int fd = ssh_get_fd(s); fd >= 0 && m_opts.proxy_jump.empty()) {
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof yes);
+        int idle = 60, interval = 15, count = 4;
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+    }
+    try {
+        verify_host_key(s, m_opts.address, m_opts.port, m_opts.known_hosts_file, m_opts.host_key_checking);
+        authenticate();
+    } catch (...) {
+        drop_session();
+        throw;
+    }
+    long op_timeout = k_op_timeout_s;
+    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &op_timeout);
+    cleanup_pending_temps();
+}
+
+void SshConnection::authenticate() {
+    ssh_session s = m_session;
+    int rc = ssh_userauth_none(s, nullptr);
+    if (rc == SSH_AUTH_SUCCESS) return;
+    if (rc == SSH_AUTH_ERROR) throw ConnectionError(endpoint() + ": authentication failed: " + ssh_get_error(s));
+    int methods = ssh_userauth_list(s, nullptr);
+    std::vector<std::string> tried;
+
+    if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
+        if (const char* sock = std::getenv("SSH_AUTH_SOCK"); sock && *sock) {
+            tried.push_back("ssh-agent");
+            if (ssh_userauth_agent(s, nullptr) == SSH_AUTH_SUCCESS) return;
+        }
+        std::vector<std::string> keys = m_opts.identity_files;
+        for (const char* d : {"~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa"}) {
+            std::string p = expand_home(d);
+            if (std::find(keys.begin(), keys.end(), p) == keys.end()) keys.push_back(p);
+        }
+        for (const auto& path : keys) {
+            std::error_code ec;
+            if (!std::filesystem::exists(path, ec)) {
+                if (std::find(m_opts.identity_files.begin(), m_opts.identity_files.end(), path) != m_opts.identity_files.end())
+                    tried.push_back(path + " (missing)");
+                continue;
+            }
+            ssh_key key = nullptr;
+            if (ssh_pki_import_privkey_file(path.c_str(), nullptr, nullptr, nullptr, &key) != SSH_OK) {
+                tried.push_back(path + " (unreadable or encrypted)");
+                continue;
+            }
+            tried.push_back(path);
+            rc = ssh_userauth_publickey(s, nullptr, key);
+            ssh_key_free(key);
+            if (rc == SSH_AUTH_SUCCESS) return;
+            if (rc == SSH_AUTH_ERROR) throw ConnectionError(endpoint() + ": authentication failed: " + ssh_get_error(s));
+        }
+    }
+    if (!m_opts.password.empty()) {
+        if (methods & SSH_AUTH_METHOD_PASSWORD) {
+            tried.push_back("password");
+            if (ssh_userauth_password(s, nullptr, m_opts.password.c_str()) == SSH_AUTH_SUCCESS) return;
+        } else if (methods & SSH_AUTH_METHOD_INTERACTIVE) {
+            tried.push_back("keyboard-interactive");
+            rc = ssh_userauth_kbdint(s, nullptr, nullptr);
+            while (rc == SSH_AUTH_INFO) {
+                int n = ssh_userauth_kbdint_getnprompts(s);
+                for (int i = 0; i < n; ++i) ssh_userauth_kbdint_setanswer(s, i, m_opts.password.c_str());
+                rc = ssh_userauth_kbdint(s, nullptr, nullptr);
+            }
+            if (rc == SSH_AUTH_SUCCESS) return;
+        }
+    }
+    throw ConnectionError(m_opts.user + "@" + endpoint() + ": authentication failed (tried: " +
+                          (tried.empty() ? std::string("nothing the server accepts") : join(tried, ", ")) + ")");
+}
+
+template <class F>
+auto SshConnection::with_session(const char* what, F&& f) -> decltype(f()) {
+    ensure_connected();
+    try {
+        return f();
+    } catch (const SessionLost&) {
+    }
+    // The session died between calls (the drop is only noticed on use):
+    // reconnect once and try again.
+    open_session();
+    try {
+        return f();
+    } catch (const SessionLost&) {
+        throw ConnectionError(endpoint() + ": connection lost during " + what);
+    }
+}
+
+CommandResult SshConnection::exec(const std::string& cmdline, const std::string& stdin_data, const BecomeCommand* become) {
+    m_last_exec = cmdline;
+    ssh_channel ch = ssh_channel_new(m_session);
+    if (!ch) throw SessionLost{};
+    if (ssh_channel_open_session(ch) != SSH_OK || ssh_channel_request_exec(ch, cmdline.c_str()) != SSH_OK) {
+        std::string err = ssh_get_error(m_session);
+        ssh_channel_free(ch);
+        // Nothing ran yet, so a dead session can safely be retried.
+        if (!session_alive()) throw SessionLost{};
+        throw ConnectionError(endpoint() + ": cannot start a command: " + err);
+    }
+    CommandResult r;
+    size_t sent = 0;
+    bool eof_sent = false;
+    // Under become, stdin stays closed until the payload announced itself.
+    bool gate_open = become == nullptr;
+    bool password_sent = false;
+    size_t scan_from = 0;
+    std::string buf(k_io_chunk, '\0');
+    auto lost = [&](const char* when) {
+        ssh_channel_free(ch);
+        return ConnectionError(endpoint() + ": connection lost " + when + ": " + ssh_get_error(m_session));
+    };
+    auto abandon = [&](const std::string& why) {
+        ssh_channel_close(ch);
+        ssh_channel_free(ch);
+        r.rc = 1;
+        r.err += why;
+        return r;
+    };
+    for (;;) {
+        // Only write what the peer's window takes, so a command that writes a
+        // lot before reading its stdin cannot deadlock us.
+        if (gate_open && !eof_sent) {
+            if (sent < stdin_data.size()) {
+                size_t n = std::min<size_t>({stdin_data.size() - sent, static_cast<size_t>(ssh_channel_window_size(ch)), k_io_chunk});
+                if (n > 0) {
+                    int w = ssh_channel_write(ch, stdin_data.data() + sent, static_cast<uint32_t>(n));
+                    if (w == SSH_ERROR) throw lost("while sending stdin");
+                    sent += static_cast<size_t>(w);
+                }
+            }
+            if (sent >= stdin_data.size()) {
+                ssh_channel_send_eof(ch);
+                eof_sent = true;
+            }
+        }
+        int n1 = ssh_channel_read_nonblocking(ch, buf.data(), static_cast<uint32_t>(buf.size()), 0);
+        if (n1 == SSH_ERROR) throw lost("while running a command");
+        if (n1 > 0) r.out.append(buf.data(), static_cast<size_t>(n1));
+        int n2 = ssh_channel_read_nonblocking(ch, buf.data(), static_cast<uint32_t>(buf.size()), 1);
+        if (n2 == SSH_ERROR) throw lost("while running a command");
+        if (n2 > 0) r.err.append(buf.data(), static_cast<size_t>(n2));
+        if (!gate_open && n2 > 0) {
+            std::string marker_line = become->marker + "\n";
+            if (size_t m = r.err.find(marker_line, scan_from); m != std::string::npos) {
+                r.err.erase(m, marker_line.size());
+                gate_open = true;
+                continue;
+            }
+            auto [pb, pe] = find_become_prompt(*become, r.err, scan_from);
+            if (pb != std::string::npos) {
+                r.err.erase(pb, pe - pb);
+                scan_from = pb;
+                if (password_sent || m_opts.become_password.empty())
+                    return abandon("become: " + m_opts.become_method + " refused the password for " + m_opts.become_user + "\n");
+                std::string line = m_opts.become_password + "\n";
+                if (ssh_channel_write(ch, line.data(), static_cast<uint32_t>(line.size())) == SSH_ERROR)
+                    throw lost("while sending the become password");
+                password_sent = true;
+            }
+        }
+        if (n1 > 0 || n2 > 0) continue;
+        if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)) break;
+        int p = ssh_channel_poll_timeout(ch, gate_open && eof_sent ? 100 : 5, 0);
+        if (p == SSH_ERROR) throw lost("while running a command");
+        if (!session_alive()) throw lost("while running a command");
+    }
+    int status = ssh_channel_get_exit_status(ch);
+    r.rc = status < 0 ? 255 : status;
+    ssh_channel_close(ch);
+    ssh_channel_free(ch);
+    if (!gate_open && r.rc == 0) r.rc = 1;  // the payload never started
+    return r;
+}
+
+CommandResult SshConnection::run_as_login(const std::string& script, const std::string& stdin_data,
+                                          const BecomeCommand* become) {
+    return with_session("a command", [&] { return exec(script, stdin_data, become); });
+}
+
+CommandResult SshConnection::run(const Command& cmd) {
+    std::string script;
+    if (!cmd.chdir.empty()) script += "cd " + q(cmd.chdir) + " && ";
+    if (!cmd.env.empty()) {
+        script += "env";
+        for (const auto& [k, v] : cmd.env) {
+            if (!valid_env_name(k)) throw TaskError(m_opts.host_name + ": invalid environment variable name '" + k + "'");
+            script += " " + q(k + "=" + v);
+        }
+        script += " ";
+    }
+    script += "/bin/sh -c " + q(cmd.cmdline);
+    if (!m_opts.become) return run_as_login(script, cmd.stdin_data);
+    BecomeCommand b = wrap_become(script, BecomeSpec{m_opts.become_method, m_opts.become_user, m_opts.become_password});
+    return run_as_login(b.cmdline, cmd.stdin_data, &b);
+}
+
+bool SshConnection::files_via_shell() const { return m_opts.become && m_opts.become_user != m_opts.user; }
+
+// ---- SFTP ----
+
+sftp_session SshConnection::sftp() {
+    if (m_sftp) return m_sftp;
+    sftp_session f = sftp_new(m_session);
+    if (!f) {
+        if (!session_alive()) throw SessionLost{};
+        throw ConnectionError(endpoint() + ": cannot open SFTP: " + ssh_get_error(m_session));
+    }
+    if (sftp_init(f) != SSH_OK) {
+        sftp_free(f);
+        if (!session_alive()) throw SessionLost{};
+        throw ConnectionError(endpoint() + ": cannot start SFTP (is the sftp subsystem enabled?): " +
+                              ssh_get_error(m_session));
+    }
+    m_sftp = f;
+    m_has_fsync = sftp_extension_supported(f, "fsync@openssh.com", "1") != 0;
+    return f;
+}
+
+void SshConnection::sftp_fail(const std::string& what, const std::string& path) {
+    if (!session_alive()) throw SessionLost{};
+    int code = m_sftp ? sftp_get_error(m_sftp) : -1;
+    throw TaskError(m_opts.host_name + ": " + what + " " + path + ": " + sftp_error_text(code));
+}
+
+void SshConnection::load_id_names() {
+    if (m_ids_loaded) return;
+    m_ids_loaded = true;
+    // /etc/passwd and /etc/group give names for SFTP's bare numbers without a
+    // command per lookup; users only known to NSS fall back to `id`/`getent`.
+    auto parse = [&](const std::string& file, auto& by_id, auto& by_name) {
+        sftp_file f = sftp_open(sftp(), file.c_str(), O_RDONLY, 0);
+        if (!f) return;
+        std::string text, buf(k_io_chunk, '\0');
+        for (ssize_t n; (n = sftp_read(f, buf.data(), buf.size())) > 0;) text.append(buf.data(), static_cast<size_t>(n));
+        sftp_close(f);
+        for (const auto& line : split(text, '\n')) {
+            auto fields = split(line, ':');
+            if (fields.size() < 3 || fields[2].empty()) continue;
+            try {
+                uint32_t id = static_cast<uint32_t>(std::stoul(fields[2]));
+                by_id.emplace(id, fields[0]);
+                by_name.emplace(fields[0], id);
+            } catch (...) {
+            }
+        }
+    };
+    parse("/etc/passwd", m_users, m_user_ids);
+    parse("/etc/group", m_groups, m_group_ids);
+}
+
+std::string SshConnection::user_name(uint32_t uid) {
+    load_id_names();
+    auto it = m_users.find(uid);
+    return it == m_users.end() ? std::to_string(uid) : it->second;
+}
+
+std::string SshConnection::group_name(uint32_t gid) {
+    load_id_names();
+    auto it = m_groups.find(gid);
+    return it == m_groups.end() ? std::to_string(gid) : it->second;
+}
+
+uint32_t SshConnection::resolve_user(const std::string& name) {
+    if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) return static_cast<uint32_t>(std::stoul(name));
+    load_id_names();
+    if (auto it = m_user_ids.find(name); it != m_user_ids.end()) return it->second;
+    CommandResult r = exec("id -u -- " + q(name), "");
+    if (r.rc != 0) throw TaskError(m_opts.host_name + ": unknown user '" + name + "'");
+    uint32_t id = static_cast<uint32_t>(std::stoul(trim(r.out)));
+    m_user_ids[name] = id;
+    return id;
+}
+
+uint32_t SshConnection::resolve_group(const std::string& name) {
+    if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) return static_cast<uint32_t>(std::stoul(name));
+    load_id_names();
+    if (auto it = m_group_ids.find(name); it != m_group_ids.end()) return it->second;
+    CommandResult r = exec("getent group -- " + q(name), "");
+    auto fields = split(trim(r.out), ':');
+    if (r.rc != 0 || fields.size() < 3) throw TaskError(m_opts.host_name + ": unknown group '" + name + "'");
+    uint32_t id = static_cast<uint32_t>(std::stoul(fields[2]));
+    m_group_ids[name] = id;
+    return id;
+}
+
+FileInfo SshConnection::sftp_stat(const std::string& path, bool follow) {
+    sftp_attributes a = follow ? ::sftp_stat(sftp(), path.c_str()) : sftp_lstat(sftp(), path.c_str());
+    FileInfo info;
+    if (!a) {
+        if (sftp_get_error(m_sftp) == SSH_FX_NO_SUCH_FILE) return info;
+        sftp_fail("cannot stat", path);
+    }
+    switch (a->type) {
+        case SSH_FILEXFER_TYPE_REGULAR: info.kind = FileInfo::Kind::File; break;
+        case SSH_FILEXFER_TYPE_DIRECTORY: info.kind = FileInfo::Kind::Dir; break;
+        case SSH_FILEXFER_TYPE_SYMLINK: info.kind = FileInfo::Kind::Link; break;
+        default: info.kind = FileInfo::Kind::Other;
+    }
+    info.mode = a->permissions & 07777;
+    info.uid = a->uid;
+    info.gid = a->gid;
+    info.size = a->size;
+    sftp_attributes_free(a);
+    info.owner = user_name(info.uid);
+    info.group = group_name(info.gid);
+    if (info.is_link()) {
+        char* t = sftp_readlink(m_sftp, path.c_str());
+        if (!t) sftp_fail("cannot read link", path);
+        info.link_target = t;
+        ssh_string_free_char(t);
+    }
+    return info;
+}
+
+FileInfo SshConnection::stat(const std::string& path, bool follow) {
+    if (files_via_shell()) return m_shell_files->stat(path, follow);
+    return with_session("stat", [&] { return sftp_stat(path, follow); });
+}
+
+std::optional<std::string> SshConnection::read_file(const std::string& path) {
+    if (files_via_shell()) return m_shell_files->read_file(path);
+    return with_session("read", [&]() -> std::optional<std::string> {
+        sftp_file f = sftp_open(sftp(), path.c_str(), O_RDONLY, 0);
+        if (!f) {
+            if (sftp_get_error(m_sftp) == SSH_FX_NO_SUCH_FILE) return std::nullopt;
+            sftp_fail("cannot read", path);
+        }
+        sftp_attributes a = sftp_fstat(f);
+        bool is_dir = a && a->type == SSH_FILEXFER_TYPE_DIRECTORY;
+        uint64_t size = a ? a->size : 0;
+        if (a) sftp_attributes_free(a);
+        if (is_dir) {
+            sftp_close(f);
+            throw TaskError(m_opts.host_name + ": cannot read " + path + ": is a directory");
+        }
+        std::string out;
+        out.reserve(static_cast<size_t>(size));
+        std::string buf(k_io_chunk, '\0');
+        for (;;) {
+            ssize_t n = sftp_read(f, buf.data(), buf.size());
+            if (n < 0) {
+                sftp_close(f);
+                sftp_fail("cannot read", path);
+            }
+            if (n == 0) break;
+            out.append(buf.data(), static_cast<size_t>(n));
+        }
+        sftp_close(f);
+        return out;
+    });
+}
+
+WriteResult SshConnection::write_file(const std::string& path, const std::string& content, const WriteOptions& opts) {
+    if (files_via_shell()) return m_shell_files->write_file(path, content, opts);
+    return with_session("write", [&] { return sftp_write_file(path, content, opts); });
+}
+
+WriteResult SshConnection::sftp_write_file(const std::string& path, const std::string& content, const WriteOptions& opts) {
+    // Write through a symlink to the file it names, as editors and Ansible do.
+    std::string real = path;
+    FileInfo old = sftp_stat(path, false);
+    if (old.is_link()) {
+        char* canon = sftp_canonicalize_path(sftp(), path.c_str());
+        if (canon) {
+            real = canon;
+            ssh_string_free_char(canon);
+            old = sftp_stat(real, false);
+        } else if (!session_alive()) {
+            throw SessionLost{};
+        } else {
+            old = FileInfo{};  // a dangling link: replace it with the file
+        }
+    }
+    if (old.exists() && !old.is_file())
+        throw TaskError(m_opts.host_name + ": cannot write " + path + ": not a regular file");
+
+    std::string tmp = parent_dir(real) + "/.upkeep." + random_suffix();
+    sftp_file f = sftp_open(sftp(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (!f) sftp_fail("cannot create a temp file for", path);
+    m_pending_temps.insert(tmp);
+    auto discard = [&] {
+        if (session_alive() && sftp_unlink(m_sftp, tmp.c_str()) == SSH_OK) m_pending_temps.erase(tmp);
+    };
+    try {
+        for (size_t off = 0; off < content.size();) {
+            size_t n = std::min(k_io_chunk, content.size() - off);
+            ssize_t w = sftp_write(f, content.data() + off, n);
+            if (w <= 0) {
+                sftp_close(f);
+                sftp_fail("cannot write", path);
+            }
+            off += static_cast<size_t>(w);
+        }
+        if (m_has_fsync && sftp_fsync(f) != SSH_OK) {
+            sftp_close(f);
+            sftp_fail("cannot fsync", path);
+        }
+        if (sftp_close(f) != SSH_OK) sftp_fail("cannot close", path);
+
+        // Owner first: a chown clears setuid bits that the mode may carry.
+        std::optional<uint32_t> uid, gid;
+        if (!opts.owner.empty()) uid = resolve_user(opts.owner);
+        else if (old.exists()) uid = old.uid;
+        if (!opts.group.empty()) gid = resolve_group(opts.group);
+        else if (old.exists()) gid = old.gid;
+        if (uid || gid) {
+            sftp_attributes a = ::sftp_stat(m_sftp, tmp.c_str());
+            if (!a) sftp_fail("cannot stat temp file for", path);
+            uint32_t cur_uid = a->uid, cur_gid = a->gid;
+            sftp_attributes_free(a);
+            uint32_t want_uid = uid.value_or(cur_uid), want_gid = gid.value_or(cur_gid);
+            if ((want_uid != cur_uid || want_gid != cur_gid) && sftp_chown(m_sftp, tmp.c_str(), want_uid, want_gid) != SSH_OK)
+                sftp_fail("cannot set owner of", path);
+        }
+        uint32_t mode = opts.mode ? *opts.mode : old.exists() ? old.mode : 0644;
+        if (sftp_chmod(m_sftp, tmp.c_str(), mode) != SSH_OK) sftp_fail("cannot set mode of", path);
+
+        WriteResult result;
+        if (old.exists()) {
+            // One command: backup copy, then rename(2) over the old file.
+            std::string script;
+            if (opts.backup) {
+                result.backup_path = backup_name(real);
+                script += "cp -p -- " + q(real) + " " + q(result.backup_path) + " && ";
+            }
+            script += "mv -f -- " + q(tmp) + " " + q(real);
+            CommandResult r = exec(script, "");
+            if (r.rc != 0) throw TaskError(m_opts.host_name + ": cannot replace " + path + ": " + trim(r.err));
+        } else if (sftp_rename(m_sftp, tmp.c_str(), real.c_str()) != SSH_OK) {
+            sftp_fail("cannot rename temp file to", path);
+        }
+        m_pending_temps.erase(tmp);
+        return result;
+    } catch (...) {
+        discard();
+        throw;
+    }
+}
+
+void SshConnection::cleanup_pending_temps() {
+    if (m_pending_temps.empty()) return;
+    // Best effort: a temp file we cannot remove now is tried again next time.
+    try {
+        for (auto it = m_pending_temps.begin(); it != m_pending_temps.end();) {
+            if (sftp_unlink(sftp(), it->c_str()) == SSH_OK || sftp_get_error(m_sftp) == SSH_FX_NO_SUCH_FILE)
+                it = m_pending_temps.erase(it);
+            else
+                ++it;
+        }
+    } catch (...) {
+    }
+}
+
+void SshConnection::make_dirs(const std::string& path, std::optional<uint32_t> mode) {
+    if (files_via_shell()) return m_shell_files->make_dirs(path, mode);
+    with_session("mkdir", [&] {
+        std::vector<std::string> missing;
+        for (std::string p = path; !p.empty() && p != "/" && p != ".";) {
+            FileInfo info = sftp_stat(p, true);
+            if (info.is_dir()) break;
+            if (info.exists()) throw TaskError(m_opts.host_name + ": cannot create directory " + path + ": " + p + " is not a directory");
+            missing.push_back(p);
+            p = parent_dir(p);
+        }
+        for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+            if (sftp_mkdir(m_sftp, it->c_str(), mode ? *mode : 0777) != SSH_OK) {
+                if (sftp_get_error(m_sftp) == SSH_FX_FILE_ALREADY_EXISTS) continue;
+                FileInfo info = sftp_stat(*it, true);  // lost a race with another creator?
+                if (info.is_dir()) continue;
+                sftp_fail("cannot create directory", *it);
+            }
+            // The server's umask applies to mkdir; an explicit mode must not be masked.
+            if (mode && sftp_chmod(m_sftp, it->c_str(), *mode) != SSH_OK) sftp_fail("cannot set mode of", *it);
+        }
+    });
+}
+
+void SshConnection::remove(const std::string& path, bool recursive) {
+    if (files_via_shell()) return m_shell_files->remove(path, recursive);
+    with_session("remove", [&] {
+        FileInfo info = sftp_stat(path, false);
+        if (!info.exists()) return;
+        if (info.is_dir()) {
+            if (recursive) {
+                CommandResult r = exec("rm -rf -- " + q(path), "");
+                if (r.rc != 0) throw TaskError(m_opts.host_name + ": cannot remove " + path + ": " + trim(r.err));
+            } else if (sftp_rmdir(m_sftp, path.c_str()) != SSH_OK) {
+                sftp_fail("cannot remove directory", path);
+            }
+        } else if (sftp_unlink(m_sftp, path.c_str()) != SSH_OK && sftp_get_error(m_sftp) != SSH_FX_NO_SUCH_FILE) {
+            sftp_fail("cannot remove", path);
+        }
+    });
+}
+
+void SshConnection::set_attributes(const std::string& path, std::optional<uint32_t> mode, const std::string& owner,
+                                   const std::string& group) {
+    if (files_via_shell()) return m_shell_files->set_attributes(path, mode, owner, group);
+    with_session("chmod/chown", [&] {
+        if (!owner.empty() || !group.empty()) {
+            FileInfo info = sftp_stat(path, true);
+            if (!info.exists()) throw TaskError(m_opts.host_name + ": cannot change owner of " + path + ": no such file");
+            uint32_t uid = owner.empty() ? info.uid : resolve_user(owner);
+            uint32_t gid = group.empty() ? info.gid : resolve_group(group);
+            if ((uid != info.uid || gid != info.gid) && sftp_chown(m_sftp, path.c_str(), uid, gid) != SSH_OK)
+                sftp_fail("cannot change owner of", path);
+        }
+        if (mode && sftp_chmod(sftp(), path.c_str(), *mode) != SSH_OK) sftp_fail("cannot change mode of", path);
+    });
+}
+
+void SshConnection::symlink(const std::string& target, const std::string& path) {
+    if (files_via_shell()) return m_shell_files->symlink(target, path);
+    with_session("symlink", [&] {
+        FileInfo old = sftp_stat(path, false);
+        if (!old.exists()) {
+            if (::sftp_symlink(m_sftp, target.c_str(), path.c_str()) != SSH_OK) sftp_fail("cannot create link", path);
+            return;
+        }
+        if (old.is_dir()) throw TaskError(m_opts.host_name + ": cannot create link " + path + ": a directory is in the way");
+        // Build the new link beside the old one and rename it over, atomically.
+        std::string tmp = parent_dir(path) + "/.upkeep." + random_suffix();
+        if (::sftp_symlink(m_sftp, target.c_str(), tmp.c_str()) != SSH_OK) sftp_fail("cannot create link", path);
+        CommandResult r = exec("mv -Tf -- " + q(tmp) + " " + q(path), "");
+        if (r.rc != 0) {
+            sftp_unlink(m_sftp, tmp.c_str());
+            throw TaskError(m_opts.host_name + ": cannot replace " + path + ": " + trim(r.err));
+        }
+    });
+}
+
+std::vector<std::string> SshConnection::list_dir(const std::string& path) {
+    if (files_via_shell()) return m_shell_files->list_dir(path);
+    return with_session("list", [&] {
+        std::vector<std::string> names;
+        sftp_dir d = sftp_opendir(sftp(), path.c_str());
+        if (!d) {
+            if (sftp_get_error(m_sftp) == SSH_FX_NO_SUCH_FILE) return names;
+            sftp_fail("cannot list", path);
+        }
+        while (sftp_attributes a = sftp_readdir(m_sftp, d)) {
+            std::string n = a->name ? a->name : "";
+            sftp_attributes_free(a);
+            if (n != "." && n != ".." && !n.empty()) names.push_back(n);
+        }
+        bool complete = sftp_dir_eof(d);
+        sftp_closedir(d);
+        if (!complete) sftp_fail("cannot list", path);
+        std::sort(names.begin(), names.end());
+        return names;
+    });
+}
+
+}  // namespace upkeep

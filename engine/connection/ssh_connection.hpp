@@ -1,0 +1,118 @@
+// SshConnection: reaches a host over SSH with libssh, keeping one session per
+// host for the whole run.
+#pragma once
+
+#include <libssh/libssh.h>
+#include <libssh/sftp.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "engine/connection/become.hpp"
+#include "engine/connection/connection.hpp"
+#include "engine/connection/shell_files.hpp"
+#include "engine/connection/ssh_options.hpp"
+
+namespace upkeep {
+
+// Design:
+// - One libssh session is opened in connect() (or lazily by the first call)
+//   and reused by every call: each command is an exec channel on it (a few ms)
+//   and all file operations share one SFTP session opened on first use. If the
+//   session dropped between calls, the next call reconnects once; a drop in the
+//   middle of a command is a ConnectionError (the command may have run).
+// - Without become, or when become_user is the login user, file operations use
+//   SFTP as the login user. Under become to another user, SFTP would act with
+//   the wrong identity, so every file operation is one shell command run
+//   through sudo/su (ShellFiles): the same code path for reads and writes, and
+//   a write streams its bytes on stdin into a temp file next to the target
+//   (never a world-readable staging copy), then renames it over the target.
+// - write_file over SFTP: temp file ".upkeep.XXXXXXXX" (O_EXCL, 0600) in the
+//   target's directory, fsync@openssh.com when offered, owner/mode copied from
+//   the old file, then the rename. libssh 0.10's sftp_rename sends the plain
+//   SFTPv3 RENAME, which OpenSSH refuses over an existing file (it does not use
+//   posix-rename@openssh.com), so replacing an existing file is one `mv -f`
+//   command (rename(2), atomic) that also takes the backup copy. A failed write
+//   removes its temp file; if the connection died, the temp file is removed
+//   after the next successful reconnect.
+// - Secrets (passwords, stdin_data) only ever travel on a channel's stdin.
+//   Under become, the password is written only in answer to sudo's/su's
+//   prompt, and the command's stdin only after the payload printed its marker
+//   (see become.hpp), so input never reaches sudo as a password attempt.
+class SshConnection : public Connection {
+public:
+    explicit SshConnection(SshOptions opts);
+    ~SshConnection() override;
+    SshConnection(const SshConnection&) = delete;
+    SshConnection& operator=(const SshConnection&) = delete;
+
+    const std::string& host_name() const override { return m_opts.host_name; }
+    void connect() override;
+    void close() override;
+
+    CommandResult run(const Command& cmd) override;
+    FileInfo stat(const std::string& path, bool follow = true) override;
+    std::optional<std::string> read_file(const std::string& path) override;
+    WriteResult write_file(const std::string& path, const std::string& content, const WriteOptions& opts) override;
+    void make_dirs(const std::string& path, std::optional<uint32_t> mode) override;
+    void remove(const std::string& path, bool recursive) override;
+    void set_attributes(const std::string& path, std::optional<uint32_t> mode, const std::string& owner,
+                        const std::string& group) override;
+    void symlink(const std::string& target, const std::string& path) override;
+    std::vector<std::string> list_dir(const std::string& path) override;
+
+    const SshOptions& options() const { return m_opts; }
+    // How many SSH sessions this connection has opened (1 + reconnects).
+    int sessions_opened() const { return m_sessions_opened; }
+    // The exact command line of the last exec request (lets tests check that
+    // no secret reaches argv).
+    const std::string& last_exec_cmdline() const { return m_last_exec; }
+    // "addr:port" (or "user@addr:port") as used in error messages.
+    std::string endpoint() const;
+
+private:
+    struct SessionLost {};  // the session died under an operation; retry after reconnect
+
+    void open_session();
+    void drop_session();
+    bool session_alive() const;
+    void ensure_connected();
+    template <class F>
+    auto with_session(const char* what, F&& f) -> decltype(f());
+
+    void authenticate();
+    // Runs one command on a new channel. Under become, answers the password
+    // prompt and holds stdin back until the payload's marker arrived.
+    CommandResult exec(const std::string& cmdline, const std::string& stdin_data,
+                       const BecomeCommand* become = nullptr);
+    CommandResult run_as_login(const std::string& script, const std::string& stdin_data = "",
+                               const BecomeCommand* become = nullptr);
+    bool files_via_shell() const;
+
+    sftp_session sftp();
+    [[noreturn]] void sftp_fail(const std::string& what, const std::string& path);
+    FileInfo sftp_stat(const std::string& path, bool follow);
+    void load_id_names();
+    std::string user_name(uint32_t uid);
+    std::string group_name(uint32_t gid);
+    uint32_t resolve_user(const std::string& name);
+    uint32_t resolve_group(const std::string& name);
+    WriteResult sftp_write_file(const std::string& path, const std::string& content, const WriteOptions& opts);
+    void cleanup_pending_temps();
+
+    SshOptions m_opts;
+    ssh_session m_session = nullptr;
+    sftp_session m_sftp = nullptr;
+    bool m_has_fsync = false;
+    int m_sessions_opened = 0;
+    std::string m_last_exec;
+    bool m_ids_loaded = false;
+    std::map<uint32_t, std::string> m_users, m_groups;
+    std::map<std::string, uint32_t> m_user_ids, m_group_ids;
+    std::set<std::string> m_pending_temps;  // temp files a broken write may have left
+    std::unique_ptr<ShellFiles> m_shell_files;
+};
+
+}  // namespace upkeep
