@@ -106,6 +106,13 @@ void PlayExecutor::run_play(const Play& play) {
 }
 
 void PlayExecutor::run_batch(const Play& play, std::vector<HostState*>& batch) {
+    // A play's become applies to the host's connection, opened once per run.
+    for (auto* h : batch) {
+        if (h->connected) continue;
+        if (play.become && !h->inventory_vars.has("ansible_become")) h->inventory_vars["ansible_become"] = Value(*play.become);
+        if (!play.become_user.empty() && !h->inventory_vars.has("ansible_become_user"))
+            h->inventory_vars["ansible_become_user"] = Value(play.become_user);
+    }
     gather_facts(play, batch);
     prepare_play_vars(play, batch);
     for (const auto* section : {&play.pre_tasks, &play.tasks, &play.post_tasks}) {

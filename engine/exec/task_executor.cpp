@@ -57,7 +57,12 @@ Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
 bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std::string& task_name) {
     if (host.connected) return true;
     try {
-        if (!host.conn) host.conn = make_connection(host.name, host.inventory_vars, m_opts);
+        if (!host.conn) {
+            // Play-level become (and -b) apply to the host's one connection.
+            Value vars = host.inventory_vars;
+            if (task.become.has_value() && !vars.has("ansible_become")) vars["ansible_become"] = Value(*task.become);
+            host.conn = make_connection(host.name, vars, m_opts);
+        }
         host.conn->connect();
         host.connected = true;
         return true;
