@@ -151,7 +151,7 @@ void SshConnection::open_session() {
     ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
     ssh_options_set(s, SSH_OPTIONS_HOST, m_opts.address.c_str());
     ssh_options_set(s, SSH_OPTIONS_PORT, &port);
-    ssh_options_set(s, SSH_OPTIONS_USER, m_opts.user.c_str());
+    if (!m_opts.user.empty()) ssh_options_set(s, SSH_OPTIONS_USER, m_opts.user.c_str());
     ssh_options_set(s, SSH_OPTIONS_NODELAY, &yes);
     ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
     ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, m_opts.known_hosts_file.c_str());

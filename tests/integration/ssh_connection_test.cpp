@@ -502,3 +502,20 @@ TEST_CASE("ssh: a host with its own copy-on-write root", "[ssh][integration][cow
     CHECK_FALSE(exists(marker));
     CHECK(a.run(cmd("hostname")).out == "lab-host0\n");
 }
+
+TEST_CASE("ssh: options resolved from Ansible inventory variables reach the host", "[ssh][integration]") {
+    SshdLab lab;
+    Value vars;
+    vars["ansible_host"] = Value(lab.address(0));
+    vars["ansible_port"] = Value(2222);
+    vars["ansible_user"] = Value("root");
+    vars["ansible_ssh_private_key_file"] = Value(lab.client_key());
+    vars["ansible_ssh_common_args"] = Value("-o UserKnownHostsFile=" + lab.known_hosts() + " -o StrictHostKeyChecking=yes");
+    SshOptions cli;
+    cli.ssh_config_file = "none";
+    SshOptions o = ssh_options_from_vars("web1", vars, cli);
+    SshConnection c(o);
+    CHECK(c.host_name() == "web1");
+    CHECK(c.run(cmd("echo hi")).out == "hi\n");
+    CHECK(c.endpoint() == lab.address(0) + ":2222");
+}
