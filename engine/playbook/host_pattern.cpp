@@ -150,6 +150,7 @@ std::vector<std::string> Inventory::enumerate(const std::string& expr) const {
     if (!any_group || m.also_hosts())
         for (const auto& h : m_host_order)
             if (m(h)) out.push_back(h);
+    if (out.empty() && is_implicit_localhost(expr)) out.push_back(expr);
     return out;
 }
 

@@ -356,10 +356,22 @@ std::vector<std::string> Inventory::groups_of(const std::string& host) const {
 
 // ---- variables -------------------------------------------------------------
 
+bool Inventory::is_implicit_localhost(const std::string& name) {
+    return name == "localhost" || name == "127.0.0.1" || name == "::1";
+}
+
 Value Inventory::host_vars(const std::string& host) const {
     auto hit = m_hosts.find(host);
-    if (hit == m_hosts.end()) throw UserError("unknown host '" + host + "'");
-    const std::vector<std::string>& groups = m_host_groups.at(host);  // 'all' first
+    if (hit != m_hosts.end()) return merged_vars(host, m_host_groups.at(host), hit->second.vars);
+    if (!is_implicit_localhost(host)) throw UserError("unknown host '" + host + "'");
+    // Ansible's implicit localhost: only 'all' applies, and it runs locally.
+    Value own(Map{});
+    own["ansible_connection"] = Value("local");
+    return merged_vars(host, {"all"}, own);
+}
+
+Value Inventory::merged_vars(const std::string& host, const std::vector<std::string>& groups,
+                             const Value& own) const {
 
     Value vars(Map{});
     for (const auto& g : groups) vars = merge_maps(vars, m_groups.at(g).vars);
@@ -378,7 +390,7 @@ Value Inventory::host_vars(const std::string& host) const {
                 auto it = d.group_vars.find(g);
                 if (it != d.group_vars.end()) vars = merge_maps(vars, it->second);
             }
-    vars = merge_maps(vars, hit->second.vars);
+    vars = merge_maps(vars, own);
     for (const auto* dirs : {&m_inventory_vars, &m_playbook_vars})
         for (const auto& d : *dirs) {
             auto it = d.host_vars.find(host);

@@ -58,8 +58,9 @@ public:
     // (union), "a:&b" (intersection), "a:!b" (exclusion), group and host names, and
     // subscripts "grp[0]", "grp[-1]", "grp[1:3]", "grp[2:]". Hosts come in the order
     // Ansible runs them: each union term in turn, each group in its own order.
-    // Unknown names match nothing (the caller decides whether to warn); a bad regex
-    // or an out-of-range subscript is a UserError.
+    // Unknown names match nothing (the caller decides whether to warn), except that
+    // "localhost", "127.0.0.1" and "::1" match Ansible's implicit localhost when the
+    // inventory does not list them. A bad regex or an out-of-range subscript is a UserError.
     std::vector<std::string> match(const std::string& pattern) const;
 
     // The host's variables merged by Ansible's precedence, lowest first:
@@ -69,7 +70,11 @@ public:
     //   vars < host_vars/<host> (inventory dirs, then playbook dirs).
     // Adds the magic vars inventory_hostname, inventory_hostname_short, group_names
     // (sorted, without 'all') and groups (group -> hosts). Throws UserError if unknown.
+    // The implicit localhost gets 'all' vars plus ansible_connection=local.
     Value host_vars(const std::string& host) const;
+
+    // True for the names Ansible treats as its implicit localhost.
+    static bool is_implicit_localhost(const std::string& name);
 
     // Also loads group_vars/ and host_vars/ from another directory (the playbook's),
     // ranked above the inventory's own, as Ansible does.
@@ -99,6 +104,7 @@ private:
     void finalize();
     VarsDir load_vars_dir(const std::string& dir) const;
     std::vector<std::string> enumerate(const std::string& term) const;
+    Value merged_vars(const std::string& host, const std::vector<std::string>& groups, const Value& own) const;
 
     std::vector<std::string> m_host_order;
     std::map<std::string, InventoryHost> m_hosts;

@@ -31,7 +31,20 @@ TEST_CASE("group and host names", "[pattern]") {
     CHECK(inv.match("ungrouped") == Strings{"localhost", "top1"});
     CHECK(inv.match("nosuch").empty());
     CHECK(inv.match("*") == inv.match("all"));
+    CHECK(inv.match("localhost") == Strings{"localhost"});  // listed in this inventory
     CHECK(inv.match("all").size() == inv.hosts().size());
+}
+
+TEST_CASE("localhost is implicit when the inventory does not list it", "[pattern]") {
+    Inventory inv = Inventory::load({"web1,"});
+    CHECK(inv.match("localhost") == Strings{"localhost"});
+    CHECK(inv.match("127.0.0.1:web1") == Strings{"127.0.0.1", "web1"});
+    CHECK(inv.match("all") == Strings{"web1"});
+    CHECK(inv.match("local*").empty());
+    CHECK_FALSE(inv.has_host("localhost"));
+    Value v = inv.host_vars("localhost");
+    CHECK(v.get("ansible_connection").as_string() == "local");
+    CHECK(v.get("group_names").as_list().empty());
 }
 
 TEST_CASE("unions keep the order of their terms", "[pattern]") {
@@ -83,4 +96,44 @@ TEST_CASE("bad patterns are user errors", "[pattern]") {
     CHECK(error_of(inv, "web[0") == "unbalanced brackets in host pattern 'web[0'");
     CHECK(error_of(inv, "") == "empty host pattern ''");
     CHECK(error_of(inv, "web:!") == "host pattern 'web:!' has an empty term after '!'");
+}
+
+// Every pattern through Ansible's own InventoryManager, when ansible-core is
+// installed: the same hosts in the same order, and an error where Ansible errs.
+TEST_CASE("patterns match Ansible's InventoryManager", "[pattern][ansible]") {
+    const std::string fixtures = std::string(UPKEEP_TEST_FIXTURES) + "/inventory";
+    const std::string script = "/usr/bin/python3 " + fixtures + "/ansible_match.py";
+    if (test::sh("/usr/bin/python3 -c 'import ansible.inventory.manager' 2>/dev/null").rc != 0) {
+        WARN("ansible-core is not installed; skipping the comparison");
+        return;
+    }
+    const std::vector<std::string> patterns = {
+        "all", "*", "web", "prod", "app:!db", "prod:&db", "&db:prod", "!prod", "db:odd", "odd,db-a",
+        "web:db:&app:!web0[!5]", "db-*", "node?", "db-[!ab]", "~web0[12]", "~(web|db)-?[ax1]", "~od", "w*",
+        "web[0]", "web[-1]", "web[1:2]", "web[3:]", "odd[-1]:web[0]", "web[2:100]", "web[9]", "top1 localhost",
+        "ungrouped", "all:!ungrouped", "*.example.com", "web0?:&~.*[24]", "app[1:0]"};
+    for (const std::string src : {fixtures + "/ini/hosts.ini", fixtures + "/yaml/inventory.yml"}) {
+        std::string cmd = script + " '" + src + "'";
+        for (const auto& p : patterns) cmd += " '" + p + "'";
+        test::Run r = test::sh(cmd + " 2>/dev/null");
+        REQUIRE(r.rc == 0);
+        Inventory inv = Inventory::load({src});
+        size_t start = 0;
+        for (const auto& p : patterns) {
+            size_t nl = r.out.find('\n', start);
+            REQUIRE(nl != std::string::npos);
+            std::string line = r.out.substr(start, nl - start);
+            start = nl + 1;
+            INFO(src << " pattern " << p);
+            std::string ours;
+            try {
+                ours = "[";
+                for (const auto& h : inv.match(p)) ours += (ours.size() > 1 ? ", \"" : "\"") + h + "\"";
+                ours += "]";
+            } catch (const UserError&) {
+                ours = "\"error\"";
+            }
+            CHECK(ours == line);
+        }
+    }
 }
