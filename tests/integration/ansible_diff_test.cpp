@@ -68,6 +68,8 @@ const std::vector<DiffTask>& tasks() {
         {"copy", "content: other\ndest: @D@/copy1.txt\nforce: false\n"},
         {"copy", "content: \"hello\\n\"\ndest: @D@/copy1.txt\nmode: '0600'\n"},
         {"copy", "content: \"x\"\ndest: @D@/copy2.txt\n"},
+        {"copy", "src: tree\ndest: @D@/treecopy/\n"},
+        {"copy", "src: tree/\ndest: @D@/flat\n"},
         // file
         {"file", "path: @D@/d1/d2\nstate: directory\nmode: '0750'\n"},
         {"file", "path: @D@/d1\nstate: directory\nmode: '0755'\n"},
@@ -137,6 +139,9 @@ TEST_CASE("lineinfile, replace, copy and file match Ansible byte for byte", "[an
     seed(ans);
     seed(ours);
     test::write_file(pb + "/files/src.txt", "from the controller\n");
+    test::write_file(pb + "/files/tree/a.txt", "a\n");
+    test::write_file(pb + "/files/tree/sub/b.sh", "#!/bin/sh\n");
+    ::chmod((pb + "/files/tree/sub/b.sh").c_str(), 0700);
 
     // Two passes of every task; then one task writes "changed failed" per task.
     const size_t n = tasks().size();
