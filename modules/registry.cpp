@@ -9,6 +9,7 @@
 namespace upkeep {
 
 // Each module file defines one factory; declare it here and add its row below.
+std::unique_ptr<Module> make_apt_repository_module();
 std::unique_ptr<Module> make_debug_module();
 std::unique_ptr<Module> make_ini_file_module();
 std::unique_ptr<Module> make_properties_module();
@@ -23,6 +24,7 @@ struct Row {
 
 // One row per module, sorted by name.
 const Row k_modules[] = {
+    {"apt_repository", make_apt_repository_module},
     {"debug", make_debug_module},
     {"ini_file", make_ini_file_module},
     {"properties", make_properties_module},
