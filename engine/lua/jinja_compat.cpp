@@ -223,13 +223,18 @@ public:
 
     std::string run() {
         for (m_i = 0; m_i < m_in.size(); ++m_i) step();
-        flush_pending(0);
+        close_conditions(0);
         return join();
     }
 
 private:
     struct Open {
         std::string close;  // what the matching source closer is written as
+    };
+    struct Cond {
+        size_t depth;  // bracket depth of the `if`
+        Toks value;    // the A of `A if C else B`
+        bool has_else;
     };
 
     void step() {
@@ -241,6 +246,10 @@ private:
                 m_for_open = true;
             } else if (t.text == "do") {
                 m_for_open = false;
+            } else if (t.text == "if" && is_jinja_if()) {
+                return open_condition();
+            } else if (t.text == "else" && in_condition()) {
+                return condition_else();
             } else if (t.text == "is" && !after_member()) {
                 return rewrite_test();
             } else if (t.text == "in" && !m_for_open) {
@@ -272,7 +281,7 @@ private:
             return;
         }
         if (is_closer(t)) {
-            flush_pending(m_stack.size());
+            close_conditions(m_stack.size());
             if (!m_stack.empty()) {
                 t.text = m_stack.back().close;
                 m_stack.pop_back();
@@ -280,8 +289,82 @@ private:
             m_out.push_back(t);
             return;
         }
+        if (t.op(",") || t.op(";")) close_conditions(m_stack.size());
         if (is_in_stopper(t)) flush_pending(m_stack.size());
         m_out.push_back(t);
+    }
+
+    // Jinja's `A if C else B` (no `then` follows, unlike Lua's if statement).
+    bool is_jinja_if() const {
+        if (m_out.empty() || !is_expr_end(m_out.back())) return false;
+        int depth = 0;
+        for (size_t j = m_i + 1; j < m_in.size(); ++j) {
+            if (is_opener(m_in[j])) ++depth;
+            if (is_closer(m_in[j]) && depth-- == 0) break;
+            if (depth == 0 && m_in[j].name("then")) return false;
+        }
+        return true;
+    }
+
+    bool in_condition() const {
+        return !m_conds.empty() && m_conds.back().depth == m_stack.size() && !m_conds.back().has_else;
+    }
+
+    // `A if C else B` -> `(function() if C then return A else return B end end)()`,
+    // so only the chosen branch is evaluated (`x.y if x is defined else 0`).
+    void open_condition() {
+        flush_pending(m_stack.size());
+        size_t j = m_out.size();
+        while (j > 0) {
+            const Tok& t = m_out[j - 1];
+            if (is_closer(t)) {
+                j = match_open(m_out, j - 1);
+                continue;
+            }
+            if (is_opener(t) || t.op(",") || t.op(";") || t.op("=") || t.name("return")) break;
+            --j;
+        }
+        if (j == m_out.size()) throw JinjaSyntaxError("'if' must follow a value");
+        Toks value = take_from(j);
+        bool space = value.front().space;
+        value.front().space = true;
+        m_out.push_back(op_tok("(", space));
+        m_out.push_back(name_tok("function"));
+        m_out.push_back(op_tok("("));
+        m_out.push_back(op_tok(")"));
+        m_out.push_back(name_tok("if", true));
+        m_conds.push_back({m_stack.size(), std::move(value), false});
+    }
+
+    void condition_else() {
+        flush_pending(m_stack.size());
+        Cond& c = m_conds.back();
+        m_out.push_back(name_tok("then", true));
+        m_out.push_back(name_tok("return", true));
+        m_out.insert(m_out.end(), c.value.begin(), c.value.end());
+        m_out.push_back(name_tok("else", true));
+        m_out.push_back(name_tok("return", true));
+        c.has_else = true;
+    }
+
+    // Ends the conditions (and the `in` calls inside them) open at `depth` or deeper.
+    void close_conditions(size_t depth) {
+        flush_pending(depth);
+        while (!m_conds.empty() && m_conds.back().depth >= depth) {
+            Cond& c = m_conds.back();
+            if (!c.has_else) {
+                m_out.push_back(name_tok("then", true));
+                m_out.push_back(name_tok("return", true));
+                m_out.insert(m_out.end(), c.value.begin(), c.value.end());
+            }
+            m_out.push_back(name_tok("end", true));
+            m_out.push_back(name_tok("end", true));
+            m_out.push_back(op_tok(")"));
+            m_out.push_back(op_tok("("));
+            m_out.push_back(op_tok(")"));
+            m_conds.pop_back();
+            flush_pending(depth);
+        }
     }
 
     // `[k] = v` inside a Lua table constructor: the bracket is a key, not a list.
@@ -416,6 +499,7 @@ private:
     size_t m_i = 0;
     std::vector<Open> m_stack;      // open brackets of the source, innermost last
     std::vector<size_t> m_pending;  // bracket depths of unclosed `__f.within(` calls
+    std::vector<Cond> m_conds;      // open Jinja conditional expressions, innermost last
     bool m_for_open = false;        // between `for` and `do`, `in` is Lua's
 };
 

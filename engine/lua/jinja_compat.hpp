@@ -9,6 +9,7 @@
 //   a | f(args) | g        ->  __f.g(__f.f(a, args))
 //   x [not] in xs          ->  [not] __f.within(x, xs)
 //   ['a', 'b']             ->  {'a', 'b'}            (a list literal; indexing stays indexing)
+//   A if C else B          ->  (function() if C then return A else return B end end)()
 //
 // A filter binds to the postfix expression on its left (`a.b[1]:m() | f`), as in
 // Jinja; `in` takes whole operands up to a comparison, `and`, `or` or `,`.

@@ -217,3 +217,19 @@ TEST_CASE("jinja filters: version_compare / version", "[lua][jinja]") {
     CHECK(ev("result.stdout | version('4.18.1', 'lt')") == Value(true));
     CHECK_THROWS_WITH(ev("'1' | version('2', '=>')"), Catch::Contains("unknown operator '=>'"));
 }
+
+TEST_CASE("jinja: conditional expressions", "[lua][jinja]") {
+    CHECK(jinja_to_lua("'y' if c else 'n'") == "(function() if c then return 'y' else return 'n' end end)()");
+    CHECK(jinja_to_lua("f(1 if c else 2, 3)") == "f((function() if c then return 1 else return 2 end end)(), 3)");
+    CHECK(jinja_to_lua("a if c") == "(function() if c then return a end end)()");
+    // Lua's own if statement is left alone.
+    CHECK(jinja_to_lua("local r = 1; if c then r = 2 end; return r") == "local r = 1; if c then r = 2 end; return r");
+    CHECK(ev("'on' if flag_s | bool else 'off'") == Value("on"));
+    CHECK(ev("conf.db.host if conf is defined else 'localhost'") == Value("db1"));
+    CHECK(ev("nope.host if nope is defined else 'localhost'") == Value("localhost"));  // lazy: nope.host never runs
+    CHECK(ev("'a' if zero == 1 else 'b' if zero == 0 else 'c'") == Value("b"));
+    CHECK(ev("'x' if false").is_null());
+    CHECK(ev("('cloud' if 'kvm' in 'qemu-kvm' else 'no') .. '-agent'") == Value("cloud-agent"));
+    CHECK(ev("#pkgs .. ' pkgs' if pkgs else 'none'") == Value("3 pkgs"));
+    CHECK_THROWS_AS(ev("if x else y"), UserError);
+}
