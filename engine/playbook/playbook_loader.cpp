@@ -372,7 +372,12 @@ Value parse_kv(const std::string& text, std::string* free, const Mark& mark, con
             raw += c;
             if (quote) {
                 if (c == quote) quote = 0;
-                else if (c == '\\' && quote == '"' && i + 1 < n) word += text[++i], raw += text[i];
+                else if (c == '\\' && quote == '"' && i + 1 < n) {
+                    // Escapes in double quotes decode as in Ansible's k=v parser.
+                    char e = text[++i];
+                    raw += e;
+                    word += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+                }
                 else word += c;
             } else if ((c == '"' || c == '\'') && depth == 0) {
                 quote = c;

@@ -48,25 +48,27 @@ TEST_CASE("dry run predicts, apply converges, second run changes nothing", "[e2e
         dest: /etc/app/app.conf
         content: "port=8080\n"
         mode: "0640"
-    - name: set a line
+    - name: set a line in a new file, in the dir made above
       lineinfile:
-        path: /etc/app/app.conf
-        regexp: '^port='
-        line: port=9090
+        path: /etc/app/listen.conf
+        create: true
+        regexp: '^listen='
+        line: listen=0.0.0.0
 )");
     Run dry = e.play("--check --diff");
     INFO(dry.out);
     CHECK(dry.rc == 0);
     CHECK(recap(dry.out, "h1", "changed") == 3);
     CHECK(recap(dry.out, "h1", "failed") == 0);
-    CHECK(dry.out.find("+port=9090") != std::string::npos);
+    CHECK(dry.out.find("+listen=0.0.0.0") != std::string::npos);
     CHECK_FALSE(exists(e.root("h1") + "/etc/app"));
 
     Run real = e.play();
     INFO(real.out);
     CHECK(real.rc == 0);
     CHECK(recap(real.out, "h1", "changed") == 3);
-    CHECK(read_file(e.root("h1") + "/etc/app/app.conf") == "port=9090\n");
+    CHECK(read_file(e.root("h1") + "/etc/app/app.conf") == "port=8080\n");
+    CHECK(read_file(e.root("h1") + "/etc/app/listen.conf") == "listen=0.0.0.0\n");
 
     Run again = e.play();
     INFO(again.out);
