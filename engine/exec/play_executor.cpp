@@ -118,6 +118,10 @@ void PlayExecutor::run_batch(const Play& play, std::vector<HostState*>& batch) {
         if (play.become && !h->inventory_vars.has("ansible_become")) h->inventory_vars["ansible_become"] = Value(*play.become);
         if (!play.become_user.empty() && !h->inventory_vars.has("ansible_become_user"))
             h->inventory_vars["ansible_become_user"] = Value(play.become_user);
+        if (!play.remote_user.empty() && !h->inventory_vars.has("ansible_user"))
+            h->inventory_vars["ansible_user"] = Value(play.remote_user);
+        if (!play.connection.empty() && !h->inventory_vars.has("ansible_connection"))
+            h->inventory_vars["ansible_connection"] = Value(play.connection);
     }
     gather_facts(play, batch);
     prepare_play_vars(play, batch);

@@ -278,3 +278,38 @@ TEST_CASE("the JSON report records drift in a dry run", "[e2e]") {
     CHECK(j.find("\"drift\": true") != std::string::npos);
     CHECK(j.find("+a=1") != std::string::npos);
 }
+
+TEST_CASE("until retries the action until the condition holds", "[e2e]") {
+    Estate e("h1");
+    e.playbook(R"(
+- hosts: web
+  tasks:
+    - name: third time lucky
+      shell: 'n=$(cat "$UPKEEP_ROOT/n" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$UPKEEP_ROOT/n"; echo $n'
+      register: r
+      until: r.stdout == '3'
+      retries: 5
+      delay: 0
+    - assert:
+        that: [r.attempts == 3]
+    - name: never true
+      command: "true"
+      register: t
+      until: t.rc == 1
+      retries: 1
+      delay: 0
+)");
+    Run r = e.play();
+    INFO(r.out);
+    CHECK(r.rc == 2);
+    CHECK(read_file(e.root("h1") + "/n") == "3\n");
+    CHECK(r.out.find("still not true after 2 attempts") != std::string::npos);
+}
+
+TEST_CASE("unsupported keywords are refused, not ignored", "[e2e]") {
+    Estate e("h1");
+    e.playbook("- hosts: web\n  tasks:\n    - copy: dest=/x content=y\n      delegate_to: other\n");
+    Run r = e.play();
+    CHECK(r.rc == 1);
+    CHECK(r.out.find("site.yml:4:7: delegate_to is not supported on tasks yet") != std::string::npos);
+}
