@@ -17,8 +17,10 @@ std::unique_ptr<Module> make_debug_module();
 std::unique_ptr<Module> make_fail_module();
 std::unique_ptr<Module> make_file_module();
 std::unique_ptr<Module> make_ini_file_module();
+std::unique_ptr<Module> make_jasypt_db_secret_module();
 std::unique_ptr<Module> make_lineinfile_module();
 std::unique_ptr<Module> make_meta_module();
+std::unique_ptr<Module> make_mysql_query_module();
 std::unique_ptr<Module> make_properties_module();
 std::unique_ptr<Module> make_replace_module();
 std::unique_ptr<Module> make_service_module();
@@ -44,8 +46,10 @@ const Row k_modules[] = {
     {"fail", make_fail_module},
     {"file", make_file_module},
     {"ini_file", make_ini_file_module},
+    {"jasypt_db_secret", make_jasypt_db_secret_module},
     {"lineinfile", make_lineinfile_module},
     {"meta", make_meta_module},
+    {"mysql_query", make_mysql_query_module},
     {"properties", make_properties_module},
     {"replace", make_replace_module},
     {"service", make_service_module},
