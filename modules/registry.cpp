@@ -72,7 +72,7 @@ const std::map<std::string, std::unique_ptr<Module>>& table() {
 
 const Module* find_module(const std::string& name) {
     std::string n = name;
-    for (const char* prefix : {"ansible.builtin.", "ansible.legacy.", "community.general.", "ansible.posix."})
+    for (const char* prefix : {"ansible.builtin.", "ansible.legacy.", "community.general.", "ansible.posix.", "community.mysql."})
         if (starts_with(n, prefix)) n = n.substr(std::char_traits<char>::length(prefix));
     auto it = table().find(n);
     return it == table().end() ? nullptr : it->second.get();
