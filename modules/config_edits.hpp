@@ -60,4 +60,21 @@ struct YumRepoEdit {
 // not rewritten.
 EditOutcome edit_yum_repo(const std::optional<std::string>& current, const YumRepoEdit& e, const std::string& path);
 
+// What the apt_repository module was asked to do.
+struct AptRepoEdit {
+    std::string repo;                     // a one-line entry: "deb [opts] uri suite components"
+    bool absent = false;
+    std::vector<std::string> supersedes;  // one-line entries or regexes of lines this repo replaces
+    bool deb822 = false;                  // the file is a .sources file
+};
+
+// Applies `e` to a sources file (one-line format, or deb822 when e.deb822).
+// Throws UserError (file:line:col) for a malformed file or repo line.
+EditOutcome edit_apt_sources(const std::optional<std::string>& current, const AptRepoEdit& e, const std::string& path);
+
+// Ansible's default file name for a repo line: the URI's host and path with
+// every run of other characters than letters and digits turned into '_'
+// ("deb http://cloudstack.apt-get.eu/ubuntu precise 4.0" -> "cloudstack_apt_get_eu_ubuntu").
+std::string apt_default_filename(const std::string& repo);
+
 }  // namespace upkeep

@@ -2,6 +2,7 @@
 // with remote_src, from the host) at `dest`, with mode/owner/group (Ansible's copy).
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -67,6 +68,7 @@ public:
                     {"mode", ArgType::Mode, false, {}, {}, {}, false, "permissions, octal, symbolic, or \"preserve\" (src's)"},
                     {"owner", ArgType::String, false, {}, {}, {}, false, "owner name or uid"},
                     {"group", ArgType::String, false, {}, {}, {}, false, "group name or gid"},
+                    {"directory_mode", ArgType::Mode, false, {}, {}, {}, false, "mode of directories a tree copy creates"},
                     {"follow", ArgType::Bool, false, Value(false), {}, {}, false, "accepted for compatibility"},
                 },
                 false,
@@ -97,8 +99,7 @@ public:
                 src_mode = si.mode;
             } else {
                 std::string local = find_local_src(src, ctx.playbook_dir);
-                if (fs::is_directory(local))
-                    throw TaskError("src " + src + " is a directory: directories are not supported yet");
+                if (fs::is_directory(local)) return plan_tree(ctx, args, local, src, dest);
                 content = read_local(local);
                 struct stat st;
                 if (::stat(local.c_str(), &st) == 0) src_mode = st.st_mode & 07777;
@@ -135,8 +136,106 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        if (plan.data.has("ops")) return apply_tree(ctx, plan);
         Value out = apply_file_plan(ctx, Args(plan.data.get("raw_args")), plan);
         out["dest"] = plan.data.get("path");
+        return out;
+    }
+
+private:
+    // A directory src: like Ansible, "dir" lands as dest/dir, "dir/" copies its contents into dest.
+    // Every file and directory becomes one op; files carry their exact bytes.
+    static Plan plan_tree(ModuleContext& ctx, const Args& args, const std::string& local, const std::string& src,
+                          std::string dest) {
+        while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
+        std::string top = ends_with(src, "/") ? dest : dest + "/" + base_name(src);
+        Plan plan;
+        List ops;
+        bool force = args.flag("force");
+        auto want_dir = [&](const std::string& path) {
+            FileInfo i = ctx.conn.stat(path, true);
+            if (i.exists() && !i.is_dir()) throw TaskError(path + " exists and is not a directory");
+            if (i.exists()) return;
+            Value o;
+            o["op"] = Value("mkdir");
+            o["path"] = Value(path);
+            if (args.has("directory_mode")) o["mode"] = Value(static_cast<int64_t>(*args.mode("directory_mode", 0755, true)));
+            ops.push_back(o);
+            plan.changes.push_back({path, "directory created", {}, {}, false});
+        };
+        want_dir(dest);
+        if (top != dest) want_dir(top);
+        std::vector<fs::path> entries;
+        for (const auto& e : fs::recursive_directory_iterator(local)) entries.push_back(e.path());
+        std::sort(entries.begin(), entries.end());
+        for (const auto& e : entries) {
+            std::string rel = e.string().substr(local.size() + (ends_with(local, "/") ? 0 : 1));
+            std::string target = top + "/" + rel;
+            if (fs::is_directory(e)) {
+                want_dir(target);
+                continue;
+            }
+            std::string content = read_local(e.string());
+            FileInfo i = ctx.conn.stat(target, true);
+            if (i.is_dir()) throw TaskError(target + " is a directory");
+            std::optional<std::string> before;
+            if (i.exists()) before = ctx.conn.read_file(target);
+            Value o;
+            o["op"] = Value("write");
+            o["path"] = Value(target);
+            bool write = !i.exists() || (force && *before != content);
+            if (write) {
+                o["content"] = Value(content);
+                plan.changes.push_back({target, before ? "content replaced" : "file created", before, content, false});
+            }
+            std::optional<uint32_t> mode;
+            if (args.has("mode") && args.get("mode").to_string() != "preserve")
+                mode = *args.mode("mode", i.exists() ? i.mode : 0644, false);
+            else if (args.has("mode")) mode = fs::status(e).permissions() == fs::perms::unknown
+                                                  ? 0644u
+                                                  : static_cast<uint32_t>(fs::status(e).permissions()) & 07777;
+            if (mode && (!i.exists() || (i.mode & 07777) != *mode)) {
+                o["mode"] = Value(static_cast<int64_t>(*mode));
+                if (i.exists()) plan.changes.push_back({target, "mode " + format_mode(i.mode) + " -> " + format_mode(*mode), {}, {}, false});
+            }
+            for (const char* which : {"owner", "group"}) {
+                if (!args.has(which)) continue;
+                std::string want = args.str(which);
+                const std::string& have = std::string(which) == "owner" ? i.owner : i.group;
+                uint32_t id = std::string(which) == "owner" ? i.uid : i.gid;
+                if (i.exists() && (want == have || want == std::to_string(id))) continue;
+                o[which] = Value(want);
+                if (i.exists()) plan.changes.push_back({target, std::string(which) + " " + have + " -> " + want, {}, {}, false});
+            }
+            if (o.has("content") || o.has("mode") || o.has("owner") || o.has("group")) ops.push_back(o);
+        }
+        plan.data["ops"] = Value(std::move(ops));
+        plan.msg = plan.changed() ? std::to_string(plan.changes.size()) + " change(s) in " + top : "tree already copied";
+        plan.result["dest"] = Value(top);
+        return plan;
+    }
+
+    static Value apply_tree(ModuleContext& ctx, const Plan& plan) {
+        for (const auto& o : plan.data.get("ops").as_list()) {
+            std::string path = o.get("path").as_string();
+            std::optional<uint32_t> mode;
+            if (o.has("mode")) mode = static_cast<uint32_t>(o.get("mode").as_int());
+            std::string owner = o.has("owner") ? o.get("owner").as_string() : "";
+            std::string group = o.has("group") ? o.get("group").as_string() : "";
+            if (o.get("op").as_string() == "mkdir") {
+                ctx.conn.make_dirs(path, mode);
+            } else if (o.has("content")) {
+                WriteOptions w;
+                w.mode = mode;
+                w.owner = owner;
+                w.group = group;
+                ctx.conn.write_file(path, o.get("content").as_string(), w);
+            } else {
+                ctx.conn.set_attributes(path, mode, owner, group);
+            }
+        }
+        Value out;
+        out["dest"] = plan.result.get("dest");
         return out;
     }
 };

@@ -9,6 +9,7 @@
 namespace upkeep {
 
 // Each module file defines one factory; declare it here and add its row below.
+std::unique_ptr<Module> make_apt_repository_module();
 std::unique_ptr<Module> make_assert_module();
 std::unique_ptr<Module> make_command_module();
 std::unique_ptr<Module> make_config_merge_module();
@@ -38,6 +39,7 @@ struct Row {
 
 // One row per module, sorted by name.
 const Row k_modules[] = {
+    {"apt_repository", make_apt_repository_module},
     {"assert", make_assert_module},
     {"command", make_command_module},
     {"config_merge", make_config_merge_module},

@@ -239,6 +239,12 @@ std::string encode_value_text(const std::string& value, bool ascii_escapes) {
                 case '\r': out += "\\r"; break;
                 case '\f': out += "\\f"; break;
                 case ' ': out += i == 0 ? "\\ " : " "; break;
+                case '=':
+                case ':':
+                    // A leading separator character would merge into a whitespace separator ("key =x").
+                    if (i == 0) out += '\\';
+                    out += static_cast<char>(c);
+                    break;
                 default:
                     if (c < 0x20 || c == 0x7f)
                         unit(c);
@@ -254,8 +260,8 @@ std::string encode_value_text(const std::string& value, bool ascii_escapes) {
             i += len == 0 ? 1 : len;
             continue;
         }
-        if (len == 0) {  // not UTF-8: the byte read as Latin-1
-            unit(c);
+        if (len == 0) {  // not UTF-8 (a Latin-1 file): the byte is kept as it is, so it reads back the same
+            out += static_cast<char>(c);
             ++i;
             continue;
         }

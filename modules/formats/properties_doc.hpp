@@ -50,10 +50,11 @@ public:
     // becomes one line), or appends "key=value" at the end with the file's line
     // ending (adding one first if the file lacks a trailing newline). Returns
     // true if the document changed. Encoding of the written value: backslash,
-    // tab, newline, carriage return and form feed are escaped, a leading space is
-    // escaped ("\ "), other control characters become \u00XX; non-ASCII text is
+    // tab, newline, carriage return and form feed are escaped, a leading space,
+    // '=' or ':' is escaped ("\ "), other control characters become \u00XX; non-ASCII text is
     // written as raw UTF-8, except as \uXXXX when the file already uses \u
-    // escapes or is not valid UTF-8 (a Latin-1 era file).
+    // escapes or is not valid UTF-8 (a Latin-1 era file); bytes that are not
+    // UTF-8 are written back as they are, so they read back unchanged.
     bool set(const std::string& key, const std::string& value);
 
     // Removes every occurrence of `key` with its continuation lines. Returns true

@@ -59,3 +59,23 @@ TEST_CASE("copy: bad input", "[copy][module]") {
     box.conn().make_dirs("/d", std::nullopt);
     CHECK_THROWS_WITH(box.check("copy", "dest: /d\ncontent: a\n"), Catch::Contains("can not use content with a dir"));
 }
+
+TEST_CASE("copy: a directory src copies the tree", "[copy][module]") {
+    test::Sandbox box;
+    test::write_file(box.root() + "/.playbook/files/hooks/qemu", "#!/bin/sh\n");
+    test::write_file(box.root() + "/.playbook/files/hooks/d/x.conf", "x=1\n");
+    box.conn().make_dirs("/etc", std::nullopt);
+    Plan p = box.converge("copy", "src: hooks\ndest: /etc/libvirt\nmode: '0750'\n");
+    CHECK(p.changes.size() == 5);  // /etc/libvirt, /etc/libvirt/hooks, .../d, two files
+    CHECK(test::read_file(box.local("/etc/libvirt/hooks/qemu")) == "#!/bin/sh\n");
+    CHECK(test::read_file(box.local("/etc/libvirt/hooks/d/x.conf")) == "x=1\n");
+    CHECK(box.conn().stat("/etc/libvirt/hooks/qemu").mode == 0750);
+    // Trailing slash: the contents go straight into dest.
+    box.converge("copy", "src: hooks/\ndest: /etc/flat\n");
+    CHECK(test::exists(box.local("/etc/flat/qemu")));
+    test::write_file(box.root() + "/.playbook/files/hooks/qemu", "#!/bin/sh\nexit 0\n");
+    Plan again = box.converge("copy", "src: hooks/\ndest: /etc/flat\n");
+    REQUIRE(again.changes.size() == 1);
+    CHECK(*again.changes[0].before == "#!/bin/sh\n");
+    CHECK(*again.changes[0].after == "#!/bin/sh\nexit 0\n");
+}

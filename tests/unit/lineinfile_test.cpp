@@ -174,3 +174,15 @@ TEST_CASE("lineinfile module: backup and validate", "[lineinfile][module]") {
     box.converge("lineinfile", good);
     CHECK(test::read_file(box.local("/etc/a.conf")) == "a=1\nb=2\nc=3\n");
 }
+
+TEST_CASE("lineinfile: deliberate differences from Ansible", "[lineinfile]") {
+    // Inserting after a last line without a newline: Ansible would write "lastnew=1\n".
+    LineinfileOptions o;
+    o.line = "new=1";
+    o.insertafter = "^last";
+    CHECK(edit("first\nlast", o) == "first\nlast\nnew=1\n");
+    // A replaced line keeps its CRLF (Ansible writes "\n").
+    CHECK(edit("a=1\r\n", re_line("^a=", "a=2")) == "a=2\r\n");
+    // An exact line with CRLF counts as present (Ansible rewrites it with "\n").
+    CHECK(edit("a=1\r\nb=2\r\n", re_line("^zz", "b=2")) == "a=1\r\nb=2\r\n");
+}

@@ -127,6 +127,16 @@ TEST_CASE("properties: values are encoded so that Java reads them back", "[prope
     CHECK_FALSE(again.set("weird key=:", tricky));
 }
 
+TEST_CASE("properties: a leading '=' or ':' survives a whitespace separator (found by the fuzzer)", "[properties]") {
+    auto doc = Document::parse("key value\nlatin=caf\xe9\n", "t");
+    CHECK(doc.set("key", "=x"));
+    CHECK(doc.render() == "key \\=x\nlatin=caf\xe9\n");
+    CHECK(Document::parse(doc.render(), "t").get("key") == "=x");
+    // A Latin-1 file keeps its raw bytes.
+    CHECK(doc.set("other", "\xff:"));
+    CHECK(Document::parse(doc.render(), "t").get("other") == "\xff:");
+}
+
 TEST_CASE("properties: non-ASCII is written as \\u escapes when the file already uses them", "[properties]") {
     auto doc = Document::parse("name=caf\\u00e9\n", "t");
     CHECK(doc.ascii_escapes());

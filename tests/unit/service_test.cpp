@@ -130,3 +130,32 @@ TEST_CASE("service: a missing service fails with the init system's message", "[s
     CHECK_THROWS_AS(test::Sandbox::args("service", "name: demo\n"), UserError);  // state or enabled
     CHECK_THROWS_AS(test::Sandbox::args("service", "name: demo\nstate: running\n"), UserError);
 }
+
+TEST_CASE("service: systemd hosts are driven through systemctl", "[service][module]") {
+    // No systemd runs here: the sandbox claims it (/run/systemd/system) and ships a
+    // small systemctl that keeps unit state in files, so the systemd command path runs for real.
+    test::Sandbox box;
+    box.conn().make_dirs("/run/systemd/system", std::nullopt);
+    write_exec(box.local("/usr/bin/systemctl"),
+               "#!/bin/sh\n"
+               "echo \"$*\" >> \"$UPKEEP_ROOT/run/systemctl.log\"\n"
+               "[ \"$2\" = --quiet ] && unit=$3 || unit=$2\n"
+               "st=\"$UPKEEP_ROOT/run/$unit\"\n"
+               "case $1 in\n"
+               "  is-active) [ -f \"$st.active\" ] ;;\n"
+               "  is-enabled) [ -f \"$st.enabled\" ] ;;\n"
+               "  start|restart|reload) touch \"$st.active\" ;;\n"
+               "  stop) rm -f \"$st.active\" ;;\n"
+               "  enable) touch \"$st.enabled\" ;;\n"
+               "  disable) rm -f \"$st.enabled\" ;;\n"
+               "  *) exit 1 ;;\n"
+               "esac\n");
+    Plan p = box.converge("service", "name: libvirtd\nstate: started\nenabled: true\n");
+    CHECK(p.msg == "would start, would enable");
+    CHECK(test::exists(box.local("/run/libvirtd.active")));
+    CHECK(test::exists(box.local("/run/libvirtd.enabled")));
+    std::string log = *box.conn().read_file("/run/systemctl.log");
+    CHECK(log.find("start libvirtd\n") != std::string::npos);
+    CHECK(log.find("enable libvirtd\n") != std::string::npos);
+    CHECK(log.find("is-active --quiet libvirtd\n") != std::string::npos);
+}
