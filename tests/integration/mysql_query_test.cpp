@@ -194,6 +194,17 @@ TEST_CASE("mysql_query: the dry run predicts affected rows exactly and rolls bac
         CHECK(lab.sql("SHOW TABLES FROM cloud LIKE 't2'") == "t2\n");
     }
 
+    SECTION("a hidden non-transactional write (a trigger into MyISAM) fails the dry run loudly") {
+        lab.sql("CREATE TABLE cloud.audit (n INT) ENGINE=MyISAM;"
+                "CREATE TRIGGER cloud.cd_audit AFTER UPDATE ON cloud.cluster_details "
+                "FOR EACH ROW INSERT INTO cloud.audit VALUES (NEW.id);");
+        Args a = args("mysql_query", socket_login(lab) + "query: UPDATE cloud.cluster_details SET value = 'z' WHERE id = 1\n");
+        std::string err = task_error([&] { m.check(ctx, a); });
+        CHECK(err.find("could not be rolled back") != std::string::npos);
+        CHECK(err.find("needs InnoDB") != std::string::npos);
+        CHECK(lab.sql("SELECT id, value FROM cloud.cluster_details ORDER BY id") == before);  // InnoDB rolled back
+    }
+
     SECTION("a failing statement in a single transaction leaves the data as it was") {
         Args a = args("mysql_query", socket_login(lab) + "single_transaction: true\nquery:\n"
                                                          "  - UPDATE cloud.cluster_details SET value = 'y'\n"
