@@ -3,6 +3,8 @@
 // command line reaches /bin/sh.
 #pragma once
 
+#include "engine/util/strings.hpp"
+
 #include <string>
 #include <vector>
 
@@ -10,9 +12,6 @@
 
 namespace upkeep {
 
-// Splits a command line into words like a POSIX shell would (quotes and
-// backslashes), without expansions. Throws UserError for an unterminated quote.
-std::vector<std::string> split_shell_words(const std::string& line);
 
 // The ArgSpecs both modules share: cmd (the free form), creates, removes, chdir,
 // stdin, stdin_add_newline.

@@ -8,44 +8,6 @@
 
 namespace upkeep {
 
-std::vector<std::string> split_shell_words(const std::string& line) {
-    std::vector<std::string> words;
-    std::string cur;
-    bool in_word = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-        char c = line[i];
-        if (c == ' ' || c == '\t' || c == '\n') {
-            if (in_word) words.push_back(cur);
-            cur.clear();
-            in_word = false;
-        } else if (c == '\'') {
-            size_t end = line.find('\'', i + 1);
-            if (end == std::string::npos) throw UserError("unterminated single quote in: " + line);
-            cur += line.substr(i + 1, end - i - 1);
-            i = end;
-            in_word = true;
-        } else if (c == '"') {
-            in_word = true;
-            for (++i;; ++i) {
-                if (i >= line.size()) throw UserError("unterminated double quote in: " + line);
-                if (line[i] == '"') break;
-                // Inside double quotes a backslash only escapes these characters.
-                if (line[i] == '\\' && i + 1 < line.size() && std::string("\"\\$`\n").find(line[i + 1]) != std::string::npos)
-                    ++i;
-                cur += line[i];
-            }
-        } else if (c == '\\') {
-            if (i + 1 < line.size()) cur += line[++i];
-            in_word = true;
-        } else {
-            cur += c;
-            in_word = true;
-        }
-    }
-    if (in_word) words.push_back(cur);
-    return words;
-}
-
 std::vector<ArgSpec> command_args() {
     return {
         {"cmd", ArgType::String, false, {}, {}, {}, false, "the command line (the free form)"},

@@ -179,43 +179,6 @@ Layer layer_from_ssh_config(const std::string& alias, const std::string& config_
 
 }  // namespace
 
-std::vector<std::string> split_shell_words(const std::string& text) {
-    std::vector<std::string> out;
-    std::string cur;
-    bool in_word = false;
-    for (size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (c == '\'') {
-            size_t end = text.find('\'', i + 1);
-            if (end == std::string::npos) throw UserError("unterminated ' in: " + text);
-            cur += text.substr(i + 1, end - i - 1);
-            i = end;
-            in_word = true;
-        } else if (c == '"') {
-            ++i;
-            for (; i < text.size() && text[i] != '"'; ++i) {
-                if (text[i] == '\\' && i + 1 < text.size() && std::string("\"\\$`").find(text[i + 1]) != std::string::npos)
-                    ++i;
-                cur += text[i];
-            }
-            if (i >= text.size()) throw UserError("unterminated \" in: " + text);
-            in_word = true;
-        } else if (c == '\\' && i + 1 < text.size()) {
-            cur += text[++i];
-            in_word = true;
-        } else if (c == ' ' || c == '\t' || c == '\n') {
-            if (in_word) out.push_back(std::move(cur));
-            cur.clear();
-            in_word = false;
-        } else {
-            cur += c;
-            in_word = true;
-        }
-    }
-    if (in_word) out.push_back(std::move(cur));
-    return out;
-}
-
 SshOptions::HostKeyChecking parse_host_key_checking(const std::string& text) {
     std::string t = to_lower(trim(text));
     if (t == "yes" || t == "true" || t == "ask" || t == "strict") return SshOptions::HostKeyChecking::Strict;

@@ -2,6 +2,8 @@
 // inventory's Ansible variables, OpenSSH-style arguments and ~/.ssh/config.
 #pragma once
 
+#include "engine/util/strings.hpp"
+
 #include <string>
 #include <vector>
 
@@ -45,9 +47,6 @@ SshOptions ssh_options_from_vars(const std::string& host, const Value& host_vars
 // argument is a UserError.
 void apply_ssh_args(SshOptions& opts, const std::string& args);
 
-// Splits a command line into words the way a POSIX shell would for simple
-// quoting ('single', "double", backslash); no expansions.
-std::vector<std::string> split_shell_words(const std::string& text);
 
 // "yes"/"no"/"accept-new"/"off"... as OpenSSH spells StrictHostKeyChecking.
 SshOptions::HostKeyChecking parse_host_key_checking(const std::string& text);

@@ -22,6 +22,9 @@ std::string shell_quote(std::string_view s);
 size_t edit_distance(std::string_view a, std::string_view b);
 // The closest candidate within a small distance, or "" when none is close.
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+// Splits a command line into words like a POSIX shell (quotes, backslashes),
+// without expanding anything. Throws UserError on an unterminated quote.
+std::vector<std::string> split_shell_words(const std::string& line);
 // Replaces every occurrence of each secret with the mask.
 std::string mask_secrets(std::string text, const std::vector<std::string>& secrets);
 

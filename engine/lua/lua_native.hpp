@@ -1,0 +1,14 @@
+// Helpers written in C++ for the Lua side (the `upkeep` global table): what Lua
+// cannot do well itself (real regular expressions, base64, JSON) or what must
+// see through value proxies (kind, to_string, truthy).
+#pragma once
+
+#include <lua.hpp>
+
+namespace upkeep::lua {
+
+// Creates the global table `upkeep` with null, kind, to_string, truthy, to_json,
+// from_json, regex_replace, regex_search, b64encode and b64decode.
+void open_native(lua_State* L);
+
+}  // namespace upkeep::lua
