@@ -209,6 +209,10 @@ void PlayExecutor::prepare_play_vars(const Play& play, std::vector<HostState*>& 
             }
         }
         for (const auto& [path, content] : files) layer(content);
+        // Extra vars (-e) are the highest precedence and play vars may refer to
+        // them ("d: '{{ root }}/x'" with -e root=...): they must be visible
+        // while play vars are rendered below, not only at task time.
+        layer(m_opts.extra_vars);
         // Variables may refer to each other in any order: render in passes until stable.
         for (int pass = 0; pass < 3; ++pass) {
             bool again = false;
