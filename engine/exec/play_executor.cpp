@@ -214,17 +214,22 @@ void PlayExecutor::prepare_play_vars(const Play& play, std::vector<HostState*>& 
         // while play vars are rendered below, not only at task time.
         layer(m_opts.extra_vars);
         // Variables may refer to each other in any order: render in passes until stable.
-        for (int pass = 0; pass < 3; ++pass) {
+        // Each pass renders from the raw templates, so a variable rendered before one it
+        // uses (map order is by name) is corrected by the next pass instead of keeping
+        // the other's unrendered text.
+        std::vector<std::pair<std::string, Value>> raw;
+        for (const auto& [k, val] : v.as_map()) {
+            if (k == "hostvars") continue;
+            if ((val.is_string() && LuaEnv::is_templated(val.as_string())) || val.is_list() || val.is_map())
+                raw.emplace_back(k, val);
+        }
+        for (int pass = 0; pass < 4; ++pass) {
             bool again = false;
-            for (auto& [k, val] : v.as_map_mut()) {
-                if (k == "hostvars") continue;
-                if (!val.is_string() || !LuaEnv::is_templated(val.as_string())) {
-                    if (!val.is_list() && !val.is_map()) continue;
-                }
+            for (const auto& [k, tmpl] : raw) {
                 try {
-                    Value r = thread_lua().render(val, v);
-                    if (r != val) {
-                        val = r;
+                    Value r = thread_lua().render(tmpl, v);
+                    if (r != v.get(k)) {
+                        v[k] = r;
                         again = true;
                     }
                 } catch (const std::exception&) {
