@@ -3,6 +3,7 @@
 // copy-on-write root), so the machine's own dpkg database is never touched.
 #include <catch2/catch.hpp>
 
+#include "engine/connection/planned_connection.hpp"
 #include "engine/connection/ssh_connection.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
@@ -75,6 +76,8 @@ public:
         repo = m_lab.dir() + "/repo";
         must("cp -r " + shell_quote(AptRepo::get().pool()) + " " + shell_quote(repo) + " && cp " +
              shell_quote(repo + "/Packages.old") + " " + shell_quote(repo + "/Packages"));
+        // root's .bashrc on this image loads pyenv for every command: not needed here.
+        run(": > /root/.bashrc");
         run("rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* && echo 'deb [trusted=yes] file:" + repo +
             " ./' > /etc/apt/sources.list.d/upk.list && apt-get update -q");
     }
@@ -117,7 +120,13 @@ public:
         CHECK(second.msg == "all packages already at the wanted state");
         return first;
     }
-    SshConnection& conn() { return m_conn; }
+    // apply() as a dry run does it: through the planned-state overlay.
+    std::vector<std::string> dry_apply(const std::string& module, const std::string& yaml, const Plan& plan) {
+        PlannedConnection planned(m_conn);
+        ModuleContext ctx{planned, vars, m_ctx.eval, ""};
+        find_module(module)->apply(ctx, args(module, yaml), plan);
+        return planned.would_run();
+    }
 
     Value vars;
     std::string repo;
@@ -233,4 +242,17 @@ TEST_CASE("package: dispatches to apt on a Debian host", "[apt][integration]") {
     host.vars["ansible_pkg_mgr"] = Value("apt");
     Plan gone = host.converge("package", "{name: upk-lib, state: removed}");
     CHECK(summaries(gone) == std::vector<std::string>{"remove upk-lib"});
+}
+
+TEST_CASE("apt: a dry run records the commands and changes nothing", "[apt][integration]") {
+    AptHost host;
+    std::string task = "{name: upk-tool, update_cache: yes}";
+    Plan p = host.check("apt", task);
+    CHECK(summaries(p) == std::vector<std::string>{"update apt cache", "install upk-dep 1.0", "install upk-tool 1.0"});
+    auto would = host.dry_apply("apt", task, p);
+    REQUIRE(would.size() == 2);
+    CHECK(starts_with(would[0], "apt-get update"));
+    CHECK(ends_with(would[1], " install upk-tool"));
+    CHECK(would[1].find("--force-confold") != std::string::npos);
+    CHECK(host.version("upk-tool").empty());
 }
