@@ -5,6 +5,7 @@
 
 #include "engine/connection/planned_connection.hpp"
 #include "engine/connection/ssh_connection.hpp"
+#include "engine/exec/facts.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
@@ -120,6 +121,7 @@ public:
         CHECK(second.msg == "all packages already at the wanted state");
         return first;
     }
+    SshConnection& conn() { return m_conn; }
     // apply() as a dry run does it: through the planned-state overlay.
     std::vector<std::string> dry_apply(const std::string& module, const std::string& yaml, const Plan& plan) {
         PlannedConnection planned(m_conn);
@@ -238,8 +240,10 @@ TEST_CASE("package: dispatches to apt on a Debian host", "[apt][integration]") {
     CHECK(summaries(p) == std::vector<std::string>{"install upk-lib 2.0"});
     CHECK(p.result.get("pkg_mgr").as_string() == "apt");
     CHECK(host.version("upk-lib") == "2.0");
-    // The fact names the manager without probing; removed is apt's absent.
-    host.vars["ansible_pkg_mgr"] = Value("apt");
+    // The gathered fact names the manager: apt on this Debian host, although
+    // dnf is installed on it too. removed is apt's absent.
+    host.vars["ansible_facts"] = gather_facts(host.conn());
+    CHECK(host.vars.get("ansible_facts").get("pkg_mgr").as_string() == "apt");
     Plan gone = host.converge("package", "{name: upk-lib, state: removed}");
     CHECK(summaries(gone) == std::vector<std::string>{"remove upk-lib"});
 }
