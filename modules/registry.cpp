@@ -20,8 +20,10 @@ std::unique_ptr<Module> make_dnf_module();
 std::unique_ptr<Module> make_fail_module();
 std::unique_ptr<Module> make_file_module();
 std::unique_ptr<Module> make_ini_file_module();
+std::unique_ptr<Module> make_jasypt_db_secret_module();
 std::unique_ptr<Module> make_lineinfile_module();
 std::unique_ptr<Module> make_meta_module();
+std::unique_ptr<Module> make_mysql_query_module();
 std::unique_ptr<Module> make_package_module();
 std::unique_ptr<Module> make_properties_module();
 std::unique_ptr<Module> make_replace_module();
@@ -52,8 +54,10 @@ const Row k_modules[] = {
     {"fail", make_fail_module},
     {"file", make_file_module},
     {"ini_file", make_ini_file_module},
+    {"jasypt_db_secret", make_jasypt_db_secret_module},
     {"lineinfile", make_lineinfile_module},
     {"meta", make_meta_module},
+    {"mysql_query", make_mysql_query_module},
     {"package", make_package_module},
     {"properties", make_properties_module},
     {"replace", make_replace_module},
@@ -78,7 +82,7 @@ const std::map<std::string, std::unique_ptr<Module>>& table() {
 
 const Module* find_module(const std::string& name) {
     std::string n = name;
-    for (const char* prefix : {"ansible.builtin.", "ansible.legacy.", "community.general.", "ansible.posix."})
+    for (const char* prefix : {"ansible.builtin.", "ansible.legacy.", "community.general.", "ansible.posix.", "community.mysql."})
         if (starts_with(n, prefix)) n = n.substr(std::char_traits<char>::length(prefix));
     auto it = table().find(n);
     return it == table().end() ? nullptr : it->second.get();

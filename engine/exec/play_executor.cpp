@@ -95,8 +95,14 @@ void PlayExecutor::run_play(const Play& play) {
     m_reporter.play_start(play, play.name.empty() ? play.hosts : play.name, names);
     if (hosts.empty()) return;
     m_stop_play = false;
+    // serial may be a template over play, inventory (first host's) and extra vars.
+    Value serial = play.serial;
+    if (serial.is_string() && LuaEnv::is_templated(serial.as_string())) {
+        Value ctx = merge_maps(merge_maps(hosts.front()->inventory_vars, play.vars), m_opts.extra_vars);
+        serial = thread_lua().render(serial, ctx);
+    }
     size_t offset = 0;
-    for (size_t n : batch_sizes(play.serial, hosts.size())) {
+    for (size_t n : batch_sizes(serial, hosts.size())) {
         std::vector<HostState*> batch(hosts.begin() + offset, hosts.begin() + offset + n);
         offset += n;
         m_batch_size = batch.size();
@@ -112,6 +118,10 @@ void PlayExecutor::run_batch(const Play& play, std::vector<HostState*>& batch) {
         if (play.become && !h->inventory_vars.has("ansible_become")) h->inventory_vars["ansible_become"] = Value(*play.become);
         if (!play.become_user.empty() && !h->inventory_vars.has("ansible_become_user"))
             h->inventory_vars["ansible_become_user"] = Value(play.become_user);
+        if (!play.remote_user.empty() && !h->inventory_vars.has("ansible_user"))
+            h->inventory_vars["ansible_user"] = Value(play.remote_user);
+        if (!play.connection.empty() && !h->inventory_vars.has("ansible_connection"))
+            h->inventory_vars["ansible_connection"] = Value(play.connection);
     }
     gather_facts(play, batch);
     prepare_play_vars(play, batch);

@@ -180,6 +180,23 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
                 ir.result["skip_reason"] = Value(ir.msg);
             } else {
                 ir = run_item(play, task, host, vars, check);
+                // until/retries: run again while the condition does not hold (Ansible's order:
+                // the condition sees the result as `result` and under the register name).
+                for (int attempt = 1; !task.until.is_null() && !ir.would_run; ++attempt) {
+                    Value cv = vars;
+                    cv["result"] = ir.result;
+                    if (!task.register_as.empty()) cv[task.register_as] = ir.result;
+                    ir.result["attempts"] = Value(attempt);
+                    if (eval_condition(task.until, cv)) break;
+                    if (attempt > task.retries) {
+                        ir.status = Status::Failed;
+                        ir.msg = "still not true after " + std::to_string(attempt) + " attempts: " + task.until.to_string();
+                        ir.result["failed"] = Value(true);
+                        break;
+                    }
+                    std::this_thread::sleep_for(std::chrono::duration<double>(task.delay));
+                    ir = run_item(play, task, host, vars, check);
+                }
             }
         } catch (const ConnectionError& e) {
             ir.status = Status::Unreachable;
