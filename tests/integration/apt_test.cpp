@@ -3,6 +3,8 @@
 // copy-on-write root), so the machine's own dpkg database is never touched.
 #include <catch2/catch.hpp>
 
+#include <regex>
+
 #include "engine/connection/planned_connection.hpp"
 #include "engine/connection/ssh_connection.hpp"
 #include "engine/exec/facts.hpp"
@@ -122,6 +124,7 @@ public:
         return first;
     }
     SshConnection& conn() { return m_conn; }
+    const SshdLab& lab() const { return m_lab; }
     // apply() as a dry run does it: through the planned-state overlay.
     std::vector<std::string> dry_apply(const std::string& module, const std::string& yaml, const Plan& plan) {
         PlannedConnection planned(m_conn);
@@ -151,7 +154,7 @@ TEST_CASE("apt: installs a missing package with its dependency, then is converge
     AptHost host;
     Plan p = host.check("apt", "name: upk-tool");
     CHECK(summaries(p) == std::vector<std::string>{"install upk-dep 1.0", "install upk-tool 1.0"});
-    CHECK(p.changes[0].target == "package upk-dep");
+    CHECK(p.changes[0].target == "packages");
     CHECK(host.version("upk-tool").empty());  // check changed nothing
     host.apply("apt", "name: upk-tool", p);
     CHECK(host.version("upk-tool") == "1.0");
@@ -259,4 +262,42 @@ TEST_CASE("apt: a dry run records the commands and changes nothing", "[apt][inte
     CHECK(ends_with(would[1], " install upk-tool"));
     CHECK(would[1].find("--force-confold") != std::string::npos);
     CHECK(host.version("upk-tool").empty());
+}
+
+namespace {
+
+int recap(const std::string& out, const std::string& field) {
+    std::smatch m;
+    if (!std::regex_search(out, m, std::regex("lab\\s+: .*" + field + "=(\\d+)"))) return -1;
+    return std::stoi(m[1]);
+}
+
+}  // namespace
+
+TEST_CASE("apt: a playbook run over ssh: dry run, apply, converged", "[apt][integration][e2e]") {
+    AptHost host;
+    TempDir d;
+    write_file(d / "inventory.ini", "lab ansible_host=" + host.lab().address(0) + " ansible_port=2222 ansible_user=root\n");
+    write_file(d / "site.yml",
+               "- hosts: lab\n"
+               "  tasks:\n"
+               "    - name: Upgrade the agent (the seed's apt-get install cloudstack-agent)\n"
+               "      package: {name: upk-agent, state: latest}\n");
+    std::string cmd = "play " + d / "site.yml" + " -i " + d / "inventory.ini" + " --private-key " +
+                      host.lab().client_key() + " --known-hosts " + host.lab().known_hosts() + " --verify-convergence";
+    Run dry = test::upkeep(cmd + " --check --diff");
+    INFO(dry.out);
+    CHECK(dry.out.find("install upk-agent 1.1") != std::string::npos);
+    CHECK(recap(dry.out, "changed") == 1);
+    CHECK(host.version("upk-agent").empty());
+
+    Run real = test::upkeep(cmd);
+    INFO(real.out);
+    CHECK(recap(real.out, "changed") == 1);
+    CHECK(recap(real.out, "failed") == 0);
+    CHECK(host.version("upk-agent") == "1.1");
+
+    Run again = test::upkeep(cmd);
+    INFO(again.out);
+    CHECK(recap(again.out, "changed") == 0);
 }
