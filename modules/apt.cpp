@@ -195,7 +195,7 @@ Value strings_value(const std::vector<std::string>& v) {
 }
 
 void plan_ops(Plan& plan, const std::vector<PkgOp>& ops) {
-    for (const auto& op : ops) plan.changes.push_back({"package " + op.name, pkg::op_summary(op), {}, {}, false});
+    for (const auto& op : ops) plan.changes.push_back({"packages", pkg::op_summary(op), {}, {}, false});
 }
 
 class AptModule : public Module {

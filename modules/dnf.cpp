@@ -145,7 +145,7 @@ public:
         for (auto& op : ops) {
             if (old.count(op.name) && op.old_version.empty() && op.kind != PkgOp::Kind::Install)
                 op.old_version = old[op.name];
-            plan.changes.push_back({"package " + op.name, pkg::op_summary(op), {}, {}, false});
+            plan.changes.push_back({"packages", pkg::op_summary(op), {}, {}, false});
             summaries.push_back(Value(pkg::op_summary(op)));
         }
         plan.result["changes"] = Value(std::move(summaries));

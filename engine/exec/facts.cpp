@@ -17,7 +17,8 @@ if [ -n "$R" ] && [ -r "$R/etc/hostname" ]; then echo "hostname=$(head -n1 "$R/e
 else echo "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"; fi
 if [ -r "$R/etc/os-release" ]; then sed -n 's/^\(ID\|ID_LIKE\|NAME\|VERSION_ID\|VERSION_CODENAME\|PRETTY_NAME\)=/os_\1=/p' "$R/etc/os-release";
 elif [ -r "$R/etc/redhat-release" ]; then echo "os_redhat_release=$(head -n1 "$R/etc/redhat-release")"; fi
-for pm in dnf yum apt-get zypper apk; do if command -v "$pm" >/dev/null 2>&1; then echo "pkg_mgr=$pm"; break; fi; done
+if [ -f "$R/var/lib/dpkg/status" ] && command -v apt-get >/dev/null 2>&1; then echo "pkg_mgr=apt-get";
+else for pm in dnf yum apt-get zypper apk; do if command -v "$pm" >/dev/null 2>&1; then echo "pkg_mgr=$pm"; break; fi; done; fi
 if [ -d "$R/run/systemd/system" ]; then echo "service_mgr=systemd";
 elif [ -x "$R/usr/sbin/service" ] || command -v service >/dev/null 2>&1; then echo "service_mgr=service";
 else echo "service_mgr=unknown"; fi
