@@ -588,7 +588,13 @@ WriteResult SshConnection::sftp_write_file(const std::string& path, const std::s
             uint32_t cur_uid = a->uid, cur_gid = a->gid;
             sftp_attributes_free(a);
             uint32_t want_uid = uid.value_or(cur_uid), want_gid = gid.value_or(cur_gid);
-            if ((want_uid != cur_uid || want_gid != cur_gid) && sftp_chown(m_sftp, tmp.c_str(), want_uid, want_gid) != SSH_OK)
+            // Keeping the old file's owner/group is best effort, as in Ansible's
+            // atomic_move: an unprivileged login may edit a file it can write
+            // but whose group it is not in, and cannot give that group to the
+            // replacement. Only an owner/group the task asked for must stick.
+            bool asked = !opts.owner.empty() || !opts.group.empty();
+            if ((want_uid != cur_uid || want_gid != cur_gid) && sftp_chown(m_sftp, tmp.c_str(), want_uid, want_gid) != SSH_OK &&
+                (asked || sftp_get_error(m_sftp) != SSH_FX_PERMISSION_DENIED))
                 sftp_fail("cannot set owner of", path);
         }
         uint32_t mode = opts.mode ? *opts.mode : old.exists() ? old.mode : 0644;
