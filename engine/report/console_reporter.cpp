@@ -90,7 +90,12 @@ void ConsoleReporter::host_result(const Task& task, const std::string&, const Ho
     if (m_opts.diff && r.show_diff && !r.changes.empty()) {
         for (const auto& c : r.changes) {
             if (r.no_log || c.secret) {
-                if (c.before || c.after) out += paint("diff of " + c.target + " hidden: it contains secrets", k_magenta) + "\n";
+                // The summary says what changes without the secret bytes ("encrypt (now plain text)").
+                if (c.before || c.after)
+                    out += paint("diff of " + c.target + " hidden: it contains secrets" +
+                                     (c.summary.empty() ? "" : " (" + c.summary + ")"),
+                                 k_magenta) +
+                           "\n";
                 continue;
             }
             if (c.before || c.after) {
