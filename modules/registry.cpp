@@ -9,23 +9,29 @@
 namespace upkeep {
 
 // Each module file defines one factory; declare it here and add its row below.
+std::unique_ptr<Module> make_apt_module();
 std::unique_ptr<Module> make_apt_repository_module();
 std::unique_ptr<Module> make_assert_module();
 std::unique_ptr<Module> make_command_module();
 std::unique_ptr<Module> make_config_merge_module();
 std::unique_ptr<Module> make_copy_module();
 std::unique_ptr<Module> make_debug_module();
+std::unique_ptr<Module> make_dnf_module();
 std::unique_ptr<Module> make_fail_module();
 std::unique_ptr<Module> make_file_module();
 std::unique_ptr<Module> make_ini_file_module();
+std::unique_ptr<Module> make_jasypt_db_secret_module();
 std::unique_ptr<Module> make_lineinfile_module();
 std::unique_ptr<Module> make_meta_module();
+std::unique_ptr<Module> make_mysql_query_module();
+std::unique_ptr<Module> make_package_module();
 std::unique_ptr<Module> make_properties_module();
 std::unique_ptr<Module> make_replace_module();
 std::unique_ptr<Module> make_service_module();
 std::unique_ptr<Module> make_set_fact_module();
 std::unique_ptr<Module> make_shell_module();
 std::unique_ptr<Module> make_xml_module();
+std::unique_ptr<Module> make_yum_module();
 std::unique_ptr<Module> make_yum_repository_module();
 
 namespace {
@@ -37,23 +43,29 @@ struct Row {
 
 // One row per module, sorted by name.
 const Row k_modules[] = {
+    {"apt", make_apt_module},
     {"apt_repository", make_apt_repository_module},
     {"assert", make_assert_module},
     {"command", make_command_module},
     {"config_merge", make_config_merge_module},
     {"copy", make_copy_module},
     {"debug", make_debug_module},
+    {"dnf", make_dnf_module},
     {"fail", make_fail_module},
     {"file", make_file_module},
     {"ini_file", make_ini_file_module},
+    {"jasypt_db_secret", make_jasypt_db_secret_module},
     {"lineinfile", make_lineinfile_module},
     {"meta", make_meta_module},
+    {"mysql_query", make_mysql_query_module},
+    {"package", make_package_module},
     {"properties", make_properties_module},
     {"replace", make_replace_module},
     {"service", make_service_module},
     {"set_fact", make_set_fact_module},
     {"shell", make_shell_module},
     {"xml", make_xml_module},
+    {"yum", make_yum_module},
     {"yum_repository", make_yum_repository_module},
 };
 
@@ -70,7 +82,7 @@ const std::map<std::string, std::unique_ptr<Module>>& table() {
 
 const Module* find_module(const std::string& name) {
     std::string n = name;
-    for (const char* prefix : {"ansible.builtin.", "ansible.legacy.", "community.general.", "ansible.posix."})
+    for (const char* prefix : {"ansible.builtin.", "ansible.legacy.", "community.general.", "ansible.posix.", "community.mysql."})
         if (starts_with(n, prefix)) n = n.substr(std::char_traits<char>::length(prefix));
     auto it = table().find(n);
     return it == table().end() ? nullptr : it->second.get();

@@ -9,7 +9,7 @@
 namespace upkeep {
 
 // The module named `name` (Ansible's FQCN prefixes ansible.builtin., ansible.legacy.
-// and community.general. are accepted), or nullptr.
+// community.general., ansible.posix. and community.mysql. are accepted), or nullptr.
 const Module* find_module(const std::string& name);
 // All module names, sorted.
 std::vector<std::string> module_names();

@@ -108,6 +108,9 @@ public:
                 act(running ? "reload" : "start", running ? "would reload" : "would start");
             }
             plan.result["state"] = Value(state);
+            // restarted and reloaded are actions, not states: a check after them plans
+            // them again, so --verify-convergence must not hold them to converging.
+            plan.unpredictable = plan.changed() && (state == "restarted" || state == "reloaded");
         }
         if (args.has("enabled")) {
             bool want = args.flag("enabled");

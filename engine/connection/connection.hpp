@@ -94,6 +94,11 @@ public:
     // a real host; a sandbox maps it under its root, so `validate: cmd %s`
     // checks the sandbox's temp file and not the machine's.
     virtual std::string command_path(const std::string& path) { return path; }
+    // Asks leave for an effect that bypasses this connection (a database reached
+    // from the controller, a remote API). Real connections grant it; the dry-run
+    // overlay records `what` as "would run" and refuses, so such a module's
+    // apply() stays the same code in both runs, as with mutating commands.
+    virtual bool allow_external_effect(const std::string& what) { return true; }
 };
 
 using ConnectionPtr = std::unique_ptr<Connection>;

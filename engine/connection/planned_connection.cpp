@@ -57,6 +57,11 @@ CommandResult PlannedConnection::run(const Command& cmd) {
     return r;
 }
 
+bool PlannedConnection::allow_external_effect(const std::string& what) {
+    m_would_run.push_back(what);
+    return false;
+}
+
 FileInfo PlannedConnection::stat(const std::string& raw, bool follow) {
     std::string path = normalize_path(raw);
     const Entry* own = find(path);

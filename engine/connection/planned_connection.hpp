@@ -31,6 +31,8 @@ public:
                         const std::string& group) override;
     void symlink(const std::string& target, const std::string& path) override;
     std::vector<std::string> list_dir(const std::string& path) override;
+    // Records `what` as "would run" and refuses: nothing outside the host happens in a dry run.
+    bool allow_external_effect(const std::string& what) override;
 
     // The mutating commands a real run would have executed, in order.
     const std::vector<std::string>& would_run() const { return m_would_run; }

@@ -95,8 +95,14 @@ void PlayExecutor::run_play(const Play& play) {
     m_reporter.play_start(play, play.name.empty() ? play.hosts : play.name, names);
     if (hosts.empty()) return;
     m_stop_play = false;
+    // serial may be a template over play, inventory (first host's) and extra vars.
+    Value serial = play.serial;
+    if (serial.is_string() && LuaEnv::is_templated(serial.as_string())) {
+        Value ctx = merge_maps(merge_maps(hosts.front()->inventory_vars, play.vars), m_opts.extra_vars);
+        serial = thread_lua().render(serial, ctx);
+    }
     size_t offset = 0;
-    for (size_t n : batch_sizes(play.serial, hosts.size())) {
+    for (size_t n : batch_sizes(serial, hosts.size())) {
         std::vector<HostState*> batch(hosts.begin() + offset, hosts.begin() + offset + n);
         offset += n;
         m_batch_size = batch.size();
@@ -112,6 +118,10 @@ void PlayExecutor::run_batch(const Play& play, std::vector<HostState*>& batch) {
         if (play.become && !h->inventory_vars.has("ansible_become")) h->inventory_vars["ansible_become"] = Value(*play.become);
         if (!play.become_user.empty() && !h->inventory_vars.has("ansible_become_user"))
             h->inventory_vars["ansible_become_user"] = Value(play.become_user);
+        if (!play.remote_user.empty() && !h->inventory_vars.has("ansible_user"))
+            h->inventory_vars["ansible_user"] = Value(play.remote_user);
+        if (!play.connection.empty() && !h->inventory_vars.has("ansible_connection"))
+            h->inventory_vars["ansible_connection"] = Value(play.connection);
     }
     gather_facts(play, batch);
     prepare_play_vars(play, batch);
@@ -204,17 +214,22 @@ void PlayExecutor::prepare_play_vars(const Play& play, std::vector<HostState*>& 
         // while play vars are rendered below, not only at task time.
         layer(m_opts.extra_vars);
         // Variables may refer to each other in any order: render in passes until stable.
-        for (int pass = 0; pass < 3; ++pass) {
+        // Each pass renders from the raw templates, so a variable rendered before one it
+        // uses (map order is by name) is corrected by the next pass instead of keeping
+        // the other's unrendered text.
+        std::vector<std::pair<std::string, Value>> raw;
+        for (const auto& [k, val] : v.as_map()) {
+            if (k == "hostvars") continue;
+            if ((val.is_string() && LuaEnv::is_templated(val.as_string())) || val.is_list() || val.is_map())
+                raw.emplace_back(k, val);
+        }
+        for (int pass = 0; pass < 4; ++pass) {
             bool again = false;
-            for (auto& [k, val] : v.as_map_mut()) {
-                if (k == "hostvars") continue;
-                if (!val.is_string() || !LuaEnv::is_templated(val.as_string())) {
-                    if (!val.is_list() && !val.is_map()) continue;
-                }
+            for (const auto& [k, tmpl] : raw) {
                 try {
-                    Value r = thread_lua().render(val, v);
-                    if (r != val) {
-                        val = r;
+                    Value r = thread_lua().render(tmpl, v);
+                    if (r != v.get(k)) {
+                        v[k] = r;
                         again = true;
                     }
                 } catch (const std::exception&) {

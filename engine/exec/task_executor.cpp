@@ -22,6 +22,9 @@ struct TaskExecutor::ItemResult {
 
 namespace {
 
+// The value of the `omit` variable; a module argument rendered to exactly this is dropped.
+constexpr const char* k_omit_placeholder = "__omit_place_holder__upkeep";
+
 // A `when`/`changed_when`/`failed_when` value: a literal bool or a Lua expression.
 bool eval_condition(const Value& cond, const Value& vars) {
     if (cond.is_bool()) return cond.as_bool();
@@ -51,6 +54,7 @@ Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
     if (host.runtime_vars.is_map())
         for (const auto& [k, v] : host.runtime_vars.as_map()) vars[k] = v;
     for (const auto& [k, v] : m_opts.extra_vars.as_map()) vars[k] = v;
+    if (!vars.has("omit")) vars["omit"] = Value(std::string(k_omit_placeholder));
     return vars;
 }
 
@@ -83,6 +87,12 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     ItemResult out;
     const Module& mod = *task.module;
     Value rendered = thread_lua().render(task.args, vars);
+    if (rendered.is_map()) {
+        // Ansible's `default(omit)`: an argument rendered to the placeholder is left out.
+        Map& m = rendered.as_map_mut();
+        for (auto it = m.begin(); it != m.end();)
+            it = it->second.is_string() && it->second.as_string() == k_omit_placeholder ? m.erase(it) : std::next(it);
+    }
     Args args = validate_args(mod.spec(), rendered);
     secrets().add_from(args.raw());
     if (task.no_log) {
@@ -97,9 +107,11 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
         if (m_opts.check) {
             if (!host.planned) host.planned = std::make_unique<PlannedConnection>(*host.conn);
             conn = host.planned.get();
-        } else {
-            // check_mode: true in a real run: a throwaway overlay, so later tasks don't see it.
-            scratch = std::make_unique<PlannedConnection>(*host.conn);
+        }
+        if (!m_opts.check || task.check_mode.value_or(false)) {
+            // check_mode: true (a probe): a throwaway overlay, so later tasks don't see its
+            // writes, in a real run and in --check alike (there on top of the planned state).
+            scratch = std::make_unique<PlannedConnection>(*conn);
             conn = scratch.get();
         }
     }
@@ -130,6 +142,9 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     Value cond_vars = vars;
     cond_vars["result"] = result;
     if (!task.register_as.empty()) cond_vars[task.register_as] = result;
+    // A command the dry run only recorded has no output to judge; changed_when: false
+    // below clears would_run for the display, so remember it for failed_when.
+    const bool not_run = out.would_run;
     if (!task.changed_when.is_null()) {
         if (out.would_run && !task.changed_when.is_bool()) {
             // The command did not run, so its output cannot be judged: keep "would run".
@@ -139,7 +154,7 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
             if (!changed) out.would_run = false;
         }
     }
-    if (!task.failed_when.is_null() && !(out.would_run && !task.failed_when.is_bool())) {
+    if (!task.failed_when.is_null() && !(not_run && !task.failed_when.is_bool())) {
         failed = eval_condition(task.failed_when, cond_vars);
         result["failed"] = Value(failed);
         if (failed && result.get("msg").is_null()) out.msg = "failed_when condition met";
@@ -180,6 +195,23 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
                 ir.result["skip_reason"] = Value(ir.msg);
             } else {
                 ir = run_item(play, task, host, vars, check);
+                // until/retries: run again while the condition does not hold (Ansible's order:
+                // the condition sees the result as `result` and under the register name).
+                for (int attempt = 1; !task.until.is_null() && !ir.would_run; ++attempt) {
+                    Value cv = vars;
+                    cv["result"] = ir.result;
+                    if (!task.register_as.empty()) cv[task.register_as] = ir.result;
+                    ir.result["attempts"] = Value(attempt);
+                    if (eval_condition(task.until, cv)) break;
+                    if (attempt > task.retries) {
+                        ir.status = Status::Failed;
+                        ir.msg = "still not true after " + std::to_string(attempt) + " attempts: " + task.until.to_string();
+                        ir.result["failed"] = Value(true);
+                        break;
+                    }
+                    std::this_thread::sleep_for(std::chrono::duration<double>(task.delay));
+                    ir = run_item(play, task, host, vars, check);
+                }
             }
         } catch (const ConnectionError& e) {
             ir.status = Status::Unreachable;

@@ -31,6 +31,9 @@ struct Task {
     std::vector<std::string> notify;
     std::vector<std::string> listen;  // handlers only
     Value changed_when, failed_when;  // null: module decides
+    Value until;                      // retry the action until this holds (null: no retry)
+    int retries = 3;
+    double delay = 5.0;  // seconds between attempts
     bool ignore_errors = false;
     std::vector<std::string> tags;  // own tags plus every enclosing block's and play's
     Value vars;                     // task and enclosing block vars, merged
@@ -50,6 +53,8 @@ struct Play {
     bool gather_facts = true;
     std::optional<bool> become;
     std::string become_user;
+    std::string remote_user;  // default for ansible_user
+    std::string connection;   // default for ansible_connection
     Value serial;  // null, an int, "30%", or a list of those
     std::optional<double> max_fail_percentage;
     bool any_errors_fatal = false;

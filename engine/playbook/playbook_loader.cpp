@@ -164,8 +164,21 @@ void load_common(Task& task, const Value& t, const Scope& scope) {
     task.become_user = t.get("become_user").is_null() ? "" : t.get("become_user").to_string();
     task.no_log = t.get("no_log").is_null() ? false : t.get("no_log").as_bool();
     task.run_once = t.get("run_once").is_null() ? false : t.get("run_once").as_bool();
-    if (t.has("delegate_to"))
-        throw UserError(t.key_mark("delegate_to"), "delegate_to is not supported yet; target the host in its own play");
+    for (const char* k : {"delegate_to", "environment", "debugger", "any_errors_fatal"})
+        if (t.has(k))
+            throw UserError(t.key_mark(k), std::string(k) + " is not supported on tasks yet" +
+                                               (std::string(k) == "delegate_to" ? "; target the host in its own play" : ""));
+    if (t.has("become_user") || t.has("become_method") || t.has("become")) {
+        // become is decided when the host's connection opens (play level); say so rather than ignore it.
+    }
+    if (t.has("until")) {
+        task.until = t.get("until");
+        task.retries = t.get("retries").is_null() ? 3 : static_cast<int>(t.get("retries").as_int());
+        task.delay = t.get("delay").is_null() ? 5.0 : t.get("delay").as_double();
+        if (task.retries < 0) throw UserError(t.get("retries").mark(), "retries must be 0 or more");
+    } else if (t.has("retries") || t.has("delay")) {
+        throw UserError(t.key_mark(t.has("retries") ? "retries" : "delay"), "retries/delay need an 'until:' condition");
+    }
 }
 
 std::vector<Task> load_include(const Value& t, const std::string& key, const Scope& scope, bool handlers) {
@@ -324,6 +337,13 @@ void load_plays(const std::string& path, Playbook& pb, std::vector<std::string> 
         play.gather_facts = p.get("gather_facts").is_null() ? true : p.get("gather_facts").as_bool();
         play.become = opt_bool(p.get("become"));
         play.become_user = p.get("become_user").is_null() ? "" : p.get("become_user").to_string();
+        play.remote_user = p.get("remote_user").is_null() ? "" : p.get("remote_user").to_string();
+        play.connection = p.get("connection").is_null() ? "" : p.get("connection").to_string();
+        if (p.has("environment")) throw UserError(p.key_mark("environment"), "environment is not supported yet");
+        if (p.has("strategy") && p.get("strategy").to_string() != "linear")
+            throw UserError(p.get("strategy").mark(), "only the linear strategy is supported");
+        if (p.has("order") && p.get("order").to_string() != "inventory")
+            throw UserError(p.get("order").mark(), "only order: inventory is supported");
         play.serial = p.get("serial");
         if (p.has("max_fail_percentage")) play.max_fail_percentage = p.get("max_fail_percentage").as_double();
         play.any_errors_fatal = p.get("any_errors_fatal").is_null() ? false : p.get("any_errors_fatal").as_bool();
@@ -372,7 +392,12 @@ Value parse_kv(const std::string& text, std::string* free, const Mark& mark, con
             raw += c;
             if (quote) {
                 if (c == quote) quote = 0;
-                else if (c == '\\' && quote == '"' && i + 1 < n) word += text[++i], raw += text[i];
+                else if (c == '\\' && quote == '"' && i + 1 < n) {
+                    // Escapes in double quotes decode as in Ansible's k=v parser.
+                    char e = text[++i];
+                    raw += e;
+                    word += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+                }
                 else word += c;
             } else if ((c == '"' || c == '\'') && depth == 0) {
                 quote = c;

@@ -2,6 +2,7 @@
 
 #include <dtl/dtl.hpp>
 
+#include <algorithm>
 #include <vector>
 
 #include "engine/util/strings.hpp"
@@ -37,6 +38,18 @@ std::string unified_diff(const std::string& before, const std::string& after, co
             case dtl::SES_DELETE: lines.push_back({'-', elem, ++ai, 0}); break;
             case dtl::SES_ADD: lines.push_back({'+', elem, 0, ++bi}); break;
         }
+    }
+    // dtl may emit a change's additions before its deletions; a unified diff
+    // shows the old lines first within each run of changes.
+    for (size_t i = 0; i < lines.size();) {
+        if (lines[i].op == ' ') {
+            ++i;
+            continue;
+        }
+        size_t j = i;
+        while (j < lines.size() && lines[j].op != ' ') ++j;
+        std::stable_partition(lines.begin() + i, lines.begin() + j, [](const Line& l) { return l.op == '-'; });
+        i = j;
     }
     std::string out = "--- before: " + label + "\n+++ after: " + label + "\n";
     size_t n = lines.size(), i = 0;

@@ -6,15 +6,24 @@ set -eu
 src=$1; out=$2; name=$3; runs=${4:-20000}
 mkdir -p "$out/fuzz"
 bin="$out/fuzz/${name}_fuzz"
-srcs="$src/tests/fuzz/${name}_fuzz.cpp $src/modules/formats/text_pos.cpp $src/modules/formats/properties_doc.cpp
-  $src/modules/formats/ini_doc.cpp $src/modules/formats/apt_sources.cpp $src/engine/util/error.cpp
-  $src/engine/util/strings.cpp $src/engine/value/value.cpp"
+common="$src/engine/util/error.cpp $src/engine/util/strings.cpp $src/engine/value/value.cpp"
+libs=""
+case "$name" in
+  xml_edit)
+    srcs="$src/tests/fuzz/${name}_fuzz.cpp $src/modules/formats/xml_edit.cpp $src/modules/formats/xml_ops.cpp
+      $src/modules/formats/xml_source.cpp $common"
+    libs="-lpugixml"; seeds="$src/tests/fixtures/xml" ;;
+  *)
+    srcs="$src/tests/fuzz/${name}_fuzz.cpp $src/modules/formats/text_pos.cpp $src/modules/formats/properties_doc.cpp
+      $src/modules/formats/ini_doc.cpp $src/modules/formats/apt_sources.cpp $common"
+    seeds="$src/tests/fixtures/config" ;;
+esac
 newest=$(ls -t $srcs "$bin" 2>/dev/null | head -n1)
 if [ ! -x "$bin" ] || [ "$newest" != "$bin" ]; then
-  clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I"$src" $srcs -o "$bin"
+  clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I"$src" $srcs $libs -o "$bin"
 fi
 [ "$runs" = build ] && exit 0
 corpus="$out/fuzz/${name}_corpus"
 mkdir -p "$corpus"
-cp "$src"/tests/fixtures/config/* "$corpus"/ 2>/dev/null || true
+cp -r "$seeds"/. "$corpus"/ 2>/dev/null || true
 exec "$bin" -runs="$runs" -max_total_time=60 -max_len=4096 -artifact_prefix="$out/fuzz/" "$corpus"

@@ -48,25 +48,27 @@ TEST_CASE("dry run predicts, apply converges, second run changes nothing", "[e2e
         dest: /etc/app/app.conf
         content: "port=8080\n"
         mode: "0640"
-    - name: set a line
+    - name: set a line in a new file, in the dir made above
       lineinfile:
-        path: /etc/app/app.conf
-        regexp: '^port='
-        line: port=9090
+        path: /etc/app/listen.conf
+        create: true
+        regexp: '^listen='
+        line: listen=0.0.0.0
 )");
     Run dry = e.play("--check --diff");
     INFO(dry.out);
     CHECK(dry.rc == 0);
     CHECK(recap(dry.out, "h1", "changed") == 3);
     CHECK(recap(dry.out, "h1", "failed") == 0);
-    CHECK(dry.out.find("+port=9090") != std::string::npos);
+    CHECK(dry.out.find("+listen=0.0.0.0") != std::string::npos);
     CHECK_FALSE(exists(e.root("h1") + "/etc/app"));
 
     Run real = e.play();
     INFO(real.out);
     CHECK(real.rc == 0);
     CHECK(recap(real.out, "h1", "changed") == 3);
-    CHECK(read_file(e.root("h1") + "/etc/app/app.conf") == "port=9090\n");
+    CHECK(read_file(e.root("h1") + "/etc/app/app.conf") == "port=8080\n");
+    CHECK(read_file(e.root("h1") + "/etc/app/listen.conf") == "listen=0.0.0.0\n");
 
     Run again = e.play();
     INFO(again.out);
@@ -275,4 +277,39 @@ TEST_CASE("the JSON report records drift in a dry run", "[e2e]") {
     std::string j = read_file(e.dir / "drift.json");
     CHECK(j.find("\"drift\": true") != std::string::npos);
     CHECK(j.find("+a=1") != std::string::npos);
+}
+
+TEST_CASE("until retries the action until the condition holds", "[e2e]") {
+    Estate e("h1");
+    e.playbook(R"(
+- hosts: web
+  tasks:
+    - name: third time lucky
+      shell: 'n=$(cat "$UPKEEP_ROOT/n" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$UPKEEP_ROOT/n"; echo $n'
+      register: r
+      until: r.stdout == '3'
+      retries: 5
+      delay: 0
+    - assert:
+        that: [r.attempts == 3]
+    - name: never true
+      command: "true"
+      register: t
+      until: t.rc == 1
+      retries: 1
+      delay: 0
+)");
+    Run r = e.play();
+    INFO(r.out);
+    CHECK(r.rc == 2);
+    CHECK(read_file(e.root("h1") + "/n") == "3\n");
+    CHECK(r.out.find("still not true after 2 attempts") != std::string::npos);
+}
+
+TEST_CASE("unsupported keywords are refused, not ignored", "[e2e]") {
+    Estate e("h1");
+    e.playbook("- hosts: web\n  tasks:\n    - copy: dest=/x content=y\n      delegate_to: other\n");
+    Run r = e.play();
+    CHECK(r.rc == 1);
+    CHECK(r.out.find("site.yml:4:7: delegate_to is not supported on tasks yet") != std::string::npos);
 }

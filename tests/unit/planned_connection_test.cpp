@@ -90,3 +90,13 @@ TEST_CASE("paths are normalized", "[planned]") {
     CHECK(parent_path("/etc/x") == "/etc");
     CHECK(parent_path("/x") == "/");
 }
+
+TEST_CASE("effects outside the host are granted for real and refused (recorded) in a dry run", "[planned]") {
+    TempDir root;
+    LocalConnection real("h", root.path());
+    PlannedConnection planned(real);
+    CHECK(real.allow_external_effect("UPDATE cloud.cluster_details on db:3306"));
+    CHECK_FALSE(planned.allow_external_effect("UPDATE cloud.cluster_details on db:3306"));
+    REQUIRE(planned.would_run().size() == 1);
+    CHECK(planned.would_run()[0] == "UPDATE cloud.cluster_details on db:3306");
+}
