@@ -116,7 +116,9 @@ int run_play_command(PlayArgs& a, int verbosity) {
         }
         Inventory inv = Inventory::load(a.inventories);
         fs::path first(a.inventories.front());
-        if (fs::exists(first)) opts.inventory_dir = fs::absolute(fs::is_directory(first) ? first : first.parent_path()).string();
+        // "-i hosts.ini" has an empty parent path, which fs::absolute rejects: it is the current dir.
+        fs::path inv_dir = fs::is_directory(first) ? first : first.parent_path();
+        if (fs::exists(first)) opts.inventory_dir = (inv_dir.empty() ? fs::current_path() : fs::absolute(inv_dir)).string();
         std::string pb_dir = fs::path(a.playbook).parent_path().string();
         if (fs::is_directory(fs::path(pb_dir.empty() ? "." : pb_dir))) inv.add_vars_dir(pb_dir.empty() ? "." : pb_dir);
         if (a.list_hosts || a.list_tasks) {

@@ -256,8 +256,14 @@ auto SshConnection::with_session(const char* what, F&& f) -> decltype(f()) {
     } catch (const SessionLost&) {
     }
     // The session died between calls (the drop is only noticed on use):
-    // reconnect once and try again.
-    open_session();
+    // reconnect once and try again. If that fails too, say that the session
+    // was lost first: "connection refused" alone hides that a write or a
+    // command was cut in the middle.
+    try {
+        open_session();
+    } catch (const ConnectionError& e) {
+        throw ConnectionError(endpoint() + ": connection lost during " + what + ", and reconnecting failed: " + e.what());
+    }
     try {
         return f();
     } catch (const SessionLost&) {

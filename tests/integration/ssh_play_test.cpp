@@ -209,9 +209,13 @@ TEST_CASE("ssh e2e: dry run predicts, the first run converges 4 hosts, the secon
     CHECK(second.changed.empty());
     for (int i = 0; i < 4; ++i) CHECK(second.recap("h" + std::to_string(i), "changed") == 0);
 
-    // A dry run of a converged fleet predicts nothing either.
-    Outcome audit = f.play(flags + " --check --diff");
+    // A dry run of a converged fleet predicts nothing either. Run from the
+    // inventory's directory with relative paths, as an operator types it.
+    Outcome audit = parse(sh("cd " + shell_quote(f.dir.path()) + " && NO_COLOR=1 " + UPKEEP_BINARY +
+                             " play site.yml -i inventory.ini --known-hosts known_hosts --check --diff " + flags));
+    INFO(audit.out);
     CHECK(audit.rc == 0);
+    CHECK(audit.recap("h3", "ok") == 6);
     CHECK(audit.changed.empty());
 }
 
@@ -406,6 +410,7 @@ TEST_CASE("ssh e2e: sshd killed mid-run: that host is unreachable, nothing half-
     CHECK(o.recap("h2", "unreachable") == 1);
     CHECK(o.unreachable["slow command"] == std::set<std::string>{"h1"});
     CHECK(o.unreachable["big file over the old one"] == std::set<std::string>{"h2"});
+    CHECK(o.out.find("connection lost during write") != std::string::npos);
     // The old file is whole: the new bytes only ever went to a temp file.
     CHECK(read_file(root + "/h1/big/big.bin") == "old\n");
     CHECK(read_file(root + "/h2/big/big.bin") == "old\n");
