@@ -34,6 +34,8 @@ public:
     std::string rpm(const std::string& file) const { return m_dir / ("rpmbuild/RPMS/noarch/" + file); }
 
 private:
+    // The specs are built one after another: parallel rpmbuilds sharing one
+    // _topdir trample each other's BUILD trees, and a lost package made a test flaky.
     RpmRepos() {
         spec("ovirt-engine-setup-base", "4.3.0", "");
         spec("ovirt-engine-setup", "4.3.0", "ovirt-engine-setup-base");
@@ -41,7 +43,7 @@ private:
         spec("ovirt-release43", "43", "");
         std::string specs = m_dir / "specs";
         must("cd " + shell_quote(specs) + " && for s in *.spec; do rpmbuild --define '_topdir " + m_dir.path() +
-             "/rpmbuild' -bb \"$s\" >/dev/null 2>&1 & done; wait");
+             "/rpmbuild' -bb \"$s\" >/dev/null 2>&1 || { echo \"rpmbuild $s failed\"; exit 1; }; done");
         must("mkdir -p " + shell_quote(old_repo()) + " && cp " + shell_quote(m_dir / "rpmbuild/RPMS/noarch") +
              "/*.rpm " + shell_quote(old_repo()) + " && rm " + shell_quote(old_repo() + "/ovirt-release43-43-1.noarch.rpm") +
              " && createrepo_c -q " + shell_quote(old_repo()));
@@ -50,7 +52,7 @@ private:
         spec("ovirt-engine-setup", "4.3.1", "ovirt-engine-setup-base");
         spec("cloudstack-agent", "4.3.1", "", "/etc/cloudstack/agent/agent.properties");
         must("cd " + shell_quote(specs) + " && for s in *.spec; do rpmbuild --define '_topdir " + m_dir.path() +
-             "/rpmbuild' -bb \"$s\" >/dev/null 2>&1 & done; wait");
+             "/rpmbuild' -bb \"$s\" >/dev/null 2>&1 || { echo \"rpmbuild $s failed\"; exit 1; }; done");
         must("mkdir -p " + shell_quote(new_repo()) + " && cp " + shell_quote(m_dir / "rpmbuild/RPMS/noarch") +
              "/*.rpm " + shell_quote(new_repo()) + " && createrepo_c -q " + shell_quote(new_repo()));
     }
