@@ -1,4 +1,5 @@
 #include "engine/playbook/python_literal.hpp"
+#include "engine/util/strings.hpp"
 
 #include <cctype>
 #include <cerrno>
@@ -11,27 +12,13 @@ namespace {
 // Thrown inside the parser for anything literal_eval would reject; never escapes.
 struct NotLiteral {};
 
-bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
-void append_utf8(std::string& out, unsigned long cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp <= 0x10FFFF) {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        throw NotLiteral{};
-    }
+// Python rejects code points past U+10FFFF: then the text is not a literal.
+void append_code_point(std::string& out, unsigned long cp) {
+    if (cp > 0x10FFFF) throw NotLiteral{};
+    append_utf8(out, static_cast<uint32_t>(cp));
 }
+
+bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
 // A recursive-descent parser for the subset of Python expressions that
 // ast.literal_eval accepts.
@@ -284,14 +271,14 @@ private:
                 case 'r': out += '\r'; break;
                 case 't': out += '\t'; break;
                 case 'v': out += '\v'; break;
-                case 'x': append_utf8(out, hex_escape(2)); break;
-                case 'u': append_utf8(out, hex_escape(4)); break;
-                case 'U': append_utf8(out, hex_escape(8)); break;
+                case 'x': append_code_point(out, hex_escape(2)); break;
+                case 'u': append_code_point(out, hex_escape(4)); break;
+                case 'U': append_code_point(out, hex_escape(8)); break;
                 default:
                     if (e >= '0' && e <= '7') {
                         unsigned long v = static_cast<unsigned long>(e - '0');
                         for (int i = 0; i < 2 && peek() >= '0' && peek() <= '7'; ++i) v = v * 8 + (m_s[m_pos++] - '0');
-                        append_utf8(out, v);
+                        append_code_point(out, v);
                     } else {
                         out += '\\';  // unknown escapes stay as written
                         out += e;

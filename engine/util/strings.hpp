@@ -1,6 +1,7 @@
 // Small string helpers shared across the engine (no I/O here).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,9 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 // Splits a command line into words like a POSIX shell (quotes, backslashes),
 // without expanding anything. Throws UserError on an unterminated quote.
 std::vector<std::string> split_shell_words(const std::string& line);
+// Appends a code point (at most 0x10FFFF) as UTF-8; a lone surrogate is written as
+// its 3-byte form.
+void append_utf8(std::string& out, uint32_t cp);
 // Replaces every occurrence of each secret with the mask.
 std::string mask_secrets(std::string text, const std::vector<std::string>& secrets);
 

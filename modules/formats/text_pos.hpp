@@ -2,6 +2,8 @@
 // for error marks, line-ending detection and small UTF-8 utilities.
 #pragma once
 
+#include "engine/util/strings.hpp"  // append_utf8
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -35,8 +37,6 @@ bool valid_utf8(std::string_view text);
 size_t utf8_sequence_length(std::string_view s, size_t i);
 // The code point of the valid sequence of `len` bytes at `i`.
 uint32_t decode_utf8(std::string_view s, size_t i, size_t len);
-// Appends a code point as UTF-8 (a lone surrogate is written as its 3-byte form).
-void append_utf8(std::string& out, uint32_t cp);
 
 // A text split into lines that keep their endings, joined back byte-identically.
 struct RawLine {

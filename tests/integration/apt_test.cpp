@@ -21,11 +21,6 @@ using namespace upkeep::test;
 
 namespace {
 
-void must(const std::string& line) {
-    Run r = sh(line);
-    if (r.rc != 0) throw std::runtime_error(line + " failed: " + r.out);
-}
-
 // The packages, built once per test binary run. Two indexes: "old" lacks
 // upk-lib 2.1, "new" has it, to publish a release while a host is running.
 class AptRepo {

@@ -16,11 +16,6 @@ using namespace upkeep::test;
 
 namespace {
 
-void must(const std::string& line) {
-    Run r = sh(line);
-    if (r.rc != 0) throw std::runtime_error(line + " failed: " + r.out);
-}
-
 // The packages, built once per test binary run: repo "old" has the 4.3.0
 // releases, repo "new" adds 4.3.1.
 class RpmRepos {

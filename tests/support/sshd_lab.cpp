@@ -83,10 +83,6 @@ std::vector<pid_t> descendants(pid_t root) {
     return out;
 }
 
-void must(const std::string& cmdline) {
-    Run r = sh(cmdline);
-    if (r.rc != 0) throw std::runtime_error("lab setup failed: " + cmdline + ": " + r.out);
-}
 
 }  // namespace
 

@@ -57,6 +57,11 @@ Run sh(const std::string& cmdline) {
     return r;
 }
 
+void must(const std::string& cmdline) {
+    Run r = sh(cmdline);
+    if (r.rc != 0) throw std::runtime_error(cmdline + " failed: " + r.out);
+}
+
 Run upkeep(const std::string& args) { return sh(std::string("NO_COLOR=1 ") + UPKEEP_BINARY + " " + args); }
 
 }  // namespace upkeep::test

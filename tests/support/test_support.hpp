@@ -30,6 +30,8 @@ struct Run {
 };
 // Runs a shell command line, capturing its output.
 Run sh(const std::string& cmdline);
+// Runs a shell command line; throws (with its output) when it exits non-zero.
+void must(const std::string& cmdline);
 // Runs the upkeep binary with the given arguments (a shell-quoted string).
 Run upkeep(const std::string& args);
 
