@@ -20,6 +20,7 @@
 #include "engine/connection/ssh_connection.hpp"
 #include "engine/util/strings.hpp"
 #include "tests/support/sshd_lab.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace upkeep;
 using namespace upkeep::test;

@@ -14,6 +14,10 @@ namespace fs = std::filesystem;
 
 namespace upkeep::test {
 
+const char* fixtures_dir() { return UPKEEP_TEST_FIXTURES_DIR; }
+const char* upkeep_binary_path() { return UPKEEP_BINARY_FILE; }
+
+
 TempDir::TempDir() {
     std::string tmpl = (fs::temp_directory_path() / "upkeep-test-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");

@@ -6,6 +6,12 @@
 
 namespace upkeep::test {
 
+// Where the fixtures and the built binary are. Only test_support.cpp is compiled
+// with these paths, so the other test files do not embed the checkout's location
+// (their objects stay the same across checkouts, which keeps ccache useful).
+const char* fixtures_dir();
+const char* upkeep_binary_path();
+
 // A fresh directory under $TMPDIR, removed (recursively) when the object dies.
 class TempDir {
 public:
@@ -36,3 +42,6 @@ void must(const std::string& cmdline);
 Run upkeep(const std::string& args);
 
 }  // namespace upkeep::test
+
+#define UPKEEP_TEST_FIXTURES (::upkeep::test::fixtures_dir())
+#define UPKEEP_BINARY (::upkeep::test::upkeep_binary_path())
