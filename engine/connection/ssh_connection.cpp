@@ -181,7 +181,10 @@ void SshConnection::open_session() {
         setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
     }
     try {
-        verify_host_key(s, m_opts.address, m_opts.port, m_opts.known_hosts_file, m_opts.host_key_checking);
+        HostKeyVerdict v =
+            verify_host_key(s, m_opts.address, m_opts.port, m_opts.known_hosts_file, m_opts.host_key_checking);
+        m_host_key_changed = v.changed;
+        if (!v.warning.empty()) m_warnings.push_back(m_opts.host_name + ": " + v.warning);
         authenticate();
     } catch (...) {
         drop_session();
@@ -229,7 +232,9 @@ void SshConnection::authenticate() {
             if (rc == SSH_AUTH_ERROR) throw ConnectionError(endpoint() + ": authentication failed: " + ssh_get_error(s));
         }
     }
-    if (!m_opts.password.empty()) {
+    if (!m_opts.password.empty() && m_host_key_changed) {
+        tried.push_back("not the password: the host key changed");
+    } else if (!m_opts.password.empty()) {
         if (methods & SSH_AUTH_METHOD_PASSWORD) {
             tried.push_back("password");
             if (ssh_userauth_password(s, nullptr, m_opts.password.c_str()) == SSH_AUTH_SUCCESS) return;
@@ -335,6 +340,9 @@ CommandResult SshConnection::exec(const std::string& cmdline, const std::string&
             if (pb != std::string::npos) {
                 r.err.erase(pb, pe - pb);
                 scan_from = pb;
+                if (m_host_key_changed)
+                    return abandon("become: not sending the " + m_opts.become_method +
+                                   " password: the host key changed (see the warning)\n");
                 if (password_sent || m_opts.become_password.empty())
                     return abandon("become: " + m_opts.become_method + " refused the password for " + m_opts.become_user + "\n");
                 std::string line = m_opts.become_password + "\n";

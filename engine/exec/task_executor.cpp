@@ -67,6 +67,7 @@ bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std
         }
         host.conn->connect();
         host.connected = true;
+        for (const auto& w : host.conn->take_warnings()) m_reporter.warning(w);
         return true;
     } catch (const std::exception& e) {
         host.unreachable = true;
