@@ -290,7 +290,8 @@ int l_realpath(lua_State* L) {
     return 1;
 }
 
-// load_template(name, ignore_missing, R) -> a function rendering it, or nil.
+// load_template(name, ignore_missing, R) -> a function rendering it and the number
+// of newlines ending the source, or nil.
 int l_load_template(lua_State* L) {
     std::string name = arg_string(L, 1);
     bool ignore_missing = lua_toboolean(L, 2);
@@ -313,7 +314,10 @@ int l_load_template(lua_State* L) {
     lua_pushvalue(L, 3);
     lua_setfield(L, -2, "__j");
     lua_setupvalue(L, -2, 1);
-    return 1;
+    size_t newlines = 0;
+    while (newlines < text.size() && text[text.size() - 1 - newlines] == '\n') ++newlines;
+    lua_pushinteger(L, static_cast<lua_Integer>(newlines));  // for Ansible's trailing-newline rule
+    return 2;
 }
 
 }  // namespace

@@ -107,12 +107,16 @@ TEST_CASE("template module: dry run diff, apply, idempotent, backup, include", "
                "{% endfor %}\n"
                "{% include 'footer.j2' %}\n");
     write_file(e.dir / "templates/footer.j2", "# end of {{ app_name }}\n");
+    write_file(e.dir / "files/motd.txt", "welcome to {{ not rendered }}\n\n");
     e.playbook(R"(- hosts: web
   vars:
     ports: [80, 443]
     app_name: demo
   tasks:
     - template: src=app.conf.j2 dest=/etc/app/app.conf mode=0640 backup=true
+    - copy:
+        dest: /etc/motd
+        content: "{{ lookup('file', 'motd.txt') }}|{{ lookup('template', 'footer.j2') }}"
 )");
     const std::string want = "# Ansible managed\nlisten 80,\nlisten 443;\n# end of demo\n";
     Run dry = e.play("--check --diff");
@@ -125,6 +129,7 @@ TEST_CASE("template module: dry run diff, apply, idempotent, backup, include", "
     INFO(r.out);
     CHECK(r.rc == 0);
     CHECK(read_file(e.root() + "/etc/app/app.conf") == want);
+    CHECK(read_file(e.root() + "/etc/motd") == "welcome to {{ not rendered }}|# end of demo\n");
     bool backup = false;
     for (const auto& entry : std::filesystem::directory_iterator(e.root() + "/etc/app"))
         backup = backup || (entry.path().filename().string().rfind("app.conf.", 0) == 0 &&
