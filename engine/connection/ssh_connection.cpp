@@ -156,6 +156,7 @@ void SshConnection::open_session() {
     ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
     ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, m_opts.known_hosts_file.c_str());
     if (!m_opts.proxy_jump.empty()) ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, proxy_command(m_opts).c_str());
+    else if (!m_opts.proxy_command.empty()) ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, m_opts.proxy_command.c_str());
 
     if (ssh_connect(s) != SSH_OK) {
         std::string detail = ssh_get_error(s);
@@ -169,11 +170,12 @@ void SshConnection::open_session() {
                           : low.find("no route") != std::string::npos ? "no route to host"
                                                                        : detail;
         drop_session();
+        if (!m_opts.proxy_command.empty()) why += " (through ProxyCommand " + m_opts.proxy_command + ")";
         throw ConnectionError(endpoint() + ": " + why);
     }
     ++m_sessions_opened;
     // TCP keepalive notices a peer that vanished without closing the socket.
-    if (int fd = ssh_get_fd(s); fd >= 0 && m_opts.proxy_jump.empty()) {
+    if (int fd = ssh_get_fd(s); fd >= 0 && m_opts.proxy_jump.empty() && m_opts.proxy_command.empty()) {
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof yes);
         int idle = 60, interval = 15, count = 4;
         setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
@@ -204,7 +206,7 @@ void SshConnection::authenticate() {
     std::vector<std::string> tried;
 
     if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
-        if (const char* sock = std::getenv("SSH_AUTH_SOCK"); sock && *sock) {
+        if (const char* sock = std::getenv("SSH_AUTH_SOCK"); sock && *sock && !m_opts.identities_only) {
             tried.push_back("ssh-agent");
             if (ssh_userauth_agent(s, nullptr) == SSH_AUTH_SUCCESS) return;
         }
@@ -232,7 +234,9 @@ void SshConnection::authenticate() {
             if (rc == SSH_AUTH_ERROR) throw ConnectionError(endpoint() + ": authentication failed: " + ssh_get_error(s));
         }
     }
-    if (!m_opts.password.empty() && m_host_key_changed) {
+    if (!m_opts.password.empty() && !m_opts.password_auth) {
+        tried.push_back("not the password: PasswordAuthentication=no");
+    } else if (!m_opts.password.empty() && m_host_key_changed) {
         tried.push_back("not the password: the host key changed");
     } else if (!m_opts.password.empty()) {
         if (methods & SSH_AUTH_METHOD_PASSWORD) {
