@@ -107,6 +107,9 @@ public:
     // connections ignore it (the host itself knows); the overlay keeps it so the
     // next task's check sees the planned state, as with files.
     virtual void note_service_state(const std::string& name, bool running) {}
+    // Warnings the connection gathered since the last call (a changed host key
+    // let through by StrictHostKeyChecking=no...), for the reporter to show.
+    virtual std::vector<std::string> take_warnings() { return {}; }
 };
 
 using ConnectionPtr = std::unique_ptr<Connection>;
