@@ -15,6 +15,7 @@ namespace upkeep {
 struct TaskExecutor::ItemResult {
     Status status = Status::Ok;
     bool would_run = false;
+    bool probe_would_change = false;  // check_mode: true task whose plan has changes
     std::string msg;
     std::vector<Change> changes;
     Value result = Value(Map{});
@@ -161,6 +162,14 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     if (task.no_log) result.set_secret(true);
     out.result = result;
     out.status = failed ? Status::Failed : changed ? Status::Changed : Status::Ok;
+    // A probe (check_mode: true) changes nothing in either run: it reports ok, so the
+    // (host, task) pairs a dry run marks changed are those a real run changes. Its
+    // registered result keeps changed: true for the `when:` that reads it.
+    if (out.status == Status::Changed && task.check_mode.value_or(false)) {
+        out.status = Status::Ok;
+        out.would_run = false;
+        out.probe_would_change = true;
+    }
     if (failed && out.msg.empty()) out.msg = "task failed";
     return out;
 }
@@ -175,6 +184,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
     summary.show_diff = show_diff;
     Value registered;
     bool any_changed = false, any_failed = false, all_skipped = true, unreachable = false;
+    bool any_probe_change = false;
     std::vector<ItemResult> items;
 
     auto one = [&](const Value& vars, const Value* item) {
@@ -228,6 +238,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         }
         if (item) ir.result[task.loop_var] = *item;
         any_changed = any_changed || ir.status == Status::Changed;
+        any_probe_change = any_probe_change || ir.probe_would_change;
         any_failed = any_failed || ir.status == Status::Failed;
         all_skipped = all_skipped && ir.status == Status::Skipped;
         items.push_back(std::move(ir));
@@ -251,6 +262,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         summary.msg = items.back().msg;
         summary.changes = items.back().changes;
         summary.would_run = items.back().would_run;
+        summary.probe_would_change = items.back().probe_would_change;
     } else if (!any_failed) {
         List loop_items;
         try {
@@ -279,6 +291,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
             r.no_log = task.no_log;
             r.show_diff = show_diff;
             r.would_run = ir.would_run;
+            r.probe_would_change = ir.probe_would_change;
             r.msg = ir.msg;
             r.changes = ir.changes;
             r.result = ir.result;
@@ -295,7 +308,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         }
         registered = Value(Map{});
         registered["results"] = Value(std::move(results));
-        registered["changed"] = Value(any_changed);
+        registered["changed"] = Value(any_changed || any_probe_change);
         if (any_failed) registered["failed"] = Value(true);
         summary.status = any_failed ? Status::Failed : any_changed ? Status::Changed : all_skipped && !loop_items.empty() ? Status::Skipped : Status::Ok;
         summary.msg = any_failed ? "one or more items failed" : "";
