@@ -197,8 +197,10 @@ int run_cli(int argc, char** argv) {
     play->add_flag("-K,--ask-become-pass", pa.ask_become_pass, "ask for the become (sudo) password");
     play->add_flag("-b,--become", pa.become, "run operations with become (sudo)");
     play->add_option("--vault-password-file,--vault-pass-file", pa.vault_password_files,
-                     "file (or executable script) holding a vault password");
-    play->add_option("--vault-id", pa.vault_ids, "LABEL@FILE: a vault password for data encrypted with that vault id");
+                     "file (or executable script) holding a vault password")
+        ->allow_extra_args(false);
+    play->add_option("--vault-id", pa.vault_ids, "LABEL@FILE: a vault password for data encrypted with that vault id")
+        ->allow_extra_args(false);
     play->add_flag("-J,--ask-vault-pass,--ask-vault-password", pa.ask_vault_pass,
                    "refused: upkeep never prompts for vault passwords (use --vault-password-file)");
     play->add_option("--report-json", pa.json_report, "write a JSON report of every host and task (drift audit)");

@@ -67,8 +67,10 @@ CLI::App* add_vault_command(CLI::App& app, VaultArgs& a) {
         ->required()
         ->check(CLI::IsMember({"encrypt_string", "encrypt", "decrypt", "view"}));
     v->add_option("operands", a.operands, "files (encrypt/decrypt/view); for encrypt_string the text is read from stdin");
-    v->add_option("--vault-password-file,--vault-pass-file", a.password_files, "file (or script) holding the password");
-    v->add_option("--vault-id", a.ids, "LABEL@FILE (encrypting uses the first and writes its label: format 1.2)");
+    v->add_option("--vault-password-file,--vault-pass-file", a.password_files, "file (or script) holding the password")
+        ->allow_extra_args(false);
+    v->add_option("--vault-id", a.ids, "LABEL@FILE (encrypting uses the first and writes its label: format 1.2)")
+        ->allow_extra_args(false);
     v->add_option("-n,--name", a.name, "encrypt_string: the variable name to print");
     v->add_option("--output", a.output, "write here instead of in place (- for stdout)");
     v->add_flag("-J,--ask-vault-pass,--ask-vault-password", a.ask, "refused: upkeep never prompts");
