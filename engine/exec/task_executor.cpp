@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "engine/connection/env_connection.hpp"
 #include "engine/exec/connection_factory.hpp"
 #include "engine/lua/lua_env.hpp"
 #include "engine/module/module.hpp"
@@ -46,6 +47,13 @@ std::string describe_error(const std::exception& e) {
 
 Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
     Value vars = host.play_vars;
+    // The task's own role: its defaults replace other roles' (never a higher layer),
+    // its vars sit above the play's.
+    if (task.role_defaults.is_map())
+        for (const auto& [k, v] : task.role_defaults.as_map())
+            if (host.default_keys.count(k)) vars[k] = thread_lua().render(v, vars);
+    if (task.role_vars.is_map())
+        for (const auto& [k, v] : task.role_vars.as_map()) vars[k] = thread_lua().render(v, vars);
     if (task.vars.is_map() && !task.vars.as_map().empty()) {
         // Task vars may refer to play vars and to each other: render them in order.
         for (const auto& [k, v] : task.vars.as_map()) vars[k] = thread_lua().render(v, vars);
@@ -103,7 +111,16 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     // The dry-run swap: in --check every read and write goes through the overlay.
     Connection* conn = host.conn.get();
     std::unique_ptr<PlannedConnection> scratch;
-    if (check) {
+    std::string delegate = task.delegate_to.is_null() ? "" : thread_lua().render(task.delegate_to, vars).to_string();
+    if (!delegate.empty() && delegate != host.name) {
+        if (!delegate_connection) throw TaskError("delegate_to is not available here");
+        conn = &delegate_connection(delegate, host.name);
+        if (check) {
+            // A delegated task's dry run plans on a throwaway overlay of the delegate.
+            scratch = std::make_unique<PlannedConnection>(*conn);
+            conn = scratch.get();
+        }
+    } else if (check) {
         if (m_opts.check) {
             if (!host.planned) host.planned = std::make_unique<PlannedConnection>(*host.conn);
             conn = host.planned.get();
@@ -115,8 +132,21 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
             conn = scratch.get();
         }
     }
+    std::unique_ptr<EnvConnection> with_env;
+    if (!task.environment.empty()) {
+        std::map<std::string, std::string> env;
+        for (const auto& layer : task.environment) {
+            Value e = thread_lua().render(layer, vars);
+            if (e.is_null()) continue;
+            if (!e.is_map()) throw UserError(layer.mark(), "environment must be a map, got a " + std::string(e.type_name()));
+            for (const auto& [k, v] : e.as_map()) env[k] = v.is_bool() ? (v.as_bool() ? "True" : "False") : v.to_string();
+        }
+        with_env = std::make_unique<EnvConnection>(*conn, std::move(env));
+        conn = with_env.get();
+    }
     ModuleContext ctx{*conn, vars, [&](const std::string& expr) { return thread_lua().eval(expr, vars, task.mark); },
                       play.playbook_dir};
+    ctx.search_dirs = task.search_dirs.empty() ? std::vector<std::string>{play.playbook_dir} : task.search_dirs;
     Plan plan = mod.check(ctx, args);
     Value result = plan.result.is_map() ? plan.result : Value(Map{});
     if (plan.changed()) {
