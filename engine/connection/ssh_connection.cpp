@@ -568,7 +568,8 @@ void SshConnection::sftp_fail_write(const std::string& what, const std::string& 
     int code = m_sftp ? sftp_get_error(m_sftp) : -1;
     // OpenSSH's sftp-server reports ENOSPC and EDQUOT as a bare SSH_FX_FAILURE;
     // ask the filesystem (statvfs@openssh.com) so the message says what happened.
-    if (code == SSH_FX_FAILURE && sftp_extension_supported(m_sftp, "statvfs@openssh.com", "2")) {
+    // (libssh's sftp_write may not even keep that status: code 0.)
+    if ((code == SSH_FX_FAILURE || code == SSH_FX_OK) && sftp_extension_supported(m_sftp, "statvfs@openssh.com", "2")) {
         if (sftp_statvfs_t v = sftp_statvfs(m_sftp, dir.c_str())) {
             uint64_t avail = v->f_bavail * v->f_frsize;
             bool full = avail < need || avail < 64 * 1024 || (v->f_favail == 0 && v->f_files != 0);
@@ -576,7 +577,8 @@ void SshConnection::sftp_fail_write(const std::string& what, const std::string& 
             if (full) throw TaskError(m_opts.host_name + ": " + what + " " + path + ": No space left on device");
         }
     }
-    throw TaskError(m_opts.host_name + ": " + what + " " + path + ": " + sftp_error_text(code));
+    throw TaskError(m_opts.host_name + ": " + what + " " + path + ": " +
+                    (code == SSH_FX_OK ? sftp_error_text(SSH_FX_FAILURE) : sftp_error_text(code)));
 }
 
 WriteResult SshConnection::sftp_write_file(const std::string& path, const std::string& content, const WriteOptions& opts) {

@@ -234,6 +234,14 @@ bool py_search(const PyRegex& re, std::string_view text, PyMatch* m) {
     return match_at(re, text, 0, 0, valid_utf8(text), m);
 }
 
+bool py_match(const PyRegex& re, std::string_view text, PyMatch* m) {
+    return match_at(re, text, 0, PCRE2_ANCHORED, valid_utf8(text), m);
+}
+
+bool py_fullmatch(const PyRegex& re, std::string_view text, PyMatch* m) {
+    return match_at(re, text, 0, PCRE2_ANCHORED | PCRE2_ENDANCHORED, valid_utf8(text), m);
+}
+
 std::string py_expand(const PyRegex& re, const PyMatch& m, const std::string& tmpl) {
     std::string out;
     auto group = [&](size_t n) {

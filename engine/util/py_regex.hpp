@@ -64,6 +64,10 @@ PyRegex compile_py_regex(const std::string& pattern, PyRegexFlags flags = {});
 // exceeds the engine's limits (a pattern that backtracks catastrophically).
 bool py_search(const PyRegex& re, std::string_view text, PyMatch* m = nullptr);
 
+// Python's re.match (anchored at the start) and re.fullmatch (the whole text).
+bool py_match(const PyRegex& re, std::string_view text, PyMatch* m = nullptr);
+bool py_fullmatch(const PyRegex& re, std::string_view text, PyMatch* m = nullptr);
+
 // Python's Match.expand: \1..\99, \g<1>, \g<name>, \g<0>, and the escapes \n \t \r \\ ...
 // Throws UserError for a reference to a group that does not exist.
 std::string py_expand(const PyRegex& re, const PyMatch& m, const std::string& tmpl);

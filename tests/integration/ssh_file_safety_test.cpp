@@ -72,6 +72,7 @@ TEST_CASE("sftp: a full disk leaves the target intact and says so", "[ssh][integ
     } catch (const TaskError& e) {
         err = e.what();
     }
+    INFO(err);
     CHECK(err.find("No space left on device") != std::string::npos);
     CHECK(read_file(dir / "app.conf") == std::string(8 * 1024, 'o'));
     CHECK(entries(dir.path()) == std::vector<std::string>{"app.conf"});
