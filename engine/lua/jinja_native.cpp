@@ -80,7 +80,7 @@ int l_re_search(lua_State* L) {
     return lua::guarded(L, [&] {
         std::string text = arg_string(L, 1);
         PyRegex re = regex_arg(L, 2);
-        std::smatch m;
+        PyMatch m;
         if (!py_search(re, text, &m)) {
             lua_pushnil(L);
             return 1;
@@ -123,7 +123,7 @@ int l_re_findall(lua_State* L) {
         size_t pos = 0;
         while (pos <= text.size()) {
             std::string rest = text.substr(pos);
-            std::smatch m;
+            PyMatch m;
             if (!py_search(re, rest, &m)) break;
             if (m.size() <= 1) {
                 push_string(L, m.str(0));
