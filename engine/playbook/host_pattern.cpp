@@ -5,6 +5,8 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <string_view>
+#include <unordered_set>
 
 #include "engine/playbook/inventory.hpp"
 #include "engine/util/error.hpp"
@@ -215,21 +217,22 @@ std::vector<std::string> Inventory::match(const std::string& pattern) const {
             }
         }
         if (op == '!') {
-            std::set<std::string> drop(that.begin(), that.end());
+            std::unordered_set<std::string> drop(that.begin(), that.end());
             hosts.erase(std::remove_if(hosts.begin(), hosts.end(), [&](const std::string& h) { return drop.count(h) != 0; }),
                         hosts.end());
         } else if (op == '&') {
-            std::set<std::string> keep(that.begin(), that.end());
+            std::unordered_set<std::string> keep(that.begin(), that.end());
             hosts.erase(std::remove_if(hosts.begin(), hosts.end(), [&](const std::string& h) { return keep.count(h) == 0; }),
                         hosts.end());
         } else {
-            std::set<std::string> have(hosts.begin(), hosts.end());
+            std::unordered_set<std::string> have(hosts.begin(), hosts.end());
             for (const auto& h : that)
-                if (!have.count(h)) hosts.push_back(h);
+                if (have.insert(h).second) hosts.push_back(h);
         }
     }
     std::vector<std::string> out;
-    std::set<std::string> seen;
+    out.reserve(hosts.size());
+    std::unordered_set<std::string_view> seen(hosts.size());
     for (const auto& h : hosts)
         if (seen.insert(h).second) out.push_back(h);
     return out;
