@@ -37,8 +37,7 @@ void InventoryBuilder::add_host(const std::string& name, const std::string& grou
     auto it = m_inv.m_hosts.find(name);
     if (it == m_inv.m_hosts.end()) {
         InventoryHost h;
-        h.name = name;
-        h.vars = Value(Map{});
+        h.name = name;  // vars stay null until the host has one: no map per host of a big range
         it = m_inv.m_hosts.emplace(name, std::move(h)).first;
         m_inv.m_host_order.push_back(name);
     }
@@ -322,6 +321,10 @@ void Inventory::finalize() {
         for (size_t i = 0; i < order.size(); ++i)
             for (const auto& c : m_groups.at(order[i]).children)
                 if (seen.insert(c).second) order.push_back(c);
+        if (order.size() == 1) {  // no children: its own list, already free of duplicates
+            m_info[name].all_hosts = m_groups.at(name).hosts;
+            continue;
+        }
         std::vector<std::string> hosts;
         std::unordered_set<std::string_view> hseen;  // views into the groups' host lists, unchanged here
         for (const auto& g : order)
@@ -353,13 +356,21 @@ void Inventory::finalize() {
         m_host_groups.emplace(host, hit->second);
     }
 
-    Map magic;
-    for (const auto& name : m_group_order) {
-        List l;
-        for (const auto& h : m_info.at(name).all_hosts) l.emplace_back(h);
-        magic[name] = Value(std::move(l));
-    }
-    m_groups_magic = Value(std::move(magic));
+    m_groups_magic = std::make_shared<LazyValue>();  // built on first use (--list-hosts never needs it)
+}
+
+const Value& Inventory::groups_magic() const {
+    std::call_once(m_groups_magic->once, [&] {
+        Map magic;
+        for (const auto& name : m_group_order) {
+            List l;
+            l.reserve(m_info.at(name).all_hosts.size());
+            for (const auto& h : m_info.at(name).all_hosts) l.emplace_back(h);
+            magic[name] = Value(std::move(l));
+        }
+        m_groups_magic->value = Value(std::move(magic));
+    });
+    return m_groups_magic->value;
 }
 
 const std::vector<std::string>& Inventory::hosts_of(const std::string& group) const {
@@ -426,7 +437,7 @@ Value Inventory::merged_vars(const std::string& host, const std::vector<std::str
     List gn;
     for (const auto& n : names) gn.emplace_back(n);
     vars["group_names"] = Value(std::move(gn));
-    vars["groups"] = m_groups_magic;
+    vars["groups"] = groups_magic();
     return vars;
 }
 

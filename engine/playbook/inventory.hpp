@@ -5,6 +5,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <string>
 #include <vector>
@@ -116,7 +118,13 @@ private:
     std::vector<std::string> m_source_dirs;                         // where group_vars/ are looked for
     std::vector<VarsDir> m_inventory_vars;
     std::vector<VarsDir> m_playbook_vars;
-    Value m_groups_magic;  // the 'groups' magic var, shared by every host
+    // The 'groups' magic var, shared by every host (and by copies of the inventory).
+    struct LazyValue {
+        std::once_flag once;
+        Value value;
+    };
+    std::shared_ptr<LazyValue> m_groups_magic = std::make_shared<LazyValue>();
+    const Value& groups_magic() const;
 };
 
 }  // namespace upkeep
