@@ -19,6 +19,7 @@
 
 #include "engine/util/error.hpp"
 #include "engine/value/yaml_scalar.hpp"
+#include "engine/vault/vault.hpp"
 
 namespace upkeep {
 
@@ -176,8 +177,8 @@ private:
             n.value = Value(n.text);
         else if (tag == "!secret")  // our marker: the value is masked in every output
             n.value = Value(n.text).set_secret();
-        else if (tag == "!vault")
-            throw UserError(at, "!vault values are not supported; mark secrets with !secret and keep them in a file outside Git (-e @secrets.yml)");
+        else if (tag == "!vault" || tag == "!encrypted/pkcs1-oaep")  // decrypted now; a secret from here on
+            n.value = Value(vault_decrypt(n.text, at)).set_secret();
         else if (plain || tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
                  tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null")
             n.value = typed_scalar(n.text);
@@ -326,7 +327,23 @@ Value load_yaml_file(const std::string& path) {
     if (!in) throw UserError(path + ": cannot read file");
     std::stringstream ss;
     ss << in.rdbuf();
-    return parse_yaml(ss.str(), path);
+    std::string text = ss.str();
+    if (!is_vault_text(text)) return parse_yaml(text, path);
+    // A vault-encrypted file (vars_files, group_vars, role vars): every value in it is a secret.
+    auto file = std::make_shared<const std::string>(path);
+    Value v = parse_yaml(vault_decrypt(text, Mark{file, 1, 1}), path);
+    mark_secret(v);
+    return v;
+}
+
+void mark_secret(Value& v) {
+    if (v.is_list()) {
+        for (auto& x : v.as_list_mut()) mark_secret(x);
+    } else if (v.is_map()) {
+        for (auto& [k, x] : v.as_map_mut()) mark_secret(x);
+    } else if (!v.is_null()) {
+        v.set_secret(true);
+    }
 }
 
 std::vector<std::string> keys_in_source_order(const Value& map) {

@@ -25,8 +25,11 @@ Value parse_yaml(const std::string& text, const std::string& filename, const Yam
 // Parses every document of a stream (for tools and the conformance test).
 std::vector<Value> parse_yaml_stream(const std::string& text, const std::string& filename,
                                      const YamlLimits& limits = {});
-// Reads and parses a file; a missing file is a UserError naming it.
+// Reads and parses a file; a missing file is a UserError naming it. A
+// vault-encrypted file is decrypted (VaultKeyring) and all its values are secrets.
 Value load_yaml_file(const std::string& path);
+// Marks every scalar inside `v` secret (decrypted vault files).
+void mark_secret(Value& v);
 // The keys of a map loaded from YAML in the order they were written (by their
 // marks); keys without a mark follow in sorted order.
 std::vector<std::string> keys_in_source_order(const Value& map);
