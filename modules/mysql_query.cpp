@@ -70,11 +70,12 @@ public:
                 "each one changes (affected rows WITHOUT CLIENT_FOUND_ROWS: an UPDATE that sets a value\n"
                 "already there counts 0) and ROLLs BACK; the task is changed only when some statement\n"
                 "changes a row, and apply() then runs them for real and COMMITs. This needs a transactional\n"
-                "engine (InnoDB): a write that names a non-transactional table (MyISAM, Aria) is not run\n"
-                "in the dry run but reported as 'would run', and if a rollback still warns that it could\n"
-                "not undo a change the task fails loudly. Statements that cannot run in a transaction (DDL:\n"
-                "CREATE, ALTER, DROP, TRUNCATE, GRANT..., SET GLOBAL, CALL) are never run by check: they and\n"
-                "the statements after them are reported as 'would run' and always run on apply. Write\n"
+                "engine (InnoDB). check() runs only what it can prove harmless (an allow-list): plain\n"
+                "SELECT/SHOW/DESCRIBE/EXPLAIN, SET @user_var, and INSERT/UPDATE/DELETE/REPLACE on InnoDB\n"
+                "tables without triggers, calling only pure built-in functions, without executable comments\n"
+                "(/*! ... */), locking clauses, INTO OUTFILE or a second statement. Anything else (DDL, GRANT,\n"
+                "SET PASSWORD, SET STATEMENT ... FOR, SET GLOBAL, CALL, stored functions...) is never run\n"
+                "by check: it and the statements after it are reported as 'would run' and run on apply. Write\n"
                 "idempotent SQL (UPDATE ... SET, INSERT IGNORE, ON DUPLICATE KEY UPDATE): a plain INSERT\n"
                 "changes a row on every run. Reads (SELECT, SHOW) run in both; their rows are in\n"
                 "query_result (values as strings, NULL as null); rowcount has one count per statement.\n"
@@ -124,14 +125,21 @@ public:
         uint64_t changed_rows = 0;
         size_t ran = 0;
         std::optional<size_t> stop;  // the first statement the dry run must not run
+        std::string stop_reason;
         std::vector<db::TableRef> nontx = db::non_transactional_tables(s);
+        std::vector<db::TableRef> triggered = db::tables_with_triggers(s);
         s.execute("START TRANSACTION");
         try {
             for (size_t i = 0; i < queries.size(); ++i) {
-                db::StatementKind kind = db::classify(queries[i]);
-                if (kind == db::StatementKind::Other ||
-                    (kind == db::StatementKind::Write && db::mentions_any(queries[i], nontx, login.database))) {
+                db::StatementCheck sc = db::check_statement(queries[i]);
+                db::StatementKind kind = sc.kind;
+                if (kind == db::StatementKind::Write && db::mentions_any(queries[i], nontx, login.database))
+                    sc.reason = "it writes to a non-transactional table", kind = db::StatementKind::Other;
+                else if (kind == db::StatementKind::Write && db::mentions_any(queries[i], triggered, login.database))
+                    sc.reason = "it writes to a table with a trigger", kind = db::StatementKind::Other;
+                if (kind == db::StatementKind::Other) {
                     stop = i;
+                    stop_reason = sc.reason;
                     break;
                 }
                 std::string sql = db::bind_params(s, queries[i], args.get("positional_args"), args.get("named_args"));
@@ -167,7 +175,8 @@ public:
         plan.result["rowcount"] = Value(counts);
         if (stop)
             plan.msg = "would run " + plural(queries.size() - *stop, "statement") +
-                       " that a dry run cannot roll back (" + shown(queries[*stop], secrets) + ")";
+                       " that a dry run cannot prove harmless (" + shown(queries[*stop], secrets) +
+                       (stop_reason.empty() ? "" : ": " + stop_reason) + ")";
         else if (changed_rows)
             plan.msg = plural(plan.changes.size(), "statement") + " change " + plural(changed_rows, "row");
         else

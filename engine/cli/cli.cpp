@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <unordered_set>
 
 #include "engine/cli/doc_command.hpp"
 #include "engine/cli/vault_command.hpp"
@@ -131,7 +132,8 @@ int run_play_command(PlayArgs& a, int verbosity) {
                 std::vector<std::string> hosts = inv.match(play.hosts);
                 if (!opts.limit.empty()) {
                     auto lim = inv.match(opts.limit);
-                    std::erase_if(hosts, [&](const auto& h) { return std::find(lim.begin(), lim.end(), h) == lim.end(); });
+                    std::unordered_set<std::string> keep(lim.begin(), lim.end());
+                    std::erase_if(hosts, [&](const auto& h) { return keep.count(h) == 0; });
                 }
                 std::printf("\n  play #%s (%s):\n", (play.name.empty() ? play.hosts : play.name).c_str(), play.hosts.c_str());
                 if (a.list_hosts) {
@@ -153,9 +155,19 @@ int run_play_command(PlayArgs& a, int verbosity) {
         copts.diff = opts.diff;
         copts.color = isatty(fileno(stdout)) && std::getenv("NO_COLOR") == nullptr;
         reporters.add(std::make_unique<ConsoleReporter>(stdout, copts));
-        if (!a.json_report.empty()) reporters.add(std::make_unique<JsonReporter>(a.json_report));
+        JsonReporter* json = nullptr;
+        if (!a.json_report.empty()) {
+            auto r = std::make_unique<JsonReporter>(a.json_report);
+            json = r.get();
+            reporters.add(std::move(r));
+        }
         PlayExecutor exec(inv, opts, reporters);
-        return exec.run(pb);
+        int rc = exec.run(pb);
+        if (json && !json->write_error().empty()) {  // a lost audit record fails the run
+            std::fprintf(stderr, "ERROR: %s\n", json->write_error().c_str());
+            return rc != 0 ? rc : 1;
+        }
+        return rc;
     } catch (const UserError& e) {
         std::fprintf(stderr, "ERROR: %s\n", e.describe().c_str());
         return 1;

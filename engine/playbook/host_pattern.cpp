@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <string_view>
+#include <unordered_set>
 
 #include "engine/util/py_regex.hpp"
 #include "engine/playbook/inventory.hpp"
@@ -145,7 +147,10 @@ std::vector<std::string> Inventory::enumerate(const std::string& expr) const {
         if (!m(g)) continue;
         any_group = true;
         const auto& hs = hosts_of(g);
-        out.insert(out.end(), hs.begin(), hs.end());
+        if (out.empty())
+            out = hs;
+        else
+            out.insert(out.end(), hs.begin(), hs.end());
     }
     if (!any_group || m.also_hosts())
         for (const auto& h : m_host_order)
@@ -215,21 +220,25 @@ std::vector<std::string> Inventory::match(const std::string& pattern) const {
             }
         }
         if (op == '!') {
-            std::set<std::string> drop(that.begin(), that.end());
+            std::unordered_set<std::string> drop(that.begin(), that.end());
             hosts.erase(std::remove_if(hosts.begin(), hosts.end(), [&](const std::string& h) { return drop.count(h) != 0; }),
                         hosts.end());
         } else if (op == '&') {
-            std::set<std::string> keep(that.begin(), that.end());
+            std::unordered_set<std::string> keep(that.begin(), that.end());
             hosts.erase(std::remove_if(hosts.begin(), hosts.end(), [&](const std::string& h) { return keep.count(h) == 0; }),
                         hosts.end());
         } else {
-            std::set<std::string> have(hosts.begin(), hosts.end());
+            // Views stay valid: `hosts` does not reallocate below, `that` outlives the set.
+            hosts.reserve(hosts.size() + that.size());
+            std::unordered_set<std::string_view> have(hosts.begin(), hosts.end());
             for (const auto& h : that)
-                if (!have.count(h)) hosts.push_back(h);
+                if (have.insert(h).second) hosts.push_back(h);
         }
     }
+    if (ordered.size() == 1) return hosts;  // one term: the union step above already removed duplicates
     std::vector<std::string> out;
-    std::set<std::string> seen;
+    out.reserve(hosts.size());
+    std::unordered_set<std::string_view> seen(hosts.size());
     for (const auto& h : hosts)
         if (seen.insert(h).second) out.push_back(h);
     return out;

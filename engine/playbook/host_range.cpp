@@ -16,6 +16,8 @@ bool all_digits(std::string_view s) {
 }
 
 // Ansible orders letter ranges by string.ascii_letters: a..z then A..Z.
+constexpr size_t k_max_hosts = 1000000;
+
 constexpr std::string_view k_letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 }  // namespace
@@ -93,7 +95,7 @@ std::vector<std::string> expand_host_range(const std::string& pattern) {
         if (beg.size() > 9 || end.size() > 9) throw std::invalid_argument("the bounds are too large");
         long b = std::stol(beg), e = std::stol(end);
         if (b > e) throw std::invalid_argument("begin must not be greater than end");
-        if ((e - b) / step > 1000000) throw std::invalid_argument("the range is too large");
+        if ((e - b) / step >= static_cast<long>(k_max_hosts)) throw std::invalid_argument("the range is too large");
         for (long i = b; i <= e; i += step) {
             std::string n = std::to_string(i);
             if (n.size() < width) n.insert(0, width - n.size(), '0');
@@ -108,6 +110,9 @@ std::vector<std::string> expand_host_range(const std::string& pattern) {
             auto more = expand_host_range(n);
             out.insert(out.end(), more.begin(), more.end());
         }
+        // Nested ranges multiply (h[1:1000][1:1000000]): bound the total, not only each range.
+        if (out.size() > k_max_hosts)
+            throw std::invalid_argument("the ranges expand to more than " + std::to_string(k_max_hosts) + " hosts");
     }
     return out;
 }

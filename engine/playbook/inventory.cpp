@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
+#include <unordered_set>
 
 #include "engine/playbook/host_range.hpp"
 #include "engine/playbook/inventory_builder.hpp"
@@ -34,17 +36,18 @@ void InventoryBuilder::add_host(const std::string& name, const std::string& grou
     auto it = m_inv.m_hosts.find(name);
     if (it == m_inv.m_hosts.end()) {
         InventoryHost h;
-        h.name = name;
-        h.vars = Value(Map{});
+        h.name = name;  // vars stay null until the host has one: no map per host of a big range
         it = m_inv.m_hosts.emplace(name, std::move(h)).first;
         m_inv.m_host_order.push_back(name);
     }
     if (!group.empty()) {
         add_group(group);
-        auto& hosts = m_inv.m_groups.at(group).hosts;
-        if (std::find(hosts.begin(), hosts.end(), name) == hosts.end()) {
-            hosts.push_back(name);
-            it->second.groups.push_back(group);
+        // The host's own (short) group list says whether it is there already: searching
+        // the group's host list made `web[1:200000]` quadratic.
+        auto& mine = it->second.groups;
+        if (std::find(mine.begin(), mine.end(), group) == mine.end()) {
+            m_inv.m_groups.at(group).hosts.push_back(name);
+            mine.push_back(group);
         }
     }
     if (port) it->second.vars["ansible_port"] = Value(static_cast<int64_t>(*port));
@@ -271,34 +274,43 @@ void Inventory::finalize() {
     };
     for (const auto& name : m_group_order) m_info[name].depth = depth_of(name);
 
-    auto ancestors_of_host = [&](const std::string& host) {
+    // Hosts from one range share their direct groups: walk each distinct group list once
+    // (a walk per host dominated listing 200,000 hosts).
+    std::map<std::vector<std::string>, std::set<std::string>> ancestors_cache;
+    auto ancestors_of_host = [&](const std::string& host) -> const std::set<std::string>& {
+        const std::vector<std::string>& direct = m_hosts.at(host).groups;
+        auto hit = ancestors_cache.find(direct);
+        if (hit != ancestors_cache.end()) return hit->second;
         std::set<std::string> seen;
-        std::vector<std::string> stack = m_hosts.at(host).groups;
+        std::vector<std::string> stack = direct;
         while (!stack.empty()) {
             std::string g = stack.back();
             stack.pop_back();
             if (!seen.insert(g).second) continue;
             for (const auto& p : m_info[g].parents) stack.push_back(p);
         }
-        return seen;
+        return ancestors_cache.emplace(direct, std::move(seen)).first->second;
     };
 
     // A host belongs in 'ungrouped' exactly when no other group holds it.
     auto& ungrouped = m_groups.at("ungrouped").hosts;
+    std::set<std::string> leave_ungrouped;  // removed in one pass below (one erase per host was quadratic)
     for (const auto& host : m_host_order) {
-        std::set<std::string> groups = ancestors_of_host(host);
+        const std::set<std::string>& groups = ancestors_of_host(host);
         bool in_other = std::any_of(groups.begin(), groups.end(),
                                     [](const std::string& g) { return g != "all" && g != "ungrouped"; });
         auto& direct = m_hosts.at(host).groups;
         bool in_ungrouped = std::find(direct.begin(), direct.end(), "ungrouped") != direct.end();
         if (in_ungrouped && in_other) {
             direct.erase(std::remove(direct.begin(), direct.end(), "ungrouped"), direct.end());
-            ungrouped.erase(std::remove(ungrouped.begin(), ungrouped.end(), host), ungrouped.end());
+            leave_ungrouped.insert(host);
         } else if (!in_other && !in_ungrouped) {
             direct.push_back("ungrouped");
             ungrouped.push_back(host);
         }
     }
+    if (!leave_ungrouped.empty())
+        std::erase_if(ungrouped, [&](const std::string& h) { return leave_ungrouped.count(h) != 0; });
 
     // A group's hosts: its own, then its descendants' level by level (Ansible's
     // get_hosts walks the children breadth-first, preserving declaration order).
@@ -308,8 +320,12 @@ void Inventory::finalize() {
         for (size_t i = 0; i < order.size(); ++i)
             for (const auto& c : m_groups.at(order[i]).children)
                 if (seen.insert(c).second) order.push_back(c);
+        if (order.size() == 1) {  // no children: its own list, already free of duplicates
+            m_info[name].all_hosts = m_groups.at(name).hosts;
+            continue;
+        }
         std::vector<std::string> hosts;
-        std::set<std::string> hseen;
+        std::unordered_set<std::string_view> hseen;  // views into the groups' host lists, unchanged here
         for (const auto& g : order)
             for (const auto& h : m_groups.at(g).hosts)
                 if (hseen.insert(h).second) hosts.push_back(h);
@@ -317,28 +333,43 @@ void Inventory::finalize() {
     }
 
     m_host_groups.clear();
+    m_host_groups.reserve(m_host_order.size());
+    std::map<std::vector<std::string>, std::vector<std::string>> ordered_cache;  // by direct groups
     for (const auto& host : m_host_order) {
-        std::set<std::string> s = ancestors_of_host(host);
-        s.insert("all");
-        std::vector<std::string> groups(s.begin(), s.end());
-        std::sort(groups.begin(), groups.end(), [&](const std::string& a, const std::string& b) {
-            if (a == "all" || b == "all") return a == "all" && b != "all";
-            const auto& ia = m_info.at(a);
-            const auto& ib = m_info.at(b);
-            if (ia.depth != ib.depth) return ia.depth < ib.depth;
-            if (ia.priority != ib.priority) return ia.priority < ib.priority;
-            return a < b;
-        });
-        m_host_groups[host] = std::move(groups);
+        const std::vector<std::string>& direct = m_hosts.at(host).groups;
+        auto hit = ordered_cache.find(direct);
+        if (hit == ordered_cache.end()) {
+            std::set<std::string> s = ancestors_of_host(host);
+            s.insert("all");
+            std::vector<std::string> groups(s.begin(), s.end());
+            std::sort(groups.begin(), groups.end(), [&](const std::string& a, const std::string& b) {
+                if (a == "all" || b == "all") return a == "all" && b != "all";
+                const auto& ia = m_info.at(a);
+                const auto& ib = m_info.at(b);
+                if (ia.depth != ib.depth) return ia.depth < ib.depth;
+                if (ia.priority != ib.priority) return ia.priority < ib.priority;
+                return a < b;
+            });
+            hit = ordered_cache.emplace(direct, std::move(groups)).first;
+        }
+        m_host_groups.emplace(host, hit->second);
     }
 
-    Map magic;
-    for (const auto& name : m_group_order) {
-        List l;
-        for (const auto& h : m_info.at(name).all_hosts) l.emplace_back(h);
-        magic[name] = Value(std::move(l));
-    }
-    m_groups_magic = Value(std::move(magic));
+    m_groups_magic = std::make_shared<LazyValue>();  // built on first use (--list-hosts never needs it)
+}
+
+const Value& Inventory::groups_magic() const {
+    std::call_once(m_groups_magic->once, [&] {
+        Map magic;
+        for (const auto& name : m_group_order) {
+            List l;
+            l.reserve(m_info.at(name).all_hosts.size());
+            for (const auto& h : m_info.at(name).all_hosts) l.emplace_back(h);
+            magic[name] = Value(std::move(l));
+        }
+        m_groups_magic->value = Value(std::move(magic));
+    });
+    return m_groups_magic->value;
 }
 
 const std::vector<std::string>& Inventory::hosts_of(const std::string& group) const {
@@ -405,7 +436,7 @@ Value Inventory::merged_vars(const std::string& host, const std::vector<std::str
     List gn;
     for (const auto& n : names) gn.emplace_back(n);
     vars["group_names"] = Value(std::move(gn));
-    vars["groups"] = m_groups_magic;
+    vars["groups"] = groups_magic();
     return vars;
 }
 

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -107,15 +110,21 @@ private:
     Value merged_vars(const std::string& host, const std::vector<std::string>& groups, const Value& own) const;
 
     std::vector<std::string> m_host_order;
-    std::map<std::string, InventoryHost> m_hosts;
+    std::unordered_map<std::string, InventoryHost> m_hosts;  // hashed: 200,000 hosts from one range
     std::map<std::string, InventoryGroup> m_groups;
     std::vector<std::string> m_group_order;
     std::map<std::string, GroupInfo> m_info;
-    std::map<std::string, std::vector<std::string>> m_host_groups;  // transitive, by precedence
+    std::unordered_map<std::string, std::vector<std::string>> m_host_groups;  // transitive, by precedence
     std::vector<std::string> m_source_dirs;                         // where group_vars/ are looked for
     std::vector<VarsDir> m_inventory_vars;
     std::vector<VarsDir> m_playbook_vars;
-    Value m_groups_magic;  // the 'groups' magic var, shared by every host
+    // The 'groups' magic var, shared by every host (and by copies of the inventory).
+    struct LazyValue {
+        std::once_flag once;
+        Value value;
+    };
+    std::shared_ptr<LazyValue> m_groups_magic = std::make_shared<LazyValue>();
+    const Value& groups_magic() const;
 };
 
 }  // namespace upkeep

@@ -391,7 +391,11 @@ void load_plays(const std::string& path, Playbook& pb, std::vector<std::string> 
         throw UserError(path + ": import_playbook cycle");
     chain.push_back(canon);
     Value doc = load_yaml_file(path);
-    if (doc.is_null()) return;
+    // As Ansible: a playbook with no plays is an error, not a successful run of nothing
+    // (an empty file usually means a wrong path or a truncated file).
+    if (doc.is_null() || (doc.is_list() && doc.as_list().empty()))
+        throw UserError(doc.mark().known() ? doc.mark() : Mark{std::make_shared<const std::string>(path), 0, 0},
+                        "Empty playbook, nothing to do: " + path);
     if (!doc.is_list()) throw UserError(doc.mark(), "a playbook must be a list of plays");
     std::string dir = fs::path(path).parent_path().string();
     if (dir.empty()) dir = ".";

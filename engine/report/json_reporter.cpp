@@ -1,12 +1,15 @@
 #include "engine/report/json_reporter.hpp"
 
 #include <ctime>
-#include <fstream>
 
+#include "engine/util/error.hpp"
+#include "engine/report/report_file.hpp"
 #include "engine/report/secret_registry.hpp"
 #include "engine/report/unified_diff.hpp"
 
 namespace upkeep {
+
+JsonReporter::JsonReporter(std::string path) : m_path(std::move(path)) { check_report_path_writable(m_path); }
 
 void JsonReporter::playbook_start(const std::string& path, bool check) {
     std::lock_guard<std::mutex> lock(m_mutex);
@@ -114,8 +117,13 @@ void JsonReporter::recap(const std::vector<HostStats>& stats, bool check) {
     m_doc["stats"] = s;
     // In a dry run, "changed" means the host has drifted from the playbook.
     m_doc["drift"] = Value(check && drift);
-    std::ofstream out(m_path, std::ios::trunc);
-    out << secrets().mask(m_doc.to_json()) << "\n";
+    // Host data (file contents in diffs, command output) may hold any bytes: the
+    // report stays valid UTF-8 JSON whatever they are.
+    try {
+        write_report_file(m_path, json_text_valid_utf8(secrets().mask(m_doc.to_json())) + "\n");
+    } catch (const UserError& e) {
+        m_write_error = e.what();
+    }
 }
 
 }  // namespace upkeep

@@ -13,7 +13,9 @@ namespace upkeep {
 
 class JsonReporter : public Reporter {
 public:
-    explicit JsonReporter(std::string path) : m_path(std::move(path)) {}
+    // Throws UserError when the report could not be written there (checked first,
+    // so a run whose audit record would be lost does not start).
+    explicit JsonReporter(std::string path);
     void playbook_start(const std::string& path, bool check) override;
     void play_start(const Play& play, const std::string& name, const std::vector<std::string>& hosts) override;
     void task_start(const Task& task, const std::string& name, bool handler) override;
@@ -21,8 +23,13 @@ public:
     void warning(const std::string& msg) override;
     void recap(const std::vector<HostStats>& stats, bool check) override;
 
+    // Why the report could not be written at the end of the run ("" when it was):
+    // the caller turns this into a failed run.
+    const std::string& write_error() const { return m_write_error; }
+
 private:
     std::string m_path;
+    std::string m_write_error;
     std::mutex m_mutex;
     Value m_doc = Value(Map{});
     List m_plays;

@@ -1,5 +1,10 @@
-// What a dry run may do with an SQL statement: its kind from the leading
-// keyword, and whether it names a table that a ROLLBACK cannot restore.
+// What a dry run may do with an SQL statement. The rule is an allow-list: a
+// statement runs in --check only when it is provably harmless there (a plain read,
+// or a plain INSERT/UPDATE/DELETE/REPLACE undone by ROLLBACK on a transactional
+// table), judged on its tokens, not on its first keyword alone: executable comments
+// (`/*! DROP TABLE t */`), `SET STATEMENT ... FOR <ddl>`, `SET PASSWORD`, calls to
+// functions that are not known to be pure, locking reads, INTO OUTFILE and several
+// statements in one all make it "would run".
 #pragma once
 
 #include <string>
@@ -10,13 +15,19 @@ namespace upkeep::db {
 class Session;
 
 enum class StatementKind {
-    Read,   // SELECT, SHOW, DESCRIBE, EXPLAIN, session SET...: changes no data
+    Read,   // SELECT, SHOW, DESCRIBE, EXPLAIN, SET @user_var: changes no data
     Write,  // INSERT, UPDATE, DELETE, REPLACE: undone by ROLLBACK on a transactional table
-    Other,  // DDL, GRANT, SET GLOBAL, CALL, LOAD, SELECT ... INTO OUTFILE...: never run in a dry run
+    Other,  // everything else (DDL, GRANT, SET PASSWORD, CALL, ...): never run in a dry run
 };
 
-// Classifies a statement by its first keyword (after comments, blanks and '(').
-StatementKind classify(const std::string& sql);
+struct StatementCheck {
+    StatementKind kind = StatementKind::Other;
+    std::string reason;  // for Other: why a dry run must not run it ("" for the plain cases)
+};
+
+// Classifies a statement from its tokens (strings and comments understood).
+StatementCheck check_statement(const std::string& sql);
+inline StatementKind classify(const std::string& sql) { return check_statement(sql).kind; }
 
 struct TableRef {
     std::string schema, name;  // lower case
@@ -25,6 +36,9 @@ struct TableRef {
 // Base tables whose engine is not InnoDB (MyISAM, Aria, MEMORY, CSV...): a
 // ROLLBACK leaves their changes in place.
 std::vector<TableRef> non_transactional_tables(Session& s);
+
+// Tables with triggers: a write to them runs code the dry run cannot vet.
+std::vector<TableRef> tables_with_triggers(Session& s);
 
 // True when `sql` names one of `tables`: as schema.name anywhere, or as a bare
 // name when the table lives in `current_db`. Backticks are ignored and case does

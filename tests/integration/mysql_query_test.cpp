@@ -194,15 +194,18 @@ TEST_CASE("mysql_query: the dry run predicts affected rows exactly and rolls bac
         CHECK(lab.sql("SHOW TABLES FROM cloud LIKE 't2'") == "t2\n");
     }
 
-    SECTION("a hidden non-transactional write (a trigger into MyISAM) fails the dry run loudly") {
+    SECTION("a write to a table with a trigger is not run by check (the trigger could write anywhere)") {
         lab.sql("CREATE TABLE cloud.audit (n INT) ENGINE=MyISAM;"
                 "CREATE TRIGGER cloud.cd_audit AFTER UPDATE ON cloud.cluster_details "
                 "FOR EACH ROW INSERT INTO cloud.audit VALUES (NEW.id);");
         Args a = args("mysql_query", socket_login(lab) + "query: UPDATE cloud.cluster_details SET value = 'z' WHERE id = 1\n");
-        std::string err = task_error([&] { m.check(ctx, a); });
-        CHECK(err.find("could not be rolled back") != std::string::npos);
-        CHECK(err.find("needs InnoDB") != std::string::npos);
-        CHECK(lab.sql("SELECT id, value FROM cloud.cluster_details ORDER BY id") == before);  // InnoDB rolled back
+        Plan p = m.check(ctx, a);
+        INFO(p.msg);
+        REQUIRE(p.changes.size() == 1);
+        CHECK(p.changes[0].summary.find("would run") != std::string::npos);
+        CHECK(p.msg.find("a table with a trigger") != std::string::npos);
+        CHECK(lab.sql("SELECT COUNT(*) FROM cloud.audit") == "0\n");  // before: the trigger ran, then the check failed
+        CHECK(lab.sql("SELECT id, value FROM cloud.cluster_details ORDER BY id") == before);
     }
 
     SECTION("a failing statement in a single transaction leaves the data as it was") {
@@ -363,4 +366,60 @@ TEST_CASE("jasypt_db_secret: rotated, foreign, NULL and missing values", "[mysql
         CHECK(task_error([&] { m.check(ctx, args("jasypt_db_secret", base + "id: 3\nplaintext: x\n")); })
                   .find("is empty") != std::string::npos);
     }
+}
+
+// Statements that looked like reads to a first-keyword check but act on the server:
+// each one ran in --check before (DDL commits implicitly, SET PASSWORD is immediate,
+// a stored function writes a MyISAM table), and must now be left for apply.
+TEST_CASE("mysql_query: check runs only what it can prove harmless; hostile statements would run", "[mysql][hostile]") {
+    MariaDbLab& lab = shared_lab();
+    Host host;
+    const Module& m = module("mysql_query");
+    auto ctx = host.ctx(host.conn);
+    lab.sql("CREATE TABLE cloud.counter (n INT) ENGINE=MyISAM; INSERT INTO cloud.counter VALUES (0);\n"
+            "DELIMITER //\nCREATE FUNCTION cloud.bump() RETURNS INT MODIFIES SQL DATA "
+            "BEGIN UPDATE cloud.counter SET n = n + 1; RETURN 1; END//\nDELIMITER ;\n");
+    auto state = [&] {
+        return lab.sql("SELECT id, value FROM cloud.cluster_details ORDER BY id") +
+               lab.sql("SHOW TABLES FROM cloud") + lab.sql("SELECT n FROM cloud.counter") +
+               lab.sql("SELECT Password FROM mysql.user WHERE User = 'upkeep'");
+    };
+    const std::string before = state();
+    const char* hostile[] = {
+        "SET STATEMENT max_statement_time = 0 FOR DROP TABLE cloud.vmware_data_center",
+        "SET STATEMENT sql_mode = '' FOR TRUNCATE TABLE cloud.cluster_details",
+        "SET PASSWORD FOR 'upkeep'@'127.0.0.1' = PASSWORD('taken-over')",
+        "SELECT id FROM cloud.cluster_details /*!, cloud.bump() */",
+        "SELECT id FROM cloud.cluster_details /*M!100000 , cloud.bump() */",
+        "SELECT cloud.bump()",
+        "SELECT `bump`()",
+        "SET @x = (SELECT cloud.bump())",
+        "UPDATE cloud.cluster_details SET value = cloud.bump() WHERE id = 1",
+        "SELECT id FROM cloud.cluster_details WHERE id = 1 FOR UPDATE",
+        "SELECT id FROM cloud.cluster_details INTO OUTFILE '/tmp/upkeep-never-written'",
+        "SET SESSION sql_log_bin = 0",
+    };
+    for (const char* q : hostile) {
+        Args a = args("mysql_query", socket_login(lab) + "login_db: cloud\nquery:\n  - SELECT 1\n  - \"" + std::string(q) + "\"\n");
+        Plan p = m.check(ctx, a);
+        INFO(q << "\n" << p.msg);
+        CHECK(p.unpredictable);
+        REQUIRE(p.changes.size() == 1);
+        CHECK(p.changes[0].summary.find("would run") != std::string::npos);
+        CHECK(p.result.get("rowcount").to_json() == "[1]");  // the plain SELECT before it did run
+        CHECK(state() == before);
+    }
+    CHECK_FALSE(test::exists("/tmp/upkeep-never-written"));
+
+    // What stays runnable: reads with pure functions, user variables, plain writes (rolled back).
+    Args ok = args("mysql_query", socket_login(lab) + "login_db: cloud\nquery:\n"
+                                                      "  - SELECT COUNT(*), MAX(LENGTH(value)) FROM cluster_details WHERE name IN ('url')\n"
+                                                      "  - SET @n = (SELECT COUNT(*) FROM cluster_details)\n"
+                                                      "  - \"UPDATE cluster_details SET value = CONCAT('x', 'y') WHERE id = 1 -- note\"\n");
+    Plan p = m.check(ctx, ok);
+    INFO(p.msg);
+    CHECK_FALSE(p.unpredictable);
+    CHECK(p.result.get("rowcount").to_json() == "[1, 0, 1]");
+    CHECK(state() == before);
+    lab.sql("DROP FUNCTION cloud.bump");
 }
