@@ -25,9 +25,15 @@ public:
 
     Plan check(ModuleContext& ctx, const Args& args) const override {
         Plan p;
-        if (args.has("var")) {
+        if (args.has("var") && args.get("var").untrusted()) {
+            // `var: "{{ r.stdout }}"`: the host's text is shown as the text it is, never
+            // evaluated (it could read any host's variables).
+            Value text = args.get("var");
+            p.result["var"] = text;
+            p.msg = text.to_json() + " (data from a managed host: shown, not evaluated)";
+        } else if (args.has("var")) {
             std::string expr = args.str("var");
-            Value v = ctx.eval(expr);
+            Value v = ctx.eval(args.get("var"));
             p.result[expr] = v;
             p.msg = expr + ": " + v.to_json();
         } else {

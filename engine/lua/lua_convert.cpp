@@ -284,6 +284,7 @@ const Value* proxy_value(lua_State* L, int idx) { return check_proxy(L, idx); }
 
 void push_value(lua_State* L, const Value& v, bool in_list) {
     if (v.secret()) runtime(L).read_secret = true;
+    if (v.untrusted()) runtime(L).read_untrusted = true;
     switch (v.type()) {
         case Value::Type::Null:
             if (in_list)

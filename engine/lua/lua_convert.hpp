@@ -17,6 +17,7 @@ namespace upkeep::lua {
 struct Runtime {
     const Value* vars = nullptr;  // the variables of the evaluation under way
     bool read_secret = false;     // set when a secret value was handed to Lua
+    bool read_untrusted = false;  // set when an untrusted value (a host's data) was handed to Lua
     bool enforce = false;         // limits apply only while user code runs
     size_t mem_used = 0;
     size_t mem_limit = size_t(256) << 20;
@@ -35,7 +36,7 @@ void open_convert(lua_State* L);
 
 // Pushes v: scalars as Lua values, lists and maps as lazy read-only proxies.
 // A null pushes nil, or the `null` sentinel when `in_list` (so positions are kept).
-// Pushing a secret value sets runtime(L).read_secret.
+// Pushing a secret value sets runtime(L).read_secret, an untrusted one read_untrusted.
 void push_value(lua_State* L, const Value& v, bool in_list = false);
 void push_null(lua_State* L);
 bool is_null(lua_State* L, int idx);

@@ -363,8 +363,10 @@ Value LuaEnv::eval(const std::string& expr_in, const Value& vars, const Mark& ma
     lua::Runtime& rt = *m_rt;
     const Value* saved_vars = rt.vars;
     bool saved_secret = rt.read_secret;
+    bool saved_untrusted = rt.read_untrusted;
     rt.vars = &vars;
     rt.read_secret = false;
+    rt.read_untrusted = false;
 
     int top = lua_gettop(L);
     if (!lua_checkstack(L, 8)) throw fail("Lua stack exhausted");
@@ -374,8 +376,10 @@ Value LuaEnv::eval(const std::string& expr_in, const Value& vars, const Mark& ma
     int status = lua_pcall(L, 1, 1, 0);
     rt.enforce = false;
     bool read_secret = rt.read_secret;
+    bool read_untrusted = rt.read_untrusted;
     rt.vars = saved_vars;
     rt.read_secret = saved_secret || read_secret;
+    rt.read_untrusted = saved_untrusted || read_untrusted;
 
     if (ref == LUA_NOREF && call.ref != LUA_NOREF) {
         if (m_chunks.size() >= k_max_cached_chunks) {
@@ -399,6 +403,8 @@ Value LuaEnv::eval(const std::string& expr_in, const Value& vars, const Mark& ma
     }
     lua_settop(L, top);
     if (read_secret) result.set_secret();
+    // Anything computed from a host's data is that host's data: taint the whole result.
+    if (read_untrusted) result.set_untrusted();
     return result;
 }
 

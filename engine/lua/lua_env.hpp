@@ -42,6 +42,9 @@ public:
     // Evaluates a condition: nil and false are false, true is true; any other
     // result is judged by Value::truthy() (so "no", 0 and empty lists are false).
     bool eval_bool(const std::string& expr, const Value& vars, const Mark& mark = {});
+    // Evaluates an expression held in a Value (debug var=, assert that=) at its mark;
+    // refuses with a UserError when the text is untrusted (it came from a managed host).
+    Value eval_expression(const Value& expr, const Value& vars);
 
     // Renders every string inside v (recursively through lists and maps) that holds
     // "{{ ... }}". A string that is exactly one "{{ expr }}" keeps the expression's type;

@@ -26,6 +26,7 @@ bool has_markup(const std::string& s) {
 }
 
 bool needs_render(const Value& v) {
+    if (v.untrusted()) return false;  // a host's data is never a template
     switch (v.type()) {
         case Value::Type::String: return has_markup(v.as_string());
         case Value::Type::List:
@@ -98,6 +99,7 @@ Value LuaEnv::render_one(const Value& s, const Value& vars) {
     }
     std::string text;
     bool secret = s.secret();
+    bool untrusted = false;
     for (const Piece& p : pieces) {
         if (!p.is_expr) {
             text += p.text;
@@ -105,11 +107,13 @@ Value LuaEnv::render_one(const Value& s, const Value& vars) {
         }
         Value v = eval(p.text, vars, s.mark());
         if (v.contains_secret()) secret = true;
+        if (v.untrusted()) untrusted = true;
         text += v.to_string();
     }
     Value out(std::move(text));
     out.set_mark(s.mark());
     out.set_secret(secret);
+    if (untrusted) out.set_untrusted();
     return out;
 }
 
@@ -136,6 +140,14 @@ Value LuaEnv::render(const Value& v, const Value& vars) {
         }
         default: return v;
     }
+}
+
+Value LuaEnv::eval_expression(const Value& expr, const Value& vars) {
+    if (expr.untrusted())
+        throw UserError(expr.mark(), "refusing to evaluate data from a managed host as an expression: '" +
+                                         expr.to_string() + "' (host output, facts and registered results are "
+                                         "data; write the expression in the playbook instead)");
+    return eval(expr.to_string(), vars, expr.mark());
 }
 
 std::string LuaEnv::render_string(const std::string& s, const Value& vars, const Mark& mark) {
