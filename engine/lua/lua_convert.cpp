@@ -265,6 +265,9 @@ void open_convert(lua_State* L) {
     lua_setfield(L, -2, "__index");
     lua_pushliteral(L, "null");
     lua_setfield(L, -2, "__name");
+    // Shared by every evaluation: getmetatable(null) must not hand it out for changing.
+    lua_pushliteral(L, "read-only");
+    lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &k_null_key);
 }

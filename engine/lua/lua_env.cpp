@@ -19,6 +19,8 @@ namespace {
 
 char k_env_key;    // registry: the _ENV table of expressions
 char k_paths_key;  // registry: the list of directories searched by require
+char k_freeze_key; // registry: the prelude's freeze(table)
+char k_lock_key;   // registry: the prelude's lock(table) (rawset refuses it)
 
 constexpr size_t k_max_cached_chunks = 10000;
 
@@ -71,7 +73,7 @@ int env_index(lua_State* L) {
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
     lua_pushvalue(L, 2);
-    lua_rawget(L, -2);
+    lua_gettable(L, -2);  // the globals are frozen: their contents are behind __index
     return 1;
 }
 
@@ -91,16 +93,76 @@ int load_lua_file(lua_State* L) {
     return 1;
 }
 
-// Runs with the sandbox's globals; receives load_lua_file and returns require's search list.
+// Runs with the sandbox's globals; receives load_lua_file and returns require's
+// search list, the function that freezes the globals and the one that locks a table.
 const char* const k_prelude = R"lua(
 local load_lua_file = ...
 local raw_load, raw_type, raw_error, select, ipairs, tostring = load, type, error, select, ipairs, tostring
+local raw_next, raw_rawget, raw_rawset, raw_rawlen = next, rawget, rawset, rawlen
+local raw_getmetatable, raw_setmetatable = getmetatable, setmetatable
 local concat = table.concat
 local kind = upkeep.kind
 local search_paths, loaded = {}, {}
 
 dofile, loadfile, print, collectgarbage, warn = nil, nil, nil, nil, nil
 string.dump = nil
+math.randomseed = nil  -- one host must not fix the random numbers another host gets
+
+-- Read-only tables. Every evaluation of every host shares this state, so nothing
+-- reachable from it may change: a frozen table keeps its identity (upvalues and the
+-- string metatable still point at it) but is emptied, its contents moved to a
+-- hidden backing table reached through a protected metatable. rawset refuses
+-- frozen and locked tables; next/rawget/rawlen see the contents.
+local backing_of = raw_setmetatable({}, { __mode = "k" })
+local locked = raw_setmetatable({}, { __mode = "k" })
+
+local function read_only(t, k)
+  raw_error("cannot assign to '" .. tostring(k) .. "': the expression environment is read-only", 2)
+end
+
+local function freeze(t)
+  if raw_type(t) ~= "table" or backing_of[t] or locked[t] then return t end
+  local old_mt = raw_getmetatable(t)
+  if raw_type(old_mt) ~= "table" and old_mt ~= nil then return t end  -- protected already
+  local backing = {}
+  backing_of[t] = backing
+  local keys = {}
+  for k, v in raw_next, t do keys[#keys + 1] = k; backing[k] = v end
+  for _, k in ipairs(keys) do raw_rawset(t, k, nil) end
+  for _, k in ipairs(keys) do freeze(backing[k]) end
+  -- A table that had a metatable (the filter table's "unknown filter" error) keeps it behind the backing.
+  if old_mt then raw_setmetatable(backing, old_mt) end
+  raw_setmetatable(t, {
+    __index = backing,
+    __newindex = read_only,
+    __len = function() return #backing end,
+    __pairs = function(self) return function(_, k) return raw_next(backing, k) end, self, nil end,
+    __metatable = "read-only",
+  })
+  return t
+end
+
+local function lock(t) locked[t] = true; return t end
+
+function rawset(t, k, v)
+  if backing_of[t] or locked[t] then read_only(t, k) end
+  return raw_rawset(t, k, v)
+end
+function rawget(t, k)
+  local b = backing_of[t]
+  if b then return raw_rawget(b, k) end
+  return raw_rawget(t, k)
+end
+function rawlen(t)
+  local b = backing_of[t]
+  return raw_rawlen(b or t)
+end
+function next(t, k)
+  local b = backing_of[t]
+  return raw_next(b or t, k)
+end
+-- The string metatable (whose __index is the string table) cannot be reached.
+raw_rawset(raw_getmetatable(""), "__metatable", "read-only")
 
 -- Only text chunks: precompiled bytecode can crash the VM.
 function load(chunk, name, mode, ...)
@@ -134,6 +196,8 @@ function require(name)
       if chunk then
         local result = chunk(name, path)
         if result == nil then result = true end
+        -- Shared by every host: a module's table cannot be changed by an expression.
+        freeze(result)
         loaded[name] = result
         return result
       end
@@ -144,7 +208,7 @@ function require(name)
             (#tried > 0 and concat(tried, ", ") or "no directories") .. ")", 2)
 end
 
-return search_paths
+return search_paths, freeze, lock
 )lua";
 
 struct EvalCall {
@@ -281,11 +345,13 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
         throw std::runtime_error("Lua prelude: " + msg);
     }
     lua_pushcfunction(L, load_lua_file);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    if (lua_pcall(L, 1, 3, 0) != LUA_OK) {
         std::string msg = lua_tostring(L, -1);
         lua_close(L);
         throw std::runtime_error("Lua prelude: " + msg);
     }
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &k_lock_key);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &k_freeze_key);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &k_paths_key);
 
     lua_newtable(L);
@@ -294,7 +360,16 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, env_newindex);
     lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "read-only");
+    lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
+    // rawset(_ENV, ...) would plant a variable that later evaluations (other hosts) see.
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &k_lock_key);
+    lua_pushvalue(L, -2);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        lua_close(L);
+        throw std::runtime_error("Lua set-up failed: cannot lock the expression environment");
+    }
     lua_rawsetp(L, LUA_REGISTRYINDEX, &k_env_key);
 
     lua_sethook(L, count_hook, LUA_MASKCOUNT, lua::k_hook_every);
@@ -306,6 +381,12 @@ local m = require("upkeep.filters")
 __f, __t = m.filters, m.tests
 )lua",
                   "=setup");
+        // From now on the globals and everything reachable from them are read-only, so
+        // each evaluation (each host) starts from the same pristine environment.
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &k_freeze_key);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+        if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+            throw std::runtime_error(std::string("Lua set-up failed: ") + lua_tostring(L, -1));
     } catch (...) {
         lua_close(L);
         m_L = nullptr;

@@ -105,3 +105,54 @@ TEST_CASE("untrusted: an expression held in host data is refused, not evaluated"
     }
     CHECK(lua.eval_expression(Value("x + 1"), vars) == Value(2));
 }
+
+namespace {
+
+// Attempts by one evaluation to change what a later evaluation (another host on the
+// same worker thread) gets: each must fail, and leave the environment as it was.
+const char* const k_tampering[] = {
+    "(function() string.upper = function() return 'PWNED' end end)()",
+    "(function() _G.string = { upper = function() return 'PWNED' end } end)()",
+    "rawset(string, 'upper', function() return 'PWNED' end)",
+    "rawset(_G, 'string', { upper = function() return 'PWNED' end })",
+    "rawset(__f, 'upper', function() return 'PWNED' end)",
+    "(function() __f.upper = function() return 'PWNED' end end)()",
+    "(function() getmetatable('').__index = { upper = function() return 'PWNED' end } end)()",
+    "rawset(_ENV, 'x', 'PWNED')",
+    "setmetatable(_G, nil)",
+    "load('string.upper = function() return \"PWNED\" end')()",
+    "load('__f = { upper = function() return \"PWNED\" end }')()",
+    "(function() require('upkeep.filters').filters.upper = function() return 'PWNED' end end)()",
+    "(function() require('upkeep.version').compare = function() return 'PWNED' end end)()",
+    "(function() getmetatable(null).__tostring = function() return 'PWNED' end end)()",
+    "(function() upkeep.to_json = function() return 'PWNED' end end)()",
+    "(function() table.concat = function() return 'PWNED' end end)()",
+    "math.randomseed(42)",
+};
+
+}  // namespace
+
+TEST_CASE("pristine environment: an evaluation cannot change what the next one sees", "[trust][sandbox]") {
+    LuaEnv lua;
+    Value vars(Map{});
+    vars["x"] = Value("text");
+    for (const char* attack : k_tampering) {
+        INFO(attack);
+        CHECK_THROWS_AS(lua.eval(attack, vars), UserError);
+        CHECK(lua.render(Value("{{ x | upper }}"), vars) == Value("TEXT"));
+        CHECK(lua.eval("string.upper(x)", vars) == Value("TEXT"));
+        CHECK(lua.eval("x:upper()", vars) == Value("TEXT"));
+        CHECK(lua.eval("require('upkeep.version').compare('1.10', '1.9')", vars) == Value(1));
+        CHECK(lua.eval("tostring(null)", vars) == Value("null"));
+        CHECK(lua.eval("upkeep.to_json({1})", vars) == Value("[1]"));
+        CHECK(lua.eval("table.concat({'a', 'b'}, ',')", vars) == Value("a,b"));
+    }
+    // Reading the environment still works as before.
+    CHECK(lua.eval("type(string)", vars) == Value("table"));
+    CHECK(lua.eval("rawget(string, 'upper') == string.upper", vars) == Value(true));
+    CHECK(lua.eval("(function() local n = 0 for _ in pairs(string) do n = n + 1 end return n > 10 end)()", vars) ==
+          Value(true));
+    CHECK(lua.eval("next(string) ~= nil", vars) == Value(true));
+    // An expression's own tables stay writable.
+    CHECK(lua.eval("(function() local t = {} t.a = 1 rawset(t, 'b', 2) return t.a + t.b end)()", vars) == Value(3));
+}

@@ -155,3 +155,34 @@ TEST_CASE("trust: file contents and module results are data (slurp-like reads, l
     CHECK(read_file(t.root("h1") + "/etc/copy_of_payload").rfind(std::string(k_template) + "|" + k_template, 0) == 0);
     CHECK_FALSE(has(read_file(t.root("h1") + "/etc/copy_of_payload"), k_password));
 }
+
+TEST_CASE("trust: one host's expression cannot change another host's results", "[e2e][trust][sandbox]") {
+    TwoHosts t;
+    // One worker (-f 1): both hosts evaluate in the same Lua state, h1 first.
+    Run r = t.play(R"(
+- hosts: web
+  gather_facts: false
+  vars:
+    word: hello
+  tasks:
+    - debug:
+        msg: "{{ (function() string.upper = function() return 'PWNED' end end)() }}"
+      when: inventory_hostname == 'h1'
+      ignore_errors: true
+    - debug:
+        msg: "{{ (function() __f.upper = function() return 'PWNED' end end)() }}"
+      when: inventory_hostname == 'h1'
+      ignore_errors: true
+    - debug:
+        msg: "{{ rawset(_G, 'string', { upper = function() return 'PWNED' end }) }}"
+      when: inventory_hostname == 'h1'
+      ignore_errors: true
+    - copy:
+        dest: /etc/word
+        content: "{{ word | upper }} {{ string.upper(word) }}"
+)", "-f 1");
+    INFO(r.out);
+    CHECK(has(r.out, "read-only"));
+    CHECK(read_file(t.root("h1") + "/etc/word") == "HELLO HELLO");
+    CHECK(read_file(t.root("h2") + "/etc/word") == "HELLO HELLO");
+}
