@@ -6,6 +6,7 @@
 
 #include <lua.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -24,6 +25,10 @@ struct Runtime {
     uint64_t ticks = 0;            // instruction-count hook calls in this evaluation
     uint64_t tick_limit = 100000;  // times k_hook_every instructions
     bool hook_tight = false;       // the hook runs on every instruction after the limit
+    uint64_t native_steps = 0;     // work done inside C helpers (pattern matching) in this evaluation
+    bool exhausted = false;        // a C helper ran out of budget: everything fails from now on
+    std::chrono::milliseconds time_limit{5000};       // wall time of one evaluation
+    std::chrono::steady_clock::time_point deadline{};  // now + time_limit when an evaluation starts
 };
 
 // How many VM instructions run between two calls of the budget hook.

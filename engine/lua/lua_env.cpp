@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -40,7 +41,15 @@ void* limited_alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
 
 void count_hook(lua_State* L, lua_Debug*) {
     lua::Runtime& rt = lua::runtime(L);
-    if (rt.enforce && ++rt.ticks > rt.tick_limit) {
+    if (!rt.enforce) return;
+    if (std::chrono::steady_clock::now() > rt.deadline) {
+        if (!rt.hook_tight) {
+            rt.hook_tight = true;
+            lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+        }
+        luaL_error(L, "expression ran too long (more than %d ms)", static_cast<int>(rt.time_limit.count()));
+    }
+    if (++rt.ticks > rt.tick_limit) {
         // From now on every instruction fails, so a pcall in the expression cannot
         // swallow the error and carry on.
         if (!rt.hook_tight) {
@@ -223,6 +232,9 @@ int protected_eval(lua_State* L) {
     lua::Runtime& rt = lua::runtime(L);
     rt.enforce = true;
     rt.ticks = 0;
+    rt.native_steps = 0;
+    rt.exhausted = false;
+    rt.deadline = std::chrono::steady_clock::now() + rt.time_limit;
     if (rt.hook_tight) {
         rt.hook_tight = false;
         lua_sethook(L, count_hook, LUA_MASKCOUNT, lua::k_hook_every);
@@ -338,6 +350,7 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
     }
     lua::open_convert(L);
     lua::open_native(L);
+    lua::open_bounded_patterns(L);
 
     if (luaL_loadbufferx(L, k_prelude, std::strlen(k_prelude), "=prelude", "t") != LUA_OK) {
         std::string msg = lua_tostring(L, -1);
@@ -422,6 +435,8 @@ void LuaEnv::set_instruction_limit(uint64_t instructions) {
 }
 
 void LuaEnv::set_memory_limit(size_t bytes) { m_rt->mem_limit = bytes; }
+
+void LuaEnv::set_time_limit(std::chrono::milliseconds limit) { m_rt->time_limit = limit; }
 
 Value LuaEnv::eval(const std::string& expr_in, const Value& vars, const Mark& mark) {
     auto fail = [&](const std::string& msg) { return UserError(mark, "in expression '" + expr_in + "': " + msg); };

@@ -3,6 +3,7 @@
 // Expressions are Lua; common Jinja spellings are rewritten first (jinja_compat.hpp).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -67,6 +68,9 @@ public:
     // expression then fails with a UserError instead of hanging the run.
     void set_instruction_limit(uint64_t instructions);
     void set_memory_limit(size_t bytes);
+    // Wall time of one evaluation (default 5 s), checked by the hook and inside the
+    // string pattern functions, so a C call that backtracks cannot stall the run.
+    void set_time_limit(std::chrono::milliseconds limit);
 
 private:
     // Renders one string; the result carries the string's mark.

@@ -2,11 +2,11 @@
 
 #include <openssl/evp.h>
 
-#include <regex>
 #include <string>
 
 #include "engine/lua/lua_convert.hpp"
 #include "engine/util/error.hpp"
+#include "engine/util/py_regex.hpp"
 #include "engine/value/yaml.hpp"
 
 namespace upkeep::lua {
@@ -20,6 +20,15 @@ std::string arg_string(lua_State* L, int idx) {
 }
 
 void push_string(lua_State* L, const std::string& s) { lua_pushlstring(L, s.data(), s.size()); }
+
+// A helper's output is allocated outside Lua's allocator: hold it to the same
+// limit before handing it to Lua, so a native cannot grow past the evaluation's memory.
+void check_native_size(lua_State* L, size_t bytes) {
+    Runtime& rt = runtime(L);
+    if (rt.enforce && rt.mem_used + bytes > rt.mem_limit)
+        throw UserError("expression used too much memory (a helper's result of " + std::to_string(bytes >> 20) +
+                        " MB is over the limit of " + std::to_string(rt.mem_limit >> 20) + " MB)");
+}
 
 // "list", "map", "null", "nil", "bool", "int", "float", "string", "function" or "userdata".
 int l_kind(lua_State* L) {
@@ -75,7 +84,9 @@ int l_truthy(lua_State* L) {
 
 int l_to_json(lua_State* L) {
     return guarded(L, [&] {
-        push_string(L, to_value(L, 1).to_json(true));
+        std::string out = to_value(L, 1).to_json(true);
+        check_native_size(L, out.size());
+        push_string(L, out);
         return 1;
     });
 }
@@ -89,48 +100,21 @@ int l_from_json(lua_State* L) {
     });
 }
 
-std::regex make_regex(const std::string& pattern, bool ignorecase) {
-    auto flags = std::regex::ECMAScript;
-    if (ignorecase) flags |= std::regex::icase;
-    try {
-        return std::regex(pattern, flags);
-    } catch (const std::regex_error& e) {
-        throw UserError("bad regular expression '" + pattern + "': " + e.what());
-    }
-}
-
-// Python's replacement syntax (\1, \g<1>) as ECMAScript's ($1), with a literal $ kept literal.
-std::string python_replacement(const std::string& rep) {
-    std::string out;
-    for (size_t i = 0; i < rep.size(); ++i) {
-        char c = rep[i];
-        if (c == '$') {
-            out += "$$";
-        } else if (c == '\\' && i + 1 < rep.size() && std::isdigit(static_cast<unsigned char>(rep[i + 1]))) {
-            out += '$';
-            out += rep[++i];
-        } else if (c == '\\' && rep.compare(i + 1, 2, "g<") == 0 && rep.find('>', i) != std::string::npos) {
-            size_t end = rep.find('>', i);
-            out += "$" + rep.substr(i + 3, end - i - 3);
-            i = end;
-        } else if (c == '\\' && i + 1 < rep.size() && rep[i + 1] == '\\') {
-            out += '\\';
-            ++i;
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
+// regex_replace and regex_search use the engine's one regex implementation
+// (engine/util/py_regex: Python's syntax and replacement templates, and its limits).
 int l_regex_replace(lua_State* L) {
     luaL_checkstring(L, 1);
     luaL_checkstring(L, 2);
     luaL_checkstring(L, 3);
     bool icase = lua_toboolean(L, 4);
     return guarded(L, [&] {
-        std::regex re = make_regex(arg_string(L, 2), icase);
-        push_string(L, std::regex_replace(arg_string(L, 1), re, python_replacement(arg_string(L, 3))));
+        PyRegexFlags flags;
+        flags.icase = icase;
+        PyRegex re = compile_py_regex(arg_string(L, 2), flags);
+        size_t count = 0;
+        std::string out = py_subn(re, arg_string(L, 3), arg_string(L, 1), &count);
+        check_native_size(L, out.size());
+        push_string(L, out);
         return 1;
     });
 }
@@ -140,10 +124,12 @@ int l_regex_search(lua_State* L) {
     luaL_checkstring(L, 2);
     bool icase = lua_toboolean(L, 3);
     return guarded(L, [&] {
-        std::regex re = make_regex(arg_string(L, 2), icase);
+        PyRegexFlags flags;
+        flags.icase = icase;
+        PyRegex re = compile_py_regex(arg_string(L, 2), flags);
         std::string s = arg_string(L, 1);
         std::smatch m;
-        if (!std::regex_search(s, m, re)) {
+        if (!py_search(re, s, &m)) {
             lua_pushnil(L);
             return 1;
         }
@@ -156,6 +142,7 @@ int l_b64encode(lua_State* L) {
     luaL_checkstring(L, 1);
     return guarded(L, [&] {
         std::string in = arg_string(L, 1);
+        check_native_size(L, 4 * ((in.size() + 2) / 3) + 1);
         std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
         int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                                 reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));

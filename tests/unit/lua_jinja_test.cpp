@@ -185,7 +185,7 @@ TEST_CASE("jinja filters: regex_replace uses a real regex", "[lua][jinja]") {
     CHECK(ev("'ABC' | regex_replace('b', 'x', true)") == Value("AxC"));
     CHECK(ev("path | regex_search('[a-z]+\\\\.properties')") == Value("agent.properties"));
     CHECK(ev("path | regex_search('nomatch')").is_null());
-    CHECK_THROWS_WITH(ev("name | regex_replace('(', '')"), Catch::Contains("bad regular expression '('"));
+    CHECK_THROWS_WITH(ev("name | regex_replace('(', '')"), Catch::Contains("bad regexp '('"));
 }
 
 TEST_CASE("jinja filters: first, last, basename, dirname", "[lua][jinja]") {
