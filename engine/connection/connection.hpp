@@ -99,6 +99,9 @@ public:
     // overlay records `what` as "would run" and refuses, so such a module's
     // apply() stays the same code in both runs, as with mutating commands.
     virtual bool allow_external_effect(const std::string& what) { return true; }
+    // Warnings the connection gathered since the last call (a changed host key
+    // let through by StrictHostKeyChecking=no...), for the reporter to show.
+    virtual std::vector<std::string> take_warnings() { return {}; }
 };
 
 using ConnectionPtr = std::unique_ptr<Connection>;

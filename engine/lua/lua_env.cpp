@@ -2,13 +2,17 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <mutex>
 #include <cstring>
 #include <filesystem>
 #include <regex>
 
-#include "engine/lua/jinja_compat.hpp"
+#include "engine/lua/jinja_ast.hpp"
+#include "engine/lua/jinja_native.hpp"
+#include "engine/lua/lua_code_path.hpp"
 #include "engine/lua/lua_convert.hpp"
 #include "engine/lua/lua_native.hpp"
 #include "engine/util/error.hpp"
@@ -90,9 +94,16 @@ int env_newindex(lua_State* L) {
     return luaL_error(L, "cannot assign to '%s': variables are read-only in expressions", luaL_tolstring(L, 2, nullptr));
 }
 
-// load_lua_file(path) -> function, or nil when the file cannot be opened. Text only.
+// load_lua_file(path) -> function, or nil when the file does not exist. Text only,
+// and only a file no other user could have written (lua_code_path.hpp).
 int load_lua_file(lua_State* L) {
     const char* path = luaL_checkstring(L, 1);
+    if (::access(path, F_OK) != 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    std::string unsafe = unsafe_code_path(path);
+    if (!unsafe.empty()) return luaL_error(L, "refusing to load Lua code from %s: %s", path, unsafe.c_str());
     int status = luaL_loadfilex(L, path, "t");
     if (status == LUA_ERRFILE) {
         lua_pushnil(L);
@@ -129,10 +140,22 @@ local function read_only(t, k)
   raw_error("cannot assign to '" .. tostring(k) .. "': the expression environment is read-only", 2)
 end
 
+local metamethods = {}
+for _, m in ipairs({ "__index", "__newindex", "__call", "__eq", "__lt", "__le", "__len", "__concat",
+                     "__tostring", "__unm", "__add", "__sub", "__mul", "__div", "__mod", "__pow", "__idiv",
+                     "__band", "__bor", "__bxor", "__shl", "__shr", "__bnot", "__close", "__gc", "__mode",
+                     "__pairs", "__metatable", "__name" }) do
+  metamethods[m] = true
+end
+
 local function freeze(t)
   if raw_type(t) ~= "table" or backing_of[t] or locked[t] then return t end
   local old_mt = raw_getmetatable(t)
   if raw_type(old_mt) ~= "table" and old_mt ~= nil then return t end  -- protected already
+  -- A metatable with metamethods must keep them as raw fields (Lua reads them raw).
+  for k in raw_next, t do
+    if metamethods[k] then return t end
+  end
   local backing = {}
   backing_of[t] = backing
   local keys = {}
@@ -224,6 +247,7 @@ struct EvalCall {
     const std::string* code;
     int ref;                    // LUA_NOREF until compiled
     bool syntax_error = false;  // the error came from the compiler
+    bool chunk = false;         // code is a whole chunk (compiled Jinja), not a Lua expression
 };
 
 // Compiles (once) and runs one expression; called through lua_pcall.
@@ -239,7 +263,17 @@ int protected_eval(lua_State* L) {
         rt.hook_tight = false;
         lua_sethook(L, count_hook, LUA_MASKCOUNT, lua::k_hook_every);
     }
-    if (call->ref == LUA_NOREF) {
+    if (call->ref == LUA_NOREF && call->chunk) {
+        const std::string& code = *call->code;
+        if (luaL_loadbufferx(L, code.data(), code.size(), "=[jinja]", "t") != LUA_OK) {
+            call->syntax_error = true;
+            return lua_error(L);
+        }
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &k_env_key);
+        lua_setupvalue(L, -2, 1);
+        lua_pushvalue(L, -1);
+        call->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    } else if (call->ref == LUA_NOREF) {
         const std::string& code = *call->code;
         lua_pushliteral(L, "return ");
         lua_pushlstring(L, code.data(), code.size());
@@ -308,6 +342,17 @@ std::string explain(const std::string& msg, int status, bool syntax, const std::
     return msg;
 }
 
+// "'x' is undefined" gets "did you mean 'y'?" over the variables' names.
+std::string suggest_name(const std::string& msg, const Value& vars) {
+    static const std::regex k_undef(R"(^'([A-Za-z_][A-Za-z0-9_]*)' is undefined$)");
+    std::smatch m;
+    if (!vars.is_map() || !std::regex_match(msg, m, k_undef)) return msg;
+    std::vector<std::string> names;
+    for (const auto& [k, v] : vars.as_map()) names.push_back(k);
+    std::string best = closest_match(m.str(1), names);
+    return best.empty() ? msg : msg + " (did you mean '" + best + "'?)";
+}
+
 // "{{ expr }}" as a whole string is taken as expr.
 std::string strip_braces(const std::string& expr) {
     std::string t = trim(expr);
@@ -317,21 +362,11 @@ std::string strip_braces(const std::string& expr) {
     return expr;
 }
 
-void add_default_paths(LuaEnv& env) {
-    namespace fs = std::filesystem;
-    if (const char* extra = std::getenv("UPKEEP_LUA_PATH"))
-        for (const std::string& dir : split(extra, ':'))
-            if (!dir.empty()) env.add_search_path(dir);
-#ifdef UPKEEP_SOURCE_DIR
-    if (fs::is_directory(UPKEEP_SOURCE_DIR "/lua")) env.add_search_path(UPKEEP_SOURCE_DIR "/lua");
-#endif
-    std::error_code ec;
-    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        fs::path installed = exe.parent_path().parent_path() / "share" / "upkeep" / "lua";
-        if (fs::is_directory(installed, ec)) env.add_search_path(installed.string());
-    }
-}
+// Directories added for the whole process (the playbook's lua/), picked up by
+// every thread's LuaEnv before its next evaluation.
+std::mutex g_paths_mutex;
+std::vector<std::string> g_paths;
+std::atomic<size_t> g_paths_count{0};
 
 }  // namespace
 
@@ -351,6 +386,7 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
     lua::open_convert(L);
     lua::open_native(L);
     lua::open_bounded_patterns(L);
+    lua::open_jinja_native(L);
 
     if (luaL_loadbufferx(L, k_prelude, std::strlen(k_prelude), "=prelude", "t") != LUA_OK) {
         std::string msg = lua_tostring(L, -1);
@@ -388,10 +424,19 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
     lua_sethook(L, count_hook, LUA_MASKCOUNT, lua::k_hook_every);
 
     try {
-        add_default_paths(*this);
+        std::vector<std::string> refused;
+        for (const std::string& dir : builtin_lua_dirs(refused)) add_search_path(dir);
+        sync_global_paths();
+        if (m_search_count == 0) {
+            std::string why;
+            for (const std::string& r : refused) why += "; " + r;
+            throw std::runtime_error("no safe directory with upkeep's Lua files (share/upkeep/lua next to the "
+                                     "binary's directory)" + why);
+        }
         run_setup(R"lua(
 local m = require("upkeep.filters")
 __f, __t = m.filters, m.tests
+__j = require("upkeep.jinja")
 )lua",
                   "=setup");
         // From now on the globals and everything reachable from them are read-only, so
@@ -422,7 +467,27 @@ void LuaEnv::run_setup(const char* code, const char* name) {
     lua_settop(L, top);
 }
 
+void LuaEnv::add_global_search_path(const std::string& dir) {
+    std::lock_guard<std::mutex> lock(g_paths_mutex);
+    for (const std::string& d : g_paths)
+        if (d == dir) return;
+    g_paths.push_back(dir);
+    g_paths_count = g_paths.size();
+}
+
+void LuaEnv::sync_global_paths() {
+    if (g_paths_count.load() == m_global_synced) return;
+    std::vector<std::string> add;
+    {
+        std::lock_guard<std::mutex> lock(g_paths_mutex);
+        add.assign(g_paths.begin() + static_cast<std::ptrdiff_t>(m_global_synced), g_paths.end());
+        m_global_synced = g_paths.size();
+    }
+    for (const std::string& dir : add) add_search_path(dir);
+}
+
 void LuaEnv::add_search_path(const std::string& dir) {
+    ++m_search_count;
     lua_State* L = m_L;
     lua_rawgetp(L, LUA_REGISTRYINDEX, &k_paths_key);
     lua_pushlstring(L, dir.data(), dir.size());
@@ -439,23 +504,49 @@ void LuaEnv::set_memory_limit(size_t bytes) { m_rt->mem_limit = bytes; }
 void LuaEnv::set_time_limit(std::chrono::milliseconds limit) { m_rt->time_limit = limit; }
 
 Value LuaEnv::eval(const std::string& expr_in, const Value& vars, const Mark& mark) {
-    auto fail = [&](const std::string& msg) { return UserError(mark, "in expression '" + expr_in + "': " + msg); };
     std::string expr = strip_braces(expr_in);
+    if (trim(expr).empty()) throw UserError(mark, "in expression '" + expr_in + "': the expression is empty");
+    return run(expr, Source::Expression, vars, mark, expr_in);
+}
+
+// "lua: <Lua expression>" is raw Lua; anything else is a Jinja expression.
+static bool is_raw_lua(const std::string& expr, std::string& lua_code) {
+    std::string t = trim(expr);
+    if (!starts_with(t, "lua:")) return false;
+    lua_code = trim(t.substr(4));
+    return true;
+}
+
+Value LuaEnv::run(const std::string& text, Source kind, const Value& vars, const Mark& mark,
+                  const std::string& shown) {
+    const bool is_template = kind == Source::ValueTemplate || kind == Source::FileTemplate;
+    auto fail = [&](const std::string& msg) {
+        return UserError(mark, std::string(is_template ? "in template '" : "in expression '") + shown + "': " + msg);
+    };
     lua_State* L = m_L;
+    std::string key = kind == Source::Expression ? text : std::string(1, char('0' + int(kind))) + "\x01" + text;
 
     std::string code;
+    bool chunk = true;
     int ref = LUA_NOREF;
-    if (auto it = m_chunks.find(expr); it != m_chunks.end()) {
+    if (auto it = m_chunks.find(key); it != m_chunks.end()) {
         ref = it->second;
+    } else if (!is_template && is_raw_lua(text, code)) {
+        // Raw Lua: `lua: <expression>` (see README, "Expressions").
+        chunk = false;
+        if (code.empty()) throw fail("the Lua expression after 'lua:' is empty");
     } else {
-        if (trim(expr).empty()) throw fail("the expression is empty");
         try {
-            code = jinja_to_lua(expr);
-        } catch (const JinjaSyntaxError& e) {
-            throw fail(e.what());
+            code = is_template ? jinja::compile_template(*jinja::parse_template(text, kind == Source::ValueTemplate))
+                               : jinja::compile_expression(*jinja::parse_expression(text, kind == Source::ValueExpression));
+        } catch (const jinja::SyntaxError& e) {
+            std::string where = is_template ? jinja::describe_position(text, e.pos())
+                                            : "column " + std::to_string(e.pos() + 1);
+            throw fail(std::string(e.what()) + " (at " + where + ")");
         }
     }
 
+    sync_global_paths();
     lua::Runtime& rt = *m_rt;
     const Value* saved_vars = rt.vars;
     bool saved_secret = rt.read_secret;
@@ -467,6 +558,7 @@ Value LuaEnv::eval(const std::string& expr_in, const Value& vars, const Mark& ma
     int top = lua_gettop(L);
     if (!lua_checkstack(L, 8)) throw fail("Lua stack exhausted");
     EvalCall call{&code, ref};
+    call.chunk = chunk;
     lua_pushcfunction(L, protected_eval);
     lua_pushlightuserdata(L, &call);
     int status = lua_pcall(L, 1, 1, 0);
@@ -479,23 +571,23 @@ Value LuaEnv::eval(const std::string& expr_in, const Value& vars, const Mark& ma
 
     if (ref == LUA_NOREF && call.ref != LUA_NOREF) {
         if (m_chunks.size() >= k_max_cached_chunks) {
-            for (const auto& [text, r] : m_chunks) luaL_unref(L, LUA_REGISTRYINDEX, r);
+            for (const auto& [t, r] : m_chunks) luaL_unref(L, LUA_REGISTRYINDEX, r);
             m_chunks.clear();
         }
-        m_chunks.emplace(expr, call.ref);
+        m_chunks.emplace(key, call.ref);
     }
     if (status != LUA_OK) {
         const char* m = lua_tostring(L, -1);
         std::string msg = m ? m : std::string("error object is a ") + luaL_typename(L, -1) + " value";
         lua_settop(L, top);
-        throw fail(explain(msg, status, call.syntax_error, expr, rt));
+        throw fail(suggest_name(explain(msg, status, call.syntax_error, text, rt), vars));
     }
     Value result;
     try {
         result = lua::to_value(L, -1, false);
     } catch (const UserError& e) {
         lua_settop(L, top);
-        throw fail(e.what());
+        throw fail(suggest_name(e.what(), vars));
     }
     lua_settop(L, top);
     if (read_secret) result.set_secret();
@@ -505,10 +597,28 @@ Value LuaEnv::eval(const std::string& expr_in, const Value& vars, const Mark& ma
 }
 
 bool LuaEnv::eval_bool(const std::string& expr, const Value& vars, const Mark& mark) {
-    Value v = eval(expr, vars, mark);
-    if (v.is_null()) return false;
-    if (v.is_bool()) return v.as_bool();
-    return v.truthy();
+    if (!jinja::condition_has_template(expr)) return python_truthy(eval(expr, vars, mark));
+    // "{{ x }} == 'y'" compares x (Ansible 2.14 templates, then evaluates).
+    std::string cond;
+    try {
+        cond = jinja::condition_to_expression(expr);
+    } catch (const jinja::SyntaxError& e) {
+        throw UserError(mark, "in condition '" + expr + "': " + e.what());
+    }
+    return python_truthy(eval(cond, vars, mark));
+}
+
+bool python_truthy(const Value& v) {
+    switch (v.type()) {
+        case Value::Type::Null: return false;
+        case Value::Type::Bool: return v.as_bool();
+        case Value::Type::Int: return v.as_int() != 0;
+        case Value::Type::Double: return v.as_double() != 0.0;
+        case Value::Type::String: return !v.as_string().empty();
+        case Value::Type::List: return !v.as_list().empty();
+        case Value::Type::Map: return !v.as_map().empty();
+    }
+    return false;
 }
 
 LuaEnv& thread_lua() {

@@ -1,6 +1,6 @@
 // The Lua side of upkeep: a sandboxed Lua 5.4 state that evaluates playbook
 // expressions (`when: result.rc == 0`) and renders "{{ expr }}" templates.
-// Expressions are Lua; common Jinja spellings are rewritten first (jinja_compat.hpp).
+// Expressions are Jinja2, compiled to Lua (jinja_ast.hpp); "lua: ..." is raw Lua.
 #pragma once
 
 #include <chrono>
@@ -40,12 +40,16 @@ public:
     // at `mark`: "in expression 'result.rc = 0': [string]:1: ...".
     // A whole-string "{{ expr }}" is accepted and evaluated as expr.
     Value eval(const std::string& expr, const Value& vars, const Mark& mark = {});
-    // Evaluates a condition: nil and false are false, true is true; any other
-    // result is judged by Value::truthy() (so "no", 0 and empty lists are false).
+    // Evaluates a condition with Python's truth (python_truthy). A condition with
+    // {{ }} inside ("{{ x }} == 'y'") is the expression it reads as: (x) == 'y'.
     bool eval_bool(const std::string& expr, const Value& vars, const Mark& mark = {});
     // Evaluates an expression held in a Value (debug var=, assert that=) at its mark;
     // refuses with a UserError when the text is untrusted (it came from a managed host).
     Value eval_expression(const Value& expr, const Value& vars);
+
+    // Renders a whole template (a .j2 file's text) to text, with Ansible's settings:
+    // trim_blocks, the source's trailing newlines kept. Errors name the template.
+    std::string render_template(const std::string& text, const Value& vars, const Mark& mark = {});
 
     // Renders every string inside v (recursively through lists and maps) that holds
     // "{{ ... }}". A string that is exactly one "{{ expr }}" keeps the expression's type;
@@ -59,10 +63,14 @@ public:
 
     // Adds a directory searched by `require` (after the built-in ones). Only .lua
     // files are loaded: `require 'site.util'` finds <dir>/site/util.lua or
-    // <dir>/site/util/init.lua. The repository's lua/ directory, the installed
-    // share/upkeep/lua next to the binary and $UPKEEP_LUA_PATH (colon-separated)
-    // are searched by default.
+    // <dir>/site/util/init.lua. Searched by default: the installed
+    // share/upkeep/lua next to the binary's directory, or the source tree's lua/
+    // when running from a build tree (lua_code_path.hpp); nothing else.
     void add_search_path(const std::string& dir);
+    // Adds a directory for every thread's LuaEnv (the playbook's lua/), searched
+    // after the built-in ones. Every file loaded from any directory must pass
+    // unsafe_code_path() (owned by root or the user, nothing world-writable).
+    static void add_global_search_path(const std::string& dir);
 
     // Limits for one evaluation: VM instructions and bytes of Lua memory. A runaway
     // expression then fails with a UserError instead of hanging the run.
@@ -75,13 +83,29 @@ public:
 private:
     // Renders one string; the result carries the string's mark.
     Value render_one(const Value& s, const Value& vars);
+    // What run() compiles: an expression (when:, assert), the expression of a playbook
+    // value's "{{ x }}" (string literals keep backslashes, as Ansible), a playbook
+    // value with text around its tags, or a .j2 file.
+    enum class Source { Expression, ValueExpression, ValueTemplate, FileTemplate };
+    // Compiles (once, cached) and runs an expression or a whole template.
+    Value run(const std::string& text, Source kind, const Value& vars, const Mark& mark, const std::string& shown);
+    Value template_value(const std::string& text, Source kind, const Value& vars, const Mark& mark);
     // Runs a Lua snippet during set-up; throws std::runtime_error on failure.
     void run_setup(const char* code, const char* name);
 
+    // Picks up directories added by add_global_search_path since the last call.
+    void sync_global_paths();
+
     std::unique_ptr<lua::Runtime> m_rt;
+    size_t m_search_count = 0;   // directories in require's search list
+    size_t m_global_synced = 0;  // global directories already added
     lua_State* m_L = nullptr;
     std::unordered_map<std::string, int> m_chunks;  // expression -> registry ref of its function
 };
+
+// Python's truth value: None, false, 0, "" and empty containers are false; any
+// other string ("false", "no") is true, as in Jinja's `{% if %}`.
+bool python_truthy(const Value& v);
 
 // The calling thread's LuaEnv, created on first use.
 LuaEnv& thread_lua();

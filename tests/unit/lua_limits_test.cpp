@@ -13,7 +13,7 @@ namespace {
 
 std::string error_of(LuaEnv& lua, const std::string& expr) {
     try {
-        lua.eval(expr, Value());
+        lua.eval("lua: " + expr, Value());
     } catch (const UserError& e) {
         return e.what();
     }
@@ -41,14 +41,14 @@ TEST_CASE("limits: a backtracking string pattern fails fast with a clear error",
         CHECK_THAT(error_of(lua, expr), Catch::Contains("ran too long"));
         CHECK(seconds_since(t0) < 6.0);
     }
-    CHECK(lua.eval("1 + 1", Value()) == Value(2));
+    CHECK(lua.eval("lua: 1 + 1", Value()) == Value(2));
 }
 
 TEST_CASE("limits: the bounded pattern functions keep Lua's results", "[lua][limits]") {
     LuaEnv lua;
     auto is = [&](const char* expr, const Value& want) {
         INFO(expr);
-        CHECK(lua.eval(expr, Value()) == want);
+        CHECK(lua.eval(std::string("lua: ") + expr, Value()) == want);
     };
     is("string.find('hello world', 'o w')", Value(5));
     is("select(2, string.find('hello world', 'o w'))", Value(7));
@@ -98,6 +98,6 @@ TEST_CASE("limits: native helpers respect the memory limit", "[lua][limits]") {
     CHECK_THAT(error_of(lua, "upkeep.regex_replace(string.rep('a', 100000), 'a', string.rep('b', 100))"),
                Catch::Contains("too much memory"));
     CHECK_THAT(error_of(lua, "upkeep.b64encode(string.rep('a', 7000000))"), Catch::Contains("too much memory"));
-    CHECK(lua.eval("upkeep.regex_replace('a-b', '(\\\\w)-(\\\\w)', '\\\\2-\\\\1')", Value()) == Value("b-a"));
-    CHECK(lua.eval("upkeep.regex_search('Version 12.4', '\\\\d+')", Value()) == Value("12"));
+    CHECK(lua.eval("lua: upkeep.regex_replace('a-b', '(\\\\w)-(\\\\w)', '\\\\2-\\\\1')", Value()) == Value("b-a"));
+    CHECK(lua.eval("lua: upkeep.regex_search('Version 12.4', '\\\\d+')", Value()) == Value("12"));
 }

@@ -84,13 +84,16 @@ TEST_CASE("untrusted: the mark survives Lua round trips", "[trust]") {
                              "r", "(function() local t = {} for k, v in pairs(r) do t[#t + 1] = v end return t end)()",
                              "upkeep.from_json(upkeep.to_json(r))", "tostring(r)", "#r.stdout"}) {
         INFO(expr);
-        Value v = lua.eval(expr, vars);
+        Value v = lua.eval(std::string("lua: ") + expr, vars);
         CHECK(v.untrusted());
         if (v.is_list()) CHECK(v.as_list()[0].untrusted());
         if (v.is_map() && v.has("k")) CHECK(v.get("k").untrusted());
     }
     // The mark does not leak into later evaluations that do not read host data.
     CHECK_FALSE(lua.eval("secret_of_h2", vars).untrusted());
+    // The same through Jinja filters.
+    CHECK(lua.eval("r.stdout | upper", vars).untrusted());
+    CHECK(lua.eval("r | to_json | from_json", vars).untrusted());
 }
 
 TEST_CASE("untrusted: an expression held in host data is refused, not evaluated", "[trust]") {
@@ -138,21 +141,21 @@ TEST_CASE("pristine environment: an evaluation cannot change what the next one s
     vars["x"] = Value("text");
     for (const char* attack : k_tampering) {
         INFO(attack);
-        CHECK_THROWS_AS(lua.eval(attack, vars), UserError);
+        CHECK_THROWS_AS(lua.eval(std::string("lua: ") + attack, vars), UserError);
         CHECK(lua.render(Value("{{ x | upper }}"), vars) == Value("TEXT"));
-        CHECK(lua.eval("string.upper(x)", vars) == Value("TEXT"));
-        CHECK(lua.eval("x:upper()", vars) == Value("TEXT"));
-        CHECK(lua.eval("require('upkeep.version').compare('1.10', '1.9')", vars) == Value(1));
-        CHECK(lua.eval("tostring(null)", vars) == Value("null"));
-        CHECK(lua.eval("upkeep.to_json({1})", vars) == Value("[1]"));
-        CHECK(lua.eval("table.concat({'a', 'b'}, ',')", vars) == Value("a,b"));
+        CHECK(lua.eval("lua: string.upper(x)", vars) == Value("TEXT"));
+        CHECK(lua.eval("lua: x:upper()", vars) == Value("TEXT"));
+        CHECK(lua.eval("lua: require('upkeep.version').compare('1.10', '1.9')", vars) == Value(1));
+        CHECK(lua.eval("lua: tostring(null)", vars) == Value("null"));
+        CHECK(lua.eval("lua: upkeep.to_json({1})", vars) == Value("[1]"));
+        CHECK(lua.eval("lua: table.concat({'a', 'b'}, ',')", vars) == Value("a,b"));
     }
     // Reading the environment still works as before.
-    CHECK(lua.eval("type(string)", vars) == Value("table"));
-    CHECK(lua.eval("rawget(string, 'upper') == string.upper", vars) == Value(true));
-    CHECK(lua.eval("(function() local n = 0 for _ in pairs(string) do n = n + 1 end return n > 10 end)()", vars) ==
+    CHECK(lua.eval("lua: type(string)", vars) == Value("table"));
+    CHECK(lua.eval("lua: rawget(string, 'upper') == string.upper", vars) == Value(true));
+    CHECK(lua.eval("lua: (function() local n = 0 for _ in pairs(string) do n = n + 1 end return n > 10 end)()", vars) ==
           Value(true));
-    CHECK(lua.eval("next(string) ~= nil", vars) == Value(true));
+    CHECK(lua.eval("lua: next(string) ~= nil", vars) == Value(true));
     // An expression's own tables stay writable.
-    CHECK(lua.eval("(function() local t = {} t.a = 1 rawset(t, 'b', 2) return t.a + t.b end)()", vars) == Value(3));
+    CHECK(lua.eval("lua: (function() local t = {} t.a = 1 rawset(t, 'b', 2) return t.a + t.b end)()", vars) == Value(3));
 }

@@ -159,28 +159,28 @@ TEST_CASE("trust: file contents and module results are data (slurp-like reads, l
 TEST_CASE("trust: one host's expression cannot change another host's results", "[e2e][trust][sandbox]") {
     TwoHosts t;
     // One worker (-f 1): both hosts evaluate in the same Lua state, h1 first.
-    Run r = t.play(R"(
+    Run r = t.play(R"YML(
 - hosts: web
   gather_facts: false
   vars:
     word: hello
   tasks:
     - debug:
-        msg: "{{ (function() string.upper = function() return 'PWNED' end end)() }}"
+        var: "lua: (function() string.upper = function() return 'PWNED' end end)()"
       when: inventory_hostname == 'h1'
       ignore_errors: true
     - debug:
-        msg: "{{ (function() __f.upper = function() return 'PWNED' end end)() }}"
+        var: "lua: (function() __j.filters.upper = function() return 'PWNED' end end)()"
       when: inventory_hostname == 'h1'
       ignore_errors: true
     - debug:
-        msg: "{{ rawset(_G, 'string', { upper = function() return 'PWNED' end }) }}"
+        var: "lua: rawset(_G, 'string', { upper = function() return 'PWNED' end })"
       when: inventory_hostname == 'h1'
       ignore_errors: true
     - copy:
         dest: /etc/word
-        content: "{{ word | upper }} {{ string.upper(word) }}"
-)", "-f 1");
+        content: "{{ word | upper }} {{ word.upper() }}"
+)YML", "-f 1");
     INFO(r.out);
     CHECK(has(r.out, "read-only"));
     CHECK(read_file(t.root("h1") + "/etc/word") == "HELLO HELLO");
