@@ -99,6 +99,14 @@ public:
     // overlay records `what` as "would run" and refuses, so such a module's
     // apply() stays the same code in both runs, as with mutating commands.
     virtual bool allow_external_effect(const std::string& what) { return true; }
+    // Service state the dry-run overlay planned for `name` (a service stopped or
+    // started by an earlier task of this run): nullopt on real connections and for
+    // services no task touched, so the host's answer stands.
+    virtual std::optional<bool> planned_service_running(const std::string& name) { return std::nullopt; }
+    // Records that a service action left `name` running or stopped. Real
+    // connections ignore it (the host itself knows); the overlay keeps it so the
+    // next task's check sees the planned state, as with files.
+    virtual void note_service_state(const std::string& name, bool running) {}
     // Warnings the connection gathered since the last call (a changed host key
     // let through by StrictHostKeyChecking=no...), for the reporter to show.
     virtual std::vector<std::string> take_warnings() { return {}; }

@@ -55,6 +55,7 @@ std::string backup_name(const std::string& path) {
 
 std::string sftp_error_text(int code) {
     switch (code) {
+        case SSH_FX_EOF: return "end of file";
         case SSH_FX_NO_SUCH_FILE: return "no such file or directory";
         case SSH_FX_PERMISSION_DENIED: return "permission denied";
         case SSH_FX_FAILURE: return "failure (the server gave no reason)";
@@ -416,6 +417,16 @@ sftp_session SshConnection::sftp() {
 void SshConnection::sftp_fail(const std::string& what, const std::string& path) {
     if (!session_alive()) throw SessionLost{};
     int code = m_sftp ? sftp_get_error(m_sftp) : -1;
+    // No request legitimately fails with EOF or a lost connection: the SFTP
+    // channel ended under us (the server is going away and libssh has not
+    // read the disconnect yet). Start over on a new session; if the host is
+    // gone, reconnecting fails and the host is unreachable, not a task failure.
+    bool channel_gone = m_sftp && m_sftp->channel &&
+                        (ssh_channel_is_closed(m_sftp->channel) || ssh_channel_is_eof(m_sftp->channel));
+    if (code == SSH_FX_EOF || code == SSH_FX_NO_CONNECTION || code == SSH_FX_CONNECTION_LOST || channel_gone) {
+        drop_session();
+        throw SessionLost{};
+    }
     throw TaskError(m_opts.host_name + ": " + what + " " + path + ": " + sftp_error_text(code));
 }
 
