@@ -33,8 +33,9 @@ public:
 
     Plan check(ModuleContext& ctx, const Args& args) const override {
         Plan p;
-        for (const auto& expr : args.strings("that")) {
-            if (ctx.eval(expr).truthy()) continue;
+        for (const Value& that : args.get("that").as_list()) {
+            if (ctx.eval(that).truthy()) continue;
+            std::string expr = that.to_string();
             p.result["failed"] = Value(true);
             p.result["assertion"] = Value(expr);
             p.result["evaluated_to"] = Value(false);

@@ -26,11 +26,17 @@ public:
 
     Plan check(ModuleContext& ctx, const Args& args) const override {
         Plan p;
-        if (args.has("var")) {
+        if (args.has("var") && args.get("var").untrusted()) {
+            // `var: "{{ r.stdout }}"`: the host's text is shown as the text it is, never
+            // evaluated (it could read any host's variables).
+            Value text = args.get("var");
+            p.result["var"] = text;
+            p.msg = text.to_json() + " (data from a managed host: shown, not evaluated)";
+        } else if (args.has("var")) {
             std::string expr = args.str("var");
             Value v;
             try {
-                v = ctx.eval(expr);
+                v = ctx.eval(args.get("var"));
             } catch (const UserError& e) {
                 // As Ansible: an undefined var is shown, not a failure.
                 if (std::string(e.what()).find("is undefined") == std::string::npos) throw;

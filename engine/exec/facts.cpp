@@ -83,7 +83,8 @@ Value gather_facts(Connection& conn) {
     c.mutating = false;
     CommandResult r = conn.run(c);
     if (r.rc != 0) throw TaskError("gathering facts failed (rc " + std::to_string(r.rc) + "): " + trim(r.err));
-    return parse_facts(r.out);
+    // Every fact is the host's own text (os-release, hostname...): data, never a template.
+    return parse_facts(r.out).set_untrusted();
 }
 
 }  // namespace upkeep

@@ -196,6 +196,9 @@ void PlayExecutor::gather_facts(const Play& play, std::vector<HostState*>& hosts
 }
 
 void PlayExecutor::prepare_play_vars(const Play& play, std::vector<HostState*>& hosts) {
+    // The playbook's own Lua modules (`require`), checked file by file when loaded.
+    if (std::error_code ec; std::filesystem::is_directory(play.playbook_dir + "/lua", ec))
+        LuaEnv::add_global_search_path(play.playbook_dir + "/lua");
     // hostvars: every host's inventory vars and facts, shared (copy-on-write) by all.
     Value hostvars(Map{});
     for (const auto& [name, h] : m_hosts) {

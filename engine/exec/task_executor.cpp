@@ -36,6 +36,14 @@ bool eval_condition(const Value& cond, const Value& vars) {
     return thread_lua().eval_bool(cond.to_string(), vars, cond.mark());
 }
 
+// Modules that run on the controller only and build their results from their
+// (already rendered) arguments: their results keep the marks of what went in.
+// Every other module's result is what a managed host said: untrusted data.
+bool runs_on_controller(const Module& mod) {
+    const std::string& n = mod.spec().name;
+    return n == "set_fact" || n == "debug" || n == "assert" || n == "fail" || n == "meta";
+}
+
 std::string describe_error(const std::exception& e) {
     if (const auto* ue = dynamic_cast<const UserError*>(&e)) {
         std::string where = ue->mark().to_string();
@@ -145,8 +153,13 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
         with_env = std::make_unique<EnvConnection>(*conn, std::move(env));
         conn = with_env.get();
     }
-    ModuleContext ctx{*conn, vars, [&](const std::string& expr) { return thread_lua().eval(expr, vars, task.mark); },
-                      play.playbook_dir};
+    auto eval = [&](const Value& expr) {
+        if (expr.mark().known()) return thread_lua().eval_expression(expr, vars);
+        Value at_task = expr;
+        at_task.set_mark(task.mark);
+        return thread_lua().eval_expression(at_task, vars);
+    };
+    ModuleContext ctx{*conn, vars, eval, play.playbook_dir};
     ctx.search_dirs = task.search_dirs.empty() ? std::vector<std::string>{play.playbook_dir} : task.search_dirs;
     Plan plan = mod.check(ctx, args);
     Value result = plan.result.is_map() ? plan.result : Value(Map{});
@@ -165,6 +178,9 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     out.msg = plan.msg;
     if (result.get("msg").is_null() && !plan.msg.empty()) result["msg"] = Value(plan.msg);
     else if (!result.get("msg").is_null()) out.msg = result.get("msg").to_string();
+    // From here on the result (stdout, file contents, facts...) is the host's data: the
+    // changed_when/failed_when/until conditions and `register` may read it, never run it.
+    if (!runs_on_controller(mod)) result.set_untrusted();
     bool changed = plan.changed();
     result["changed"] = Value(changed);
     bool failed = result.get("failed").truthy();
@@ -355,7 +371,9 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
     if (unreachable) summary.status = Status::Unreachable;
     summary.result = registered;
 
-    // Register and set_fact land in the host's runtime vars (above play vars).
+    // Register and set_fact land in the host's runtime vars (above play vars). A host
+    // module's registered result (error messages included) is untrusted data.
+    if (!runs_on_controller(*task.module)) registered.set_untrusted();
     if (!task.register_as.empty() && summary.status != Status::Unreachable)
         host.runtime_vars[task.register_as] = registered;
     if (summary.status != Status::Failed && registered.get("ansible_facts").is_map())

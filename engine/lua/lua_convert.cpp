@@ -277,6 +277,9 @@ void open_convert(lua_State* L) {
     lua_setfield(L, -2, "__index");
     lua_pushliteral(L, "null");
     lua_setfield(L, -2, "__name");
+    // Shared by every evaluation: getmetatable(null) must not hand it out for changing.
+    lua_pushliteral(L, "read-only");
+    lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &k_null_key);
 }
@@ -296,6 +299,7 @@ const Value* proxy_value(lua_State* L, int idx) { return check_proxy(L, idx); }
 
 void push_value(lua_State* L, const Value& v, bool in_list) {
     if (v.secret()) runtime(L).read_secret = true;
+    if (v.untrusted()) runtime(L).read_untrusted = true;
     switch (v.type()) {
         case Value::Type::Null:
             if (in_list)

@@ -6,6 +6,7 @@
 
 #include <lua.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -17,12 +18,17 @@ namespace upkeep::lua {
 struct Runtime {
     const Value* vars = nullptr;  // the variables of the evaluation under way
     bool read_secret = false;     // set when a secret value was handed to Lua
+    bool read_untrusted = false;  // set when an untrusted value (a host's data) was handed to Lua
     bool enforce = false;         // limits apply only while user code runs
     size_t mem_used = 0;
     size_t mem_limit = size_t(256) << 20;
     uint64_t ticks = 0;            // instruction-count hook calls in this evaluation
     uint64_t tick_limit = 100000;  // times k_hook_every instructions
     bool hook_tight = false;       // the hook runs on every instruction after the limit
+    uint64_t native_steps = 0;     // work done inside C helpers (pattern matching) in this evaluation
+    bool exhausted = false;        // a C helper ran out of budget: everything fails from now on
+    std::chrono::milliseconds time_limit{5000};       // wall time of one evaluation
+    std::chrono::steady_clock::time_point deadline{};  // now + time_limit when an evaluation starts
 };
 
 // How many VM instructions run between two calls of the budget hook.
@@ -35,7 +41,7 @@ void open_convert(lua_State* L);
 
 // Pushes v: scalars as Lua values, lists and maps as lazy read-only proxies.
 // A null pushes nil, or the `null` sentinel when `in_list` (so positions are kept).
-// Pushing a secret value sets runtime(L).read_secret.
+// Pushing a secret value sets runtime(L).read_secret, an untrusted one read_untrusted.
 void push_value(lua_State* L, const Value& v, bool in_list = false);
 void push_null(lua_State* L);
 bool is_null(lua_State* L, int idx);

@@ -3,12 +3,16 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <mutex>
 #include <cstring>
 #include <filesystem>
 
 #include "engine/lua/jinja_ast.hpp"
 #include "engine/lua/jinja_native.hpp"
+#include "engine/lua/lua_code_path.hpp"
 #include "engine/lua/lua_convert.hpp"
 #include "engine/lua/lua_native.hpp"
 #include "engine/util/error.hpp"
@@ -20,6 +24,8 @@ namespace {
 
 char k_env_key;    // registry: the _ENV table of expressions
 char k_paths_key;  // registry: the list of directories searched by require
+char k_freeze_key; // registry: the prelude's freeze(table)
+char k_lock_key;   // registry: the prelude's lock(table) (rawset refuses it)
 
 constexpr size_t k_max_cached_chunks = 10000;
 
@@ -39,7 +45,15 @@ void* limited_alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
 
 void count_hook(lua_State* L, lua_Debug*) {
     lua::Runtime& rt = lua::runtime(L);
-    if (rt.enforce && ++rt.ticks > rt.tick_limit) {
+    if (!rt.enforce) return;
+    if (std::chrono::steady_clock::now() > rt.deadline) {
+        if (!rt.hook_tight) {
+            rt.hook_tight = true;
+            lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+        }
+        luaL_error(L, "expression ran too long (more than %d ms)", static_cast<int>(rt.time_limit.count()));
+    }
+    if (++rt.ticks > rt.tick_limit) {
         // From now on every instruction fails, so a pcall in the expression cannot
         // swallow the error and carry on.
         if (!rt.hook_tight) {
@@ -72,7 +86,7 @@ int env_index(lua_State* L) {
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
     lua_pushvalue(L, 2);
-    lua_rawget(L, -2);
+    lua_gettable(L, -2);  // the globals are frozen: their contents are behind __index
     return 1;
 }
 
@@ -80,9 +94,16 @@ int env_newindex(lua_State* L) {
     return luaL_error(L, "cannot assign to '%s': variables are read-only in expressions", luaL_tolstring(L, 2, nullptr));
 }
 
-// load_lua_file(path) -> function, or nil when the file cannot be opened. Text only.
+// load_lua_file(path) -> function, or nil when the file does not exist. Text only,
+// and only a file no other user could have written (lua_code_path.hpp).
 int load_lua_file(lua_State* L) {
     const char* path = luaL_checkstring(L, 1);
+    if (::access(path, F_OK) != 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    std::string unsafe = unsafe_code_path(path);
+    if (!unsafe.empty()) return luaL_error(L, "refusing to load Lua code from %s: %s", path, unsafe.c_str());
     int status = luaL_loadfilex(L, path, "t");
     if (status == LUA_ERRFILE) {
         lua_pushnil(L);
@@ -92,16 +113,88 @@ int load_lua_file(lua_State* L) {
     return 1;
 }
 
-// Runs with the sandbox's globals; receives load_lua_file and returns require's search list.
+// Runs with the sandbox's globals; receives load_lua_file and returns require's
+// search list, the function that freezes the globals and the one that locks a table.
 const char* const k_prelude = R"lua(
 local load_lua_file = ...
 local raw_load, raw_type, raw_error, select, ipairs, tostring = load, type, error, select, ipairs, tostring
+local raw_next, raw_rawget, raw_rawset, raw_rawlen = next, rawget, rawset, rawlen
+local raw_getmetatable, raw_setmetatable = getmetatable, setmetatable
 local concat = table.concat
 local kind = upkeep.kind
 local search_paths, loaded = {}, {}
 
 dofile, loadfile, print, collectgarbage, warn = nil, nil, nil, nil, nil
 string.dump = nil
+math.randomseed = nil  -- one host must not fix the random numbers another host gets
+
+-- Read-only tables. Every evaluation of every host shares this state, so nothing
+-- reachable from it may change: a frozen table keeps its identity (upvalues and the
+-- string metatable still point at it) but is emptied, its contents moved to a
+-- hidden backing table reached through a protected metatable. rawset refuses
+-- frozen and locked tables; next/rawget/rawlen see the contents.
+local backing_of = raw_setmetatable({}, { __mode = "k" })
+local locked = raw_setmetatable({}, { __mode = "k" })
+
+local function read_only(t, k)
+  raw_error("cannot assign to '" .. tostring(k) .. "': the expression environment is read-only", 2)
+end
+
+local metamethods = {}
+for _, m in ipairs({ "__index", "__newindex", "__call", "__eq", "__lt", "__le", "__len", "__concat",
+                     "__tostring", "__unm", "__add", "__sub", "__mul", "__div", "__mod", "__pow", "__idiv",
+                     "__band", "__bor", "__bxor", "__shl", "__shr", "__bnot", "__close", "__gc", "__mode",
+                     "__pairs", "__metatable", "__name" }) do
+  metamethods[m] = true
+end
+
+local function freeze(t)
+  if raw_type(t) ~= "table" or backing_of[t] or locked[t] then return t end
+  local old_mt = raw_getmetatable(t)
+  if raw_type(old_mt) ~= "table" and old_mt ~= nil then return t end  -- protected already
+  -- A metatable with metamethods must keep them as raw fields (Lua reads them raw).
+  for k in raw_next, t do
+    if metamethods[k] then return t end
+  end
+  local backing = {}
+  backing_of[t] = backing
+  local keys = {}
+  for k, v in raw_next, t do keys[#keys + 1] = k; backing[k] = v end
+  for _, k in ipairs(keys) do raw_rawset(t, k, nil) end
+  for _, k in ipairs(keys) do freeze(backing[k]) end
+  -- A table that had a metatable (the filter table's "unknown filter" error) keeps it behind the backing.
+  if old_mt then raw_setmetatable(backing, old_mt) end
+  raw_setmetatable(t, {
+    __index = backing,
+    __newindex = read_only,
+    __len = function() return #backing end,
+    __pairs = function(self) return function(_, k) return raw_next(backing, k) end, self, nil end,
+    __metatable = "read-only",
+  })
+  return t
+end
+
+local function lock(t) locked[t] = true; return t end
+
+function rawset(t, k, v)
+  if backing_of[t] or locked[t] then read_only(t, k) end
+  return raw_rawset(t, k, v)
+end
+function rawget(t, k)
+  local b = backing_of[t]
+  if b then return raw_rawget(b, k) end
+  return raw_rawget(t, k)
+end
+function rawlen(t)
+  local b = backing_of[t]
+  return raw_rawlen(b or t)
+end
+function next(t, k)
+  local b = backing_of[t]
+  return raw_next(b or t, k)
+end
+-- The string metatable (whose __index is the string table) cannot be reached.
+raw_rawset(raw_getmetatable(""), "__metatable", "read-only")
 
 -- Only text chunks: precompiled bytecode can crash the VM.
 function load(chunk, name, mode, ...)
@@ -135,6 +228,8 @@ function require(name)
       if chunk then
         local result = chunk(name, path)
         if result == nil then result = true end
+        -- Shared by every host: a module's table cannot be changed by an expression.
+        freeze(result)
         loaded[name] = result
         return result
       end
@@ -145,7 +240,7 @@ function require(name)
             (#tried > 0 and concat(tried, ", ") or "no directories") .. ")", 2)
 end
 
-return search_paths
+return search_paths, freeze, lock
 )lua";
 
 struct EvalCall {
@@ -161,6 +256,9 @@ int protected_eval(lua_State* L) {
     lua::Runtime& rt = lua::runtime(L);
     rt.enforce = true;
     rt.ticks = 0;
+    rt.native_steps = 0;
+    rt.exhausted = false;
+    rt.deadline = std::chrono::steady_clock::now() + rt.time_limit;
     if (rt.hook_tight) {
         rt.hook_tight = false;
         lua_sethook(L, count_hook, LUA_MASKCOUNT, lua::k_hook_every);
@@ -264,21 +362,11 @@ std::string strip_braces(const std::string& expr) {
     return expr;
 }
 
-void add_default_paths(LuaEnv& env) {
-    namespace fs = std::filesystem;
-    if (const char* extra = std::getenv("UPKEEP_LUA_PATH"))
-        for (const std::string& dir : split(extra, ':'))
-            if (!dir.empty()) env.add_search_path(dir);
-#ifdef UPKEEP_SOURCE_DIR
-    if (fs::is_directory(UPKEEP_SOURCE_DIR "/lua")) env.add_search_path(UPKEEP_SOURCE_DIR "/lua");
-#endif
-    std::error_code ec;
-    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        fs::path installed = exe.parent_path().parent_path() / "share" / "upkeep" / "lua";
-        if (fs::is_directory(installed, ec)) env.add_search_path(installed.string());
-    }
-}
+// Directories added for the whole process (the playbook's lua/), picked up by
+// every thread's LuaEnv before its next evaluation.
+std::mutex g_paths_mutex;
+std::vector<std::string> g_paths;
+std::atomic<size_t> g_paths_count{0};
 
 }  // namespace
 
@@ -297,6 +385,7 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
     }
     lua::open_convert(L);
     lua::open_native(L);
+    lua::open_bounded_patterns(L);
     lua::open_jinja_native(L);
 
     if (luaL_loadbufferx(L, k_prelude, std::strlen(k_prelude), "=prelude", "t") != LUA_OK) {
@@ -305,11 +394,13 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
         throw std::runtime_error("Lua prelude: " + msg);
     }
     lua_pushcfunction(L, load_lua_file);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    if (lua_pcall(L, 1, 3, 0) != LUA_OK) {
         std::string msg = lua_tostring(L, -1);
         lua_close(L);
         throw std::runtime_error("Lua prelude: " + msg);
     }
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &k_lock_key);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &k_freeze_key);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &k_paths_key);
 
     lua_newtable(L);
@@ -318,19 +409,42 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, env_newindex);
     lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "read-only");
+    lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
+    // rawset(_ENV, ...) would plant a variable that later evaluations (other hosts) see.
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &k_lock_key);
+    lua_pushvalue(L, -2);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        lua_close(L);
+        throw std::runtime_error("Lua set-up failed: cannot lock the expression environment");
+    }
     lua_rawsetp(L, LUA_REGISTRYINDEX, &k_env_key);
 
     lua_sethook(L, count_hook, LUA_MASKCOUNT, lua::k_hook_every);
 
     try {
-        add_default_paths(*this);
+        std::vector<std::string> refused;
+        for (const std::string& dir : builtin_lua_dirs(refused)) add_search_path(dir);
+        sync_global_paths();
+        if (m_search_count == 0) {
+            std::string why;
+            for (const std::string& r : refused) why += "; " + r;
+            throw std::runtime_error("no safe directory with upkeep's Lua files (share/upkeep/lua next to the "
+                                     "binary's directory)" + why);
+        }
         run_setup(R"lua(
 local m = require("upkeep.filters")
 __f, __t = m.filters, m.tests
 __j = require("upkeep.jinja")
 )lua",
                   "=setup");
+        // From now on the globals and everything reachable from them are read-only, so
+        // each evaluation (each host) starts from the same pristine environment.
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &k_freeze_key);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+        if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+            throw std::runtime_error(std::string("Lua set-up failed: ") + lua_tostring(L, -1));
     } catch (...) {
         lua_close(L);
         m_L = nullptr;
@@ -353,7 +467,27 @@ void LuaEnv::run_setup(const char* code, const char* name) {
     lua_settop(L, top);
 }
 
+void LuaEnv::add_global_search_path(const std::string& dir) {
+    std::lock_guard<std::mutex> lock(g_paths_mutex);
+    for (const std::string& d : g_paths)
+        if (d == dir) return;
+    g_paths.push_back(dir);
+    g_paths_count = g_paths.size();
+}
+
+void LuaEnv::sync_global_paths() {
+    if (g_paths_count.load() == m_global_synced) return;
+    std::vector<std::string> add;
+    {
+        std::lock_guard<std::mutex> lock(g_paths_mutex);
+        add.assign(g_paths.begin() + static_cast<std::ptrdiff_t>(m_global_synced), g_paths.end());
+        m_global_synced = g_paths.size();
+    }
+    for (const std::string& dir : add) add_search_path(dir);
+}
+
 void LuaEnv::add_search_path(const std::string& dir) {
+    ++m_search_count;
     lua_State* L = m_L;
     lua_rawgetp(L, LUA_REGISTRYINDEX, &k_paths_key);
     lua_pushlstring(L, dir.data(), dir.size());
@@ -366,6 +500,8 @@ void LuaEnv::set_instruction_limit(uint64_t instructions) {
 }
 
 void LuaEnv::set_memory_limit(size_t bytes) { m_rt->mem_limit = bytes; }
+
+void LuaEnv::set_time_limit(std::chrono::milliseconds limit) { m_rt->time_limit = limit; }
 
 Value LuaEnv::eval(const std::string& expr_in, const Value& vars, const Mark& mark) {
     std::string expr = strip_braces(expr_in);
@@ -410,11 +546,14 @@ Value LuaEnv::run(const std::string& text, Source kind, const Value& vars, const
         }
     }
 
+    sync_global_paths();
     lua::Runtime& rt = *m_rt;
     const Value* saved_vars = rt.vars;
     bool saved_secret = rt.read_secret;
+    bool saved_untrusted = rt.read_untrusted;
     rt.vars = &vars;
     rt.read_secret = false;
+    rt.read_untrusted = false;
 
     int top = lua_gettop(L);
     if (!lua_checkstack(L, 8)) throw fail("Lua stack exhausted");
@@ -425,8 +564,10 @@ Value LuaEnv::run(const std::string& text, Source kind, const Value& vars, const
     int status = lua_pcall(L, 1, 1, 0);
     rt.enforce = false;
     bool read_secret = rt.read_secret;
+    bool read_untrusted = rt.read_untrusted;
     rt.vars = saved_vars;
     rt.read_secret = saved_secret || read_secret;
+    rt.read_untrusted = saved_untrusted || read_untrusted;
 
     if (ref == LUA_NOREF && call.ref != LUA_NOREF) {
         if (m_chunks.size() >= k_max_cached_chunks) {
@@ -450,6 +591,8 @@ Value LuaEnv::run(const std::string& text, Source kind, const Value& vars, const
     }
     lua_settop(L, top);
     if (read_secret) result.set_secret();
+    // Anything computed from a host's data is that host's data: taint the whole result.
+    if (read_untrusted) result.set_untrusted();
     return result;
 }
 

@@ -3,6 +3,7 @@
 // Expressions are Jinja2, compiled to Lua (jinja_ast.hpp); "lua: ..." is raw Lua.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -42,6 +43,9 @@ public:
     // Evaluates a condition with Python's truth (python_truthy). A condition with
     // {{ }} inside ("{{ x }} == 'y'") is the expression it reads as: (x) == 'y'.
     bool eval_bool(const std::string& expr, const Value& vars, const Mark& mark = {});
+    // Evaluates an expression held in a Value (debug var=, assert that=) at its mark;
+    // refuses with a UserError when the text is untrusted (it came from a managed host).
+    Value eval_expression(const Value& expr, const Value& vars);
 
     // Renders a whole template (a .j2 file's text) to text, with Ansible's settings:
     // trim_blocks, the source's trailing newlines kept. Errors name the template.
@@ -61,15 +65,22 @@ public:
 
     // Adds a directory searched by `require` (after the built-in ones). Only .lua
     // files are loaded: `require 'site.util'` finds <dir>/site/util.lua or
-    // <dir>/site/util/init.lua. The repository's lua/ directory, the installed
-    // share/upkeep/lua next to the binary and $UPKEEP_LUA_PATH (colon-separated)
-    // are searched by default.
+    // <dir>/site/util/init.lua. Searched by default: the installed
+    // share/upkeep/lua next to the binary's directory, or the source tree's lua/
+    // when running from a build tree (lua_code_path.hpp); nothing else.
     void add_search_path(const std::string& dir);
+    // Adds a directory for every thread's LuaEnv (the playbook's lua/), searched
+    // after the built-in ones. Every file loaded from any directory must pass
+    // unsafe_code_path() (owned by root or the user, nothing world-writable).
+    static void add_global_search_path(const std::string& dir);
 
     // Limits for one evaluation: VM instructions and bytes of Lua memory. A runaway
     // expression then fails with a UserError instead of hanging the run.
     void set_instruction_limit(uint64_t instructions);
     void set_memory_limit(size_t bytes);
+    // Wall time of one evaluation (default 5 s), checked by the hook and inside the
+    // string pattern functions, so a C call that backtracks cannot stall the run.
+    void set_time_limit(std::chrono::milliseconds limit);
 
 private:
     // Renders one string; the result carries the string's mark.
@@ -84,7 +95,12 @@ private:
     // Runs a Lua snippet during set-up; throws std::runtime_error on failure.
     void run_setup(const char* code, const char* name);
 
+    // Picks up directories added by add_global_search_path since the last call.
+    void sync_global_paths();
+
     std::unique_ptr<lua::Runtime> m_rt;
+    size_t m_search_count = 0;   // directories in require's search list
+    size_t m_global_synced = 0;  // global directories already added
     lua_State* m_L = nullptr;
     std::unordered_map<std::string, int> m_chunks;  // expression -> registry ref of its function
 };

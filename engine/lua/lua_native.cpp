@@ -21,6 +21,15 @@ std::string arg_string(lua_State* L, int idx) {
 
 void push_string(lua_State* L, const std::string& s) { lua_pushlstring(L, s.data(), s.size()); }
 
+// A helper's output is allocated outside Lua's allocator: hold it to the same
+// limit before handing it to Lua, so a native cannot grow past the evaluation's memory.
+void check_native_size(lua_State* L, size_t bytes) {
+    Runtime& rt = runtime(L);
+    if (rt.enforce && rt.mem_used + bytes > rt.mem_limit)
+        throw UserError("expression used too much memory (a helper's result of " + std::to_string(bytes >> 20) +
+                        " MB is over the limit of " + std::to_string(rt.mem_limit >> 20) + " MB)");
+}
+
 // "list", "map", "null", "nil", "bool", "int", "float", "string", "function" or "userdata".
 int l_kind(lua_State* L) {
     const char* k = "userdata";
@@ -75,7 +84,9 @@ int l_truthy(lua_State* L) {
 
 int l_to_json(lua_State* L) {
     return guarded(L, [&] {
-        push_string(L, to_value(L, 1).to_json(true));
+        std::string out = to_value(L, 1).to_json(true);
+        check_native_size(L, out.size());
+        push_string(L, out);
         return 1;
     });
 }
@@ -89,22 +100,21 @@ int l_from_json(lua_State* L) {
     });
 }
 
-// regex_replace / regex_search run on the one regex engine (py_regex: PCRE2
-// with Python semantics and match limits), like lineinfile and replace.
-PyRegex make_regex(const std::string& pattern, bool ignorecase) {
-    PyRegexFlags flags;
-    flags.icase = ignorecase;
-    return compile_py_regex(pattern, flags);
-}
-
+// regex_replace and regex_search use the engine's one regex implementation
+// (engine/util/py_regex: Python's syntax and replacement templates, and its limits).
 int l_regex_replace(lua_State* L) {
     luaL_checkstring(L, 1);
     luaL_checkstring(L, 2);
     luaL_checkstring(L, 3);
     bool icase = lua_toboolean(L, 4);
     return guarded(L, [&] {
-        PyRegex re = make_regex(arg_string(L, 2), icase);
-        push_string(L, py_subn(re, arg_string(L, 3), arg_string(L, 1), nullptr));
+        PyRegexFlags flags;
+        flags.icase = icase;
+        PyRegex re = compile_py_regex(arg_string(L, 2), flags);
+        size_t count = 0;
+        std::string out = py_subn(re, arg_string(L, 3), arg_string(L, 1), &count);
+        check_native_size(L, out.size());
+        push_string(L, out);
         return 1;
     });
 }
@@ -114,7 +124,9 @@ int l_regex_search(lua_State* L) {
     luaL_checkstring(L, 2);
     bool icase = lua_toboolean(L, 3);
     return guarded(L, [&] {
-        PyRegex re = make_regex(arg_string(L, 2), icase);
+        PyRegexFlags flags;
+        flags.icase = icase;
+        PyRegex re = compile_py_regex(arg_string(L, 2), flags);
         std::string s = arg_string(L, 1);
         PyMatch m;
         if (!py_search(re, s, &m)) {
@@ -130,6 +142,7 @@ int l_b64encode(lua_State* L) {
     luaL_checkstring(L, 1);
     return guarded(L, [&] {
         std::string in = arg_string(L, 1);
+        check_native_size(L, 4 * ((in.size() + 2) / 3) + 1);
         std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
         int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                                 reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));

@@ -11,4 +11,9 @@ namespace upkeep::lua {
 // from_json, regex_replace, regex_search, b64encode and b64decode.
 void open_native(lua_State* L);
 
+// Replaces string.find, match, gmatch and gsub with versions that count their
+// backtracking steps against the evaluation's budget and wall-clock deadline
+// (lua_patterns.cpp): Lua's own run inside one C call the hook never interrupts.
+void open_bounded_patterns(lua_State* L);
+
 }  // namespace upkeep::lua

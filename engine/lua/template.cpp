@@ -24,6 +24,7 @@ bool has_markup(const std::string& s) {
 }
 
 bool needs_render(const Value& v) {
+    if (v.untrusted()) return false;  // a host's data is never a template
     switch (v.type()) {
         case Value::Type::String: return has_markup(v.as_string());
         case Value::Type::List:
@@ -84,6 +85,7 @@ Value LuaEnv::template_value(const std::string& text, Source kind, const Value& 
     if (want > have) s.append(want - have, '\n');
     Value r(std::move(s));
     r.set_secret(out.secret());
+    if (out.untrusted()) r.set_untrusted();  // rendered from a host's data: still data
     return r;
 }
 
@@ -133,6 +135,14 @@ Value LuaEnv::render(const Value& v, const Value& vars) {
         }
         default: return v;
     }
+}
+
+Value LuaEnv::eval_expression(const Value& expr, const Value& vars) {
+    if (expr.untrusted())
+        throw UserError(expr.mark(), "refusing to evaluate data from a managed host as an expression: '" +
+                                         expr.to_string() + "' (host output, facts and registered results are "
+                                         "data; write the expression in the playbook instead)");
+    return eval(expr.to_string(), vars, expr.mark());
 }
 
 std::string LuaEnv::render_string(const std::string& s, const Value& vars, const Mark& mark) {

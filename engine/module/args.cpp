@@ -176,6 +176,7 @@ Value coerce(const ArgSpec& a, const Value& v, const std::string& module) {
     }
     out.set_mark(v.mark());
     if (a.secret) out.set_secret(true);
+    if (v.untrusted()) out.set_untrusted();  // a host's text stays data after coercion
     return out;
 }
 

@@ -45,8 +45,10 @@ struct Plan {
 struct ModuleContext {
     Connection& conn;
     const Value& vars;  // the host's variables and facts, read-only
-    // Evaluates a Lua expression against the host's variables (assert, debug var=).
-    std::function<Value(const std::string&)> eval;
+    // Evaluates an expression against the host's variables (assert, debug var=).
+    // Pass the argument's Value, not its text: an untrusted one (a host's output
+    // that reached the argument through a template) is refused, never evaluated.
+    std::function<Value(const Value&)> eval;
     std::string playbook_dir;  // base for relative `src:` paths on the controller
     // Controller directories to look up relative files in, most specific first: a
     // role's directory, then the playbook's. See find_controller_file().

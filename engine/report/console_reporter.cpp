@@ -90,11 +90,12 @@ void ConsoleReporter::host_result(const Task& task, const std::string&, const Ho
     }
     if (m_opts.diff && r.show_diff && !r.changes.empty()) {
         for (const auto& c : r.changes) {
-            if (r.no_log || c.secret) {
+            if (r.no_log) continue;  // nothing of a no_log task's arguments, not even the target
+            if (c.secret || secrets().appears_in(c.before.value_or("")) || secrets().appears_in(c.after.value_or(""))) {
                 // The summary says what changes without the secret bytes ("encrypt (now plain text)").
                 if (c.before || c.after)
-                    out += paint("diff of " + c.target + " hidden: it contains secrets" +
-                                     (c.summary.empty() ? "" : " (" + c.summary + ")"),
+                    out += paint("diff of " + secrets().mask(c.target) + " hidden: it contains secrets" +
+                                     (c.summary.empty() ? "" : " (" + secrets().mask(c.summary) + ")"),
                                  k_magenta) +
                            "\n";
                 continue;

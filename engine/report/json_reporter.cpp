@@ -64,10 +64,12 @@ void JsonReporter::host_result(const Task&, const std::string&, const HostResult
     List changes;
     for (const auto& c : r.changes) {
         Value cv(Map{});
-        cv["target"] = Value(c.target);
-        cv["summary"] = Value(c.summary);
+        // A no_log task shows nothing of its arguments: a command's target is its command line.
+        cv["target"] = Value(r.no_log ? std::string("hidden (no_log)") : secrets().mask(c.target));
+        cv["summary"] = Value(r.no_log ? std::string("hidden (no_log)") : secrets().mask(c.summary));
         if (c.before || c.after) {
-            if (c.secret || r.no_log)
+            if (c.secret || r.no_log || secrets().appears_in(c.before.value_or("")) ||
+                secrets().appears_in(c.after.value_or("")))
                 cv["diff"] = Value("hidden: contains secrets");
             else
                 cv["diff"] = Value(secrets().mask(unified_diff(c.before.value_or(""), c.after.value_or(""), c.target)));

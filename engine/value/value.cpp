@@ -192,6 +192,33 @@ bool Value::operator==(const Value& o) const {
     }
 }
 
+namespace {
+
+// True when v and everything inside it already carry the untrusted mark, so
+// marking again would only copy shared containers for nothing.
+bool all_untrusted(const Value& v) {
+    if (!v.untrusted()) return false;
+    if (v.is_list())
+        for (const Value& e : v.as_list())
+            if (!all_untrusted(e)) return false;
+    if (v.is_map())
+        for (const auto& [k, e] : v.as_map())
+            if (!all_untrusted(e)) return false;
+    return true;
+}
+
+}  // namespace
+
+Value& Value::set_untrusted() {
+    if (all_untrusted(*this)) return *this;
+    m_untrusted = true;
+    if (is_list())
+        for (Value& e : as_list_mut()) e.set_untrusted();
+    else if (is_map())
+        for (auto& [k, e] : as_map_mut()) e.set_untrusted();
+    return *this;
+}
+
 bool Value::contains_secret() const {
     if (m_secret) return true;
     if (is_list())

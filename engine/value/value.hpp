@@ -89,6 +89,14 @@ public:
     // True if this value or anything inside it is secret.
     bool contains_secret() const;
 
+    // Untrusted: the value came from a managed host (facts, command output, file
+    // contents, module results) or was computed from such a value. It is data:
+    // never rendered as a template nor evaluated as an expression (Ansible's
+    // AnsibleUnsafe). Copies keep the mark; set_untrusted() marks the value and
+    // everything inside it, so elements taken out of a list or map keep it too.
+    bool untrusted() const { return m_untrusted; }
+    Value& set_untrusted();
+
     // JSON rendering (compact); secrets are rendered masked unless reveal is true.
     std::string to_json(bool reveal = false) const;
 
@@ -99,6 +107,7 @@ private:
     Mark m_mark;
     std::shared_ptr<const std::map<std::string, Mark>> m_key_marks;
     bool m_secret = false;
+    bool m_untrusted = false;
 };
 
 // The text shown wherever a secret would be.

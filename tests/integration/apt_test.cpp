@@ -69,7 +69,7 @@ public:
     AptHost()
         : m_lab(SshdLab::Options{.hosts = 1, .own_root = true}),
           m_conn(m_lab.options(0)),
-          m_ctx{m_conn, vars, [](const std::string&) { return Value(); }, ""} {
+          m_ctx{m_conn, vars, [](const Value&) { return Value(); }, ""} {
         m_conn.connect();
         repo = m_lab.dir() + "/repo";
         must("cp -r " + shell_quote(AptRepo::get().pool()) + " " + shell_quote(repo) + " && cp " +

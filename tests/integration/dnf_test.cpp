@@ -71,7 +71,7 @@ private:
 class RpmRoot {
 public:
     explicit RpmRoot(const std::string& repo)
-        : m_conn("local"), m_ctx{m_conn, m_vars, [](const std::string&) { return Value(); }, ""} {
+        : m_conn("local"), m_ctx{m_conn, m_vars, [](const Value&) { return Value(); }, ""} {
         use_repo(repo);
     }
     void use_repo(const std::string& repo) {

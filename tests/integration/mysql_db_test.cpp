@@ -31,7 +31,7 @@ struct Host {
     LocalConnection conn{"db1", dir.path()};
     Value vars = Value(Map{});
     ModuleContext ctx(Connection& c) {
-        return ModuleContext{c, vars, [](const std::string&) { return Value(); }, dir.path()};
+        return ModuleContext{c, vars, [](const Value&) { return Value(); }, dir.path()};
     }
 };
 

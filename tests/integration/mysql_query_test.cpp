@@ -59,7 +59,7 @@ struct Host {
     Value vars = Value(Map{});
     Host() { test::write_file(dir / "etc/cloudstack/management/key", std::string(k_key) + "\n"); }
     ModuleContext ctx(Connection& c) {
-        return ModuleContext{c, vars, [](const std::string&) { return Value(); }, dir.path()};
+        return ModuleContext{c, vars, [](const Value&) { return Value(); }, dir.path()};
     }
 };
 

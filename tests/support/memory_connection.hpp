@@ -121,7 +121,7 @@ inline ModuleRun run_module(Connection& conn, const std::string& name, const Val
     if (!m) throw std::logic_error("no module " + name);
     Args args = validate_args(m->spec(), raw_args);
     Value vars;
-    ModuleContext ctx{conn, vars, [](const std::string&) { return Value(); }, "."};
+    ModuleContext ctx{conn, vars, [](const Value&) { return Value(); }, "."};
     ModuleRun r;
     r.plan = m->check(ctx, args);
     if (!check_only && r.plan.changed()) r.result = m->apply(ctx, args, r.plan);

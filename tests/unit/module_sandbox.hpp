@@ -17,7 +17,7 @@ class Sandbox {
 public:
     Sandbox()
         : m_conn("sandbox", m_dir.path()),
-          m_ctx{m_conn, vars, [this](const std::string& e) { return eval(e); }, m_dir.path() + "/.playbook"} {}
+          m_ctx{m_conn, vars, [this](const Value& e) { return eval(e.to_string()); }, m_dir.path() + "/.playbook"} {}
 
     LocalConnection& conn() { return m_conn; }
     ModuleContext& ctx() { return m_ctx; }

@@ -35,7 +35,7 @@ TEST_CASE("reboot: waits until the boot id changes; the dry run only plans", "[r
 
     // Dry run: recorded, the host untouched, no waiting.
     PlannedConnection planned(box.conn());
-    ModuleContext ctx{planned, box.vars, [](const std::string&) { return Value(); }, box.root()};
+    ModuleContext ctx{planned, box.vars, [](const Value&) { return Value(); }, box.root()};
     auto t0 = std::chrono::steady_clock::now();
     test::Sandbox::module("reboot").apply(ctx, test::Sandbox::args("reboot", yaml), p);
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));

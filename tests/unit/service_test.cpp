@@ -170,7 +170,7 @@ TEST_CASE("service: the dry-run overlay plans service state for later tasks", "[
     box.converge("service", "name: demo\nstate: started\n");
     std::string pid = pid_of(box);
     PlannedConnection planned(box.conn());
-    ModuleContext ctx{planned, box.vars, [](const std::string&) { return Value(); }, box.root()};
+    ModuleContext ctx{planned, box.vars, [](const Value&) { return Value(); }, box.root()};
     const Module& m = test::Sandbox::module("service");
     Args stop = test::Sandbox::args("service", "name: demo\nstate: stopped\n");
     Plan p = m.check(ctx, stop);
