@@ -192,7 +192,7 @@ TEST_CASE("validate in --check runs on the candidate and writes nothing", "[file
     for (auto [validate, ok] : {std::pair{"grep -q b=2 %s", true}, std::pair{"grep -q c=3 %s", false}}) {
         INFO(validate);
         PlannedConnection planned(sb.conn());
-        ModuleContext ctx{planned, sb.vars, [](const std::string&) { return Value(); }, sb.root()};
+        ModuleContext ctx{planned, sb.vars, [](const Value&) { return Value(); }, sb.root()};
         Args args = test::Sandbox::args("lineinfile", std::string("path: /etc/app.conf\nline: b=2\nvalidate: '") + validate + "'");
         Plan plan = m.check(ctx, args);
         REQUIRE(plan.changed());
@@ -299,7 +299,7 @@ TEST_CASE("non-regular targets are refused, never read or written", "[file_safet
     fs::create_directories(sb.local("/etc"));
     REQUIRE(::mkfifo(sb.local("/etc/pipe").c_str(), 0644) == 0);
     PlannedConnection planned(sb.conn());
-    ModuleContext check_ctx{planned, sb.vars, [](const std::string&) { return Value(); }, sb.root()};
+    ModuleContext check_ctx{planned, sb.vars, [](const Value&) { return Value(); }, sb.root()};
     for (const char* mod : {"copy", "lineinfile", "replace"}) {
         INFO(mod);
         std::string yaml = std::string(mod) == "copy" ? "dest: /etc/pipe\ncontent: x" :
@@ -312,7 +312,7 @@ TEST_CASE("non-regular targets are refused, never read or written", "[file_safet
         });
     }
     LocalConnection machine("local");
-    ModuleContext zero_ctx{machine, sb.vars, [](const std::string&) { return Value(); }, sb.root()};
+    ModuleContext zero_ctx{machine, sb.vars, [](const Value&) { return Value(); }, sb.root()};
     fast([&] {
         CHECK_THROWS_WITH(test::Sandbox::module("lineinfile").check(zero_ctx, test::Sandbox::args("lineinfile", "path: /dev/zero\nline: x")),
                           Catch::Contains("character device"));
