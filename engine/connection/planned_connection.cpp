@@ -64,7 +64,8 @@ bool PlannedConnection::allow_external_effect(const std::string& what) {
 
 std::optional<bool> PlannedConnection::planned_service_running(const std::string& name) {
     auto it = m_services.find(name);
-    if (it == m_services.end()) return std::nullopt;
+    // Not planned here: a probe's overlay sits on the run's overlay, which may know.
+    if (it == m_services.end()) return m_real.planned_service_running(name);
     return it->second;
 }
 
