@@ -188,6 +188,8 @@ int run_cli(int argc, char** argv) {
         ->check(CLI::IsMember({"strict", "accept-new", "off"}));
     play->add_option("-u,--user", pa.opts.remote_user, "connect as this user");
     play->add_option("-T,--timeout", pa.opts.timeout_s, "connection timeout in seconds");
+    play->add_option("--lock-timeout", pa.opts.lock_timeout_s,
+                     "seconds to wait for a host that another upkeep run holds (default 0: fail that host at once)");
     play->add_flag("-k,--ask-pass", pa.ask_pass, "ask for the SSH password");
     play->add_flag("-K,--ask-become-pass", pa.ask_become_pass, "ask for the become (sudo) password");
     play->add_flag("-b,--become", pa.become, "run operations with become (sudo)");

@@ -56,6 +56,8 @@ struct WriteResult {
     std::string backup_path;  // "" when no backup was made
 };
 
+struct RunLockRequest;  // run_lock.hpp
+
 class Connection {
 public:
     virtual ~Connection() = default;
@@ -99,6 +101,9 @@ public:
     // overlay records `what` as "would run" and refuses, so such a module's
     // apply() stays the same code in both runs, as with mutating commands.
     virtual bool allow_external_effect(const std::string& what) { return true; }
+    // Takes this host's run lock (see run_lock.hpp) for as long as the
+    // connection lives; throws HostBusyError when another run holds it.
+    virtual void lock_run(const RunLockRequest& req) {}
     // Warnings the connection gathered since the last call (a changed host key
     // let through by StrictHostKeyChecking=no...), for the reporter to show.
     virtual std::vector<std::string> take_warnings() { return {}; }

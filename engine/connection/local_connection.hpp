@@ -7,9 +7,11 @@
 // `..` would climb out of the root is rejected with a TaskError.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "engine/connection/connection.hpp"
+#include "engine/connection/run_lock.hpp"
 
 namespace upkeep {
 
@@ -45,6 +47,10 @@ public:
     void symlink(const std::string& target, const std::string& path) override;
     std::vector<std::string> list_dir(const std::string& path) override;
     std::string command_path(const std::string& path) override { return map_path(path); }
+    // flock held by this process: /run/lock/upkeep-<host>.lock for the
+    // machine, a file named after the root for a sandbox (nothing is added
+    // inside the sandbox tree).
+    void lock_run(const RunLockRequest& req) override;
 
     // The sandbox root ("" for the machine itself).
     const std::string& root() const { return m_root; }
@@ -57,6 +63,7 @@ public:
 private:
     std::string m_host_name;
     std::string m_root;
+    std::unique_ptr<LocalRunLock> m_run_lock;
 };
 
 // Resolves a user name or a numeric uid; throws TaskError for an unknown name.

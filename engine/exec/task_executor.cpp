@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "engine/connection/run_lock.hpp"
 #include "engine/exec/connection_factory.hpp"
 #include "engine/lua/lua_env.hpp"
 #include "engine/module/module.hpp"
@@ -68,9 +69,21 @@ bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std
             host.conn = make_connection(host.name, vars, m_opts);
         }
         host.conn->connect();
-        host.connected = true;
         for (const auto& w : host.conn->take_warnings()) m_reporter.warning(w);
+        // One run at a time per host: held until the connection closes.
+        host.conn->lock_run(RunLockRequest{run_lock_holder(), m_opts.lock_timeout_s});
+        host.connected = true;
         return true;
+    } catch (const HostBusyError& e) {
+        // Another run works on this host: fail it (for the whole run), never interleave.
+        host.unreachable = true;
+        host.stats.failed++;
+        HostResult r;
+        r.host = host.name;
+        r.status = Status::Failed;
+        r.msg = e.what();
+        m_reporter.host_result(task, task_name, r);
+        return false;
     } catch (const std::exception& e) {
         host.unreachable = true;
         host.stats.unreachable++;
