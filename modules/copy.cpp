@@ -18,16 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A controller-side `src`: absolute, or relative to the playbook's files/ or the
-// playbook directory itself (Ansible's search order for a playbook without roles).
-std::string find_local_src(const std::string& src, const std::string& playbook_dir) {
-    if (!src.empty() && src[0] == '/') return src;
-    std::string base = playbook_dir.empty() ? "." : playbook_dir;
-    for (const std::string& cand : {base + "/files/" + src, base + "/" + src})
-        if (fs::exists(cand)) return cand;
-    throw TaskError("could not find src '" + src + "' (looked in " + base + "/files and " + base + ")");
-}
-
 std::string read_local(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw TaskError("cannot read src " + path);
@@ -98,7 +88,7 @@ public:
                 content = *ctx.conn.read_file(src);
                 src_mode = si.mode;
             } else {
-                std::string local = find_local_src(src, ctx.playbook_dir);
+                std::string local = find_controller_file(ctx, "files", src);
                 if (fs::is_directory(local)) return plan_tree(ctx, args, local, src, dest);
                 content = read_local(local);
                 struct stat st;

@@ -23,9 +23,11 @@ std::unique_ptr<Module> make_ini_file_module();
 std::unique_ptr<Module> make_jasypt_db_secret_module();
 std::unique_ptr<Module> make_lineinfile_module();
 std::unique_ptr<Module> make_meta_module();
+std::unique_ptr<Module> make_mysql_db_module();
 std::unique_ptr<Module> make_mysql_query_module();
 std::unique_ptr<Module> make_package_module();
 std::unique_ptr<Module> make_properties_module();
+std::unique_ptr<Module> make_reboot_module();
 std::unique_ptr<Module> make_replace_module();
 std::unique_ptr<Module> make_service_module();
 std::unique_ptr<Module> make_set_fact_module();
@@ -57,9 +59,11 @@ const Row k_modules[] = {
     {"jasypt_db_secret", make_jasypt_db_secret_module},
     {"lineinfile", make_lineinfile_module},
     {"meta", make_meta_module},
+    {"mysql_db", make_mysql_db_module},
     {"mysql_query", make_mysql_query_module},
     {"package", make_package_module},
     {"properties", make_properties_module},
+    {"reboot", make_reboot_module},
     {"replace", make_replace_module},
     {"service", make_service_module},
     {"set_fact", make_set_fact_module},

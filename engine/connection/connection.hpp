@@ -104,6 +104,14 @@ public:
     // Takes this host's run lock (see run_lock.hpp) for as long as the
     // connection lives; throws HostBusyError when another run holds it.
     virtual void lock_run(const RunLockRequest& req) {}
+    // Service state the dry-run overlay planned for `name` (a service stopped or
+    // started by an earlier task of this run): nullopt on real connections and for
+    // services no task touched, so the host's answer stands.
+    virtual std::optional<bool> planned_service_running(const std::string& name) { return std::nullopt; }
+    // Records that a service action left `name` running or stopped. Real
+    // connections ignore it (the host itself knows); the overlay keeps it so the
+    // next task's check sees the planned state, as with files.
+    virtual void note_service_state(const std::string& name, bool running) {}
     // Warnings the connection gathered since the last call (a changed host key
     // let through by StrictHostKeyChecking=no...), for the reporter to show.
     virtual std::vector<std::string> take_warnings() { return {}; }

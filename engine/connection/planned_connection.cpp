@@ -62,6 +62,14 @@ bool PlannedConnection::allow_external_effect(const std::string& what) {
     return false;
 }
 
+std::optional<bool> PlannedConnection::planned_service_running(const std::string& name) {
+    auto it = m_services.find(name);
+    if (it == m_services.end()) return std::nullopt;
+    return it->second;
+}
+
+void PlannedConnection::note_service_state(const std::string& name, bool running) { m_services[name] = running; }
+
 FileInfo PlannedConnection::stat(const std::string& raw, bool follow) {
     std::string path = normalize_path(raw);
     const Entry* own = find(path);

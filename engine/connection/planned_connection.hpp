@@ -33,6 +33,8 @@ public:
     std::vector<std::string> list_dir(const std::string& path) override;
     // Records `what` as "would run" and refuses: nothing outside the host happens in a dry run.
     bool allow_external_effect(const std::string& what) override;
+    std::optional<bool> planned_service_running(const std::string& name) override;
+    void note_service_state(const std::string& name, bool running) override;
 
     // The mutating commands a real run would have executed, in order.
     const std::vector<std::string>& would_run() const { return m_would_run; }
@@ -55,6 +57,7 @@ private:
     Connection& m_real;
     std::map<std::string, Entry> m_entries;
     std::vector<std::string> m_would_run;
+    std::map<std::string, bool> m_services;  // planned running state per service name
 };
 
 // Normalizes an absolute path: collapses "//", "/./", "dir/.." and a trailing "/".

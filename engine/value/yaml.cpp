@@ -8,6 +8,7 @@
 
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
+#include "engine/vault/vault.hpp"
 
 namespace upkeep {
 
@@ -61,8 +62,8 @@ Value convert(const YAML::Node& n, const std::shared_ptr<const std::string>& fil
                 out = Value(n.Scalar());
             else if (tag == "!secret")  // our marker: the value is masked in every output
                 out = Value(n.Scalar()).set_secret();
-            else if (tag == "!vault")
-                throw UserError(mark, "!vault values are not supported; mark secrets with !secret and keep them in a file outside Git (-e @secrets.yml)");
+            else if (tag == "!vault" || tag == "!encrypted/pkcs1-oaep")  // decrypted now; a secret from here on
+                out = Value(vault_decrypt(n.Scalar(), mark)).set_secret();
             else
                 out = typed_scalar(n.Scalar());
             break;
@@ -122,7 +123,23 @@ Value load_yaml_file(const std::string& path) {
     if (!in) throw UserError(path + ": cannot read file");
     std::stringstream ss;
     ss << in.rdbuf();
-    return parse_yaml(ss.str(), path);
+    std::string text = ss.str();
+    if (!is_vault_text(text)) return parse_yaml(text, path);
+    // A vault-encrypted file (vars_files, group_vars, role vars): every value in it is a secret.
+    auto file = std::make_shared<const std::string>(path);
+    Value v = parse_yaml(vault_decrypt(text, Mark{file, 1, 1}), path);
+    mark_secret(v);
+    return v;
+}
+
+void mark_secret(Value& v) {
+    if (v.is_list()) {
+        for (auto& x : v.as_list_mut()) mark_secret(x);
+    } else if (v.is_map()) {
+        for (auto& [k, x] : v.as_map_mut()) mark_secret(x);
+    } else if (!v.is_null()) {
+        v.set_secret(true);
+    }
 }
 
 namespace {
