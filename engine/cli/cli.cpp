@@ -152,6 +152,7 @@ int run_play_command(PlayArgs& a, int verbosity) {
         copts.verbosity = verbosity;
         copts.diff = opts.diff;
         copts.color = isatty(fileno(stdout)) && std::getenv("NO_COLOR") == nullptr;
+        copts.escape_controls = isatty(fileno(stdout));
         reporters.add(std::make_unique<ConsoleReporter>(stdout, copts));
         if (!a.json_report.empty()) reporters.add(std::make_unique<JsonReporter>(a.json_report));
         PlayExecutor exec(inv, opts, reporters);

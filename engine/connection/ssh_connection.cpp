@@ -250,10 +250,12 @@ void SshConnection::take_run_lock() {
         std::string path = rest.substr(0, sp), info = sp == std::string::npos ? "" : rest.substr(sp + 1);
         throw HostBusyError(run_lock_busy_message(m_opts.host_name, path, info, m_lock_request->timeout_s));
     }
-    if (starts_with(line, "UPKEEP-LOCK-ERROR "))
-        throw ConnectionError(m_opts.host_name + ": cannot take the run lock: " + line.substr(18));
-    throw ConnectionError(m_opts.host_name + ": cannot take the run lock: " +
-                          (line.empty() ? "no answer from the host" : "unexpected answer '" + line + "'"));
+    // The host cannot give a lock (no flock, no answer): say so loudly and go
+    // on without one rather than make the host unreachable.
+    std::string why = starts_with(line, "UPKEEP-LOCK-ERROR ") ? line.substr(18)
+                      : line.empty() ? "no answer from the host (got '" + trim(out) + "')"
+                                     : "unexpected answer '" + line + "'";
+    m_warnings.push_back(m_opts.host_name + ": running WITHOUT the run lock: cannot take it: " + why);
 }
 
 void SshConnection::authenticate() {
