@@ -32,6 +32,7 @@ std::unique_ptr<Module> make_replace_module();
 std::unique_ptr<Module> make_service_module();
 std::unique_ptr<Module> make_set_fact_module();
 std::unique_ptr<Module> make_shell_module();
+std::unique_ptr<Module> make_template_module();
 std::unique_ptr<Module> make_xml_module();
 std::unique_ptr<Module> make_yum_module();
 std::unique_ptr<Module> make_yum_repository_module();
@@ -68,6 +69,7 @@ const Row k_modules[] = {
     {"service", make_service_module},
     {"set_fact", make_set_fact_module},
     {"shell", make_shell_module},
+    {"template", make_template_module},
     {"xml", make_xml_module},
     {"yum", make_yum_module},
     {"yum_repository", make_yum_repository_module},

@@ -25,6 +25,9 @@ public:
     WriteResult write_file(const std::string& path, const std::string& content, const WriteOptions& opts) override {
         return m_inner.write_file(path, content, opts);
     }
+    std::string write_temp_file(const std::string& dir, const std::string& content) override {
+        return m_inner.write_temp_file(dir, content);
+    }
     void make_dirs(const std::string& path, std::optional<uint32_t> mode) override { m_inner.make_dirs(path, mode); }
     void remove(const std::string& path, bool recursive) override { m_inner.remove(path, recursive); }
     void set_attributes(const std::string& path, std::optional<uint32_t> mode, const std::string& owner,

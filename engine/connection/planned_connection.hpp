@@ -31,6 +31,11 @@ public:
                         const std::string& group) override;
     void symlink(const std::string& target, const std::string& path) override;
     std::vector<std::string> list_dir(const std::string& path) override;
+    // Scratch files for validate: are real (in the host's directory when it
+    // exists there, else /tmp), so the check runs like the real one.
+    std::string write_temp_file(const std::string& dir, const std::string& content) override;
+    void remove_temp_file(const std::string& path) override { m_real.remove_temp_file(path); }
+    std::string command_path(const std::string& path) override { return m_real.command_path(path); }
     // Records `what` as "would run" and refuses: nothing outside the host happens in a dry run.
     bool allow_external_effect(const std::string& what) override;
     std::optional<bool> planned_service_running(const std::string& name) override;

@@ -8,6 +8,7 @@
 #include "engine/exec/connection_factory.hpp"
 #include "engine/lua/lua_env.hpp"
 #include "engine/module/module.hpp"
+#include "engine/lua/jinja_native.hpp"
 #include "engine/report/secret_registry.hpp"
 #include "engine/util/error.hpp"
 #include "modules/registry.hpp"
@@ -229,6 +230,9 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
 }
 
 bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, const std::string& task_name) {
+    // lookup('file'), lookup('template') and {% include %} look next to the playbook.
+    std::string pb = play.playbook_dir.empty() ? "." : play.playbook_dir;
+    set_template_search_path({pb + "/templates", pb + "/files", pb});
     if (!ensure_connected(host, task, task_name)) return false;
     bool check = task.check_mode.value_or(m_opts.check);
     bool show_diff = task.diff.value_or(m_opts.diff);

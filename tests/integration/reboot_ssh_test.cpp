@@ -33,7 +33,7 @@ TEST_CASE("reboot over SSH: the connection drops, the module waits for the host'
                                  "        boot_id_path: " + dir / "boot_id" + "\n"
                                  "        reboot_timeout: 40\n"
                                  "    - name: after\n      command: cat " + dir / "boot_id" + "\n"
-                                 "      register: after\n      changed_when: false\n"
+                                 "      register: after\n      changed_when: false\n      check_mode: false\n"
                                  "    - debug: var=after.stdout\n");
     std::string play = "play " + shell_quote(dir / "site.yml") + " -i " + shell_quote(dir / "inventory.ini") +
                        " --known-hosts " + shell_quote(dir / "known_hosts") + " -T 5 ";

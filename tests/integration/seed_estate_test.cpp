@@ -11,8 +11,9 @@
 // before libvirtd's last start, services running; --check and a second run
 // report 0 changes.
 //
-// apt hosts only: the yum/dnf variant of the estate (rpmbuild, %config(noreplace),
-// .rpmnew) is not built here yet (README, Known limits).
+// Both package families: the apt hosts get .debs (conffiles, .dpkg-dist), a
+// yum-family host gets RPMs built with rpmbuild (%config(noreplace), .rpmnew) from a
+// createrepo_c repository, installed with dnf in its own root.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -139,6 +140,59 @@ private:
     TempDir m_dir;
 };
 
+// The yum/dnf side: cloudstack-management 4.2.0 and 4.3.0 as noarch RPMs whose
+// config files are %config(noreplace), in one createrepo_c repository.
+class CloudStackRpms {
+public:
+    static const CloudStackRpms& get() {
+        static const CloudStackRpms rpms;
+        return rpms;
+    }
+    std::string repo() const { return m_dir / "repo"; }
+
+private:
+    CloudStackRpms() {
+        ::chmod(m_dir.path().c_str(), 0755);
+        std::string ctx = read_file(k_repo_root + "/playbooks/sandbox/seed/mgmt-server/etc/cloudstack/management/componentContext.xml");
+        for (const char* v : {"4.2.0", "4.3.0"}) {
+            bool new_release = std::string(v) == "4.3.0";
+            std::string src = m_dir / (std::string("src-") + v);
+            write_file(src + "/components.xml", read_file(k_merge + (new_release ? "components/new.xml" : "components/base.xml")));
+            write_file(src + "/db.properties", read_file(k_merge + (new_release ? "db/new.properties" : "db/base.properties")));
+            write_file(src + "/componentContext.xml", ctx);
+            write_file(src + "/init", init_script("cloudstack-management", "/usr/lib/cloudstack-management/java",
+                                                  "    mkdir -p /var/log/cloudstack/management\n"
+                                                  "    echo 'INFO [o.a.c.s.l.CloudStackExtendedLifeCycle] (main:null) Done "
+                                                  "Configuring CloudStack Components' >> "
+                                                  "/var/log/cloudstack/management/management-server.log\n"));
+            std::string spec =
+                "Name: cloudstack-management\nVersion: " + std::string(v) +
+                "\nRelease: 1\nSummary: CloudStack-shaped test package\nLicense: ASL 2.0\nBuildArch: noarch\n"
+                "AutoReqProv: no\n%description\ntest package\n%install\n"
+                "mkdir -p %{buildroot}/etc/cloudstack/management %{buildroot}/etc/init.d "
+                "%{buildroot}/usr/lib/cloudstack-management\n"
+                "cp " + src + "/components.xml " + src + "/db.properties " + src + "/componentContext.xml "
+                "%{buildroot}/etc/cloudstack/management/\n"
+                "install -m 0755 " + src + "/init %{buildroot}/etc/init.d/cloudstack-management\n"
+                "cp /bin/sleep %{buildroot}/usr/lib/cloudstack-management/java\n"
+                "%files\n"
+                "%config(noreplace) /etc/cloudstack/management/components.xml\n"
+                "%config(noreplace) /etc/cloudstack/management/db.properties\n"
+                "%config(noreplace) /etc/cloudstack/management/componentContext.xml\n"
+                "/etc/init.d/cloudstack-management\n/usr/lib/cloudstack-management/java\n";
+            write_file(m_dir / (std::string("cloudstack-management-") + v + ".spec"), spec);
+            must("rpmbuild --define '_topdir " + m_dir.path() + "/rpmbuild' --define '__os_install_post %{nil}' "
+                 "--define '_binaries_in_noarch_packages_terminate_build 0' -bb " +
+                 shell_quote(m_dir / (std::string("cloudstack-management-") + v + ".spec")) + " >/dev/null 2>&1");
+        }
+        must("mkdir -p " + shell_quote(repo()) + " && cp " + shell_quote(m_dir / "rpmbuild/RPMS/noarch") + "/*.rpm " +
+             shell_quote(repo()) + " && createrepo_c -q " + shell_quote(repo()) + " && chmod -R a+rX " +
+             shell_quote(m_dir.path()));
+    }
+
+    TempDir m_dir;
+};
+
 // CloudStack 4.2's tables the seed touches, with 4.2-era rows.
 const char* k_schema = R"(
 DROP DATABASE IF EXISTS cloud; DROP DATABASE IF EXISTS cloud_usage;
@@ -166,10 +220,14 @@ INSERT INTO cloud_usage.usage_event (type) VALUES ('VM.CREATE');
 
 class Estate {
 public:
-    Estate() : m_lab(SshdLab::Options{.hosts = 2, .own_root = true}), m_debs(CloudStackDebs::get()) {
+    Estate()
+        : m_lab(SshdLab::Options{.hosts = 3, .own_root = true}),
+          m_debs(CloudStackDebs::get()),
+          m_rpms(CloudStackRpms::get()) {
         m_db.sql(k_schema);
         ::chmod(m_dir.path().c_str(), 0755);
-        // Hosts: 0 = mgmt01 (management + usage server, database master), 1 = kvm01.
+        // Hosts: 0 = mgmt01 (Ubuntu-like: apt; management + usage server, database
+        // master), 1 = kvm01 (apt), 2 = mgmt03 (CentOS-like: dnf/rpm, management server).
         for (int i = 0; i < 2; ++i) {
             run(i, ": > /root/.bashrc; rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; "
                    "echo '" + apt_line() + "' > /etc/apt/sources.list.d/cloudstack.list; "
@@ -193,12 +251,26 @@ public:
                "echo '<log4j:configuration><!-- copied from /etc/cloud/agent --></log4j:configuration>' > "
                "/etc/cloudstack/agent/log4j-cloud.xml && "
                "service libvirtd start && service cloudstack-agent start");
+        // mgmt03: a yum-family host in its own root: no dpkg database (so its package
+        // manager is dnf), a CentOS os-release, the 4.2 RPM installed from the repo.
+        put(2, "/etc/os-release", "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n");
+        put(2, "/etc/dnf/vars/releasever", "7\n");
+        put(2, "/etc/yum.repos.d/cloudstack.repo", "[apache-cloudstack]\nname=Apache CloudStack\nbaseurl=" + rpm_url() +
+                                                       "\nenabled=1\ngpgcheck=0\nmetadata_expire=0\n");
+        run(2, ": > /root/.bashrc; rm -f /var/lib/dpkg/status; rm -f /etc/yum.repos.d/debian*.repo; "
+               "dnf -q -y --disablerepo='*' --enablerepo=apache-cloudstack install cloudstack-management-4.2.0 >/dev/null");
+        put(2, "/etc/cloudstack/management/components.xml", read_file(k_merge + "components/ours.xml"));
+        put(2, "/etc/cloudstack/management/db.properties", read_file(k_merge + "db/ours.properties"));
+        put(2, "/var/lib/upkeep/cloudstack-4.2-pristine/components.xml", read_file(k_merge + "components/base.xml"));
+        put(2, "/var/lib/upkeep/cloudstack-4.2-pristine/db.properties", read_file(k_merge + "db/base.properties"));
+        run(2, "service cloudstack-management start");
         std::string inv =
             "all:\n  vars:\n"
             "    ansible_port: " + std::to_string(m_lab.port()) + "\n"
             "    ansible_user: root\n"
             "    ansible_ssh_private_key_file: " + m_lab.client_key() + "\n"
             "    cloudstack_apt_line: '" + apt_line() + "'\n"
+            "    cloudstack_repo_url: '" + rpm_url() + "'\n"
             "    cloudstack_merge_base_dir: /var/lib/upkeep/cloudstack-4.2-pristine\n"
             "    cloudstack_db_login_host: 127.0.0.1\n"
             "    cloudstack_db_login_port: " + std::to_string(m_db.port()) + "\n"
@@ -212,6 +284,7 @@ public:
             "    cloudstack_vcenter_password: '" + k_vcenter_pw + "'\n"
             "  children:\n"
             "    cloudstack_management:\n      hosts:\n        mgmt01: {ansible_host: " + m_lab.address(0) + "}\n"
+            "        mgmt03: {ansible_host: " + m_lab.address(2) + "}\n"
             "    cloudstack_usage:\n      hosts:\n        mgmt01:\n"
             "    cloudstack_db:\n      hosts:\n        mgmt01:\n"
             "    kvm_hosts:\n      hosts:\n        kvm01: {ansible_host: " + m_lab.address(1) + "}\n";
@@ -219,7 +292,7 @@ public:
         write_file(m_dir / "known_hosts", read_file(m_lab.known_hosts()));
     }
     ~Estate() {
-        for (int i = 0; i < 2; ++i)
+        for (int i = 0; i < 3; ++i)
             try_run(i, "for s in cloudstack-management cloudstack-usage cloudstack-agent libvirtd; do "
                        "[ -x /etc/init.d/$s ] && /etc/init.d/$s stop; done; true");
     }
@@ -257,12 +330,17 @@ public:
     }
     MariaDbLab& db() { return m_db; }
     std::string apt_line() const { return "deb [trusted=yes] file:" + m_debs.repo() + " ./"; }
+    std::string rpm_url() const { return "file://" + m_rpms.repo(); }
+    std::string rpm_version(int host, const std::string& pkg) {
+        return trim(try_run(host, "rpm -q --qf '%{VERSION}' " + pkg).out);
+    }
 
 private:
     TempDir m_dir;
     SshdLab m_lab;
     MariaDbLab m_db;
     const CloudStackDebs& m_debs;
+    const CloudStackRpms& m_rpms;
 };
 
 int recap(const std::string& out, const std::string& host, const std::string& field) {
@@ -277,6 +355,7 @@ int recap(const std::string& out, const std::string& host, const std::string& fi
 TEST_CASE("site.yml upgrades an estate of real packages, database and daemons from 4.2 to 4.3", "[seeds][estate]") {
     Estate e;
     REQUIRE(e.version(0, "cloudstack-management") == "4.2.0 ii");
+    REQUIRE(e.rpm_version(2, "cloudstack-management") == "4.2.0");
     std::string mgmt_pid = trim(e.get(0, "/var/run/cloudstack-management.pid"));
 
     Run dry = e.play("--check --diff");
@@ -297,6 +376,15 @@ TEST_CASE("site.yml upgrades an estate of real packages, database and daemons fr
     CHECK(e.version(0, "cloudstack-usage") == "4.3.0 ii");
     CHECK(e.version(1, "cloudstack-agent") == "4.3.0 ii");
     CHECK(e.version(1, "cloud-agent") == "un");  // purged: dpkg only remembers the name
+    // The yum-family server: rpm left .rpmnew files next to the operator's; merged the same way.
+    CHECK(e.rpm_version(2, "cloudstack-management") == "4.3.0");
+    CHECK(e.get(2, "/etc/cloudstack/management/components.xml") == read_file(k_merge + "components/expected.xml"));
+    CHECK(e.get(2, "/etc/cloudstack/management/db.properties") == read_file(k_merge + "db/expected.properties"));
+    CHECK(e.get(2, "/etc/cloudstack/management/components.xml.rpmnew") == "<missing>");
+    CHECK(e.try_run(2, "service cloudstack-management status").rc == 0);
+    // serial: 1: mgmt03 started only after mgmt01's database upgrade was logged.
+    CHECK(real.out.find("ok: [mgmt01]", real.out.find("TASK [Wait until the database upgrade")) <
+          real.out.find("changed: [mgmt03]", real.out.find("TASK [Start cloudstack-management]")));
     // dpkg kept the operator's files and left .dpkg-dist; the merges produced exactly
     // the expected files and removed the leftovers.
     CHECK(e.get(0, "/etc/cloudstack/management/components.xml") == read_file(k_merge + "components/expected.xml"));
@@ -345,9 +433,11 @@ TEST_CASE("site.yml upgrades an estate of real packages, database and daemons fr
     CHECK(check.rc == 0);
     CHECK(recap(check.out, "mgmt01", "changed") == 0);
     CHECK(recap(check.out, "kvm01", "changed") == 0);
+    CHECK(recap(check.out, "mgmt03", "changed") == 0);
     Run again = e.play();
     INFO(again.out);
     CHECK(again.rc == 0);
     CHECK(recap(again.out, "mgmt01", "changed") == 0);
     CHECK(recap(again.out, "kvm01", "changed") == 0);
+    CHECK(recap(again.out, "mgmt03", "changed") == 0);
 }
