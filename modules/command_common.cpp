@@ -1,3 +1,5 @@
+#include <fnmatch.h>
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -25,6 +27,38 @@ namespace {
 std::string under_chdir(const Args& args, const std::string& p) {
     if (p.empty() || p[0] == '/' || !args.has("chdir")) return p;
     return args.str("chdir") + "/" + p;
+}
+
+bool has_glob_magic(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
+
+// Whether any path matches `pattern`, as Python's glob.glob in Ansible's
+// creates/removes: one directory level per component, through the connection
+// (so the dry-run overlay and every host kind answer alike); `*` does not
+// match a leading dot.
+bool glob_matches(Connection& conn, const std::string& pattern) {
+    if (!has_glob_magic(pattern)) return conn.stat(pattern, true).exists();
+    bool absolute = !pattern.empty() && pattern[0] == '/';
+    std::vector<std::string> bases = {absolute ? "/" : ""};
+    auto join_path = [](const std::string& base, const std::string& name) {
+        return base.empty() ? name : base.back() == '/' ? base + name : base + "/" + name;
+    };
+    for (const auto& part : split(pattern, '/')) {
+        if (part.empty()) continue;
+        std::vector<std::string> next;
+        for (const auto& base : bases) {
+            if (!has_glob_magic(part)) {
+                next.push_back(join_path(base, part));
+                continue;
+            }
+            for (const auto& name : conn.list_dir(base.empty() ? "." : base))
+                if (::fnmatch(part.c_str(), name.c_str(), FNM_PERIOD) == 0) next.push_back(join_path(base, name));
+        }
+        bases = std::move(next);
+        if (bases.empty()) return false;
+    }
+    for (const auto& b : bases)
+        if (conn.stat(b, true).exists()) return true;
+    return false;
 }
 
 std::string timestamp(std::chrono::system_clock::time_point t) {
@@ -69,7 +103,7 @@ Plan plan_command(ModuleContext& ctx, const Args& args, const std::string& shown
     Plan plan;
     if (args.has("creates")) {
         std::string p = under_chdir(args, args.str("creates"));
-        if (ctx.conn.stat(p, true).exists()) {
+        if (glob_matches(ctx.conn, p)) {
             plan.msg = "skipped, since " + p + " exists";
             plan.result["cmd"] = Value(shown);
             plan.result["rc"] = Value(0);
@@ -78,7 +112,7 @@ Plan plan_command(ModuleContext& ctx, const Args& args, const std::string& shown
     }
     if (args.has("removes")) {
         std::string p = under_chdir(args, args.str("removes"));
-        if (!ctx.conn.stat(p, true).exists()) {
+        if (!glob_matches(ctx.conn, p)) {
             plan.msg = "skipped, since " + p + " does not exist";
             plan.result["cmd"] = Value(shown);
             plan.result["rc"] = Value(0);

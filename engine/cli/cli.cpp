@@ -154,6 +154,7 @@ int run_play_command(PlayArgs& a, int verbosity) {
         copts.verbosity = verbosity;
         copts.diff = opts.diff;
         copts.color = isatty(fileno(stdout)) && std::getenv("NO_COLOR") == nullptr;
+        copts.escape_controls = isatty(fileno(stdout));
         reporters.add(std::make_unique<ConsoleReporter>(stdout, copts));
         JsonReporter* json = nullptr;
         if (!a.json_report.empty()) {
@@ -205,6 +206,8 @@ int run_cli(int argc, char** argv) {
         ->check(CLI::IsMember({"strict", "accept-new", "off"}));
     play->add_option("-u,--user", pa.opts.remote_user, "connect as this user");
     play->add_option("-T,--timeout", pa.opts.timeout_s, "connection timeout in seconds");
+    play->add_option("--lock-timeout", pa.opts.lock_timeout_s,
+                     "seconds to wait for a host that another upkeep run holds (default 0: fail that host at once)");
     play->add_flag("-k,--ask-pass", pa.ask_pass, "ask for the SSH password");
     play->add_flag("-K,--ask-become-pass", pa.ask_become_pass, "ask for the become (sudo) password");
     play->add_flag("-b,--become", pa.become, "run operations with become (sudo)");

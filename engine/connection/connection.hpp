@@ -73,6 +73,8 @@ struct WriteResult {
     std::string backup_path;  // "" when no backup was made
 };
 
+struct RunLockRequest;  // run_lock.hpp
+
 class Connection {
 public:
     virtual ~Connection() = default;
@@ -123,6 +125,9 @@ public:
     // overlay records `what` as "would run" and refuses, so such a module's
     // apply() stays the same code in both runs, as with mutating commands.
     virtual bool allow_external_effect(const std::string& what) { return true; }
+    // Takes this host's run lock (see run_lock.hpp) for as long as the
+    // connection lives; throws HostBusyError when another run holds it.
+    virtual void lock_run(const RunLockRequest& req) {}
     // Service state the dry-run overlay planned for `name` (a service stopped or
     // started by an earlier task of this run): nullopt on real connections and for
     // services no task touched, so the host's answer stands.

@@ -687,4 +687,10 @@ std::vector<std::string> LocalConnection::list_dir(const std::string& path) {
     return out;
 }
 
+void LocalConnection::lock_run(const RunLockRequest& req) {
+    std::string name = m_root.empty() ? run_lock_file_name(m_host_name)
+                                      : run_lock_file_name("sandbox-" + std::to_string(std::hash<std::string>{}(m_root)));
+    m_run_lock = std::make_unique<LocalRunLock>(m_host_name, local_run_lock_dir() + "/" + name, req);
+}
+
 }  // namespace upkeep

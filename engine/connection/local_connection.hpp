@@ -9,9 +9,11 @@
 #pragma once
 
 #include <ctime>
+#include <memory>
 #include <string>
 
 #include "engine/connection/connection.hpp"
+#include "engine/connection/run_lock.hpp"
 
 namespace upkeep {
 
@@ -48,6 +50,10 @@ public:
     void symlink(const std::string& target, const std::string& path) override;
     std::vector<std::string> list_dir(const std::string& path) override;
     std::string command_path(const std::string& path) override { return map_path(path); }
+    // flock held by this process: /run/lock/upkeep-<host>.lock for the
+    // machine, a file named after the root for a sandbox (nothing is added
+    // inside the sandbox tree).
+    void lock_run(const RunLockRequest& req) override;
 
     // The sandbox root ("" for the machine itself).
     const std::string& root() const { return m_root; }
@@ -69,6 +75,7 @@ private:
 
     std::string m_host_name;
     std::string m_root;
+    std::unique_ptr<LocalRunLock> m_run_lock;
 };
 
 // Resolves a user name or a numeric uid; throws TaskError for an unknown name.

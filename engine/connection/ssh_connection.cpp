@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -109,6 +110,12 @@ void SshConnection::connect() {
 void SshConnection::close() { drop_session(); }
 
 void SshConnection::drop_session() {
+    if (m_lock_channel) {
+        // Closing the channel ends the remote holder, which releases the lock.
+        if (m_session && session_alive()) ssh_channel_close(m_lock_channel);
+        ssh_channel_free(m_lock_channel);
+        m_lock_channel = nullptr;
+    }
     if (m_sftp) {
         sftp_free(m_sftp);
         m_sftp = nullptr;
@@ -186,7 +193,60 @@ void SshConnection::open_session() {
     }
     long op_timeout = k_op_timeout_s;
     ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &op_timeout);
+    if (m_lock_request) {
+        try {
+            take_run_lock();
+        } catch (...) {
+            drop_session();
+            throw;
+        }
+    }
     cleanup_pending_temps();
+}
+
+void SshConnection::lock_run(const RunLockRequest& req) {
+    m_lock_request = req;
+    if (session_alive()) take_run_lock();
+    else open_session();  // takes it after authenticating
+}
+
+void SshConnection::take_run_lock() {
+    std::string script = "/bin/sh -c " + q(remote_run_lock_script(m_opts.host_name, *m_lock_request));
+    ssh_channel ch = ssh_channel_new(m_session);
+    if (!ch || ssh_channel_open_session(ch) != SSH_OK || ssh_channel_request_exec(ch, script.c_str()) != SSH_OK) {
+        std::string err = ssh_get_error(m_session);
+        if (ch) ssh_channel_free(ch);
+        throw ConnectionError(endpoint() + ": cannot start the run lock: " + err);
+    }
+    // The script answers with one line once it holds the lock or gave up.
+    std::string out, buf(1024, '\0');
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::duration<double>(m_lock_request->timeout_s + k_op_timeout_s / 10.0);
+    while (out.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+        int n = ssh_channel_read_timeout(ch, buf.data(), static_cast<uint32_t>(buf.size()), 0, 500);
+        if (n == SSH_ERROR) break;
+        if (n > 0) out.append(buf.data(), static_cast<size_t>(n));
+        else if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)) break;
+    }
+    std::string line = trim(out.substr(0, out.find('\n')));
+    if (starts_with(line, "UPKEEP-LOCK-HELD ")) {
+        m_lock_channel = ch;
+        return;
+    }
+    ssh_channel_close(ch);
+    ssh_channel_free(ch);
+    if (starts_with(line, "UPKEEP-LOCK-BUSY ")) {
+        std::string rest = line.substr(17);
+        size_t sp = rest.find(' ');
+        std::string path = rest.substr(0, sp), info = sp == std::string::npos ? "" : rest.substr(sp + 1);
+        throw HostBusyError(run_lock_busy_message(m_opts.host_name, path, info, m_lock_request->timeout_s));
+    }
+    // The host cannot give a lock (no flock, no answer): say so loudly and go
+    // on without one rather than make the host unreachable.
+    std::string why = starts_with(line, "UPKEEP-LOCK-ERROR ") ? line.substr(18)
+                      : line.empty() ? "no answer from the host (got '" + trim(out) + "')"
+                                     : "unexpected answer '" + line + "'";
+    m_warnings.push_back(m_opts.host_name + ": running WITHOUT the run lock: cannot take it: " + why);
 }
 
 void SshConnection::authenticate() {

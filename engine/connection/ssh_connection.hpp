@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -14,6 +15,7 @@
 
 #include "engine/connection/become.hpp"
 #include "engine/connection/connection.hpp"
+#include "engine/connection/run_lock.hpp"
 #include "engine/connection/shell_files.hpp"
 #include "engine/connection/ssh_options.hpp"
 
@@ -67,6 +69,10 @@ public:
     void symlink(const std::string& target, const std::string& path) override;
     std::vector<std::string> list_dir(const std::string& path) override;
 
+    // A process on the host takes the lock and holds it while one channel of
+    // this session stays open; a reconnect takes it again (and fails if
+    // another run got it in between).
+    void lock_run(const RunLockRequest& req) override;
     std::vector<std::string> take_warnings() override { return std::exchange(m_warnings, {}); }
 
     const SshOptions& options() const { return m_opts; }
@@ -89,6 +95,7 @@ private:
     auto with_session(const char* what, F&& f) -> decltype(f());
 
     void authenticate();
+    void take_run_lock();
     // Runs one command on a new channel. Under become, answers the password
     // prompt and holds stdin back until the payload's marker arrived.
     CommandResult exec(const std::string& cmdline, const std::string& stdin_data,
@@ -121,6 +128,8 @@ private:
     std::string m_last_exec;
     bool m_host_key_changed = false;  // let through by StrictHostKeyChecking=no: no passwords
     std::vector<std::string> m_warnings;
+    std::optional<RunLockRequest> m_lock_request;
+    ssh_channel m_lock_channel = nullptr;  // its remote process holds the run lock
     bool m_ids_loaded = false;
     std::map<uint32_t, std::string> m_users, m_groups;
     std::map<std::string, uint32_t> m_user_ids, m_group_ids;

@@ -39,4 +39,20 @@ ConnectionPtr make_connection(const std::string& host, const Value& vars, const 
     throw ConnectionError(host + ": unknown connection type '" + kind + "' (use local, sandbox or ssh)");
 }
 
+std::string connection_key(const Value& vars) {
+    static const char* const k_names[] = {
+        "ansible_connection", "upkeep_connection", "upkeep_sandbox_root", "ansible_host", "ansible_ssh_host",
+        "ansible_port", "ansible_ssh_port", "ansible_user", "ansible_ssh_user", "ansible_ssh_private_key_file",
+        "ansible_private_key_file", "ansible_password", "ansible_ssh_pass", "ansible_ssh_password", "ansible_become",
+        "ansible_become_method", "ansible_become_user", "ansible_become_pass", "ansible_become_password",
+        "ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_host_key_checking",
+        "ansible_ssh_host_key_checking", "ansible_ssh_timeout", "ansible_timeout"};
+    std::string key;
+    for (const char* n : k_names) {
+        const Value& v = vars.get(n);
+        if (!v.is_null()) key += std::string(n) + "=" + v.to_json(true) + "\n";  // in memory only, never shown
+    }
+    return key;
+}
+
 }  // namespace upkeep

@@ -12,4 +12,8 @@ namespace upkeep {
 // `upkeep_sandbox_root` (relative paths are taken from the inventory's directory).
 ConnectionPtr make_connection(const std::string& host, const Value& vars, const RunOptions& opts);
 
+// The connection and become settings among `vars` (unrendered), as one string:
+// two hosts states with the same key can share a connection.
+std::string connection_key(const Value& vars);
+
 }  // namespace upkeep

@@ -21,6 +21,11 @@ struct HostState {
     // Names whose play value is a role default (no higher layer set them): a role's
     // task may replace them with its own role's default.
     std::set<std::string> default_keys;  // register and set_fact, above play vars
+    // The variables the connection is made from (inventory < play vars < -e,
+    // as in Ansible) and the connection settings among them: a play that
+    // changes them gets a new connection.
+    Value conn_vars;
+    std::string conn_key;
     ConnectionPtr conn;                 // opened on first use, reused for every task
     std::unique_ptr<PlannedConnection> planned;  // dry-run overlay (--check), kept across plays
     bool connected = false;

@@ -149,6 +149,19 @@ void PlayExecutor::run_batch(const Play& play, std::vector<HostState*>& batch) {
         if (!play.connection.empty() && !h->inventory_vars.has("ansible_connection"))
             h->inventory_vars["ansible_connection"] = Value(play.connection);
     }
+    // Connection and become variables follow Ansible's precedence: a play's
+    // `vars:` beat the inventory, -e beats both.
+    for (auto* h : batch) {
+        Value cv = merge_maps(merge_maps(h->inventory_vars, play.vars), m_opts.extra_vars);
+        std::string key = connection_key(cv);
+        if (h->conn && key != h->conn_key) {
+            h->planned.reset();  // it wraps the old connection
+            h->conn.reset();
+            h->connected = false;
+        }
+        h->conn_vars = std::move(cv);
+        h->conn_key = std::move(key);
+    }
     gather_facts(play, batch);
     prepare_play_vars(play, batch);
     for (const auto* section : {&play.pre_tasks, &play.tasks, &play.post_tasks}) {

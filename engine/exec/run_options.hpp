@@ -27,6 +27,7 @@ struct RunOptions {
     std::string private_key, known_hosts, remote_user, host_key_checking = "strict";
     std::string ssh_password, become_password;
     int timeout_s = 10;
+    double lock_timeout_s = 0;  // --lock-timeout: wait this long for a host another run holds
     std::optional<bool> become;
 };
 

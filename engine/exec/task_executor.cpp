@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "engine/connection/run_lock.hpp"
 #include "engine/connection/env_connection.hpp"
 #include "engine/exec/connection_factory.hpp"
 #include "engine/lua/lua_env.hpp"
@@ -64,8 +65,18 @@ Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
     if (task.role_vars.is_map())
         for (const auto& [k, v] : task.role_vars.as_map()) vars[k] = thread_lua().render(v, vars);
     if (task.vars.is_map() && !task.vars.as_map().empty()) {
-        // Task vars may refer to play vars and to each other: render them in order.
-        for (const auto& [k, v] : task.vars.as_map()) vars[k] = thread_lua().render(v, vars);
+        // Task vars may refer to play vars, to each other and (as in Ansible) to
+        // registered values and -e: render them in order in a context that has
+        // those; below, registered values and -e still take precedence.
+        Value ctx = vars;
+        if (host.runtime_vars.is_map())
+            for (const auto& [k, v] : host.runtime_vars.as_map()) ctx[k] = v;
+        for (const auto& [k, v] : m_opts.extra_vars.as_map()) ctx[k] = v;
+        for (const auto& [k, v] : task.vars.as_map()) {
+            Value r = thread_lua().render(v, ctx);
+            vars[k] = r;
+            ctx[k] = std::move(r);
+        }
     }
     if (host.runtime_vars.is_map())
         for (const auto& [k, v] : host.runtime_vars.as_map()) vars[k] = v;
@@ -79,14 +90,27 @@ bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std
     try {
         if (!host.conn) {
             // Play-level become (and -b) apply to the host's one connection.
-            Value vars = host.inventory_vars;
+            Value vars = host.conn_vars.is_map() ? host.conn_vars : host.inventory_vars;
             if (task.become.has_value() && !vars.has("ansible_become")) vars["ansible_become"] = Value(*task.become);
             host.conn = make_connection(host.name, vars, m_opts);
         }
         host.conn->connect();
-        host.connected = true;
         for (const auto& w : host.conn->take_warnings()) m_reporter.warning(w);
+        // One run at a time per host: held until the connection closes.
+        host.conn->lock_run(RunLockRequest{run_lock_holder(), m_opts.lock_timeout_s});
+        for (const auto& w : host.conn->take_warnings()) m_reporter.warning(w);
+        host.connected = true;
         return true;
+    } catch (const HostBusyError& e) {
+        // Another run works on this host: fail it (for the whole run), never interleave.
+        host.unreachable = true;
+        host.stats.failed++;
+        HostResult r;
+        r.host = host.name;
+        r.status = Status::Failed;
+        r.msg = e.what();
+        m_reporter.host_result(task, task_name, r);
+        return false;
     } catch (const std::exception& e) {
         host.unreachable = true;
         host.stats.unreachable++;

@@ -1,5 +1,8 @@
 #include "engine/report/console_reporter.hpp"
 
+#include <cstdio>
+#include <cstring>
+
 #include "engine/playbook/playbook.hpp"
 #include "engine/report/secret_registry.hpp"
 #include "engine/report/unified_diff.hpp"
@@ -22,8 +25,50 @@ std::string ConsoleReporter::paint(const std::string& text, const char* color) c
     return std::string(color) + text + "\033[0m";
 }
 
+namespace {
+
+// Our own colour sequences pass; every other C0/C1 control character (but
+// newline and tab) is shown as \xNN, C1 ones written in UTF-8 (C2 80..9F) too.
+std::string escape_controls(const std::string& text) {
+    static const char* const own[] = {k_green, k_yellow, k_red, k_cyan, k_magenta, k_bold, "\033[0m"};
+    std::string out;
+    out.reserve(text.size());
+    char hex[8];
+    for (size_t i = 0; i < text.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c == 0x1b) {
+            bool ours = false;
+            for (const char* seq : own) {
+                size_t n = std::strlen(seq);
+                if (text.compare(i, n, seq) == 0) {
+                    out.append(seq, n);
+                    i += n - 1;
+                    ours = true;
+                    break;
+                }
+            }
+            if (ours) continue;
+        }
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+            std::snprintf(hex, sizeof hex, "\\x%02x", c);
+            out += hex;
+        } else if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                   static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+            std::snprintf(hex, sizeof hex, "\\u%04x", static_cast<unsigned char>(text[i + 1]));
+            out += hex;
+            ++i;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 void ConsoleReporter::write(const std::string& text) {
     std::string masked = secrets().mask(text);
+    if (m_opts.escape_controls) masked = escape_controls(masked);
     std::lock_guard<std::mutex> lock(m_mutex);
     std::fwrite(masked.data(), 1, masked.size(), m_out);
     std::fflush(m_out);

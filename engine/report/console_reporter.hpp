@@ -13,6 +13,10 @@ struct ConsoleOptions {
     int verbosity = 0;  // -v: result fields, -vv: module args, -vvv: connection details
     bool diff = false;  // --diff
     bool color = false;
+    // Show control characters from hosts as \xNN instead of sending them to
+    // the terminal (on when stdout is a terminal): a host's output must not
+    // move the cursor, retitle the window or rewrite earlier lines.
+    bool escape_controls = false;
 };
 
 class ConsoleReporter : public Reporter {

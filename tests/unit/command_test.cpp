@@ -39,6 +39,23 @@ TEST_CASE("command: runs without a shell, creates/removes skip", "[command][modu
     CHECK(relative.msg == "skipped, since /etc/done exists");
 }
 
+TEST_CASE("command: creates/removes patterns are globs, as in Ansible", "[command][module][hostile]") {
+    test::Sandbox box;
+    test::write_file(box.local("/var/app/releases/r1/done.flag"), "");
+    test::write_file(box.local("/var/app/.hidden.tmp"), "");
+    Plan made = box.check("command", "cmd: 'false'\ncreates: /var/app/releases/*/done.*\n");
+    CHECK_FALSE(made.changed());
+    CHECK(made.msg == "skipped, since /var/app/releases/*/done.* exists");
+    // No match: the command would run.
+    CHECK(box.check("command", "cmd: 'false'\ncreates: /var/app/releases/r[2-9]/done.flag\n").changed());
+    // `*` does not match a leading dot (Python's glob), so nothing to remove here.
+    Plan none = box.check("command", "cmd: 'false'\nremoves: /var/app/*.tmp\n");
+    CHECK(none.msg == "skipped, since /var/app/*.tmp does not exist");
+    CHECK(box.check("command", "cmd: 'false'\nremoves: /var/app/.*.tmp\n").changed());
+    // Relative patterns count from chdir.
+    CHECK_FALSE(box.check("command", "cmd: 'false'\nchdir: /var/app\ncreates: releases/r?/done.flag\n").changed());
+}
+
 TEST_CASE("command: rc, stderr, stdin, chdir, argv", "[command][module]") {
     test::Sandbox box;
     box.conn().make_dirs("/work", std::nullopt);
