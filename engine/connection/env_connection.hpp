@@ -39,10 +39,6 @@ public:
     std::vector<std::string> list_dir(const std::string& path) override { return m_inner.list_dir(path); }
     std::string command_path(const std::string& path) override { return m_inner.command_path(path); }
     bool allow_external_effect(const std::string& what) override { return m_inner.allow_external_effect(what); }
-    std::string write_temp_file(const std::string& dir, const std::string& content) override {
-        return m_inner.write_temp_file(dir, content);
-    }
-    void remove_temp_file(const std::string& path) override { m_inner.remove_temp_file(path); }
     // The dry run's planned service state lives in the connection underneath.
     std::optional<bool> planned_service_running(const std::string& name) override {
         return m_inner.planned_service_running(name);

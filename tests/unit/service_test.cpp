@@ -181,7 +181,7 @@ TEST_CASE("service: the dry-run overlay plans service state for later tasks", "[
         // A probe (check_mode: true) in the dry run gets an overlay on top of the run's
         // overlay: it sees the planned stop too.
         PlannedConnection probe(planned);
-        ModuleContext pctx{probe, box.vars, [](const std::string&) { return Value(); }, box.root()};
+        ModuleContext pctx{probe, box.vars, [](const Value&) { return Value(); }, box.root()};
         CHECK(m.check(pctx, test::Sandbox::args("service", "name: demo\nstate: started\n")).msg == "would start");
     }
     Args start = test::Sandbox::args("service", "name: demo\nstate: started\n");
