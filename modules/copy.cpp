@@ -18,12 +18,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// One read straight into a string of the file's size: a stringstream would
+// hold the bytes twice (its buffer and str()'s copy), per host.
 std::string read_local(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) throw TaskError("cannot read src " + path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    std::string out(static_cast<size_t>(in.tellg()), '\0');
+    in.seekg(0);
+    if (!in.read(out.data(), static_cast<std::streamsize>(out.size()))) throw TaskError("cannot read src " + path);
+    return out;
 }
 
 std::string base_name(std::string p) {
@@ -59,7 +62,8 @@ public:
                     {"owner", ArgType::String, false, {}, {}, {}, false, "owner name or uid"},
                     {"group", ArgType::String, false, {}, {}, {}, false, "group name or gid"},
                     {"directory_mode", ArgType::Mode, false, {}, {}, {}, false, "mode of directories a tree copy creates"},
-                    {"follow", ArgType::Bool, false, Value(false), {}, {}, false, "accepted for compatibility"},
+                    {"follow", ArgType::Bool, false, Value(false), {}, {}, false,
+                     "a symbolic link at dest: true writes its target; false (the default, as Ansible) replaces the link with the file"},
                 },
                 false,
                 {{"content", "src"}},
@@ -113,13 +117,26 @@ public:
         raw["path"] = Value(dest);
         Args effective(raw);
 
-        if (dest_info.exists() && !args.flag("force")) {
+        FileInfo dest_link = ctx.conn.stat(dest, false);
+        if ((dest_info.exists() || dest_link.is_link()) && !args.flag("force")) {
             Plan p;
             p.msg = "file already exists (force: false)";
             p.result["dest"] = Value(dest);
             return p;
         }
-        Plan plan = plan_file_content(ctx, effective, dest, content, "content replaced");
+        Plan plan;
+        if (dest_link.is_link() && !args.flag("follow")) {
+            // Ansible's follow: false renames the new file over the link itself;
+            // the link's target is left alone.
+            plan.data["content"] = Value(content);
+            plan.data["replace_link"] = Value(true);
+            plan.changes.push_back({dest, "symbolic link (to " + dest_link.link_target + ") replaced by a file", std::nullopt,
+                                    std::move(content), false});
+            plan_attributes(plan, effective, dest, FileInfo{});
+            plan.msg = "link replaced by a file";
+        } else {
+            plan = plan_file_content(ctx, effective, dest, std::move(content), "content replaced");
+        }
         plan.result["dest"] = Value(dest);
         plan.data["raw_args"] = raw;
         return plan;
@@ -168,6 +185,7 @@ private:
             std::string content = read_local(e.string());
             FileInfo i = ctx.conn.stat(target, true);
             if (i.is_dir()) throw TaskError(target + " is a directory");
+            if (i.kind == FileInfo::Kind::Other) throw TaskError("refusing to write " + target + ": it is " + i.kind_text() + ", not a regular file");
             std::optional<std::string> before;
             if (i.exists()) before = ctx.conn.read_file(target);
             Value o;

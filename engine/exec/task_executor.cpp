@@ -8,6 +8,7 @@
 #include "engine/exec/connection_factory.hpp"
 #include "engine/lua/lua_env.hpp"
 #include "engine/module/module.hpp"
+#include "engine/lua/jinja_native.hpp"
 #include "engine/report/secret_registry.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
@@ -18,6 +19,7 @@ namespace upkeep {
 struct TaskExecutor::ItemResult {
     Status status = Status::Ok;
     bool would_run = false;
+    bool probe_would_change = false;  // check_mode: true task whose plan has changes
     std::string msg;
     std::vector<Change> changes;
     Value result = Value(Map{});
@@ -86,6 +88,13 @@ Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
         for (const auto& [k, v] : host.runtime_vars.as_map()) vars[k] = v;
     for (const auto& [k, v] : m_opts.extra_vars.as_map()) vars[k] = v;
     if (!vars.has("omit")) vars["omit"] = Value(std::string(k_omit_placeholder));
+    // Ansible's ansible_search_path: the role's directory, then the playbook's (the
+    // template module and lookups resolve relative files with it).
+    if (!task.search_dirs.empty() && !vars.has("ansible_search_path")) {
+        List sp;
+        for (const auto& d : task.search_dirs) sp.push_back(Value(d));
+        vars["ansible_search_path"] = Value(std::move(sp));
+    }
     return vars;
 }
 
@@ -216,11 +225,22 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     if (task.no_log) result.set_secret(true);
     out.result = result;
     out.status = failed ? Status::Failed : changed ? Status::Changed : Status::Ok;
+    // A probe (check_mode: true) changes nothing in either run: it reports ok, so the
+    // (host, task) pairs a dry run marks changed are those a real run changes. Its
+    // registered result keeps changed: true for the `when:` that reads it.
+    if (out.status == Status::Changed && task.check_mode.value_or(false)) {
+        out.status = Status::Ok;
+        out.would_run = false;
+        out.probe_would_change = true;
+    }
     if (failed && out.msg.empty()) out.msg = "task failed";
     return out;
 }
 
 bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, const std::string& task_name) {
+    // lookup('file'), lookup('template') and {% include %} look next to the playbook.
+    std::string pb = play.playbook_dir.empty() ? "." : play.playbook_dir;
+    set_template_search_path({pb + "/templates", pb + "/files", pb});
     if (!ensure_connected(host, task, task_name)) return false;
     bool check = task.check_mode.value_or(m_opts.check);
     bool show_diff = task.diff.value_or(m_opts.diff);
@@ -230,6 +250,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
     summary.show_diff = show_diff;
     Value registered;
     bool any_changed = false, any_failed = false, all_skipped = true, unreachable = false;
+    bool any_probe_change = false;
     std::vector<ItemResult> items;
 
     auto one = [&](const Value& vars, const Value* item) {
@@ -283,6 +304,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         }
         if (item) ir.result[task.loop_var] = *item;
         any_changed = any_changed || ir.status == Status::Changed;
+        any_probe_change = any_probe_change || ir.probe_would_change;
         any_failed = any_failed || ir.status == Status::Failed;
         all_skipped = all_skipped && ir.status == Status::Skipped;
         items.push_back(std::move(ir));
@@ -306,6 +328,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         summary.msg = items.back().msg;
         summary.changes = items.back().changes;
         summary.would_run = items.back().would_run;
+        summary.probe_would_change = items.back().probe_would_change;
     } else if (!any_failed) {
         List loop_items;
         try {
@@ -335,6 +358,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
             r.no_log = task.no_log;
             r.show_diff = show_diff;
             r.would_run = ir.would_run;
+            r.probe_would_change = ir.probe_would_change;
             r.msg = ir.msg;
             r.changes = ir.changes;
             r.result = ir.result;
@@ -351,7 +375,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         }
         registered = Value(Map{});
         registered["results"] = Value(std::move(results));
-        registered["changed"] = Value(any_changed);
+        registered["changed"] = Value(any_changed || any_probe_change);
         if (any_failed) registered["failed"] = Value(true);
         summary.status = any_failed ? Status::Failed : any_changed ? Status::Changed : all_skipped && !loop_items.empty() ? Status::Skipped : Status::Ok;
         summary.msg = any_failed ? "one or more items failed" : "";
