@@ -25,6 +25,10 @@ public:
     WriteResult write_file(const std::string& path, const std::string& content, const WriteOptions& opts) override {
         return m_inner.write_file(path, content, opts);
     }
+    std::string write_temp_file(const std::string& dir, const std::string& content) override {
+        return m_inner.write_temp_file(dir, content);
+    }
+    void remove_temp_file(const std::string& path) override { m_inner.remove_temp_file(path); }
     void make_dirs(const std::string& path, std::optional<uint32_t> mode) override { m_inner.make_dirs(path, mode); }
     void remove(const std::string& path, bool recursive) override { m_inner.remove(path, recursive); }
     void set_attributes(const std::string& path, std::optional<uint32_t> mode, const std::string& owner,
@@ -35,6 +39,11 @@ public:
     std::vector<std::string> list_dir(const std::string& path) override { return m_inner.list_dir(path); }
     std::string command_path(const std::string& path) override { return m_inner.command_path(path); }
     bool allow_external_effect(const std::string& what) override { return m_inner.allow_external_effect(what); }
+    std::optional<bool> planned_service_running(const std::string& name) override {
+        return m_inner.planned_service_running(name);
+    }
+    void note_service_state(const std::string& name, bool running) override { m_inner.note_service_state(name, running); }
+    std::vector<std::string> take_warnings() override { return m_inner.take_warnings(); }
 
 private:
     Connection& m_inner;
