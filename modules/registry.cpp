@@ -12,6 +12,7 @@ namespace upkeep {
 std::unique_ptr<Module> make_apt_module();
 std::unique_ptr<Module> make_apt_repository_module();
 std::unique_ptr<Module> make_assert_module();
+std::unique_ptr<Module> make_blockinfile_module();
 std::unique_ptr<Module> make_command_module();
 std::unique_ptr<Module> make_config_merge_module();
 std::unique_ptr<Module> make_copy_module();
@@ -19,6 +20,7 @@ std::unique_ptr<Module> make_debug_module();
 std::unique_ptr<Module> make_dnf_module();
 std::unique_ptr<Module> make_fail_module();
 std::unique_ptr<Module> make_file_module();
+std::unique_ptr<Module> make_include_vars_module();
 std::unique_ptr<Module> make_ini_file_module();
 std::unique_ptr<Module> make_jasypt_db_secret_module();
 std::unique_ptr<Module> make_lineinfile_module();
@@ -32,6 +34,7 @@ std::unique_ptr<Module> make_replace_module();
 std::unique_ptr<Module> make_service_module();
 std::unique_ptr<Module> make_set_fact_module();
 std::unique_ptr<Module> make_shell_module();
+std::unique_ptr<Module> make_stat_module();
 std::unique_ptr<Module> make_template_module();
 std::unique_ptr<Module> make_xml_module();
 std::unique_ptr<Module> make_yum_module();
@@ -49,6 +52,7 @@ const Row k_modules[] = {
     {"apt", make_apt_module},
     {"apt_repository", make_apt_repository_module},
     {"assert", make_assert_module},
+    {"blockinfile", make_blockinfile_module},
     {"command", make_command_module},
     {"config_merge", make_config_merge_module},
     {"copy", make_copy_module},
@@ -56,6 +60,7 @@ const Row k_modules[] = {
     {"dnf", make_dnf_module},
     {"fail", make_fail_module},
     {"file", make_file_module},
+    {"include_vars", make_include_vars_module},
     {"ini_file", make_ini_file_module},
     {"jasypt_db_secret", make_jasypt_db_secret_module},
     {"lineinfile", make_lineinfile_module},
@@ -69,6 +74,7 @@ const Row k_modules[] = {
     {"service", make_service_module},
     {"set_fact", make_set_fact_module},
     {"shell", make_shell_module},
+    {"stat", make_stat_module},
     {"template", make_template_module},
     {"xml", make_xml_module},
     {"yum", make_yum_module},

@@ -75,7 +75,9 @@ void print_tasks(const std::vector<Task>& tasks, int indent) {
             continue;
         }
         std::string tags = t.tags.empty() ? "" : "\tTAGS: [" + join(t.tags, ", ") + "]";
-        std::printf("%s%s%s\n", pad.c_str(), (t.name.empty() ? t.module_name : t.name).c_str(), tags.c_str());
+        std::string name = t.name.empty() ? t.module_name : t.name;
+        if (!t.role_name.empty()) name = t.role_name + " : " + name;  // as Ansible lists role tasks
+        std::printf("%s%s%s\n", pad.c_str(), name.c_str(), tags.c_str());
     }
 }
 

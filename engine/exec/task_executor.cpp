@@ -1,6 +1,7 @@
 #include "engine/exec/task_executor.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "engine/connection/run_lock.hpp"
@@ -11,6 +12,7 @@
 #include "engine/lua/jinja_native.hpp"
 #include "engine/report/secret_registry.hpp"
 #include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
 #include "modules/registry.hpp"
 
 namespace upkeep {
@@ -53,6 +55,29 @@ std::string describe_error(const std::exception& e) {
     return e.what();
 }
 
+// with_first_found: the first of the names that exists on the controller, looked up
+// like the task's own files (a role's vars/ for include_vars, templates/ for
+// template, files/ otherwise, then the directories themselves).
+std::string first_found(const Task& task, const List& names) {
+    std::string kind = task.module_name == "include_vars" ? "vars" : task.module_name == "template" ? "templates" : "files";
+    std::vector<std::string> tried;
+    for (const auto& n : names) {
+        if (!n.is_string()) throw UserError(n.mark(), "with_first_found: give file names (the files:/paths: form is not supported)");
+        std::string name = n.as_string();
+        if (!name.empty() && name[0] == '/') {
+            if (std::filesystem::exists(name)) return name;
+            tried.push_back(name);
+            continue;
+        }
+        for (const auto& d : task.search_dirs)
+            for (const std::string& c : {d + "/" + kind + "/" + name, d + "/" + name}) {
+                if (std::filesystem::exists(c)) return c;
+                tried.push_back(c);
+            }
+    }
+    throw UserError(task.loop.mark(), "with_first_found: none of the files exists (looked at " + join(tried, ", ") + ")");
+}
+
 }  // namespace
 
 Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
@@ -82,6 +107,13 @@ Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
         for (const auto& [k, v] : host.runtime_vars.as_map()) vars[k] = v;
     for (const auto& [k, v] : m_opts.extra_vars.as_map()) vars[k] = v;
     if (!vars.has("omit")) vars["omit"] = Value(std::string(k_omit_placeholder));
+    // Ansible's ansible_search_path: the role's directory, then the playbook's (the
+    // template module and lookups resolve relative files with it).
+    if (!task.search_dirs.empty() && !vars.has("ansible_search_path")) {
+        List sp;
+        for (const auto& d : task.search_dirs) sp.push_back(Value(d));
+        vars["ansible_search_path"] = Value(std::move(sp));
+    }
     return vars;
 }
 
@@ -342,7 +374,8 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         try {
             Value lv = thread_lua().render(task.loop, vars);
             if (!lv.is_list()) throw UserError(task.loop.mark(), "loop must be a list, got a " + std::string(lv.type_name()));
-            loop_items = lv.as_list();
+            // Assigned only once everything succeeded: a failure leaves no items to run.
+            loop_items = task.first_found ? List{Value(first_found(task, lv.as_list()))} : lv.as_list();
         } catch (const std::exception& e) {
             ItemResult ir;
             ir.status = Status::Failed;
@@ -402,6 +435,11 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         host.runtime_vars[task.register_as] = registered;
     if (summary.status != Status::Failed && registered.get("ansible_facts").is_map())
         for (const auto& [k, v] : registered.get("ansible_facts").as_map()) host.runtime_vars[k] = v;
+    // A looped set_fact/include_vars sets the facts of every item that succeeded (Ansible's order).
+    if (registered.get("results").is_list())
+        for (const auto& item : registered.get("results").as_list())
+            if (!item.get("failed").truthy() && item.get("ansible_facts").is_map())
+                for (const auto& [k, v] : item.get("ansible_facts").as_map()) host.runtime_vars[k] = v;
 
     switch (summary.status) {
         case Status::Unreachable:

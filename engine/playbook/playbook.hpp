@@ -25,6 +25,7 @@ struct Task {
 
     std::vector<Value> when;  // each a Lua expression (string) or a literal bool; all must hold
     Value loop;               // null: no loop
+    bool first_found = false;  // with_first_found: the loop is the first existing file of the list
     std::string loop_var = "item";
     Value loop_label;  // loop_control.label
     std::string register_as;

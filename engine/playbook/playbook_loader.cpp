@@ -153,7 +153,11 @@ void load_common(Task& task, const Value& t, const Scope& scope) {
         if (t.has("loop") + t.has("with_items") + t.has("with_list") > 1)
             throw UserError(t.mark(), "use only one of loop, with_items, with_list");
         task.loop = t.has("loop") ? t.get("loop") : t.has("with_items") ? t.get("with_items") : t.get("with_list");
-        // with_items flattens one level (Ansible's items lookup); a literal list of lists is rare.
+    }
+    if (t.has("with_first_found")) {
+        if (!task.loop.is_null()) throw UserError(t.key_mark("with_first_found"), "use only one loop keyword");
+        task.loop = t.get("with_first_found");
+        task.first_found = true;
     }
     if (t.has("loop_control")) {
         const Value& lc = t.get("loop_control");

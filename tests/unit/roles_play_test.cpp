@@ -217,3 +217,27 @@ TEST_CASE("vars_prompt never prompts; --start-at-task skips earlier tasks", "[ro
     CHECK_FALSE(exists(e.dir / "roots/h1/first"));
     CHECK(r.out.find("t0k3n") == std::string::npos);  // a prompted (private) value is a secret
 }
+
+TEST_CASE("include_vars with with_first_found in a role (the pattern of geerlingguy roles)", "[roles][e2e]") {
+    Estate e;
+    e.file("roles/ntp/vars/Debian.yml", "__pkg: ntpsec\n");
+    e.file("roles/ntp/tasks/main.yml", R"(
+- include_vars: "{{ item }}"
+  with_first_found:
+    - "{{ os }}-12.yml"
+    - "{{ os }}.yml"
+- set_fact:
+    pkg: "{{ __pkg }}"
+  when: pkg is not defined
+- copy: dest=/pkg content={{ pkg }}
+)");
+    e.file("site.yml", "- hosts: web\n  gather_facts: false\n  vars: {os: Debian}\n  roles: [ntp]\n");
+    Run r = e.play();
+    INFO(r.out);
+    REQUIRE(r.rc == 0);
+    CHECK(e.read("h1", "/pkg") == "ntpsec");
+    e.file("site.yml", "- hosts: web\n  gather_facts: false\n  vars: {os: Suse}\n  roles: [ntp]\n");
+    Run missing = e.play();
+    CHECK(missing.rc == 2);
+    CHECK(missing.out.find("with_first_found: none of the files exists") != std::string::npos);
+}
