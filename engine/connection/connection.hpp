@@ -99,6 +99,10 @@ public:
     // overlay records `what` as "would run" and refuses, so such a module's
     // apply() stays the same code in both runs, as with mutating commands.
     virtual bool allow_external_effect(const std::string& what) { return true; }
+    // The connection that really reaches the host: itself, or for an overlay (the
+    // dry run's planned state) the wrapped one. Lets a module that talks to the
+    // host by another route (libvirt's API) learn the address and credentials.
+    virtual Connection& underlying() { return *this; }
 };
 
 using ConnectionPtr = std::unique_ptr<Connection>;
