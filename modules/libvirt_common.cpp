@@ -8,7 +8,10 @@ LibvirtTarget libvirt_target_for(ModuleContext& ctx, const Args& args) {
         Value v = ctx.eval ? ctx.eval("libvirt_uri") : ctx.vars.get("libvirt_uri");
         if (!v.is_null()) uri = v.to_string();
     }
-    return libvirt_target(ctx.conn, uri);
+    std::string socket;
+    if (!ctx.vars.get("libvirt_socket").is_null())
+        socket = (ctx.eval ? ctx.eval("libvirt_socket") : ctx.vars.get("libvirt_socket")).to_string();
+    return libvirt_target(ctx.conn, uri, socket);
 }
 
 Value domains_value(const std::vector<LibvirtDomain>& domains) {

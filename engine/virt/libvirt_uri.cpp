@@ -26,7 +26,7 @@ std::string uri_escape(const std::string& s) {
     return out;
 }
 
-std::string libvirt_ssh_uri(const SshOptions& o, const std::string& path) {
+std::string libvirt_ssh_uri(const SshOptions& o, const std::string& socket) {
     if (!o.proxy_jump.empty())
         throw TaskError("libvirt's SSH transport cannot follow ProxyJump " + o.proxy_jump +
                         ": set the host variable libvirt_uri (or the task's uri)");
@@ -36,7 +36,7 @@ std::string libvirt_ssh_uri(const SshOptions& o, const std::string& path) {
     }
     std::string host = o.address.empty() ? o.host_name : o.address;
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    std::string uri = "qemu+libssh://" + uri_escape(user) + "@" + host + ":" + std::to_string(o.port) + path;
+    std::string uri = "qemu+libssh://" + uri_escape(user) + "@" + host + ":" + std::to_string(o.port) + "/system";
     std::string key;
     for (const auto& id : o.identity_files)
         if (std::filesystem::exists(id)) {
@@ -51,10 +51,11 @@ std::string libvirt_ssh_uri(const SshOptions& o, const std::string& path) {
     if (!key.empty()) uri += "keyfile=" + uri_escape(key) + "&";
     uri += "known_hosts=" + uri_escape(known) + "&known_hosts_verify=" + verify;
     uri += std::string("&sshauth=") + (key.empty() ? "agent,privkey" : "privkey");
+    if (!socket.empty()) uri += "&socket=" + uri_escape(socket);
     return uri;
 }
 
-LibvirtTarget libvirt_target(Connection& conn, const std::string& explicit_uri) {
+LibvirtTarget libvirt_target(Connection& conn, const std::string& explicit_uri, const std::string& socket) {
     LibvirtTarget t;
     if (!explicit_uri.empty()) {
         t.uri = explicit_uri;
@@ -62,9 +63,10 @@ LibvirtTarget libvirt_target(Connection& conn, const std::string& explicit_uri) 
     }
     Connection& real = conn.underlying();
     if (auto* ssh = dynamic_cast<SshConnection*>(&real)) {
-        t.uri = libvirt_ssh_uri(ssh->options());
+        t.uri = libvirt_ssh_uri(ssh->options(), socket);
     } else if (auto* local = dynamic_cast<LocalConnection*>(&real)) {
-        if (local->root().empty()) t.uri = "qemu:///system";
+        if (local->root().empty())
+            t.uri = socket.empty() ? "qemu:///system" : "qemu+unix:///system?socket=" + uri_escape(socket);
         else t.why_none = "a sandbox host has no libvirtd of its own (set libvirt_uri to verify one)";
     } else {
         t.why_none = "no libvirt URI known for this kind of connection (set libvirt_uri)";

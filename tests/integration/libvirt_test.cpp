@@ -8,6 +8,7 @@
 
 #include "engine/virt/libvirt_client.hpp"
 #include "tests/support/libvirt_lab.hpp"
+#include "tests/support/sshd_lab.hpp"
 
 using namespace upkeep;
 using test::LibvirtLab;
@@ -130,4 +131,34 @@ TEST_CASE("libvirt_restart notices a restart command that restarted nothing", "[
     INFO(run.out);
     CHECK(run.rc != 0);
     CHECK(run.out.find("did not restart") != std::string::npos);
+}
+
+TEST_CASE("libvirt over SSH: the URI derived from the inventory reaches the daemon", "[libvirt][ssh]") {
+    // A real sshd; libvirt's own SSH transport (libssh) logs in with the inventory's
+    // key and known_hosts and relays to the lab daemon's socket (libvirt_socket).
+    LibvirtLab lab;
+    test::SshdLab ssh;
+    test::TempDir pb;
+    test::write_file(pb / "known_hosts", test::read_file(ssh.known_hosts()));
+    test::write_file(pb / "inventory.ini", "kvm01 ansible_host=" + ssh.address(0) + " ansible_port=" +
+                                               std::to_string(ssh.port()) + " ansible_user=root ansible_ssh_private_key_file=" +
+                                               ssh.client_key() + " libvirt_socket=" + lab.socket() + "\n");
+    test::write_file(pb / "site.yml",
+                     "- hosts: kvm01\n"
+                     "  gather_facts: false\n"
+                     "  tasks:\n"
+                     "    - libvirt_facts:\n"
+                     "    - libvirt_restart:\n"
+                     "        method: command\n"
+                     "        command: " + lab.restart_command() + "\n");
+    int pid = lab.pid();
+    test::Run run = test::upkeep("play " + pb / "site.yml" + " -i " + pb / "inventory.ini" + " --known-hosts " +
+                                 pb / "known_hosts -v");
+    INFO(run.out);
+    CHECK(run.rc == 0);
+    CHECK(run.out.find("libvirt_uri: qemu+libssh://root@" + ssh.address(0) + ":" + std::to_string(ssh.port()) +
+                       "/system?keyfile=") != std::string::npos);
+    CHECK(run.out.find("libvirt_hypervisor: QEMU") != std::string::npos);
+    CHECK(run.out.find("verified: true") != std::string::npos);
+    CHECK(lab.pid() != pid);
 }

@@ -148,6 +148,7 @@ TEST_CASE("libvirt URI for an SSH host: same user, key and known_hosts as the in
     o.address = "::1";
     CHECK(libvirt_ssh_uri(o) == "qemu+libssh://root@[::1]:2222/system?known_hosts=" + d.path() +
                                     "/known_hosts&known_hosts_verify=auto&sshauth=agent,privkey");
+    CHECK(libvirt_ssh_uri(o, "/srv/lv sock").find("&socket=/srv/lv%20sock") != std::string::npos);
     o.proxy_jump = "bastion";
     CHECK_THROWS_WITH(libvirt_ssh_uri(o), Catch::Contains("set the host variable libvirt_uri"));
     CHECK(compare_dotted_versions("6.10.0", "6.5.0") > 0);
