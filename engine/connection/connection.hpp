@@ -103,6 +103,9 @@ public:
     // dry run's planned state) the wrapped one. Lets a module that talks to the
     // host by another route (libvirt's API) learn the address and credentials.
     virtual Connection& underlying() { return *this; }
+    // Warnings the connection gathered since the last call (a changed host key
+    // let through by StrictHostKeyChecking=no...), for the reporter to show.
+    virtual std::vector<std::string> take_warnings() { return {}; }
 };
 
 using ConnectionPtr = std::unique_ptr<Connection>;

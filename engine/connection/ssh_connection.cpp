@@ -156,6 +156,7 @@ void SshConnection::open_session() {
     ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
     ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, m_opts.known_hosts_file.c_str());
     if (!m_opts.proxy_jump.empty()) ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, proxy_command(m_opts).c_str());
+    else if (!m_opts.proxy_command.empty()) ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, m_opts.proxy_command.c_str());
 
     if (ssh_connect(s) != SSH_OK) {
         std::string detail = ssh_get_error(s);
@@ -169,11 +170,12 @@ void SshConnection::open_session() {
                           : low.find("no route") != std::string::npos ? "no route to host"
                                                                        : detail;
         drop_session();
+        if (!m_opts.proxy_command.empty()) why += " (through ProxyCommand " + m_opts.proxy_command + ")";
         throw ConnectionError(endpoint() + ": " + why);
     }
     ++m_sessions_opened;
     // TCP keepalive notices a peer that vanished without closing the socket.
-    if (int fd = ssh_get_fd(s); fd >= 0 && m_opts.proxy_jump.empty()) {
+    if (int fd = ssh_get_fd(s); fd >= 0 && m_opts.proxy_jump.empty() && m_opts.proxy_command.empty()) {
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof yes);
         int idle = 60, interval = 15, count = 4;
         setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
@@ -181,7 +183,10 @@ void SshConnection::open_session() {
         setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
     }
     try {
-        verify_host_key(s, m_opts.address, m_opts.port, m_opts.known_hosts_file, m_opts.host_key_checking);
+        HostKeyVerdict v =
+            verify_host_key(s, m_opts.address, m_opts.port, m_opts.known_hosts_file, m_opts.host_key_checking);
+        m_host_key_changed = v.changed;
+        if (!v.warning.empty()) m_warnings.push_back(m_opts.host_name + ": " + v.warning);
         authenticate();
     } catch (...) {
         drop_session();
@@ -201,7 +206,7 @@ void SshConnection::authenticate() {
     std::vector<std::string> tried;
 
     if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
-        if (const char* sock = std::getenv("SSH_AUTH_SOCK"); sock && *sock) {
+        if (const char* sock = std::getenv("SSH_AUTH_SOCK"); sock && *sock && !m_opts.identities_only) {
             tried.push_back("ssh-agent");
             if (ssh_userauth_agent(s, nullptr) == SSH_AUTH_SUCCESS) return;
         }
@@ -229,7 +234,11 @@ void SshConnection::authenticate() {
             if (rc == SSH_AUTH_ERROR) throw ConnectionError(endpoint() + ": authentication failed: " + ssh_get_error(s));
         }
     }
-    if (!m_opts.password.empty()) {
+    if (!m_opts.password.empty() && !m_opts.password_auth) {
+        tried.push_back("not the password: PasswordAuthentication=no");
+    } else if (!m_opts.password.empty() && m_host_key_changed) {
+        tried.push_back("not the password: the host key changed");
+    } else if (!m_opts.password.empty()) {
         if (methods & SSH_AUTH_METHOD_PASSWORD) {
             tried.push_back("password");
             if (ssh_userauth_password(s, nullptr, m_opts.password.c_str()) == SSH_AUTH_SUCCESS) return;
@@ -335,6 +344,9 @@ CommandResult SshConnection::exec(const std::string& cmdline, const std::string&
             if (pb != std::string::npos) {
                 r.err.erase(pb, pe - pb);
                 scan_from = pb;
+                if (m_host_key_changed)
+                    return abandon("become: not sending the " + m_opts.become_method +
+                                   " password: the host key changed (see the warning)\n");
                 if (password_sent || m_opts.become_password.empty())
                     return abandon("become: " + m_opts.become_method + " refused the password for " + m_opts.become_user + "\n");
                 std::string line = m_opts.become_password + "\n";

@@ -9,6 +9,8 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/connection/become.hpp"
 #include "engine/connection/connection.hpp"
@@ -63,6 +65,8 @@ public:
     void symlink(const std::string& target, const std::string& path) override;
     std::vector<std::string> list_dir(const std::string& path) override;
 
+    std::vector<std::string> take_warnings() override { return std::exchange(m_warnings, {}); }
+
     const SshOptions& options() const { return m_opts; }
     // How many SSH sessions this connection has opened (1 + reconnects).
     int sessions_opened() const { return m_sessions_opened; }
@@ -108,6 +112,8 @@ private:
     bool m_has_fsync = false;
     int m_sessions_opened = 0;
     std::string m_last_exec;
+    bool m_host_key_changed = false;  // let through by StrictHostKeyChecking=no: no passwords
+    std::vector<std::string> m_warnings;
     bool m_ids_loaded = false;
     std::map<uint32_t, std::string> m_users, m_groups;
     std::map<std::string, uint32_t> m_user_ids, m_group_ids;

@@ -2,6 +2,7 @@
 
 #include <libssh/libssh.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -16,8 +17,9 @@ namespace {
 // The settings one source (arguments or variables) states explicitly; unset
 // fields leave the lower layers alone.
 struct Layer {
-    std::optional<std::string> address, user, known_hosts_file, proxy_jump, ssh_config_file, password;
+    std::optional<std::string> address, user, known_hosts_file, proxy_jump, proxy_command, ssh_config_file, password;
     std::optional<int> port, connect_timeout_s;
+    std::optional<bool> password_auth, identities_only;
     std::optional<SshOptions::HostKeyChecking> host_key_checking;
     std::vector<std::string> identity_files;
 
@@ -26,7 +28,18 @@ struct Layer {
         if (user) o.user = *user;
         if (port) o.port = *port;
         if (known_hosts_file) o.known_hosts_file = *known_hosts_file;
-        if (proxy_jump) o.proxy_jump = *proxy_jump;
+        // One way through: the layer that names a jump or a command replaces
+        // the other one of the layers below.
+        if (proxy_jump) {
+            o.proxy_jump = *proxy_jump;
+            o.proxy_command.clear();
+        }
+        if (proxy_command) {
+            o.proxy_command = *proxy_command;
+            o.proxy_jump.clear();
+        }
+        if (password_auth) o.password_auth = *password_auth;
+        if (identities_only) o.identities_only = *identities_only;
         if (ssh_config_file) o.ssh_config_file = *ssh_config_file;
         if (password) o.password = *password;
         if (connect_timeout_s) o.connect_timeout_s = *connect_timeout_s;
@@ -48,11 +61,40 @@ int parse_port(const std::string& text, const Mark& mark, const std::string& wha
     return *p;
 }
 
+bool parse_yes_no(const std::string& key, const std::string& value) {
+    std::string v = to_lower(value);
+    if (v == "yes" || v == "true") return true;
+    if (v == "no" || v == "false") return false;
+    throw UserError("ssh option " + key + ": '" + value + "' is not yes or no");
+}
+
+// -o options that only tune the OpenSSH client's own machinery (connection
+// sharing, keepalives, logging, compression...): accepted, no effect here.
+bool harmless_o_option(const std::string& key, const std::string& value) {
+    static const char* const any_value[] = {
+        "controlmaster", "controlpath", "controlpersist", "serveraliveinterval", "serveralivecountmax",
+        "tcpkeepalive", "compression", "batchmode", "loglevel", "connectionattempts", "hashknownhosts",
+        "checkhostip", "updatehostkeys", "visualhostkey", "requesttty", "preferredauthentications",
+        "addkeystoagent", "clearallforwardings", "exitonforwardfailure", "sendenv", "escapechar",
+        "numberofpasswordprompts", "stdinnull", "forkafterauthentication", "sessiontype"};
+    for (const char* k : any_value)
+        if (key == k) return true;
+    // Features upkeep does not have are fine when the option turns them off.
+    static const char* const off_only[] = {"forwardagent", "forwardx11", "forwardx11trusted", "gssapiauthentication",
+                                           "gssapidelegatecredentials", "hostbasedauthentication", "permitlocalcommand"};
+    std::string v = to_lower(value);
+    for (const char* k : off_only)
+        if (key == k && (v == "no" || v == "false")) return true;
+    if (key == "pubkeyauthentication" && (v == "yes" || v == "true")) return true;
+    return false;
+}
+
 // One -o option, "Key=Value" or "Key Value"; keys are case-insensitive.
 void apply_o_option(Layer& l, const std::string& option) {
     size_t sep = option.find_first_of("= ");
     if (sep == std::string::npos) throw UserError("ssh option '-o " + option + "' has no value");
-    std::string key = to_lower(trim(option.substr(0, sep)));
+    std::string name = trim(option.substr(0, sep));
+    std::string key = to_lower(name);
     std::string value = trim(option.substr(sep + 1));
     if (!value.empty() && value[0] == '=') value = trim(value.substr(1));
     if (key == "userknownhostsfile") {
@@ -65,6 +107,8 @@ void apply_o_option(Layer& l, const std::string& option) {
         l.identity_files.push_back(expand_home(value));
     } else if (key == "proxyjump") {
         l.proxy_jump = value == "none" ? "" : value;
+    } else if (key == "proxycommand") {
+        l.proxy_command = value == "none" ? "" : value;
     } else if (key == "connecttimeout") {
         auto t = parse_int(value);
         if (!t) throw UserError("ssh option ConnectTimeout: '" + value + "' is not a number of seconds");
@@ -75,9 +119,18 @@ void apply_o_option(Layer& l, const std::string& option) {
         l.user = value;
     } else if (key == "hostname") {
         l.address = value;
+    } else if (key == "passwordauthentication" || key == "kbdinteractiveauthentication" ||
+               key == "challengeresponseauthentication") {
+        // upkeep answers keyboard-interactive prompts with the password, so
+        // turning off either one turns off the password.
+        bool on = parse_yes_no(name, value);
+        if (!on || !l.password_auth) l.password_auth = on;
+    } else if (key == "identitiesonly") {
+        l.identities_only = parse_yes_no(name, value);
+    } else if (!harmless_o_option(key, value)) {
+        throw UserError("ssh option '" + name + "=" + value + "' is not supported by upkeep's SSH client; " +
+                        "refusing to run rather than ignore it (remove it, or use a supported option)");
     }
-    // Other options (ControlMaster, ServerAliveInterval...) concern the OpenSSH
-    // client's own machinery and have no meaning here.
 }
 
 Layer layer_from_args(const std::string& args) {
@@ -85,9 +138,18 @@ Layer layer_from_args(const std::string& args) {
     auto words = split_shell_words(args);
     for (size_t i = 0; i < words.size(); ++i) {
         const std::string& w = words[i];
-        if (w.size() < 2 || w[0] != '-') continue;
+        if (w.size() < 2 || w[0] != '-')
+            throw UserError("unexpected ssh argument '" + w + "' (only options are allowed here)");
         char flag = w[1];
-        if (std::string("oipJlF").find(flag) == std::string::npos) continue;
+        if (std::string("oipJlF").find(flag) == std::string::npos) {
+            // Flags for the OpenSSH client's own output and terminal handling
+            // (-C compression, -q/-v verbosity, -T/-t tty, -n stdin) change
+            // nothing here; any other flag asks for something we do not do.
+            static const std::vector<std::string> harmless = {"-C", "-q", "-v", "-vv", "-vvv", "-T", "-t", "-tt", "-n"};
+            if (std::find(harmless.begin(), harmless.end(), w) != harmless.end()) continue;
+            throw UserError("ssh argument '" + w + "' is not supported by upkeep's SSH client; refusing to run " +
+                            "rather than ignore it");
+        }
         std::string value;
         if (w.size() > 2) {
             value = w.substr(2);
@@ -105,6 +167,8 @@ Layer layer_from_args(const std::string& args) {
             case 'F': l.ssh_config_file = expand_home(value); break;
         }
     }
+    if (l.proxy_jump && !l.proxy_jump->empty() && l.proxy_command && !l.proxy_command->empty())
+        throw UserError("ssh arguments give both ProxyJump and ProxyCommand; use one of them");
     return l;
 }
 
@@ -162,7 +226,9 @@ Layer layer_from_ssh_config(const std::string& alias, const std::string& config_
     // first entry is the configuration's only when it is not one of those.
     if (auto id = get(SSH_OPTIONS_IDENTITY); id && !starts_with(*id, "%d/id_")) l.identity_files.push_back(expand_home(*id));
     // libssh turns ProxyJump into "ssh [-l U] [-p P] -W '[%h]:%p' HOST"; recover the jump.
-    if (auto pc = get(SSH_OPTIONS_PROXYCOMMAND); pc && starts_with(*pc, "ssh ")) {
+    auto pc = get(SSH_OPTIONS_PROXYCOMMAND);
+    if (pc && !starts_with(*pc, "ssh ") && *pc != "none") l.proxy_command = *pc;
+    if (pc && starts_with(*pc, "ssh ")) {
         auto words = split_shell_words(*pc);
         std::string user, port_s, host;
         for (size_t i = 1; i < words.size(); ++i) {
@@ -237,7 +303,13 @@ SshOptions ssh_options_from_vars(const std::string& host, const Value& host_vars
             keep(args.address, one.address);
             keep(args.user, one.user);
             keep(args.known_hosts_file, one.known_hosts_file);
-            keep(args.proxy_jump, one.proxy_jump);
+            if (!args.proxy_jump && !args.proxy_command) {
+                // The first ProxyJump or ProxyCommand wins, as in OpenSSH.
+                args.proxy_jump = one.proxy_jump;
+                args.proxy_command = one.proxy_command;
+            }
+            keep(args.password_auth, one.password_auth);
+            keep(args.identities_only, one.identities_only);
             keep(args.ssh_config_file, one.ssh_config_file);
             keep(args.port, one.port);
             keep(args.connect_timeout_s, one.connect_timeout_s);

@@ -24,6 +24,11 @@ struct SshOptions {
     HostKeyChecking host_key_checking = HostKeyChecking::Strict;
     int connect_timeout_s = 10;
     std::string proxy_jump;  // [user@]host[:port][,...] as in OpenSSH's -J
+    // OpenSSH's ProxyCommand (%h, %p, %r expanded by libssh, run by /bin/sh);
+    // at most one of proxy_jump and proxy_command is set.
+    std::string proxy_command;
+    bool password_auth = true;   // PasswordAuthentication / KbdInteractiveAuthentication
+    bool identities_only = false;  // IdentitiesOnly: no keys from ssh-agent
     // The OpenSSH client configuration read for Host blocks: "" means
     // ~/.ssh/config, "none" reads none (tests, reproducible runs).
     std::string ssh_config_file;
@@ -43,8 +48,11 @@ struct SshOptions {
 SshOptions ssh_options_from_vars(const std::string& host, const Value& host_vars, const SshOptions& cli_defaults);
 
 // Applies OpenSSH command-line arguments ("-o StrictHostKeyChecking=no -i key")
-// to opts. Unknown -o keys are ignored, as they are harmless to us; a missing
-// argument is a UserError.
+// to opts. What upkeep cannot honour is refused by name (a UserError), never
+// ignored: a ProxyCommand silently dropped would connect directly where the
+// user meant to go through a bastion. Options that only concern the OpenSSH
+// client's own machinery (ControlMaster, ServerAliveInterval, -C, -q...) are
+// accepted and have no effect; a missing argument is a UserError.
 void apply_ssh_args(SshOptions& opts, const std::string& args);
 
 

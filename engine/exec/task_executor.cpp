@@ -25,14 +25,12 @@ namespace {
 // The value of the `omit` variable; a module argument rendered to exactly this is dropped.
 constexpr const char* k_omit_placeholder = "__omit_place_holder__upkeep";
 
-// A `when`/`changed_when`/`failed_when` value: a literal bool or a Lua expression.
+// A `when`/`changed_when`/`failed_when`/`until` value: a literal bool or a Jinja
+// expression; "{{ x }} == 'y'" is the comparison it reads as (LuaEnv::eval_bool).
 bool eval_condition(const Value& cond, const Value& vars) {
     if (cond.is_bool()) return cond.as_bool();
     if (cond.is_null()) return false;
-    std::string expr = cond.to_string();
-    // "{{ x }}" in a condition is accepted (Ansible warns about it); strip the braces.
-    if (LuaEnv::is_templated(expr)) return thread_lua().render(cond, vars).truthy();
-    return thread_lua().eval_bool(expr, vars, cond.mark());
+    return thread_lua().eval_bool(cond.to_string(), vars, cond.mark());
 }
 
 std::string describe_error(const std::exception& e) {
@@ -69,6 +67,7 @@ bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std
         }
         host.conn->connect();
         host.connected = true;
+        for (const auto& w : host.conn->take_warnings()) m_reporter.warning(w);
         return true;
     } catch (const std::exception& e) {
         host.unreachable = true;
@@ -300,7 +299,8 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         if (any_failed) registered["failed"] = Value(true);
         summary.status = any_failed ? Status::Failed : any_changed ? Status::Changed : all_skipped && !loop_items.empty() ? Status::Skipped : Status::Ok;
         summary.msg = any_failed ? "one or more items failed" : "";
-        if (loop_items.empty()) summary.msg = "no items";
+        // A loop that failed to render says why (e.g. an undefined name), not "no items".
+        if (loop_items.empty()) summary.msg = any_failed && !items.empty() ? items.back().msg : "no items";
     } else {
         summary.status = Status::Failed;
         summary.msg = items.back().msg;

@@ -203,8 +203,20 @@ Value convert(lua_State* L, int idx, bool note, int depth) {
         }
         case LUA_TTABLE: {
             if (!lua_checkstack(L, 4)) throw UserError("Lua stack exhausted while converting a table");
+            // Tables of the Jinja runtime say what they are: "list", "dict" or "undef".
+            std::string jkind;
+            if (lua_getmetatable(L, idx)) {
+                if (lua_getfield(L, -1, "__jkind") == LUA_TSTRING) jkind = lua_tostring(L, -1);
+                lua_pop(L, 2);
+            }
+            if (jkind == "undef") {
+                lua_getfield(L, idx, "msg");
+                std::string msg = lua_isstring(L, -1) ? lua_tostring(L, -1) : "a value is undefined";
+                lua_pop(L, 1);
+                throw UserError(msg);
+            }
             size_t count = 0;
-            if (is_sequence(L, idx, count)) {
+            if (jkind != "dict" && is_sequence(L, idx, count)) {
                 List out;
                 out.reserve(count);
                 for (size_t i = 1; i <= count; ++i) {

@@ -7,7 +7,8 @@
 #include <filesystem>
 #include <regex>
 
-#include "engine/lua/jinja_compat.hpp"
+#include "engine/lua/jinja_ast.hpp"
+#include "engine/lua/jinja_native.hpp"
 #include "engine/lua/lua_convert.hpp"
 #include "engine/lua/lua_native.hpp"
 #include "engine/util/error.hpp"
@@ -151,6 +152,7 @@ struct EvalCall {
     const std::string* code;
     int ref;                    // LUA_NOREF until compiled
     bool syntax_error = false;  // the error came from the compiler
+    bool chunk = false;         // code is a whole chunk (compiled Jinja), not a Lua expression
 };
 
 // Compiles (once) and runs one expression; called through lua_pcall.
@@ -163,7 +165,17 @@ int protected_eval(lua_State* L) {
         rt.hook_tight = false;
         lua_sethook(L, count_hook, LUA_MASKCOUNT, lua::k_hook_every);
     }
-    if (call->ref == LUA_NOREF) {
+    if (call->ref == LUA_NOREF && call->chunk) {
+        const std::string& code = *call->code;
+        if (luaL_loadbufferx(L, code.data(), code.size(), "=[jinja]", "t") != LUA_OK) {
+            call->syntax_error = true;
+            return lua_error(L);
+        }
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &k_env_key);
+        lua_setupvalue(L, -2, 1);
+        lua_pushvalue(L, -1);
+        call->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    } else if (call->ref == LUA_NOREF) {
         const std::string& code = *call->code;
         lua_pushliteral(L, "return ");
         lua_pushlstring(L, code.data(), code.size());
@@ -232,6 +244,17 @@ std::string explain(const std::string& msg, int status, bool syntax, const std::
     return msg;
 }
 
+// "'x' is undefined" gets "did you mean 'y'?" over the variables' names.
+std::string suggest_name(const std::string& msg, const Value& vars) {
+    static const std::regex k_undef(R"(^'([A-Za-z_][A-Za-z0-9_]*)' is undefined$)");
+    std::smatch m;
+    if (!vars.is_map() || !std::regex_match(msg, m, k_undef)) return msg;
+    std::vector<std::string> names;
+    for (const auto& [k, v] : vars.as_map()) names.push_back(k);
+    std::string best = closest_match(m.str(1), names);
+    return best.empty() ? msg : msg + " (did you mean '" + best + "'?)";
+}
+
 // "{{ expr }}" as a whole string is taken as expr.
 std::string strip_braces(const std::string& expr) {
     std::string t = trim(expr);
@@ -274,6 +297,7 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
     }
     lua::open_convert(L);
     lua::open_native(L);
+    lua::open_jinja_native(L);
 
     if (luaL_loadbufferx(L, k_prelude, std::strlen(k_prelude), "=prelude", "t") != LUA_OK) {
         std::string msg = lua_tostring(L, -1);
@@ -304,6 +328,7 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
         run_setup(R"lua(
 local m = require("upkeep.filters")
 __f, __t = m.filters, m.tests
+__j = require("upkeep.jinja")
 )lua",
                   "=setup");
     } catch (...) {
@@ -343,20 +368,45 @@ void LuaEnv::set_instruction_limit(uint64_t instructions) {
 void LuaEnv::set_memory_limit(size_t bytes) { m_rt->mem_limit = bytes; }
 
 Value LuaEnv::eval(const std::string& expr_in, const Value& vars, const Mark& mark) {
-    auto fail = [&](const std::string& msg) { return UserError(mark, "in expression '" + expr_in + "': " + msg); };
     std::string expr = strip_braces(expr_in);
+    if (trim(expr).empty()) throw UserError(mark, "in expression '" + expr_in + "': the expression is empty");
+    return run(expr, Source::Expression, vars, mark, expr_in);
+}
+
+// "lua: <Lua expression>" is raw Lua; anything else is a Jinja expression.
+static bool is_raw_lua(const std::string& expr, std::string& lua_code) {
+    std::string t = trim(expr);
+    if (!starts_with(t, "lua:")) return false;
+    lua_code = trim(t.substr(4));
+    return true;
+}
+
+Value LuaEnv::run(const std::string& text, Source kind, const Value& vars, const Mark& mark,
+                  const std::string& shown) {
+    const bool is_template = kind == Source::ValueTemplate || kind == Source::FileTemplate;
+    auto fail = [&](const std::string& msg) {
+        return UserError(mark, std::string(is_template ? "in template '" : "in expression '") + shown + "': " + msg);
+    };
     lua_State* L = m_L;
+    std::string key = kind == Source::Expression ? text : std::string(1, char('0' + int(kind))) + "\x01" + text;
 
     std::string code;
+    bool chunk = true;
     int ref = LUA_NOREF;
-    if (auto it = m_chunks.find(expr); it != m_chunks.end()) {
+    if (auto it = m_chunks.find(key); it != m_chunks.end()) {
         ref = it->second;
+    } else if (!is_template && is_raw_lua(text, code)) {
+        // Raw Lua: `lua: <expression>` (see README, "Expressions").
+        chunk = false;
+        if (code.empty()) throw fail("the Lua expression after 'lua:' is empty");
     } else {
-        if (trim(expr).empty()) throw fail("the expression is empty");
         try {
-            code = jinja_to_lua(expr);
-        } catch (const JinjaSyntaxError& e) {
-            throw fail(e.what());
+            code = is_template ? jinja::compile_template(*jinja::parse_template(text, kind == Source::ValueTemplate))
+                               : jinja::compile_expression(*jinja::parse_expression(text, kind == Source::ValueExpression));
+        } catch (const jinja::SyntaxError& e) {
+            std::string where = is_template ? jinja::describe_position(text, e.pos())
+                                            : "column " + std::to_string(e.pos() + 1);
+            throw fail(std::string(e.what()) + " (at " + where + ")");
         }
     }
 
@@ -369,6 +419,7 @@ Value LuaEnv::eval(const std::string& expr_in, const Value& vars, const Mark& ma
     int top = lua_gettop(L);
     if (!lua_checkstack(L, 8)) throw fail("Lua stack exhausted");
     EvalCall call{&code, ref};
+    call.chunk = chunk;
     lua_pushcfunction(L, protected_eval);
     lua_pushlightuserdata(L, &call);
     int status = lua_pcall(L, 1, 1, 0);
@@ -379,23 +430,23 @@ Value LuaEnv::eval(const std::string& expr_in, const Value& vars, const Mark& ma
 
     if (ref == LUA_NOREF && call.ref != LUA_NOREF) {
         if (m_chunks.size() >= k_max_cached_chunks) {
-            for (const auto& [text, r] : m_chunks) luaL_unref(L, LUA_REGISTRYINDEX, r);
+            for (const auto& [t, r] : m_chunks) luaL_unref(L, LUA_REGISTRYINDEX, r);
             m_chunks.clear();
         }
-        m_chunks.emplace(expr, call.ref);
+        m_chunks.emplace(key, call.ref);
     }
     if (status != LUA_OK) {
         const char* m = lua_tostring(L, -1);
         std::string msg = m ? m : std::string("error object is a ") + luaL_typename(L, -1) + " value";
         lua_settop(L, top);
-        throw fail(explain(msg, status, call.syntax_error, expr, rt));
+        throw fail(suggest_name(explain(msg, status, call.syntax_error, text, rt), vars));
     }
     Value result;
     try {
         result = lua::to_value(L, -1, false);
     } catch (const UserError& e) {
         lua_settop(L, top);
-        throw fail(e.what());
+        throw fail(suggest_name(e.what(), vars));
     }
     lua_settop(L, top);
     if (read_secret) result.set_secret();
@@ -403,10 +454,28 @@ Value LuaEnv::eval(const std::string& expr_in, const Value& vars, const Mark& ma
 }
 
 bool LuaEnv::eval_bool(const std::string& expr, const Value& vars, const Mark& mark) {
-    Value v = eval(expr, vars, mark);
-    if (v.is_null()) return false;
-    if (v.is_bool()) return v.as_bool();
-    return v.truthy();
+    if (!jinja::condition_has_template(expr)) return python_truthy(eval(expr, vars, mark));
+    // "{{ x }} == 'y'" compares x (Ansible 2.14 templates, then evaluates).
+    std::string cond;
+    try {
+        cond = jinja::condition_to_expression(expr);
+    } catch (const jinja::SyntaxError& e) {
+        throw UserError(mark, "in condition '" + expr + "': " + e.what());
+    }
+    return python_truthy(eval(cond, vars, mark));
+}
+
+bool python_truthy(const Value& v) {
+    switch (v.type()) {
+        case Value::Type::Null: return false;
+        case Value::Type::Bool: return v.as_bool();
+        case Value::Type::Int: return v.as_int() != 0;
+        case Value::Type::Double: return v.as_double() != 0.0;
+        case Value::Type::String: return !v.as_string().empty();
+        case Value::Type::List: return !v.as_list().empty();
+        case Value::Type::Map: return !v.as_map().empty();
+    }
+    return false;
 }
 
 LuaEnv& thread_lua() {

@@ -1,6 +1,6 @@
 // The Lua side of upkeep: a sandboxed Lua 5.4 state that evaluates playbook
 // expressions (`when: result.rc == 0`) and renders "{{ expr }}" templates.
-// Expressions are Lua; common Jinja spellings are rewritten first (jinja_compat.hpp).
+// Expressions are Jinja2, compiled to Lua (jinja_ast.hpp); "lua: ..." is raw Lua.
 #pragma once
 
 #include <cstddef>
@@ -39,9 +39,13 @@ public:
     // at `mark`: "in expression 'result.rc = 0': [string]:1: ...".
     // A whole-string "{{ expr }}" is accepted and evaluated as expr.
     Value eval(const std::string& expr, const Value& vars, const Mark& mark = {});
-    // Evaluates a condition: nil and false are false, true is true; any other
-    // result is judged by Value::truthy() (so "no", 0 and empty lists are false).
+    // Evaluates a condition with Python's truth (python_truthy). A condition with
+    // {{ }} inside ("{{ x }} == 'y'") is the expression it reads as: (x) == 'y'.
     bool eval_bool(const std::string& expr, const Value& vars, const Mark& mark = {});
+
+    // Renders a whole template (a .j2 file's text) to text, with Ansible's settings:
+    // trim_blocks, the source's trailing newlines kept. Errors name the template.
+    std::string render_template(const std::string& text, const Value& vars, const Mark& mark = {});
 
     // Renders every string inside v (recursively through lists and maps) that holds
     // "{{ ... }}". A string that is exactly one "{{ expr }}" keeps the expression's type;
@@ -68,6 +72,13 @@ public:
 private:
     // Renders one string; the result carries the string's mark.
     Value render_one(const Value& s, const Value& vars);
+    // What run() compiles: an expression (when:, assert), the expression of a playbook
+    // value's "{{ x }}" (string literals keep backslashes, as Ansible), a playbook
+    // value with text around its tags, or a .j2 file.
+    enum class Source { Expression, ValueExpression, ValueTemplate, FileTemplate };
+    // Compiles (once, cached) and runs an expression or a whole template.
+    Value run(const std::string& text, Source kind, const Value& vars, const Mark& mark, const std::string& shown);
+    Value template_value(const std::string& text, Source kind, const Value& vars, const Mark& mark);
     // Runs a Lua snippet during set-up; throws std::runtime_error on failure.
     void run_setup(const char* code, const char* name);
 
@@ -75,6 +86,10 @@ private:
     lua_State* m_L = nullptr;
     std::unordered_map<std::string, int> m_chunks;  // expression -> registry ref of its function
 };
+
+// Python's truth value: None, false, 0, "" and empty containers are false; any
+// other string ("false", "no") is true, as in Jinja's `{% if %}`.
+bool python_truthy(const Value& v);
 
 // The calling thread's LuaEnv, created on first use.
 LuaEnv& thread_lua();

@@ -1,7 +1,10 @@
-// "{{ expr }}" templating on top of LuaEnv::eval.
+// Rendering of strings with "{{ }}", "{% %}" and "{# #}" on top of LuaEnv::run:
+// a string that is exactly one "{{ expr }}" keeps the expression's type (as
+// Ansible does); anything else is a template compiled to Lua and rendered to text.
 #include <string>
 #include <vector>
 
+#include "engine/lua/jinja_ast.hpp"
 #include "engine/lua/lua_env.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
@@ -10,17 +13,12 @@ namespace upkeep {
 
 namespace {
 
-struct Piece {
-    bool is_expr;
-    std::string text;
-};
-
 bool has_pair(const std::string& s, const char* open, const char* close) {
     size_t o = s.find(open);
     return o != std::string::npos && s.find(close, o + 2) != std::string::npos;
 }
 
-// Anything render must look at: expressions, or the Jinja blocks it refuses.
+// Anything render must look at: expressions, statements, comments.
 bool has_markup(const std::string& s) {
     return s.find("{{") != std::string::npos || has_pair(s, "{%", "%}") || has_pair(s, "{#", "#}");
 }
@@ -40,76 +38,73 @@ bool needs_render(const Value& v) {
     }
 }
 
-// End of the expression that starts at `from` (just after "{{"): the first "}}"
-// outside string literals and table braces, or npos.
-size_t expression_end(const std::string& s, size_t from) {
+// The inner expression when s is exactly "{{ expr }}" (one tag, nothing around it).
+bool single_expression(const std::string& s, std::string& expr) {
+    if (!starts_with(s, "{{") || !ends_with(s, "}}") || s.size() < 4) return false;
+    if (s.find("{%") != std::string::npos || s.find("{#") != std::string::npos) return false;
+    // The first closing "}}" outside strings and brackets must be the last one.
     int depth = 0;
-    for (size_t i = from; i < s.size(); ++i) {
+    for (size_t i = 2; i + 1 < s.size(); ++i) {
         char c = s[i];
         if (c == '"' || c == '\'') {
             for (++i; i < s.size() && s[i] != c; ++i)
                 if (s[i] == '\\') ++i;
-        } else if (c == '{') {
+        } else if (depth == 0 && c == '}' && s[i + 1] == '}') {
+            if (i + 2 != s.size()) return false;
+            break;
+        } else if (c == '(' || c == '[' || c == '{') {
             ++depth;
-        } else if (c == '}') {
-            if (depth == 0 && i + 1 < s.size() && s[i + 1] == '}') return i;
-            if (depth > 0) --depth;
+        } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+            --depth;
         }
     }
-    return std::string::npos;
+    std::string inner = s.substr(2, s.size() - 4);
+    if (!inner.empty() && (inner.front() == '-' || inner.front() == '+')) inner.erase(0, 1);
+    if (!inner.empty() && (inner.back() == '-' || inner.back() == '+')) inner.pop_back();
+    expr = trim(inner);
+    return !expr.empty();
 }
 
-std::vector<Piece> split_template(const std::string& s, const Mark& mark) {
-    if (has_pair(s, "{%", "%}"))
-        throw UserError(mark, "'{% ... %}' blocks are not supported in '" + s +
-                                  "': write the logic as a Lua expression inside '{{ }}' (e.g. cond and a or b)");
-    if (has_pair(s, "{#", "#}"))
-        throw UserError(mark, "'{# ... #}' comments are not supported in '" + s + "'");
-    std::vector<Piece> pieces;
-    size_t pos = 0;
-    while (pos < s.size()) {
-        size_t open = s.find("{{", pos);
-        if (open == std::string::npos) {
-            pieces.push_back({false, s.substr(pos)});
-            break;
-        }
-        if (open > pos) pieces.push_back({false, s.substr(pos, open - pos)});
-        size_t close = expression_end(s, open + 2);
-        if (close == std::string::npos) throw UserError(mark, "'{{' without a matching '}}' in '" + s + "'");
-        std::string expr = trim(std::string_view(s).substr(open + 2, close - open - 2));
-        if (expr.empty()) throw UserError(mark, "empty '{{ }}' in '" + s + "'");
-        pieces.push_back({true, expr});
-        pos = close + 2;
-    }
-    return pieces;
+size_t trailing_newlines(const std::string& s) {
+    size_t n = 0;
+    while (n < s.size() && s[s.size() - 1 - n] == '\n') ++n;
+    return n;
 }
 
 }  // namespace
 
 bool LuaEnv::is_templated(const std::string& s) { return s.find("{{") != std::string::npos; }
 
+Value LuaEnv::template_value(const std::string& text, Source kind, const Value& vars, const Mark& mark) {
+    Value out = run(text, kind, vars, mark, text.size() > 200 ? text.substr(0, 200) + "..." : text);
+    std::string s = out.to_string();
+    // Ansible (do_template, preserve_trailing_newlines) gives back the source's
+    // trailing newlines that Jinja's keep_trailing_newline=False dropped.
+    size_t want = trailing_newlines(text), have = trailing_newlines(s);
+    if (want > have) s.append(want - have, '\n');
+    Value r(std::move(s));
+    r.set_secret(out.secret());
+    return r;
+}
+
+std::string LuaEnv::render_template(const std::string& text, const Value& vars, const Mark& mark) {
+    return template_value(text, Source::FileTemplate, vars, mark).as_string();
+}
+
 Value LuaEnv::render_one(const Value& s, const Value& vars) {
-    std::vector<Piece> pieces = split_template(s.as_string(), s.mark());
-    if (pieces.size() == 1 && pieces[0].is_expr) {
-        Value out = eval(pieces[0].text, vars, s.mark());
-        out.set_mark(s.mark());
-        if (s.secret()) out.set_secret();
-        return out;
+    const std::string& text = s.as_string();
+    std::string expr;
+    Value out;
+    if (single_expression(text, expr)) {
+        out = run(expr, Source::ValueExpression, vars, s.mark(), text);
+        // Ansible's finalize: a None renders as an empty string.
+        if (out.is_null()) out = Value(std::string());
+    } else {
+        out = template_value(text, Source::ValueTemplate, vars, s.mark());
     }
-    std::string text;
-    bool secret = s.secret();
-    for (const Piece& p : pieces) {
-        if (!p.is_expr) {
-            text += p.text;
-            continue;
-        }
-        Value v = eval(p.text, vars, s.mark());
-        if (v.contains_secret()) secret = true;
-        text += v.to_string();
-    }
-    Value out(std::move(text));
+    bool secret = out.secret() || s.secret();
     out.set_mark(s.mark());
-    out.set_secret(secret);
+    if (secret) out.set_secret();
     return out;
 }
 
@@ -139,9 +134,9 @@ Value LuaEnv::render(const Value& v, const Value& vars) {
 }
 
 std::string LuaEnv::render_string(const std::string& s, const Value& vars, const Mark& mark) {
+    if (!has_markup(s)) return s;
     Value v(s);
     v.set_mark(mark);
-    if (!has_markup(s)) return s;
     return render_one(v, vars).to_string();
 }
 

@@ -37,26 +37,29 @@ TEST_CASE("template: a single expression keeps its type", "[lua][template]") {
     CHECK(lua.render(Value("{{ enabled }}"), v) == Value(true));
     CHECK(lua.render(Value("{{ pkgs }}"), v) == v.get("pkgs"));
     CHECK(lua.render(Value("{{ db }}"), v).is_map());
-    CHECK(lua.render(Value("{{ {port, port + 1} }}"), v) == Value(List{Value(8250), Value(8251)}));
-    CHECK(lua.render(Value("{{ nope }}"), v).is_null());
+    CHECK(lua.render(Value("{{ [port, port + 1] }}"), v) == Value(List{Value(8250), Value(8251)}));
+    CHECK(lua.render(Value("{{ none }}"), v) == Value(""));  // Ansible's finalize: None prints as ""
+    CHECK_THROWS_WITH(lua.render(Value("{{ nope }}"), v), Catch::Contains("'nope' is undefined"));
     CHECK(lua.render(Value("{{ port / 2 }}"), v).is_double());
 }
 
 TEST_CASE("template: mixed text is concatenated", "[lua][template]") {
     LuaEnv lua;
     Value v = vars();
-    CHECK(lua.render(Value("{{ agent_dir .. '/agent.properties' }}"), v) ==
+    CHECK(lua.render(Value("{{ agent_dir ~ '/agent.properties' }}"), v) ==
           Value("/etc/cloudstack/agent/agent.properties"));
     CHECK(lua.render(Value("{{ agent_dir }}/agent.properties"), v) == Value("/etc/cloudstack/agent/agent.properties"));
     CHECK(lua.render(Value("host={{ db.host }}:{{db.port}}"), v) == Value("host=db1:3306"));
     CHECK(lua.render(Value("port {{ port }}"), v).is_string());
     CHECK(lua.render(Value("on={{ enabled }}"), v) == Value("on=True"));
-    CHECK(lua.render(Value("x{{ nope }}y"), v) == Value("xy"));
-    CHECK(lua.render(Value("list={{ pkgs }}"), v) == Value(R"(list=["a", "b"])"));
+    CHECK(lua.render(Value("x{{ none }}y"), v) == Value("xy"));
+    CHECK_THROWS_WITH(lua.render(Value("x{{ nope }}y"), v), Catch::Contains("'nope' is undefined"));
+    CHECK(lua.render(Value("list={{ pkgs }}"), v) == Value("list=['a', 'b']"));  // Python's str()
     CHECK(lua.render(Value(" {{ port }}"), v) == Value(" 8250"));
     // "}}" inside strings and table braces does not end the expression.
     CHECK(lua.render(Value("{{ '}}' }}"), v) == Value("}}"));
-    CHECK(lua.render(Value("{{ #{1, {2}} }}"), v) == Value(2));
+    CHECK(lua.render(Value("{{ [1, {'a': 2}] | length }}"), v) == Value(2));
+    CHECK(lua.render(Value("{{ {'a': {'b': 1}} }}"), v) == parse_yaml("a: {b: 1}", "x"));
     CHECK(lua.render_string("{{ port + 1 }}", v) == "8251");
     CHECK(lua.render_string("no template", v) == "no template");
 }
@@ -77,7 +80,7 @@ TEST_CASE("template: render walks lists and maps and keeps marks", "[lua][templa
         "  path: \"{{ agent_dir }}/agent.properties\"\n"
         "  line: 'port={{ port }}'\n"
         "  count: '{{ port }}'\n"
-        "loop: ['{{ pkgs[1] }}', plain, 3]\n",
+        "loop: ['{{ pkgs[0] }}', plain, 3]\n",
         "site.yml");
     Value out = lua.render(task, v);
     const Value& li = out.get("lineinfile");
@@ -110,6 +113,16 @@ TEST_CASE("template: secrets stay secret", "[lua][template][secret]") {
     CHECK_FALSE(out.get("user").secret());
 }
 
+TEST_CASE("template: playbook values keep backslashes in {{ }} strings (escape_backslashes)", "[lua][template]") {
+    LuaEnv lua;
+    Value v = vars();
+    // As YAML hands it over from "{{ 'abc' | regex_replace('([a-z]+)', '<\\1>') }}".
+    CHECK(lua.render(Value("{{ 'abc' | regex_replace('([a-z]+)', '<\\1>') }}"), v) == Value("<abc>"));
+    CHECK(lua.render(Value("x{{ 'a.b' | regex_replace('\\.', '-') }}"), v) == Value("xa-b"));
+    // In an expression (when:) Python's escapes apply.
+    CHECK(lua.eval("'a\\tb'", v) == Value("a\tb"));
+}
+
 TEST_CASE("template: errors", "[lua][template]") {
     LuaEnv lua;
     Value v = vars();
@@ -121,11 +134,13 @@ TEST_CASE("template: errors", "[lua][template]") {
         CHECK(e.mark().to_string() == "site.yml:1:6");
         CHECK_THAT(e.what(), Catch::Contains("'{{' without a matching '}}'"));
     }
-    CHECK_THROWS_WITH(lua.render(Value("{% if x %}a{% endif %}"), v), Catch::Contains("'{% ... %}' blocks are not supported"));
-    CHECK_THROWS_WITH(lua.render(Value("a {# note #}"), v), Catch::Contains("comments are not supported"));
+    CHECK(lua.render(Value("{% if enabled %}a{% endif %}"), v) == Value("a"));
+    CHECK(lua.render(Value("a {# note #}"), v) == Value("a "));
+    CHECK_THROWS_WITH(lua.render(Value("{% if x %}a"), v), Catch::Contains("expected 'elif' or 'else' or 'endif'"));
     CHECK_THROWS_WITH(lua.render(Value("{{ }}"), v), Catch::Contains("empty '{{ }}'"));
     Value undefined = parse_yaml("x: '{{ nope.field }}'\n", "site.yml");
     CHECK_THROWS_WITH(lua.render(undefined, v), Catch::Contains("'nope' is undefined"));
+    CHECK_THROWS_WITH(lua.render(Value("{{ pkgs[2] }}"), v), Catch::Contains("index 2 is out of range"));
     try {
         lua.render(undefined, v);
     } catch (const UserError& e) {

@@ -10,7 +10,7 @@ int cmp(LuaEnv& lua, const std::string& a, const std::string& b) {
     Value vars;
     vars["a"] = Value(a);
     vars["b"] = Value(b);
-    return static_cast<int>(lua.eval("require('upkeep.version').compare(a, b)", vars).as_int());
+    return static_cast<int>(lua.eval("lua: require('upkeep.version').compare(a, b)", vars).as_int());
 }
 
 }  // namespace
@@ -38,15 +38,24 @@ TEST_CASE("version.lua: RPM ordering", "[lua][version]") {
     CHECK(cmp(lua, "el7", "el8") == -1);
 }
 
+TEST_CASE("version test and filter in Jinja expressions", "[lua][version][jinja]") {
+    LuaEnv lua;
+    Value none;
+    CHECK(lua.eval("'1.10' is version('1.9', '>')", none) == Value(true));
+    CHECK(lua.eval("'4.18.1' is version('4.2', 'lt')", none) == Value(false));
+    CHECK(lua.eval("'2.3.0-31.el7_2.21' is version_compare('2.3.0-31.el7_2.3', '>=')", none) == Value(true));
+    CHECK(lua.eval("'1.0' is version('1.0')", none) == Value(true));
+}
+
 TEST_CASE("version.lua: operators", "[lua][version]") {
     LuaEnv lua;
     Value none;
-    CHECK(lua.eval("require('upkeep.version').test('1.10', '1.9', '>')", none) == Value(true));
-    CHECK(lua.eval("require('upkeep.version').test('1.10', '1.9', 'ge')", none) == Value(true));
-    CHECK(lua.eval("require('upkeep.version').test('1.10', '1.10')", none) == Value(true));
-    CHECK(lua.eval("require('upkeep.version').test('1.10', '1.10', '!=')", none) == Value(false));
-    CHECK(lua.eval("require('upkeep.version').test('4.3.0', '4.3.0.1', '<')", none) == Value(true));
-    CHECK(lua.eval("require('upkeep.version').test(4.3, '4.3', 'eq')", none) == Value(true));
-    CHECK_THROWS_WITH(lua.eval("require('upkeep.version').test({}, '1')", none),
+    CHECK(lua.eval("lua: require('upkeep.version').test('1.10', '1.9', '>')", none) == Value(true));
+    CHECK(lua.eval("lua: require('upkeep.version').test('1.10', '1.9', 'ge')", none) == Value(true));
+    CHECK(lua.eval("lua: require('upkeep.version').test('1.10', '1.10')", none) == Value(true));
+    CHECK(lua.eval("lua: require('upkeep.version').test('1.10', '1.10', '!=')", none) == Value(false));
+    CHECK(lua.eval("lua: require('upkeep.version').test('4.3.0', '4.3.0.1', '<')", none) == Value(true));
+    CHECK(lua.eval("lua: require('upkeep.version').test(4.3, '4.3', 'eq')", none) == Value(true));
+    CHECK_THROWS_WITH(lua.eval("lua: require('upkeep.version').test({}, '1')", none),
                       Catch::Contains("must be a string"));
 }

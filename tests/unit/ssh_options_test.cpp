@@ -232,3 +232,39 @@ TEST_CASE("become: prompts are recognized in stderr", "[ssh][become]") {
     CHECK(se == su_err.size());
     CHECK(find_become_prompt(su, "Passw", 0).first == std::string::npos);  // incomplete yet
 }
+
+TEST_CASE("ssh options: ProxyCommand is kept, unsupported options are refused by name", "[ssh][options][hostile]") {
+    Value vars = parse_yaml(R"(
+ansible_ssh_common_args: "-C -o ControlMaster=auto -o ControlPersist=60s -o 'ProxyCommand=nc -q0 %h %p' -o ForwardAgent=no"
+ansible_ssh_extra_args: "-o PasswordAuthentication=no -o IdentitiesOnly=yes"
+)",
+                            "v.yml");
+    SshOptions o = ssh_options_from_vars("h", vars, no_config());
+    CHECK(o.proxy_command == "nc -q0 %h %p");
+    CHECK(o.proxy_jump.empty());
+    CHECK_FALSE(o.password_auth);
+    CHECK(o.identities_only);
+
+    auto refused = [](const std::string& args) -> std::string {
+        Value v = parse_yaml("ansible_ssh_extra_args: \"" + args + "\"\n", "inv.yml");
+        try {
+            ssh_options_from_vars("h", v, no_config());
+        } catch (const UserError& e) {
+            return e.mark().to_string() + ": " + e.what();
+        }
+        return "";
+    };
+    CHECK_THAT(refused("-o LocalForward=8080:127.0.0.1:80"), Catch::Contains("ssh option 'LocalForward=8080:127.0.0.1:80' is not supported"));
+    CHECK_THAT(refused("-o ForwardAgent=yes"), Catch::Contains("'ForwardAgent=yes' is not supported"));
+    CHECK_THAT(refused("-o Ciphers=aes128-ctr"), Catch::StartsWith("inv.yml:1:"));
+    CHECK_THAT(refused("-A"), Catch::Contains("ssh argument '-A' is not supported"));
+    CHECK_THAT(refused("-L 8080:127.0.0.1:80"), Catch::Contains("'-L' is not supported"));
+    CHECK_THAT(refused("stray"), Catch::Contains("unexpected ssh argument 'stray'"));
+    CHECK_THAT(refused("-J a@b -o 'ProxyCommand=nc %h %p'"), Catch::Contains("both ProxyJump and ProxyCommand"));
+
+    // The first of common_args / extra_args wins, as for OpenSSH; "none" turns it off.
+    Value both = parse_yaml("ansible_ssh_common_args: -J jump\nansible_ssh_extra_args: -o ProxyCommand=nc\n", "v.yml");
+    SshOptions b = ssh_options_from_vars("h", both, no_config());
+    CHECK(b.proxy_jump == "jump");
+    CHECK(b.proxy_command.empty());
+}
