@@ -1,10 +1,10 @@
 // apt_repository: ensures an APT source is present or absent in a .list or
 // deb822 .sources file, editing in place, with `supersedes` to move a source
 // to a new release the way an operator edits sources.list by hand.
-#include <regex>
 
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
+#include "engine/util/py_regex.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/config_edits.hpp"
 #include "modules/formats/apt_sources.hpp"
@@ -17,7 +17,7 @@ using apt::SourceEntry;
 // One `supersedes` item: a source entry (compared like apt would) or a regex.
 struct Matcher {
     std::optional<SourceEntry> entry;
-    std::optional<std::regex> re;
+    std::optional<PyRegex> re;
 
     bool matches(const SourceEntry& e, const std::string& text, bool ignore_options) const {
         if (entry) {
@@ -29,7 +29,7 @@ struct Matcher {
             }
             return entry->same_as(e);
         }
-        return std::regex_search(text, *re);
+        return py_search(*re, text);
     }
 };
 
@@ -41,8 +41,8 @@ std::vector<Matcher> matchers(const std::vector<std::string>& items) {
             m.entry = apt::parse_entry(s, "supersedes");
         } catch (const UserError&) {
             try {
-                m.re = std::regex(s);
-            } catch (const std::regex_error& err) {
+                m.re = compile_py_regex(s);
+            } catch (const UserError& err) {
                 throw UserError("supersedes: '" + s + "' is neither a deb line nor a valid regex: " + err.what());
             }
         }

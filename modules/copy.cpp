@@ -18,22 +18,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A controller-side `src`: absolute, or relative to the playbook's files/ or the
-// playbook directory itself (Ansible's search order for a playbook without roles).
-std::string find_local_src(const std::string& src, const std::string& playbook_dir) {
-    if (!src.empty() && src[0] == '/') return src;
-    std::string base = playbook_dir.empty() ? "." : playbook_dir;
-    for (const std::string& cand : {base + "/files/" + src, base + "/" + src})
-        if (fs::exists(cand)) return cand;
-    throw TaskError("could not find src '" + src + "' (looked in " + base + "/files and " + base + ")");
-}
-
+// One read straight into a string of the file's size: a stringstream would
+// hold the bytes twice (its buffer and str()'s copy), per host.
 std::string read_local(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) throw TaskError("cannot read src " + path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    std::string out(static_cast<size_t>(in.tellg()), '\0');
+    in.seekg(0);
+    if (!in.read(out.data(), static_cast<std::streamsize>(out.size()))) throw TaskError("cannot read src " + path);
+    return out;
 }
 
 std::string base_name(std::string p) {
@@ -69,7 +62,8 @@ public:
                     {"owner", ArgType::String, false, {}, {}, {}, false, "owner name or uid"},
                     {"group", ArgType::String, false, {}, {}, {}, false, "group name or gid"},
                     {"directory_mode", ArgType::Mode, false, {}, {}, {}, false, "mode of directories a tree copy creates"},
-                    {"follow", ArgType::Bool, false, Value(false), {}, {}, false, "accepted for compatibility"},
+                    {"follow", ArgType::Bool, false, Value(false), {}, {}, false,
+                     "a symbolic link at dest: true writes its target; false (the default, as Ansible) replaces the link with the file"},
                 },
                 false,
                 {{"content", "src"}},
@@ -98,7 +92,7 @@ public:
                 content = *ctx.conn.read_file(src);
                 src_mode = si.mode;
             } else {
-                std::string local = find_local_src(src, ctx.playbook_dir);
+                std::string local = find_controller_file(ctx, "files", src);
                 if (fs::is_directory(local)) return plan_tree(ctx, args, local, src, dest);
                 content = read_local(local);
                 struct stat st;
@@ -123,13 +117,26 @@ public:
         raw["path"] = Value(dest);
         Args effective(raw);
 
-        if (dest_info.exists() && !args.flag("force")) {
+        FileInfo dest_link = ctx.conn.stat(dest, false);
+        if ((dest_info.exists() || dest_link.is_link()) && !args.flag("force")) {
             Plan p;
             p.msg = "file already exists (force: false)";
             p.result["dest"] = Value(dest);
             return p;
         }
-        Plan plan = plan_file_content(ctx, effective, dest, content, "content replaced");
+        Plan plan;
+        if (dest_link.is_link() && !args.flag("follow")) {
+            // Ansible's follow: false renames the new file over the link itself;
+            // the link's target is left alone.
+            plan.data["content"] = Value(content);
+            plan.data["replace_link"] = Value(true);
+            plan.changes.push_back({dest, "symbolic link (to " + dest_link.link_target + ") replaced by a file", std::nullopt,
+                                    std::move(content), false});
+            plan_attributes(plan, effective, dest, FileInfo{});
+            plan.msg = "link replaced by a file";
+        } else {
+            plan = plan_file_content(ctx, effective, dest, std::move(content), "content replaced");
+        }
         plan.result["dest"] = Value(dest);
         plan.data["raw_args"] = raw;
         return plan;
@@ -178,6 +185,7 @@ private:
             std::string content = read_local(e.string());
             FileInfo i = ctx.conn.stat(target, true);
             if (i.is_dir()) throw TaskError(target + " is a directory");
+            if (i.kind == FileInfo::Kind::Other) throw TaskError("refusing to write " + target + ": it is " + i.kind_text() + ", not a regular file");
             std::optional<std::string> before;
             if (i.exists()) before = ctx.conn.read_file(target);
             Value o;

@@ -1,5 +1,6 @@
 // debug: prints a message or a variable's value; never changes anything.
 #include "engine/module/module.hpp"
+#include "engine/util/error.hpp"
 
 namespace upkeep {
 namespace {
@@ -27,7 +28,14 @@ public:
         Plan p;
         if (args.has("var")) {
             std::string expr = args.str("var");
-            Value v = ctx.eval(expr);
+            Value v;
+            try {
+                v = ctx.eval(expr);
+            } catch (const UserError& e) {
+                // As Ansible: an undefined var is shown, not a failure.
+                if (std::string(e.what()).find("is undefined") == std::string::npos) throw;
+                v = Value("VARIABLE IS NOT DEFINED!");
+            }
             p.result[expr] = v;
             p.msg = expr + ": " + v.to_json();
         } else {

@@ -55,8 +55,9 @@ Target target_of(db::Session& s, const Args& args) {
         sql.push_back(db::identifier(k) + (v.is_null() ? " IS NULL" : " = " + s.literal(v)));
         text.push_back(k + "=" + (v.secret() ? k_masked : v.to_string()));
     }
-    t.where_sql = join(sql, " AND ");
-    t.where_text = join(text, ", ");
+    // An empty `where: {}` selects every row (a table with one vCenter per row).
+    t.where_sql = sql.empty() ? "1 = 1" : join(sql, " AND ");
+    t.where_text = text.empty() ? "every row" : join(text, ", ");
     return t;
 }
 
@@ -178,7 +179,7 @@ public:
                     {"table", ArgType::String, true, {}, {}, {}, false, "the table, as schema.table or with login_db"},
                     {"column", ArgType::String, true, {}, {}, {}, false, "the column holding the password"},
                     {"where", ArgType::Map, false, {}, {}, {}, false,
-                     "column -> value conditions selecting the rows (ANDed)"},
+                     "column -> value conditions selecting the rows (ANDed; {} selects every row)"},
                     {"id", ArgType::Any, false, {}, {}, {}, false, "select the row whose key_column equals this"},
                     {"key_column", ArgType::String, false, Value("id"), {}, {}, false,
                      "the row's primary key, used by id and in messages"},

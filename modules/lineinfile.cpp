@@ -76,8 +76,7 @@ std::string lineinfile_edit(const std::string& text, const LineinfileOptions& o,
     else if (before && *before != "BOF") anchor = compile_py_regex(*before);
 
     long found = -1, insert_at = -1;
-    std::smatch match;
-    std::string matched_body;  // the match refers into this string
+    PyMatch match;  // refers into bodies[found]
     bool matched = false;
     std::vector<std::string> bodies;
     for (const auto& l : lines) bodies.push_back(body(l));
@@ -89,7 +88,7 @@ std::string lineinfile_edit(const std::string& text, const LineinfileOptions& o,
             matched = true;
             if (o.firstmatch) break;
         }
-        if (matched && re) std::regex_search(bodies[found], match, re->re);
+        if (matched && re) py_search(*re, bodies[static_cast<size_t>(found)], &match);
     }
     if (!matched) {
         for (size_t i = 0; i < lines.size(); ++i) {

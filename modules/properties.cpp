@@ -1,10 +1,10 @@
 // properties: edits one key of a Java .properties file in place, losslessly.
 #include "modules/config_edits.hpp"
 
-#include <regex>
 
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
+#include "engine/util/py_regex.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/formats/properties_doc.hpp"
 
@@ -29,11 +29,13 @@ std::string mask_enc_values(const std::string& text) {
 namespace {
 
 // Python-style group references (\1) become ECMAScript ones ($1).
-std::string to_ecma_format(const std::string& replace) {
+// "$1" (the Java/ECMAScript spelling) and "\\1" both insert group 1: turn the
+// former into the latter for py_subn's Python templates.
+std::string to_py_template(const std::string& replace) {
     std::string out;
     for (size_t i = 0; i < replace.size(); ++i) {
-        if (replace[i] == '\\' && i + 1 < replace.size() && std::isdigit(static_cast<unsigned char>(replace[i + 1]))) {
-            out += '$';
+        if (replace[i] == '$' && i + 1 < replace.size() && std::isdigit(static_cast<unsigned char>(replace[i + 1]))) {
+            out += '\\';
             continue;
         }
         out += replace[i];
@@ -51,18 +53,13 @@ EditOutcome edit_properties(const std::optional<std::string>& current, const Pro
         const std::string& key = *e.key;
         msg = doc.remove(key) ? "key '" + key + "' removed" : "key '" + key + "' already absent";
     } else if (e.regexp) {
-        std::regex re;
-        try {
-            re = std::regex(*e.regexp);
-        } catch (const std::regex_error& err) {
-            throw UserError("bad regexp '" + *e.regexp + "': " + err.what());
-        }
-        std::string fmt = to_ecma_format(e.replace);
+        PyRegex re = compile_py_regex(*e.regexp);
+        std::string fmt = to_py_template(e.replace);
         auto entries = doc.entries();
         int changed = 0;
         for (size_t i = 0; i < entries.size(); ++i) {
             if (e.key && entries[i].key != *e.key) continue;
-            std::string v = std::regex_replace(entries[i].value, re, fmt);
+            std::string v = py_subn(re, fmt, entries[i].value, nullptr);
             if (doc.set_entry_value(i, v)) ++changed;
         }
         std::string what = e.key ? "key '" + *e.key + "'" : "values";
@@ -116,7 +113,7 @@ public:
                     {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false,
                      "absent removes every occurrence of key"},
                     {"regexp", ArgType::String, false, {}, {}, {}, false,
-                     "rewrite values matching this ECMAScript regex (of key, or of every key when key is omitted)"},
+                     "rewrite values matching this (Python) regex (of key, or of every key when key is omitted)"},
                     {"replace", ArgType::String, false, Value(""), {}, {}, false,
                      "replacement for regexp; $1 or \\1 insert groups"},
                     {"only_if_absent", ArgType::Bool, false, Value(false), {}, {}, false,

@@ -26,13 +26,16 @@ std::unique_ptr<Module> make_libvirt_hook_module();
 std::unique_ptr<Module> make_libvirt_restart_module();
 std::unique_ptr<Module> make_lineinfile_module();
 std::unique_ptr<Module> make_meta_module();
+std::unique_ptr<Module> make_mysql_db_module();
 std::unique_ptr<Module> make_mysql_query_module();
 std::unique_ptr<Module> make_package_module();
 std::unique_ptr<Module> make_properties_module();
+std::unique_ptr<Module> make_reboot_module();
 std::unique_ptr<Module> make_replace_module();
 std::unique_ptr<Module> make_service_module();
 std::unique_ptr<Module> make_set_fact_module();
 std::unique_ptr<Module> make_shell_module();
+std::unique_ptr<Module> make_template_module();
 std::unique_ptr<Module> make_xml_module();
 std::unique_ptr<Module> make_yum_module();
 std::unique_ptr<Module> make_yum_repository_module();
@@ -63,13 +66,16 @@ const Row k_modules[] = {
     {"libvirt_restart", make_libvirt_restart_module},
     {"lineinfile", make_lineinfile_module},
     {"meta", make_meta_module},
+    {"mysql_db", make_mysql_db_module},
     {"mysql_query", make_mysql_query_module},
     {"package", make_package_module},
     {"properties", make_properties_module},
+    {"reboot", make_reboot_module},
     {"replace", make_replace_module},
     {"service", make_service_module},
     {"set_fact", make_set_fact_module},
     {"shell", make_shell_module},
+    {"template", make_template_module},
     {"xml", make_xml_module},
     {"yum", make_yum_module},
     {"yum_repository", make_yum_repository_module},

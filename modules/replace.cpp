@@ -26,13 +26,13 @@ std::string replace_edit(const std::string& text, const ReplaceOptions& o, std::
         size_t group = section.group_names.size();
         for (size_t i = 0; i < section.group_names.size(); ++i)
             if (section.group_names[i] == "subsection") group = i + 1;
-        std::smatch m;
+        PyMatch m;
         if (!py_search(section, text, &m)) {
             *msg = "Pattern for before/after params did not match the given file: " + pattern;
             return text;
         }
-        from = static_cast<size_t>(m.position(static_cast<int>(group)));
-        to = from + static_cast<size_t>(m.length(static_cast<int>(group)));
+        from = m.position(group);
+        to = from + m.length(group);
     }
     PyRegexFlags f;
     f.multiline = true;

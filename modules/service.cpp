@@ -90,7 +90,10 @@ public:
         std::vector<std::string> why;
         if (args.has("state")) {
             std::string state = args.str("state");
-            bool running = m.running(ctx.conn, name);
+            // In a dry run an earlier task may have planned this service's stop or
+            // start; the overlay knows, the host does not.
+            std::optional<bool> planned = ctx.conn.planned_service_running(name);
+            bool running = planned ? *planned : m.running(ctx.conn, name);
             plan.result["status"] = Value(running ? "running" : "stopped");
             auto act = [&](const std::string& verb, const std::string& summary) {
                 commands.push_back(Value(m.action(verb, name)));
@@ -125,6 +128,7 @@ public:
         }
         plan.result["name"] = Value(name);
         plan.data["commands"] = Value(std::move(commands));
+        if (args.has("state")) plan.data["running_after"] = Value(args.str("state") != "stopped");
         std::vector<std::string> summaries;
         for (const auto& c : plan.changes) summaries.push_back(c.summary);
         plan.msg = plan.changed() ? join(summaries, ", ") : join(why, ", ");
@@ -145,6 +149,7 @@ public:
                 throw TaskError(cmd.cmdline + " failed (rc " + std::to_string(r.rc) + "): " +
                                 trim(r.err.empty() ? r.out : r.err));
         }
+        if (plan.data.has("running_after")) ctx.conn.note_service_state(args.str("name"), plan.data.get("running_after").as_bool());
         out["name"] = Value(args.str("name"));
         return out;
     }

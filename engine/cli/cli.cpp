@@ -10,6 +10,7 @@
 
 #include "engine/cli/doc_command.hpp"
 #include "engine/cli/help_text.hpp"
+#include "engine/cli/vault_command.hpp"
 #include "engine/exec/play_executor.hpp"
 #include "engine/playbook/inventory.hpp"
 #include "engine/playbook/playbook.hpp"
@@ -82,7 +83,8 @@ struct PlayArgs {
     std::string playbook;
     std::vector<std::string> inventories;
     bool check = false, diff = false, list_hosts = false, list_tasks = false, syntax_check = false;
-    bool ask_pass = false, ask_become_pass = false, become = false, verify = false;
+    bool ask_pass = false, ask_become_pass = false, become = false, verify = false, ask_vault_pass = false;
+    std::vector<std::string> vault_password_files, vault_ids;
     std::string limit, tags, skip_tags, json_report;
     std::vector<std::string> extra;
     RunOptions opts;
@@ -99,6 +101,8 @@ int run_play_command(PlayArgs& a, int verbosity) {
     opts.verify_convergence = a.verify || std::getenv("UPKEEP_VERIFY_CONVERGENCE") != nullptr;
     if (a.become) opts.become = true;
     try {
+        // Vault passwords first: -e @file, the playbook and the inventory may hold vaulted values.
+        load_vault_secrets(a.vault_password_files, a.vault_ids, a.ask_vault_pass);
         opts.extra_vars = parse_extra_vars(a.extra);
         if (a.ask_pass) opts.ssh_password = ask_password("SSH password");
         if (a.ask_become_pass) opts.become_password = ask_password("BECOME password");
@@ -177,6 +181,7 @@ int run_cli(int argc, char** argv) {
     play->add_option("-l,--limit", pa.limit, "further limit hosts to this pattern");
     play->add_option("-t,--tags", pa.tags, "only run tasks with these tags (comma-separated)");
     play->add_option("--skip-tags", pa.skip_tags, "skip tasks with these tags (comma-separated)");
+    play->add_option("--start-at-task", pa.opts.start_at_task, "skip the tasks before the first one with this name");
     play->add_option("-e,--extra-vars", pa.extra, "key=value, a YAML/JSON map, or @file (highest precedence)");
     play->add_option("-f,--forks", pa.opts.forks, "hosts to run in parallel")->check(CLI::Range(1, 10000));
     play->add_flag("--list-hosts", pa.list_hosts, "list the hosts each play would run on");
@@ -192,8 +197,18 @@ int run_cli(int argc, char** argv) {
     play->add_flag("-k,--ask-pass", pa.ask_pass, "ask for the SSH password");
     play->add_flag("-K,--ask-become-pass", pa.ask_become_pass, "ask for the become (sudo) password");
     play->add_flag("-b,--become", pa.become, "run operations with become (sudo)");
+    play->add_option("--vault-password-file,--vault-pass-file", pa.vault_password_files,
+                     "file (or executable script) holding a vault password")
+        ->allow_extra_args(false);
+    play->add_option("--vault-id", pa.vault_ids, "LABEL@FILE: a vault password for data encrypted with that vault id")
+        ->allow_extra_args(false);
+    play->add_flag("-J,--ask-vault-pass,--ask-vault-password", pa.ask_vault_pass,
+                   "refused: upkeep never prompts for vault passwords (use --vault-password-file)");
     play->add_option("--report-json", pa.json_report, "write a JSON report of every host and task (drift audit)");
     play->add_flag("--verify-convergence", pa.verify, "after each change, check again and fail if the module did not converge");
+
+    VaultArgs va;
+    CLI::App* vault = add_vault_command(app, va);
 
     std::string doc_module;
     bool doc_list = false;
@@ -235,6 +250,7 @@ int run_cli(int argc, char** argv) {
         std::printf("%s\nMODULES (upkeep help MODULE for one)\n", top.c_str());
         return run_doc_command("");
     }
+    if (*vault) return run_vault_command(va);
     std::printf("%s", app.help().c_str());
     return 1;
 }

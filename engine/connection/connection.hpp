@@ -38,19 +38,36 @@ struct FileInfo {
     std::string owner, group;  // names when resolvable, else the numbers as text
     uint64_t size = 0;
     std::string link_target;  // for links (stat without follow)
+    std::string special;      // Kind::Other: "FIFO", "socket", "character device" or "block device"
 
     bool exists() const { return kind != Kind::Missing; }
     bool is_dir() const { return kind == Kind::Dir; }
     bool is_file() const { return kind == Kind::File; }
     bool is_link() const { return kind == Kind::Link; }
+    // "a FIFO" style text for messages about a non-regular file.
+    std::string kind_text() const;
 };
+
+// Names the type behind POSIX st_mode bits (S_IFMT) for FileInfo::special.
+std::string special_kind_name(uint32_t ifmt);
 
 struct WriteOptions {
     std::optional<uint32_t> mode;  // unset: keep the old file's mode, or 0644 for a new file
     std::string owner;             // "": keep the old owner (or the connection user's)
     std::string group;
-    bool backup = false;  // keep the old file as "<path>.<pid>.<timestamp>~" (Ansible's naming)
+    // Keep the old file as "<path>.<pid>.<timestamp>~" (Ansible's naming); a
+    // second backup of the same file in the same second gets ".<n>~" instead of
+    // overwriting the first (every backup is created with O_EXCL).
+    bool backup = false;
+    // true: a symbolic link at the path is written through (its target gets the
+    // bytes, the link stays). false: the link itself is replaced by the file
+    // (copy's follow: false, as Ansible).
+    bool follow = true;
 };
+
+// Longest file read_file() accepts: a host must not make the controller read
+// without end (a growing file, a device). Larger files are refused with an error.
+constexpr uint64_t k_max_read_bytes = 1ull << 30;
 
 struct WriteResult {
     std::string backup_path;  // "" when no backup was made
@@ -79,6 +96,13 @@ public:
     // old file's owner and mode unless opts say otherwise.
     virtual WriteResult write_file(const std::string& path, const std::string& content,
                                    const WriteOptions& opts) = 0;
+    // A private scratch copy of `content` for a `validate:` command: a new file
+    // with a random ".upkeep.*" name in `dir`, created O_EXCL|O_NOFOLLOW with
+    // mode 0600. Returns its host path; remove it with remove_temp_file(). The
+    // dry-run overlay passes both through to the host, so `--check` validates
+    // the very bytes the real run would (and leaves nothing behind).
+    virtual std::string write_temp_file(const std::string& dir, const std::string& content) = 0;
+    virtual void remove_temp_file(const std::string& path) { remove(path, false); }
     // mkdir -p; `mode` applies to the directories it creates.
     virtual void make_dirs(const std::string& path, std::optional<uint32_t> mode) = 0;
     // Removes a file, link or (with recursive) a directory tree; absent is fine.
@@ -103,6 +127,14 @@ public:
     // dry run's planned state) the wrapped one. Lets a module that talks to the
     // host by another route (libvirt's API) learn the address and credentials.
     virtual Connection& underlying() { return *this; }
+    // Service state the dry-run overlay planned for `name` (a service stopped or
+    // started by an earlier task of this run): nullopt on real connections and for
+    // services no task touched, so the host's answer stands.
+    virtual std::optional<bool> planned_service_running(const std::string& name) { return std::nullopt; }
+    // Records that a service action left `name` running or stopped. Real
+    // connections ignore it (the host itself knows); the overlay keeps it so the
+    // next task's check sees the planned state, as with files.
+    virtual void note_service_state(const std::string& name, bool running) {}
     // Warnings the connection gathered since the last call (a changed host key
     // let through by StrictHostKeyChecking=no...), for the reporter to show.
     virtual std::vector<std::string> take_warnings() { return {}; }

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <ctime>
 #include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <tuple>
@@ -29,7 +31,31 @@ extern char** environ;
 
 namespace upkeep {
 
+std::string special_kind_name(uint32_t ifmt) {
+    switch (ifmt & S_IFMT) {
+        case S_IFIFO: return "FIFO";
+        case S_IFSOCK: return "socket";
+        case S_IFCHR: return "character device";
+        case S_IFBLK: return "block device";
+        default: return "special file";
+    }
+}
+
+std::string FileInfo::kind_text() const {
+    switch (kind) {
+        case Kind::Missing: return "missing";
+        case Kind::File: return "a regular file";
+        case Kind::Dir: return "a directory";
+        case Kind::Link: return "a symbolic link";
+        case Kind::Other: break;
+    }
+    std::string s = special.empty() ? "special file" : special;
+    return "a " + s;
+}
+
 namespace {
+
+constexpr const char* k_temp_prefix = ".upkeep.";
 
 std::string errno_text(const std::string& what, const std::string& path, int err) {
     return what + " " + path + ": " + std::strerror(err);
@@ -89,11 +115,6 @@ std::string dir_of(const std::string& p) {
     return p.substr(0, slash);
 }
 
-std::string base_of(const std::string& p) {
-    size_t slash = p.find_last_of('/');
-    return slash == std::string::npos ? p : p.substr(slash + 1);
-}
-
 void write_all(int fd, const std::string& data, const std::string& path) {
     size_t off = 0;
     while (off < data.size()) {
@@ -124,30 +145,104 @@ void copy_selinux_context(const std::string& from, int to_fd, const std::string&
         throw TaskError(errno_text("cannot set the SELinux context on the new", path, errno));
 }
 
-// Ansible's backup name: <path>.<pid>.<YYYY-MM-DD@HH:MM:SS>~
-std::string backup_name(const std::string& path) {
+// Random letters for temp-file names: unpredictable, so nobody can plant a
+// link or file at the name we are about to create.
+std::string random_token(size_t n) {
+    static const char k_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    unsigned char raw[32];
+    std::string out;
+    while (out.size() < n) {
+        ssize_t got = ::getrandom(raw, sizeof raw, 0);
+        if (got <= 0) {
+            if (errno == EINTR) continue;
+            throw TaskError(std::string("getrandom: ") + std::strerror(errno));
+        }
+        for (ssize_t i = 0; i < got && out.size() < n; ++i) out += k_chars[raw[i] % (sizeof k_chars - 1)];
+    }
+    return out;
+}
+
+// Creates a new private file in `dir` named ".upkeep.<random>": O_EXCL and
+// O_NOFOLLOW, mode 0600 from the first instant (the real mode is set on the
+// descriptor once the content is complete). Returns the descriptor; `name`
+// receives the full path.
+int create_private_temp(const std::string& dir, const std::string& host_path, std::string& name) {
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        name = dir + "/" + std::string(k_temp_prefix) + random_token(12);
+        int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0) return fd;
+        if (errno != EEXIST) throw TaskError(errno_text("cannot create a temporary file next to", host_path, errno));
+    }
+    throw TaskError("cannot create a temporary file next to " + host_path + ": every random name was taken");
+}
+
+// Ansible's backup name: <path>.<pid>.<YYYY-MM-DD@HH:MM:SS>~ ; the n-th extra
+// backup of the same file within that second is <path>.<pid>.<stamp>.<n>~.
+std::string backup_name(const std::string& path, int n) {
     std::time_t now = std::time(nullptr);
     std::tm tm{};
     localtime_r(&now, &tm);
     char stamp[64];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%d@%H:%M:%S", &tm);
-    return path + "." + std::to_string(::getpid()) + "." + stamp + "~";
+    return path + "." + std::to_string(::getpid()) + "." + stamp + (n ? "." + std::to_string(n) : "") + "~";
 }
 
-// Copies a regular file with its mode, owner and times (like shutil.copy2).
-void copy_file_preserving(const std::string& from, const std::string& to) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-    if (ec) throw TaskError("cannot back up " + from + " to " + to + ": " + ec.message());
-    struct stat st;
-    if (::stat(from.c_str(), &st) == 0) {
-        if (::chown(to.c_str(), st.st_uid, st.st_gid) < 0 && errno != EPERM)
-            throw TaskError(errno_text("cannot set the owner of the backup", to, errno));
-        ::chmod(to.c_str(), st.st_mode & 07777);
-        struct timespec times[2] = {st.st_atim, st.st_mtim};
-        ::utimensat(AT_FDCWD, to.c_str(), times, 0);
+// Copies all of `in` to `out`; throws TaskError naming `what` with errno's text.
+void copy_fd(int in, int out, const std::string& what) {
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(in, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw TaskError(errno_text("cannot read", what, errno));
+        }
+        if (n == 0) return;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = ::write(out, buf + off, static_cast<size_t>(n - off));
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                throw TaskError(errno_text("cannot write the backup of", what, errno));
+            }
+            off += w;
+        }
     }
+}
+
+// Backs up the regular file `from` (with its mode, owner and times, like
+// shutil.copy2) under a new, unique name created with O_EXCL|O_NOFOLLOW: an
+// earlier backup is never overwritten and a planted link is never followed.
+// On any failure (a full disk) the partial backup is removed. Returns its path.
+std::string make_backup(const std::string& from, const std::string& host_path) {
+    Fd in(::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (in.fd < 0) throw TaskError(errno_text("cannot back up", host_path, errno));
+    struct stat st;
+    if (::fstat(in.fd, &st) < 0) throw TaskError(errno_text("cannot back up", host_path, errno));
+    std::string name;
+    Fd out;
+    for (int n = 0; out.fd < 0; ++n) {
+        if (n > 1000) throw TaskError("cannot back up " + host_path + ": too many backups this second");
+        name = backup_name(from, n);
+        out.reset(::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (out.fd < 0 && errno != EEXIST) throw TaskError(errno_text("cannot create the backup of", host_path, errno));
+    }
+    try {
+        copy_fd(in.fd, out.fd, host_path);
+        if (::fchown(out.fd, st.st_uid, st.st_gid) < 0 && errno != EPERM)
+            throw TaskError(errno_text("cannot set the owner of the backup of", host_path, errno));
+        if (::fchmod(out.fd, st.st_mode & 07777) < 0)
+            throw TaskError(errno_text("cannot set the mode of the backup of", host_path, errno));
+        struct timespec times[2] = {st.st_atim, st.st_mtim};
+        ::futimens(out.fd, times);
+        if (::fsync(out.fd) < 0) throw TaskError(errno_text("cannot sync the backup of", host_path, errno));
+        int fd = out.fd;
+        out.fd = -1;
+        if (::close(fd) < 0) throw TaskError(errno_text("cannot write the backup of", host_path, errno));
+    } catch (...) {
+        out.reset();
+        ::unlink(name.c_str());
+        throw;
+    }
+    return name;
 }
 
 }  // namespace
@@ -180,13 +275,48 @@ LocalConnection::LocalConnection(std::string host_name, std::string root) : m_ho
     }
 }
 
-std::string LocalConnection::map_path(const std::string& path) const {
+std::string LocalConnection::map_path(const std::string& path, bool follow_last) const {
     if (m_root.empty()) return path;
-    std::string norm;
-    // A relative host path counts from "/" (the sandbox has no other current directory).
-    if (!normalize(path.empty() || path[0] != '/' ? "/" + path : path, norm))
-        throw TaskError("path " + path + " leaves the sandbox root " + m_root);
-    return norm == "/" ? m_root : m_root + norm;
+    // Resolve as the kernel would under chroot(root): walk the components,
+    // expand each symbolic link we meet (an absolute target restarts at the
+    // root, never at the machine's "/"), and clamp ".." at the root. The
+    // result has no link left in it (except the last component when
+    // !follow_last), so the syscall that uses it cannot leave the tree.
+    std::deque<std::string> todo;
+    for (auto& p : split(path, '/'))
+        if (!p.empty() && p != ".") todo.push_back(p);
+    std::vector<std::string> done;
+    int links = 0;
+    while (!todo.empty()) {
+        std::string c = std::move(todo.front());
+        todo.pop_front();
+        if (c.empty() || c == ".") continue;
+        if (c == "..") {
+            if (!done.empty()) done.pop_back();
+            continue;
+        }
+        done.push_back(c);
+        if (todo.empty() && !follow_last) break;
+        std::string cur = m_root + "/" + join(done, "/");
+        struct stat st;
+        if (::lstat(cur.c_str(), &st) < 0 || !S_ISLNK(st.st_mode)) continue;
+        if (++links > 40) throw TaskError("cannot resolve " + path + ": too many levels of symbolic links");
+        std::vector<char> buf(PATH_MAX);
+        ssize_t n = ::readlink(cur.c_str(), buf.data(), buf.size());
+        if (n < 0) throw TaskError(errno_text("cannot read link", unmap_path(cur), errno));
+        std::string target(buf.data(), static_cast<size_t>(n));
+        done.pop_back();
+        if (!target.empty() && target[0] == '/') {
+            // Links that upkeep made before it stored host paths name the
+            // root itself; read them as the host path they stand for.
+            if (target == m_root || starts_with(target, m_root + "/")) target = target.substr(m_root.size());
+            done.clear();
+        }
+        auto parts = split(target, '/');
+        for (auto it = parts.rbegin(); it != parts.rend(); ++it)
+            if (!it->empty() && *it != ".") todo.push_front(*it);
+    }
+    return done.empty() ? m_root : m_root + "/" + join(done, "/");
 }
 
 std::string LocalConnection::unmap_path(const std::string& local) const {
@@ -311,7 +441,7 @@ CommandResult LocalConnection::run(const Command& cmd) {
 }
 
 FileInfo LocalConnection::stat(const std::string& path, bool follow) {
-    std::string local = map_path(path);
+    std::string local = map_path(path, follow);
     FileInfo info;
     struct stat st;
     int rc = follow ? ::stat(local.c_str(), &st) : ::lstat(local.c_str(), &st);
@@ -322,7 +452,10 @@ FileInfo LocalConnection::stat(const std::string& path, bool follow) {
     if (S_ISREG(st.st_mode)) info.kind = FileInfo::Kind::File;
     else if (S_ISDIR(st.st_mode)) info.kind = FileInfo::Kind::Dir;
     else if (S_ISLNK(st.st_mode)) info.kind = FileInfo::Kind::Link;
-    else info.kind = FileInfo::Kind::Other;
+    else {
+        info.kind = FileInfo::Kind::Other;
+        info.special = special_kind_name(st.st_mode);
+    }
     info.mode = st.st_mode & 07777;
     info.uid = st.st_uid;
     info.gid = st.st_gid;
@@ -339,14 +472,22 @@ FileInfo LocalConnection::stat(const std::string& path, bool follow) {
 
 std::optional<std::string> LocalConnection::read_file(const std::string& path) {
     std::string local = map_path(path);
-    Fd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; the type is
+    // checked on the descriptor, so a swap after a stat() cannot fool us.
+    Fd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
     if (fd.fd < 0) {
         if (errno == ENOENT) return std::nullopt;
         throw TaskError(errno_text("cannot read", path, errno));
     }
     struct stat st;
-    if (::fstat(fd.fd, &st) == 0 && S_ISDIR(st.st_mode)) throw TaskError("cannot read " + path + ": is a directory");
+    if (::fstat(fd.fd, &st) < 0) throw TaskError(errno_text("cannot read", path, errno));
+    if (S_ISDIR(st.st_mode)) throw TaskError("cannot read " + path + ": is a directory");
+    if (!S_ISREG(st.st_mode))
+        throw TaskError("refusing to read " + path + ": it is a " + special_kind_name(st.st_mode) + ", not a regular file");
+    if (static_cast<uint64_t>(st.st_size) > k_max_read_bytes)
+        throw TaskError("refusing to read " + path + ": larger than " + std::to_string(k_max_read_bytes >> 20) + " MiB");
     std::string out;
+    out.reserve(static_cast<size_t>(st.st_size));
     char buf[65536];
     for (;;) {
         ssize_t n = ::read(fd.fd, buf, sizeof buf);
@@ -356,23 +497,30 @@ std::optional<std::string> LocalConnection::read_file(const std::string& path) {
         }
         if (n == 0) break;
         out.append(buf, static_cast<size_t>(n));
+        if (out.size() > k_max_read_bytes)  // still growing while we read
+            throw TaskError("refusing to read " + path + ": larger than " + std::to_string(k_max_read_bytes >> 20) + " MiB");
     }
     return out;
 }
 
 WriteResult LocalConnection::write_file(const std::string& path, const std::string& content, const WriteOptions& opts) {
-    std::string local = map_path(path);
-    // Write through a symbolic link: the link stays, its target gets the content.
-    struct stat lst;
-    if (::lstat(local.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
-        std::error_code ec;
-        auto real = std::filesystem::weakly_canonical(local, ec);
-        if (!ec) local = real.string();
+    std::string local = map_path(path, opts.follow);
+    if (m_root.empty() && opts.follow) {
+        // Write through a symbolic link: the link stays, its target gets the content.
+        struct stat lst;
+        if (::lstat(local.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+            std::error_code ec;
+            auto real = std::filesystem::weakly_canonical(local, ec);
+            if (!ec) local = real.string();
+        }
     }
     WriteResult result;
     struct stat old;
-    bool had_old = ::stat(local.c_str(), &old) == 0;
+    bool had_old = ::lstat(local.c_str(), &old) == 0;
+    if (had_old && S_ISLNK(old.st_mode)) had_old = false;  // follow: false, or a dangling link: replaced by the file
     if (had_old && S_ISDIR(old.st_mode)) throw TaskError("cannot write " + path + ": is a directory");
+    if (had_old && !S_ISREG(old.st_mode))
+        throw TaskError("refusing to write " + path + ": it is a " + special_kind_name(old.st_mode) + ", not a regular file");
 
     uid_t uid = had_old ? old.st_uid : static_cast<uid_t>(-1);
     gid_t gid = had_old ? old.st_gid : static_cast<gid_t>(-1);
@@ -381,34 +529,69 @@ WriteResult LocalConnection::write_file(const std::string& path, const std::stri
     mode_t mode = opts.mode ? *opts.mode : had_old ? (old.st_mode & 07777) : 0644;
 
     std::string dir = dir_of(local);
-    std::string tmpl = dir + "/." + base_of(local) + ".upkeep-XXXXXX";
-    int raw = ::mkstemp(tmpl.data());
-    if (raw < 0) throw TaskError(errno_text("cannot create a temporary file next to", path, errno));
-    ::fcntl(raw, F_SETFD, FD_CLOEXEC);
-    Fd fd(raw);
-    std::string tmp = tmpl;
+    remove_stale_temps(dir);
+    std::string tmp;
+    Fd fd(create_private_temp(dir, path, tmp));
+    std::string backup;
     try {
         write_all(fd.fd, content, path);
-        if (::fsync(fd.fd) < 0) throw TaskError(errno_text("cannot sync", path, errno));
+        if (::fsync(fd.fd) < 0) throw TaskError(errno_text("cannot write", path, errno));
         if ((uid != static_cast<uid_t>(-1) || gid != static_cast<gid_t>(-1)) && ::fchown(fd.fd, uid, gid) < 0)
             throw TaskError(errno_text("cannot set the owner of", path, errno));
         // fchmod after fchown: chown clears setuid/setgid bits.
         if (::fchmod(fd.fd, mode) < 0) throw TaskError(errno_text("cannot set the mode of", path, errno));
         if (had_old) copy_selinux_context(local, fd.fd, path);
-        if (had_old && opts.backup) {
-            std::string b = backup_name(local);
-            copy_file_preserving(local, b);
-            result.backup_path = unmap_path(b);
-        }
-        fd.reset();
+        int raw = fd.fd;
+        fd.fd = -1;
+        // close() may be where a network filesystem reports a full disk.
+        if (::close(raw) < 0) throw TaskError(errno_text("cannot write", path, errno));
+        if (had_old && opts.backup) backup = make_backup(local, path);
         if (::rename(tmp.c_str(), local.c_str()) < 0) throw TaskError(errno_text("cannot replace", path, errno));
+    } catch (...) {
+        fd.reset();
+        ::unlink(tmp.c_str());
+        // A backup of a write that did not happen is not claimed: remove it.
+        if (!backup.empty()) ::unlink(backup.c_str());
+        throw;
+    }
+    if (!backup.empty()) result.backup_path = unmap_path(backup);
+    fsync_dir(dir);
+    return result;
+}
+
+std::string LocalConnection::write_temp_file(const std::string& dir, const std::string& content) {
+    std::string local_dir = map_path(dir);
+    std::string tmp;
+    Fd fd(create_private_temp(local_dir, dir, tmp));
+    try {
+        write_all(fd.fd, content, tmp);
+        int raw = fd.fd;
+        fd.fd = -1;
+        if (::close(raw) < 0) throw TaskError(errno_text("cannot write", unmap_path(tmp), errno));
     } catch (...) {
         fd.reset();
         ::unlink(tmp.c_str());
         throw;
     }
-    fsync_dir(dir);
-    return result;
+    return unmap_path(tmp);
+}
+
+void LocalConnection::remove_stale_temps(const std::string& dir) {
+    // A run killed with SIGKILL leaves its ".upkeep.*" temp files behind. The
+    // next write in the same directory removes the ones that are ours (same
+    // owner, regular files) and stale (untouched for an hour: a live write
+    // keeps its temp file's mtime fresh and renames it within seconds).
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return;
+    time_t now = std::time(nullptr);
+    while (struct dirent* e = ::readdir(d)) {
+        if (std::strncmp(e->d_name, k_temp_prefix, std::strlen(k_temp_prefix)) != 0) continue;
+        struct stat st;
+        if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+        bool ours = st.st_uid == ::geteuid() && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode));
+        if (ours && now - st.st_mtime > k_stale_temp_seconds) ::unlinkat(::dirfd(d), e->d_name, 0);
+    }
+    ::closedir(d);
 }
 
 void LocalConnection::make_dirs(const std::string& path, std::optional<uint32_t> mode) {
@@ -432,7 +615,7 @@ void LocalConnection::make_dirs(const std::string& path, std::optional<uint32_t>
 }
 
 void LocalConnection::remove(const std::string& path, bool recursive) {
-    std::string local = map_path(path);
+    std::string local = map_path(path, false);
     if (!m_root.empty() && local == m_root) throw TaskError("refusing to remove the sandbox root");
     struct stat st;
     if (::lstat(local.c_str(), &st) < 0) {
@@ -454,7 +637,7 @@ void LocalConnection::remove(const std::string& path, bool recursive) {
 
 void LocalConnection::set_attributes(const std::string& path, std::optional<uint32_t> mode, const std::string& owner,
                                      const std::string& group) {
-    std::string local = map_path(path);
+    std::string local = map_path(path, false);
     struct stat st;
     if (::lstat(local.c_str(), &st) < 0) throw TaskError(errno_text("cannot stat", path, errno));
     if (!owner.empty() || !group.empty()) {
@@ -468,12 +651,18 @@ void LocalConnection::set_attributes(const std::string& path, std::optional<uint
 }
 
 void LocalConnection::symlink(const std::string& target, const std::string& path) {
-    std::string local = map_path(path);
-    std::string mapped_target = (!m_root.empty() && !target.empty() && target[0] == '/') ? map_path(target) : target;
-    // Create under a temporary name and rename over the old entry: atomic replace.
-    std::string tmp = dir_of(local) + "/." + base_of(local) + ".upkeep-link-" + std::to_string(::getpid());
-    ::unlink(tmp.c_str());
-    if (::symlink(mapped_target.c_str(), tmp.c_str()) < 0) throw TaskError(errno_text("cannot create link", path, errno));
+    std::string local = map_path(path, false);
+    // In the sandbox the link stores the host path: map_path() resolves it
+    // under the root, as a chroot would.
+    const std::string& mapped_target = target;
+    // Create under a random temporary name (symlink(2) never follows or
+    // replaces an existing entry) and rename over the old entry: atomic replace.
+    std::string tmp;
+    for (int attempt = 0;; ++attempt) {
+        tmp = dir_of(local) + "/" + k_temp_prefix + random_token(12);
+        if (::symlink(mapped_target.c_str(), tmp.c_str()) == 0) break;
+        if (errno != EEXIST || attempt > 16) throw TaskError(errno_text("cannot create link", path, errno));
+    }
     if (::rename(tmp.c_str(), local.c_str()) < 0) {
         int err = errno;
         ::unlink(tmp.c_str());

@@ -3,10 +3,12 @@
 //
 // In the sandbox every absolute host path is mapped under the root
 // (`/etc/x` -> `ROOT/etc/x`), so tests, the demo and image builds converge a tree
-// exactly as they would converge a host, without root privileges. A path whose
-// `..` would climb out of the root is rejected with a TaskError.
+// exactly as they would converge a host, without root privileges. Paths resolve
+// as under chroot(2): `..` stops at the root and symbolic links (absolute ones
+// included) are followed inside the tree, never out of it.
 #pragma once
 
+#include <ctime>
 #include <string>
 
 #include "engine/connection/connection.hpp"
@@ -36,6 +38,7 @@ public:
     // directory). A symbolic link at `path` is written through: its target is
     // replaced and the link stays. On failure the old file is untouched.
     WriteResult write_file(const std::string& path, const std::string& content, const WriteOptions& opts) override;
+    std::string write_temp_file(const std::string& dir, const std::string& content) override;
     void make_dirs(const std::string& path, std::optional<uint32_t> mode) override;
     void remove(const std::string& path, bool recursive) override;
     void set_attributes(const std::string& path, std::optional<uint32_t> mode, const std::string& owner,
@@ -49,12 +52,21 @@ public:
     // The sandbox root ("" for the machine itself).
     const std::string& root() const { return m_root; }
     // The local path for a host path: identity without a root; otherwise the
-    // normalized path under the root. Throws TaskError for an escape.
-    std::string map_path(const std::string& path) const;
+    // path resolved under the root as chroot(2) would: symbolic links are
+    // expanded with absolute targets taken from the root, ".." stops at the
+    // root, so nothing a sandbox's tree contains can lead outside it. With
+    // !follow_last a link in the last component is left as is (lstat, unlink).
+    std::string map_path(const std::string& path, bool follow_last = true) const;
     // The host path for a local path under the root (inverse of map_path).
     std::string unmap_path(const std::string& local) const;
 
+    // Temp files ".upkeep.*" older than this are left-overs of a killed run.
+    static constexpr time_t k_stale_temp_seconds = 3600;
+
 private:
+    // Removes our stale ".upkeep.*" temp files in a local directory.
+    static void remove_stale_temps(const std::string& dir);
+
     std::string m_host_name;
     std::string m_root;
 };

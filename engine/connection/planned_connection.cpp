@@ -62,6 +62,14 @@ bool PlannedConnection::allow_external_effect(const std::string& what) {
     return false;
 }
 
+std::optional<bool> PlannedConnection::planned_service_running(const std::string& name) {
+    auto it = m_services.find(name);
+    if (it == m_services.end()) return std::nullopt;
+    return it->second;
+}
+
+void PlannedConnection::note_service_state(const std::string& name, bool running) { m_services[name] = running; }
+
 FileInfo PlannedConnection::stat(const std::string& raw, bool follow) {
     std::string path = normalize_path(raw);
     const Entry* own = find(path);
@@ -109,12 +117,27 @@ void PlannedConnection::require_parent_dir(const std::string& path) {
         throw TaskError("cannot write " + path + ": directory " + parent + " does not exist (in the planned state)");
 }
 
+std::string PlannedConnection::write_temp_file(const std::string& dir, const std::string& content) {
+    return m_real.write_temp_file(m_real.stat(dir, true).is_dir() ? dir : "/tmp", content);
+}
+
 WriteResult PlannedConnection::write_file(const std::string& raw, const std::string& content, const WriteOptions& opts) {
     std::string path = normalize_path(raw);
     require_parent_dir(path);
+    // Written through a link, as the real connection does: plan the target.
+    for (int hops = 0; opts.follow && hops < 40; ++hops) {
+        FileInfo li = stat(path, false);
+        if (!li.is_link()) break;
+        std::string target = li.link_target;
+        if (!target.empty() && target[0] != '/') target = parent_path(path) + "/" + target;
+        path = normalize_path(target);
+    }
     Entry& e = materialize(path);
     WriteResult r;
     if (e.info.is_dir()) throw TaskError(path + " is a directory");
+    if (e.info.kind == FileInfo::Kind::Other)
+        throw TaskError("refusing to write " + path + ": it is " + e.info.kind_text() + ", not a regular file");
+    if (e.info.is_link()) e.info = FileInfo{};  // follow: false replaces the link itself
     if (opts.backup && e.info.exists()) r.backup_path = path + ".<backup>~";
     bool existed = e.info.exists();
     e.info.kind = FileInfo::Kind::File;

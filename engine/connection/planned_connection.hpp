@@ -32,8 +32,15 @@ public:
                         const std::string& group) override;
     void symlink(const std::string& target, const std::string& path) override;
     std::vector<std::string> list_dir(const std::string& path) override;
+    // Scratch files for validate: are real (in the host's directory when it
+    // exists there, else /tmp), so the check runs like the real one.
+    std::string write_temp_file(const std::string& dir, const std::string& content) override;
+    void remove_temp_file(const std::string& path) override { m_real.remove_temp_file(path); }
+    std::string command_path(const std::string& path) override { return m_real.command_path(path); }
     // Records `what` as "would run" and refuses: nothing outside the host happens in a dry run.
     bool allow_external_effect(const std::string& what) override;
+    std::optional<bool> planned_service_running(const std::string& name) override;
+    void note_service_state(const std::string& name, bool running) override;
 
     // The mutating commands a real run would have executed, in order.
     const std::vector<std::string>& would_run() const { return m_would_run; }
@@ -56,6 +63,7 @@ private:
     Connection& m_real;
     std::map<std::string, Entry> m_entries;
     std::vector<std::string> m_would_run;
+    std::map<std::string, bool> m_services;  // planned running state per service name
 };
 
 // Normalizes an absolute path: collapses "//", "/./", "dir/.." and a trailing "/".

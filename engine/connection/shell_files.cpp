@@ -53,7 +53,9 @@ FileInfo ShellFiles::stat(const std::string& path, bool follow) {
         case 0100000: info.kind = FileInfo::Kind::File; break;
         case 0040000: info.kind = FileInfo::Kind::Dir; break;
         case 0120000: info.kind = FileInfo::Kind::Link; break;
-        default: info.kind = FileInfo::Kind::Other;
+        default:
+            info.kind = FileInfo::Kind::Other;
+            info.special = special_kind_name(raw & 0170000);
     }
     if (info.owner == "UNKNOWN") info.owner = std::to_string(info.uid);
     if (info.group == "UNKNOWN") info.group = std::to_string(info.gid);
@@ -68,34 +70,71 @@ FileInfo ShellFiles::stat(const std::string& path, bool follow) {
 std::optional<std::string> ShellFiles::read_file(const std::string& path) {
     std::string p = q(path);
     Command c;
-    c.cmdline = "if [ ! -e " + p + " ]; then exit 3; fi; if [ -d " + p + " ]; then echo 'is a directory' >&2; exit 4; fi; cat -- " + p;
+    // Only a regular file is read (a FIFO would block, a device never end),
+    // and never more than the limit (+1 byte to notice an overrun).
+    c.cmdline = "if [ ! -e " + p + " ]; then exit 3; fi; if [ -d " + p + " ]; then echo 'is a directory' >&2; exit 4; fi; " +
+                "if [ ! -f " + p + " ]; then echo 'refusing to read it: not a regular file' >&2; exit 5; fi; head -c " +
+                std::to_string(k_max_read_bytes + 1) + " -- " + p;
     c.mutating = false;
     CommandResult r = m_run(c);
     if (r.rc == 3) return std::nullopt;
     if (r.rc != 0) throw TaskError(m_where + ": cannot read " + path + ": " + trim(r.err));
-    return r.out;
+    if (r.out.size() > k_max_read_bytes)
+        throw TaskError(m_where + ": refusing to read " + path + ": larger than " + std::to_string(k_max_read_bytes >> 20) + " MiB");
+    return std::move(r.out);
+}
+
+std::string stale_temp_cleanup_script(const std::string& dir_var) {
+    // Left-overs of a killed run: our own ".upkeep.*" files untouched for an
+    // hour (a live write keeps its temp file fresh and renames it at once).
+    return "find \"" + dir_var + "\" -maxdepth 1 -name '.upkeep.*' -user \"$(id -u)\" \\( -type f -o -type l \\) -mmin +60 "
+           "-exec rm -f -- {} + 2>/dev/null || true; ";
+}
+
+std::string backup_script(const std::string& file_var) {
+    // A unique name: "<path>.<pid>.<stamp>~", then ".<n>~" while taken. The
+    // noclobber redirection creates it with O_EXCL (never through a planted
+    // link) under umask 077, so it is private until it is complete. $b is set
+    // for the EXIT trap, which removes a partial backup (a full disk).
+    return "b0=\"" + file_var + ".$$.$(date +%Y-%m-%d@%H:%M:%S)\"; n=0; b=\"$b0~\"; "
+           "until (umask 077; set -C; : > \"$b\") 2>/dev/null; do n=$((n+1)); "
+           "if [ $n -gt 999 ]; then b=''; echo 'cannot create a backup file' >&2; exit 1; fi; b=\"$b0.$n~\"; done; "
+           "cat -- \"" + file_var + "\" > \"$b\"; chown --reference=\"" + file_var + "\" -- \"$b\" 2>/dev/null || true; "
+           "chmod --reference=\"" + file_var + "\" -- \"$b\"; touch -r \"" + file_var + "\" -- \"$b\"; ";
 }
 
 WriteResult ShellFiles::write_file(const std::string& path, const std::string& content, const WriteOptions& opts) {
-    std::string s = "set -e; p=" + q(path) + "; if [ -L \"$p\" ]; then p=$(readlink -f -- \"$p\"); fi; " +
-                    "if [ -d \"$p\" ]; then echo \"$p is a directory\" >&2; exit 1; fi; " +
-                    "t=$(mktemp \"$(dirname -- \"$p\")/.upkeep.XXXXXXXX\"); trap 'rm -f -- \"$t\"' EXIT; " +
-                    "cat > \"$t\"; " +
-                    "if [ -e \"$p\" ]; then chown --reference=\"$p\" -- \"$t\"; chmod --reference=\"$p\" -- \"$t\"; " +
-                    "else chmod 0644 -- \"$t\"; fi; ";
+    // The temp file is made by mktemp (random name, O_EXCL, 0600) and gets its
+    // final mode with exactly one chmod once it is complete: its content is
+    // never readable under a wider mode than the target's.
+    std::string s = "set -e; p=" + q(path) + "; ";
+    if (opts.follow) s += "if [ -L \"$p\" ]; then p=$(readlink -f -- \"$p\"); fi; ";
+    s += "if [ -d \"$p\" ] && [ ! -L \"$p\" ]; then echo \"$p is a directory\" >&2; exit 1; fi; "
+         "if [ -e \"$p\" ] && [ ! -f \"$p\" ] && [ ! -L \"$p\" ]; then echo \"refusing to write $p: not a regular file\" >&2; exit 1; fi; "
+         "old=''; if [ -f \"$p\" ] && [ ! -L \"$p\" ]; then old=1; fi; "
+         "d=$(dirname -- \"$p\"); " + stale_temp_cleanup_script("$d") +
+         "b=''; t=$(mktemp \"$d/.upkeep.XXXXXXXXXXXX\"); trap 'rm -f -- \"$t\"; [ -z \"$b\" ] || rm -f -- \"$b\"' EXIT; "
+         "cat > \"$t\"; ";
+    s += "if [ -n \"$old\" ]; then chown --reference=\"$p\" -- \"$t\"; fi; ";
     if (!opts.owner.empty() || !opts.group.empty())
         s += "chown " + q(opts.owner + (opts.group.empty() ? "" : ":" + opts.group)) + " -- \"$t\"; ";
     if (opts.mode) s += "chmod " + octal_mode(*opts.mode) + " -- \"$t\"; ";
-    if (opts.backup)
-        s += "if [ -e \"$p\" ]; then b=\"$p.$$.$(date +%Y-%m-%d@%H:%M:%S)~\"; cp -p -- \"$p\" \"$b\"; "
-             "echo \"backup:$b\"; fi; ";
+    else s += "if [ -n \"$old\" ]; then chmod --reference=\"$p\" -- \"$t\"; else chmod 0644 -- \"$t\"; fi; ";
+    if (opts.backup) s += "if [ -n \"$old\" ]; then " + backup_script("$p") + "fi; ";
     // coreutils' sync FILE fsyncs that file (and is harmless where unsupported).
-    s += "sync -- \"$t\" 2>/dev/null || true; mv -f -- \"$t\" \"$p\"; trap - EXIT";
+    // mv -T: a link to a directory at $p (follow: false) is replaced, not entered.
+    s += "sync -- \"$t\" 2>/dev/null || true; mv -Tf -- \"$t\" \"$p\"; trap - EXIT; [ -z \"$b\" ] || echo \"backup:$b\"";
     CommandResult r = run_checked(s, "cannot write", path, content);
     WriteResult w;
     for (const auto& line : split(r.out, '\n'))
         if (starts_with(line, "backup:")) w.backup_path = line.substr(7);
     return w;
+}
+
+std::string ShellFiles::write_temp_file(const std::string& dir, const std::string& content) {
+    std::string s = "set -e; t=$(mktemp " + q(dir + "/.upkeep.XXXXXXXXXXXX") + "); cat > \"$t\" || { rm -f -- \"$t\"; exit 1; }; " +
+                    "printf '%s' \"$t\"";
+    return run_checked(s, "cannot write a temp file in", dir, content).out;
 }
 
 void ShellFiles::make_dirs(const std::string& path, std::optional<uint32_t> mode) {
@@ -125,7 +164,8 @@ void ShellFiles::set_attributes(const std::string& path, std::optional<uint32_t>
 
 void ShellFiles::symlink(const std::string& target, const std::string& path) {
     // A new link under a temp name renamed over the old one: never a moment without it.
-    std::string s = "set -e; p=" + q(path) + "; t=\"$(dirname -- \"$p\")/.upkeep.$$.link\"; rm -f -- \"$t\"; " +
+    // mktemp -u only picks a random name; ln -s refuses to replace an entry.
+    std::string s = "set -e; p=" + q(path) + "; t=$(mktemp -u \"$(dirname -- \"$p\")/.upkeep.XXXXXXXXXXXX\"); " +
                     "ln -s -- " + q(target) + " \"$t\"; mv -Tf -- \"$t\" \"$p\" || { rm -f -- \"$t\"; exit 1; }";
     run_checked(s, "cannot create link", path);
 }

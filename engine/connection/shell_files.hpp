@@ -25,6 +25,8 @@ public:
     // Streams the content on stdin into a temp file next to the target, keeps
     // the old owner/mode, optionally backs up, fsyncs and renames over the target.
     WriteResult write_file(const std::string& path, const std::string& content, const WriteOptions& opts);
+    // mktemp (random name, O_EXCL, 0600) in `dir`, filled from stdin.
+    std::string write_temp_file(const std::string& dir, const std::string& content);
     void make_dirs(const std::string& path, std::optional<uint32_t> mode);
     void remove(const std::string& path, bool recursive);
     void set_attributes(const std::string& path, std::optional<uint32_t> mode, const std::string& owner,
@@ -39,6 +41,13 @@ private:
     CommandRunner m_run;
     std::string m_where;
 };
+
+// Shell snippets shared with the SFTP path (ssh_connection.cpp): removing our
+// stale ".upkeep.*" temp files in the directory named by the shell variable
+// `dir_var` ("$d"), and making a unique, private, complete backup of the file
+// named by `file_var` into $b (which an EXIT trap removes on failure).
+std::string stale_temp_cleanup_script(const std::string& dir_var);
+std::string backup_script(const std::string& file_var);
 
 // Octal text of a mode, e.g. "0644".
 std::string octal_mode(uint32_t mode);

@@ -14,6 +14,7 @@
 
 #include "engine/connection/become.hpp"
 #include "engine/connection/known_hosts.hpp"
+#include "engine/connection/shell_files.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 
@@ -39,22 +40,13 @@ std::string random_suffix() {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
     static const char k_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     std::string s;
-    for (int i = 0; i < 8; ++i) s += k_chars[rng() % (sizeof k_chars - 1)];
+    for (int i = 0; i < 12; ++i) s += k_chars[rng() % (sizeof k_chars - 1)];
     return s;
-}
-
-// Ansible's backup name: <path>.<pid>.<YYYY-MM-DD@HH:MM:SS>~
-std::string backup_name(const std::string& path) {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    localtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d@%H:%M:%S", &tm);
-    return path + "." + std::to_string(::getpid()) + "." + buf + "~";
 }
 
 std::string sftp_error_text(int code) {
     switch (code) {
+        case SSH_FX_EOF: return "end of file";
         case SSH_FX_NO_SUCH_FILE: return "no such file or directory";
         case SSH_FX_PERMISSION_DENIED: return "permission denied";
         case SSH_FX_FAILURE: return "failure (the server gave no reason)";
@@ -416,6 +408,16 @@ sftp_session SshConnection::sftp() {
 void SshConnection::sftp_fail(const std::string& what, const std::string& path) {
     if (!session_alive()) throw SessionLost{};
     int code = m_sftp ? sftp_get_error(m_sftp) : -1;
+    // No request legitimately fails with EOF or a lost connection: the SFTP
+    // channel ended under us (the server is going away and libssh has not
+    // read the disconnect yet). Start over on a new session; if the host is
+    // gone, reconnecting fails and the host is unreachable, not a task failure.
+    bool channel_gone = m_sftp && m_sftp->channel &&
+                        (ssh_channel_is_closed(m_sftp->channel) || ssh_channel_is_eof(m_sftp->channel));
+    if (code == SSH_FX_EOF || code == SSH_FX_NO_CONNECTION || code == SSH_FX_CONNECTION_LOST || channel_gone) {
+        drop_session();
+        throw SessionLost{};
+    }
     throw TaskError(m_opts.host_name + ": " + what + " " + path + ": " + sftp_error_text(code));
 }
 
@@ -491,7 +493,9 @@ FileInfo SshConnection::sftp_stat(const std::string& path, bool follow) {
         case SSH_FILEXFER_TYPE_REGULAR: info.kind = FileInfo::Kind::File; break;
         case SSH_FILEXFER_TYPE_DIRECTORY: info.kind = FileInfo::Kind::Dir; break;
         case SSH_FILEXFER_TYPE_SYMLINK: info.kind = FileInfo::Kind::Link; break;
-        default: info.kind = FileInfo::Kind::Other;
+        default:
+            info.kind = FileInfo::Kind::Other;
+            info.special = special_kind_name(a->permissions & 0170000);
     }
     info.mode = a->permissions & 07777;
     info.uid = a->uid;
@@ -517,6 +521,12 @@ FileInfo SshConnection::stat(const std::string& path, bool follow) {
 std::optional<std::string> SshConnection::read_file(const std::string& path) {
     if (files_via_shell()) return m_shell_files->read_file(path);
     return with_session("read", [&]() -> std::optional<std::string> {
+        // Check the type before opening: the sftp-server opening a FIFO would
+        // block for ever (and a device never ends). Checked again on the handle.
+        FileInfo pre = sftp_stat(path, true);
+        if (!pre.exists()) return std::nullopt;
+        if (pre.kind == FileInfo::Kind::Other)
+            throw TaskError(m_opts.host_name + ": refusing to read " + path + ": it is " + pre.kind_text() + ", not a regular file");
         sftp_file f = sftp_open(sftp(), path.c_str(), O_RDONLY, 0);
         if (!f) {
             if (sftp_get_error(m_sftp) == SSH_FX_NO_SUCH_FILE) return std::nullopt;
@@ -524,11 +534,17 @@ std::optional<std::string> SshConnection::read_file(const std::string& path) {
         }
         sftp_attributes a = sftp_fstat(f);
         bool is_dir = a && a->type == SSH_FILEXFER_TYPE_DIRECTORY;
+        bool is_reg = !a || a->type == SSH_FILEXFER_TYPE_REGULAR;
         uint64_t size = a ? a->size : 0;
         if (a) sftp_attributes_free(a);
         if (is_dir) {
             sftp_close(f);
             throw TaskError(m_opts.host_name + ": cannot read " + path + ": is a directory");
+        }
+        if (!is_reg || size > k_max_read_bytes) {
+            sftp_close(f);
+            throw TaskError(m_opts.host_name + ": refusing to read " + path +
+                            (is_reg ? ": larger than " + std::to_string(k_max_read_bytes >> 20) + " MiB" : ": not a regular file"));
         }
         std::string out;
         out.reserve(static_cast<size_t>(size));
@@ -541,6 +557,11 @@ std::optional<std::string> SshConnection::read_file(const std::string& path) {
             }
             if (n == 0) break;
             out.append(buf.data(), static_cast<size_t>(n));
+            if (out.size() > k_max_read_bytes) {
+                sftp_close(f);
+                throw TaskError(m_opts.host_name + ": refusing to read " + path + ": larger than " +
+                                std::to_string(k_max_read_bytes >> 20) + " MiB");
+            }
         }
         sftp_close(f);
         return out;
@@ -552,11 +573,35 @@ WriteResult SshConnection::write_file(const std::string& path, const std::string
     return with_session("write", [&] { return sftp_write_file(path, content, opts); });
 }
 
+void SshConnection::sftp_fail_write(const std::string& what, const std::string& path, const std::string& dir,
+                                    uint64_t need) {
+    if (!session_alive()) throw SessionLost{};
+    int code = m_sftp ? sftp_get_error(m_sftp) : -1;
+    // OpenSSH's sftp-server reports ENOSPC and EDQUOT as a bare SSH_FX_FAILURE;
+    // ask the filesystem (statvfs@openssh.com) so the message says what happened.
+    // (libssh's sftp_write may not even keep that status: code 0.)
+    if ((code == SSH_FX_FAILURE || code == SSH_FX_OK) && sftp_extension_supported(m_sftp, "statvfs@openssh.com", "2")) {
+        if (sftp_statvfs_t v = sftp_statvfs(m_sftp, dir.c_str())) {
+            uint64_t avail = v->f_bavail * v->f_frsize;
+            bool full = avail < need || avail < 64 * 1024 || (v->f_favail == 0 && v->f_files != 0);
+            sftp_statvfs_free(v);
+            if (full) throw TaskError(m_opts.host_name + ": " + what + " " + path + ": No space left on device");
+        }
+    }
+    throw TaskError(m_opts.host_name + ": " + what + " " + path + ": " +
+                    (code == SSH_FX_OK ? sftp_error_text(SSH_FX_FAILURE) : sftp_error_text(code)));
+}
+
 WriteResult SshConnection::sftp_write_file(const std::string& path, const std::string& content, const WriteOptions& opts) {
-    // Write through a symlink to the file it names, as editors and Ansible do.
+    // Write through a symlink to the file it names, as editors and Ansible do
+    // (follow: false replaces the link itself).
     std::string real = path;
     FileInfo old = sftp_stat(path, false);
-    if (old.is_link()) {
+    bool replace_link = false;
+    if (old.is_link() && !opts.follow) {
+        replace_link = true;
+        old = FileInfo{};
+    } else if (old.is_link()) {
         char* canon = sftp_canonicalize_path(sftp(), path.c_str());
         if (canon) {
             real = canon;
@@ -566,12 +611,16 @@ WriteResult SshConnection::sftp_write_file(const std::string& path, const std::s
             throw SessionLost{};
         } else {
             old = FileInfo{};  // a dangling link: replace it with the file
+            replace_link = true;
         }
     }
+    if (old.is_dir()) throw TaskError(m_opts.host_name + ": cannot write " + path + ": is a directory");
     if (old.exists() && !old.is_file())
-        throw TaskError(m_opts.host_name + ": cannot write " + path + ": not a regular file");
+        throw TaskError(m_opts.host_name + ": refusing to write " + path + ": it is " + old.kind_text() + ", not a regular file");
 
-    std::string tmp = parent_dir(real) + "/.upkeep." + random_suffix();
+    std::string dir = parent_dir(real);
+    remove_stale_temps(dir);
+    std::string tmp = dir + "/.upkeep." + random_suffix();
     sftp_file f = sftp_open(sftp(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (!f) sftp_fail("cannot create a temp file for", path);
     m_pending_temps.insert(tmp);
@@ -584,16 +633,15 @@ WriteResult SshConnection::sftp_write_file(const std::string& path, const std::s
             ssize_t w = sftp_write(f, content.data() + off, n);
             if (w <= 0) {
                 sftp_close(f);
-                sftp_fail("cannot write", path);
+                sftp_fail_write("cannot write", path, dir, content.size() - off);
             }
             off += static_cast<size_t>(w);
         }
         if (m_has_fsync && sftp_fsync(f) != SSH_OK) {
             sftp_close(f);
-            sftp_fail("cannot fsync", path);
+            sftp_fail_write("cannot write", path, dir, 1);
         }
-        if (sftp_close(f) != SSH_OK) sftp_fail("cannot close", path);
-
+        if (sftp_close(f) != SSH_OK) sftp_fail_write("cannot write", path, dir, 1);
         // Owner first: a chown clears setuid bits that the mode may carry.
         std::optional<uint32_t> uid, gid;
         if (!opts.owner.empty()) uid = resolve_user(opts.owner);
@@ -619,16 +667,16 @@ WriteResult SshConnection::sftp_write_file(const std::string& path, const std::s
         if (sftp_chmod(m_sftp, tmp.c_str(), mode) != SSH_OK) sftp_fail("cannot set mode of", path);
 
         WriteResult result;
-        if (old.exists()) {
-            // One command: backup copy, then rename(2) over the old file.
-            std::string script;
-            if (opts.backup) {
-                result.backup_path = backup_name(real);
-                script += "cp -p -- " + q(real) + " " + q(result.backup_path) + " && ";
-            }
-            script += "mv -f -- " + q(tmp) + " " + q(real);
+        if (old.exists() || replace_link) {
+            // One command: backup copy (unique name, O_EXCL, removed again if it
+            // cannot be completed), then rename(2) over the old file.
+            std::string script = "set -e; p=" + q(real) + "; t=" + q(tmp) + "; b=''; trap '[ -z \"$b\" ] || rm -f -- \"$b\"' EXIT; ";
+            if (opts.backup && old.exists()) script += backup_script("$p");
+            script += "mv -Tf -- \"$t\" \"$p\"; trap - EXIT; [ -z \"$b\" ] || echo \"backup:$b\"";
             CommandResult r = exec(script, "");
             if (r.rc != 0) throw TaskError(m_opts.host_name + ": cannot replace " + path + ": " + trim(r.err));
+            for (const auto& line : split(r.out, '\n'))
+                if (starts_with(line, "backup:")) result.backup_path = line.substr(7);
         } else if (sftp_rename(m_sftp, tmp.c_str(), real.c_str()) != SSH_OK) {
             sftp_fail("cannot rename temp file to", path);
         }
@@ -638,6 +686,43 @@ WriteResult SshConnection::sftp_write_file(const std::string& path, const std::s
         discard();
         throw;
     }
+}
+
+void SshConnection::remove_stale_temps(const std::string& dir) {
+    // Left-overs of a run killed with SIGKILL; see stale_temp_cleanup_script.
+    // Once per directory and connection: it costs a round trip.
+    if (!m_swept_dirs.insert(dir).second) return;
+    exec("d=" + q(dir) + "; " + stale_temp_cleanup_script("$d"), "");
+}
+
+std::string SshConnection::write_temp_file(const std::string& dir, const std::string& content) {
+    if (files_via_shell()) return m_shell_files->write_temp_file(dir, content);
+    return with_session("write", [&] {
+        std::string tmp = dir + "/.upkeep." + random_suffix();
+        sftp_file f = sftp_open(sftp(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+        if (!f) sftp_fail("cannot create a temp file in", dir);
+        m_pending_temps.insert(tmp);
+        try {
+            for (size_t off = 0; off < content.size();) {
+                ssize_t w = sftp_write(f, content.data() + off, std::min(k_io_chunk, content.size() - off));
+                if (w <= 0) {
+                    sftp_close(f);
+                    sftp_fail_write("cannot write", tmp, dir, content.size() - off);
+                }
+                off += static_cast<size_t>(w);
+            }
+            if (sftp_close(f) != SSH_OK) sftp_fail_write("cannot write", tmp, dir, 1);
+        } catch (...) {
+            if (session_alive() && sftp_unlink(m_sftp, tmp.c_str()) == SSH_OK) m_pending_temps.erase(tmp);
+            throw;
+        }
+        return tmp;
+    });
+}
+
+void SshConnection::remove_temp_file(const std::string& path) {
+    remove(path, false);
+    m_pending_temps.erase(path);
 }
 
 void SshConnection::cleanup_pending_temps() {

@@ -58,6 +58,8 @@ public:
     FileInfo stat(const std::string& path, bool follow = true) override;
     std::optional<std::string> read_file(const std::string& path) override;
     WriteResult write_file(const std::string& path, const std::string& content, const WriteOptions& opts) override;
+    std::string write_temp_file(const std::string& dir, const std::string& content) override;
+    void remove_temp_file(const std::string& path) override;
     void make_dirs(const std::string& path, std::optional<uint32_t> mode) override;
     void remove(const std::string& path, bool recursive) override;
     void set_attributes(const std::string& path, std::optional<uint32_t> mode, const std::string& owner,
@@ -97,6 +99,11 @@ private:
 
     sftp_session sftp();
     [[noreturn]] void sftp_fail(const std::string& what, const std::string& path);
+    // sftp_fail for a failed write of `need` more bytes into `dir`: names a full
+    // disk ("No space left on device"), which the SFTP status code cannot.
+    [[noreturn]] void sftp_fail_write(const std::string& what, const std::string& path, const std::string& dir, uint64_t need);
+    // Removes our stale ".upkeep.*" temp files in `dir` (once per connection).
+    void remove_stale_temps(const std::string& dir);
     FileInfo sftp_stat(const std::string& path, bool follow);
     void load_id_names();
     std::string user_name(uint32_t uid);
@@ -118,6 +125,7 @@ private:
     std::map<uint32_t, std::string> m_users, m_groups;
     std::map<std::string, uint32_t> m_user_ids, m_group_ids;
     std::set<std::string> m_pending_temps;  // temp files a broken write may have left
+    std::set<std::string> m_swept_dirs;     // directories already cleared of stale temp files
     std::unique_ptr<ShellFiles> m_shell_files;
 };
 

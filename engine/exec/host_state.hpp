@@ -17,7 +17,10 @@ struct HostState {
     Value inventory_vars;  // from the inventory (groups < host), magic vars included
     Value facts;           // gathered facts (ansible_facts), null until gathered
     Value play_vars;       // inventory + facts + play vars + vars_files, rendered (per play)
-    Value runtime_vars = Value(Map{});  // register and set_fact, above play vars
+    Value runtime_vars = Value(Map{});
+    // Names whose play value is a role default (no higher layer set them): a role's
+    // task may replace them with its own role's default.
+    std::set<std::string> default_keys;  // register and set_fact, above play vars
     ConnectionPtr conn;                 // opened on first use, reused for every task
     std::unique_ptr<PlannedConnection> planned;  // dry-run overlay (--check), kept across plays
     bool connected = false;

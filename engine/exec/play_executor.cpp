@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <set>
 
+#include "engine/exec/connection_factory.hpp"
 #include "engine/exec/facts.hpp"
+#include "engine/playbook/playbook.hpp"
 #include "engine/lua/lua_env.hpp"
 #include "engine/report/secret_registry.hpp"
 #include "engine/util/error.hpp"
@@ -45,11 +48,34 @@ bool has(const std::vector<std::string>& v, const std::string& x) { return std::
 }  // namespace
 
 PlayExecutor::PlayExecutor(const Inventory& inventory, const RunOptions& opts, Reporter& reporter)
-    : m_inventory(inventory), m_opts(opts), m_reporter(reporter), m_tasks(opts, reporter), m_pool(opts.forks) {}
+    : m_inventory(inventory), m_opts(opts), m_reporter(reporter), m_tasks(opts, reporter), m_pool(opts.forks) {
+    m_started = opts.start_at_task.empty();
+    m_tasks.delegate_connection = [this](const std::string& d, const std::string& h) -> Connection& {
+        return delegate_connection(d, h);
+    };
+}
 
 PlayExecutor::~PlayExecutor() {
     for (auto& [name, h] : m_hosts)
         if (h->conn) h->conn->close();
+    for (auto& [key, c] : m_delegates) c->close();
+}
+
+Connection& PlayExecutor::delegate_connection(const std::string& delegate, const std::string& host) {
+    // One connection per (delegate, host): tasks of different hosts run in parallel.
+    std::lock_guard<std::mutex> lock(m_delegate_mutex);
+    std::string key = delegate + "\n" + host;
+    auto it = m_delegates.find(key);
+    if (it != m_delegates.end()) return *it->second;
+    Value vars = m_inventory.has_host(delegate) ? m_inventory.host_vars(delegate) : Value(Map{});
+    // Ansible's implicit localhost: not in the inventory, reached without SSH.
+    if (!m_inventory.has_host(delegate) && (delegate == "localhost" || delegate == "127.0.0.1"))
+        vars["ansible_connection"] = Value("local");
+    else if (!m_inventory.has_host(delegate))
+        throw TaskError("delegate_to: host '" + delegate + "' is not in the inventory");
+    ConnectionPtr c = make_connection(delegate, vars, m_opts);
+    c->connect();
+    return *(m_delegates[key] = std::move(c));
 }
 
 HostState& PlayExecutor::state(const std::string& host) {
@@ -183,9 +209,23 @@ void PlayExecutor::prepare_play_vars(const Play& play, std::vector<HostState*>& 
     for (const auto& f : play.vars_files) {
         if (f.find("{{") == std::string::npos) files.emplace_back(f, load_yaml_file(f));
     }
+    // vars_prompt without a terminal: -e answers it, else the default, else stop here.
+    Value prompted(Map{});
+    for (const auto& vp : play.vars_prompt) {
+        if (m_opts.extra_vars.has(vp.name)) continue;
+        if (vp.default_value.is_null())
+            throw UserError(vp.mark, "vars_prompt '" + vp.name + "' has no default and upkeep never prompts: pass -e " +
+                                         vp.name + "=...");
+        Value d = vp.default_value;
+        if (vp.secret) d.set_secret(true);
+        prompted[vp.name] = d;
+    }
+    for (const auto& vp : play.vars_prompt)
+        if (vp.secret && m_opts.extra_vars.get(vp.name).is_string()) secrets().add(m_opts.extra_vars.get(vp.name).as_string());
     m_pool.parallel_for(hosts.size(), [&](size_t i) {
         HostState& h = *hosts[i];
-        Value v = h.inventory_vars;
+        // Role defaults are the lowest precedence: under the inventory.
+        Value v = merge_maps(play.role_defaults, h.inventory_vars);
         if (h.facts.is_map()) {
             v["ansible_facts"] = h.facts;
             for (const auto& [k, f] : h.facts.as_map()) v["ansible_" + k] = f;
@@ -200,6 +240,7 @@ void PlayExecutor::prepare_play_vars(const Play& play, std::vector<HostState*>& 
             for (const auto& [k, raw] : vars.as_map()) v[k] = raw;
         };
         layer(play.vars);
+        layer(prompted);
         for (const auto& f : play.vars_files) {
             if (f.find("{{") == std::string::npos) continue;
             try {
@@ -209,6 +250,7 @@ void PlayExecutor::prepare_play_vars(const Play& play, std::vector<HostState*>& 
             }
         }
         for (const auto& [path, content] : files) layer(content);
+        layer(play.role_vars);  // role vars sit above play vars and vars_files
         // Extra vars (-e) are the highest precedence and play vars may refer to
         // them ("d: '{{ root }}/x'" with -e root=...): they must be visible
         // while play vars are rendered below, not only at task time.
@@ -239,6 +281,13 @@ void PlayExecutor::prepare_play_vars(const Play& play, std::vector<HostState*>& 
             if (!again) break;
         }
         secrets().add_from(v);
+        h.default_keys.clear();
+        for (const auto& [k, d] : play.role_defaults.as_map()) {
+            bool overridden = h.inventory_vars.has(k) || play.vars.has(k) || prompted.has(k) || play.role_vars.has(k) ||
+                              m_opts.extra_vars.has(k);
+            for (const auto& [path, content] : files) overridden = overridden || content.get(k).is_null() == false;
+            if (!overridden) h.default_keys.insert(k);
+        }
         h.play_vars = std::move(v);
     });
 }
@@ -259,12 +308,14 @@ bool PlayExecutor::tags_selected(const Task& task) const {
 }
 
 std::string PlayExecutor::task_display_name(const Task& task, const std::vector<HostState*>& hosts) const {
-    if (task.name.empty()) return task.module_name;
-    if (!LuaEnv::is_templated(task.name) || hosts.empty()) return task.name;
+    // A role's tasks show as "role : name" (Ansible's display).
+    std::string prefix = task.role_name.empty() ? "" : task.role_name + " : ";
+    if (task.name.empty()) return prefix + task.module_name;
+    if (!LuaEnv::is_templated(task.name) || hosts.empty()) return prefix + task.name;
     try {
-        return thread_lua().render_string(task.name, m_tasks.task_vars(task, *hosts.front()), task.mark);
+        return prefix + thread_lua().render_string(task.name, m_tasks.task_vars(task, *hosts.front()), task.mark);
     } catch (const std::exception&) {
-        return task.name;
+        return prefix + task.name;
     }
 }
 
@@ -288,8 +339,16 @@ bool PlayExecutor::run_tasks(const Play& play, const std::vector<Task>& tasks, s
         for (auto* h : hosts)
             if (h->active()) active.push_back(h);
         if (active.empty()) return true;
+        if (!m_started && !task.is_block && !task.is_include) {
+            // --start-at-task: skip until a task's name (as displayed) matches.
+            std::string name = task_display_name(task, active);
+            if (name != m_opts.start_at_task && task.name != m_opts.start_at_task) continue;
+            m_started = true;
+        }
         if (task.is_block)
             run_block(play, task, active, handlers);
+        else if (task.is_include)
+            run_include(play, task, active, handlers);
         else if (tags_selected(task))
             run_task(play, task, active, handlers);
         if (!failure_policy_allows(play, hosts)) {
@@ -378,6 +437,66 @@ bool PlayExecutor::run_task(const Play& play, const Task& task, std::vector<Host
     return true;
 }
 
+void PlayExecutor::run_include(const Play& play, const Task& inc, std::vector<HostState*>& hosts, bool handlers) {
+    // A dynamic include_tasks: each host renders the file name (per loop item) and
+    // hosts that include the same file with the same item run it together, in order.
+    struct Group {
+        std::string path;
+        Value item;  // null without a loop
+        std::vector<HostState*> hosts;
+    };
+    std::vector<Group> groups;
+    for (auto* h : hosts) {
+        try {
+            Value vars = m_tasks.task_vars(inc, *h);
+            bool ok = true;
+            for (const auto& w : inc.when) {
+                Value r = w.is_bool() ? w : LuaEnv::is_templated(w.to_string()) ? thread_lua().render(w, vars)
+                                                                             : thread_lua().eval(w.to_string(), vars, w.mark());
+                ok = ok && r.truthy();
+            }
+            if (!ok) continue;
+            List items{Value()};
+            if (!inc.loop.is_null()) {
+                Value lv = thread_lua().render(inc.loop, vars);
+                if (!lv.is_list()) throw UserError(inc.loop.mark(), "loop must be a list");
+                items = lv.as_list();
+            }
+            for (const auto& item : items) {
+                Value iv = vars;
+                if (!inc.loop.is_null()) iv[inc.loop_var] = item;
+                std::string file = thread_lua().render(inc.include_file, iv).to_string();
+                std::filesystem::path p(file);
+                if (p.is_relative()) p = std::filesystem::path(inc.include_dir) / p;
+                auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) {
+                    return x.path == p.string() && x.item == item;
+                });
+                if (g == groups.end()) groups.push_back({p.string(), item, {h}});
+                else g->hosts.push_back(h);
+            }
+        } catch (const std::exception& e) {
+            HostResult r;
+            r.host = h->name;
+            r.status = Status::Failed;
+            r.msg = e.what();
+            m_reporter.task_start(inc, "include_tasks", handlers);
+            m_reporter.host_result(inc, "include_tasks", r);
+            h->failed = true;
+            h->stats.failed++;
+        }
+    }
+    for (auto& g : groups) {
+        Task include = inc;
+        if (!inc.loop.is_null()) {
+            // The loop variable is a var of every included task.
+            if (!include.include_vars.is_map()) include.include_vars = Value(Map{});
+            include.include_vars[inc.loop_var] = g.item;
+        }
+        std::vector<Task> tasks = load_included_tasks(g.path, include);
+        run_tasks(play, tasks, g.hosts, handlers);
+    }
+}
+
 void PlayExecutor::flush_handlers(const Play& play, std::vector<HostState*>& hosts) {
     // A handler may notify another; go round until nothing is left (bounded).
     for (int round = 0; round < 10; ++round) {
@@ -387,6 +506,7 @@ void PlayExecutor::flush_handlers(const Play& play, std::vector<HostState*>& hos
             for (auto* h : hosts) {
                 if (!h->active()) continue;
                 bool hit = h->notified.erase(handler.name) > 0;
+                if (!handler.role_name.empty()) hit = (h->notified.erase(handler.role_name + " : " + handler.name) > 0) || hit;
                 for (const auto& topic : handler.listen) hit = (h->notified.erase(topic) > 0) || hit;
                 if (hit) targets.push_back(h);
             }

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include "engine/exec/host_state.hpp"
 #include "engine/exec/run_options.hpp"
@@ -33,6 +34,8 @@ private:
     bool run_tasks(const Play& play, const std::vector<Task>& tasks, std::vector<HostState*>& hosts, bool handlers);
     bool run_block(const Play& play, const Task& block, std::vector<HostState*>& hosts, bool handlers);
     bool run_task(const Play& play, const Task& task, std::vector<HostState*>& hosts, bool handler);
+    void run_include(const Play& play, const Task& inc, std::vector<HostState*>& hosts, bool handlers);
+    Connection& delegate_connection(const std::string& delegate, const std::string& host);
     bool run_meta(const Play& play, const Task& task, std::vector<HostState*>& hosts);
     void flush_handlers(const Play& play, std::vector<HostState*>& hosts);
     void gather_facts(const Play& play, std::vector<HostState*>& hosts);
@@ -52,6 +55,9 @@ private:
     std::vector<std::string> m_host_order;
     bool m_stop_play = false;
     size_t m_batch_size = 0;
+    bool m_started = true;  // false until --start-at-task's task is reached
+    std::mutex m_delegate_mutex;
+    std::map<std::string, ConnectionPtr> m_delegates;
 };
 
 }  // namespace upkeep

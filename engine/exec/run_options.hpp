@@ -16,6 +16,7 @@ struct RunOptions {
     std::string limit;                 // --limit pattern
     std::vector<std::string> tags;     // --tags
     std::vector<std::string> skip_tags;  // --skip-tags
+    std::string start_at_task;           // --start-at-task: skip tasks until this name
     Value extra_vars = Value(Map{});     // -e, highest precedence
     int verbosity = 0;
     // After a real apply, call check() again and fail the task if the module did

@@ -3,9 +3,11 @@
 #include <chrono>
 #include <thread>
 
+#include "engine/connection/env_connection.hpp"
 #include "engine/exec/connection_factory.hpp"
 #include "engine/lua/lua_env.hpp"
 #include "engine/module/module.hpp"
+#include "engine/lua/jinja_native.hpp"
 #include "engine/report/secret_registry.hpp"
 #include "engine/util/error.hpp"
 #include "modules/registry.hpp"
@@ -15,6 +17,7 @@ namespace upkeep {
 struct TaskExecutor::ItemResult {
     Status status = Status::Ok;
     bool would_run = false;
+    bool probe_would_change = false;  // check_mode: true task whose plan has changes
     std::string msg;
     std::vector<Change> changes;
     Value result = Value(Map{});
@@ -45,6 +48,13 @@ std::string describe_error(const std::exception& e) {
 
 Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
     Value vars = host.play_vars;
+    // The task's own role: its defaults replace other roles' (never a higher layer),
+    // its vars sit above the play's.
+    if (task.role_defaults.is_map())
+        for (const auto& [k, v] : task.role_defaults.as_map())
+            if (host.default_keys.count(k)) vars[k] = thread_lua().render(v, vars);
+    if (task.role_vars.is_map())
+        for (const auto& [k, v] : task.role_vars.as_map()) vars[k] = thread_lua().render(v, vars);
     if (task.vars.is_map() && !task.vars.as_map().empty()) {
         // Task vars may refer to play vars and to each other: render them in order.
         for (const auto& [k, v] : task.vars.as_map()) vars[k] = thread_lua().render(v, vars);
@@ -102,7 +112,16 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     // The dry-run swap: in --check every read and write goes through the overlay.
     Connection* conn = host.conn.get();
     std::unique_ptr<PlannedConnection> scratch;
-    if (check) {
+    std::string delegate = task.delegate_to.is_null() ? "" : thread_lua().render(task.delegate_to, vars).to_string();
+    if (!delegate.empty() && delegate != host.name) {
+        if (!delegate_connection) throw TaskError("delegate_to is not available here");
+        conn = &delegate_connection(delegate, host.name);
+        if (check) {
+            // A delegated task's dry run plans on a throwaway overlay of the delegate.
+            scratch = std::make_unique<PlannedConnection>(*conn);
+            conn = scratch.get();
+        }
+    } else if (check) {
         if (m_opts.check) {
             if (!host.planned) host.planned = std::make_unique<PlannedConnection>(*host.conn);
             conn = host.planned.get();
@@ -114,8 +133,21 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
             conn = scratch.get();
         }
     }
+    std::unique_ptr<EnvConnection> with_env;
+    if (!task.environment.empty()) {
+        std::map<std::string, std::string> env;
+        for (const auto& layer : task.environment) {
+            Value e = thread_lua().render(layer, vars);
+            if (e.is_null()) continue;
+            if (!e.is_map()) throw UserError(layer.mark(), "environment must be a map, got a " + std::string(e.type_name()));
+            for (const auto& [k, v] : e.as_map()) env[k] = v.is_bool() ? (v.as_bool() ? "True" : "False") : v.to_string();
+        }
+        with_env = std::make_unique<EnvConnection>(*conn, std::move(env));
+        conn = with_env.get();
+    }
     ModuleContext ctx{*conn, vars, [&](const std::string& expr) { return thread_lua().eval(expr, vars, task.mark); },
                       play.playbook_dir};
+    ctx.search_dirs = task.search_dirs.empty() ? std::vector<std::string>{play.playbook_dir} : task.search_dirs;
     Plan plan = mod.check(ctx, args);
     Value result = plan.result.is_map() ? plan.result : Value(Map{});
     if (plan.changed()) {
@@ -161,11 +193,22 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     if (task.no_log) result.set_secret(true);
     out.result = result;
     out.status = failed ? Status::Failed : changed ? Status::Changed : Status::Ok;
+    // A probe (check_mode: true) changes nothing in either run: it reports ok, so the
+    // (host, task) pairs a dry run marks changed are those a real run changes. Its
+    // registered result keeps changed: true for the `when:` that reads it.
+    if (out.status == Status::Changed && task.check_mode.value_or(false)) {
+        out.status = Status::Ok;
+        out.would_run = false;
+        out.probe_would_change = true;
+    }
     if (failed && out.msg.empty()) out.msg = "task failed";
     return out;
 }
 
 bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, const std::string& task_name) {
+    // lookup('file'), lookup('template') and {% include %} look next to the playbook.
+    std::string pb = play.playbook_dir.empty() ? "." : play.playbook_dir;
+    set_template_search_path({pb + "/templates", pb + "/files", pb});
     if (!ensure_connected(host, task, task_name)) return false;
     bool check = task.check_mode.value_or(m_opts.check);
     bool show_diff = task.diff.value_or(m_opts.diff);
@@ -175,6 +218,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
     summary.show_diff = show_diff;
     Value registered;
     bool any_changed = false, any_failed = false, all_skipped = true, unreachable = false;
+    bool any_probe_change = false;
     std::vector<ItemResult> items;
 
     auto one = [&](const Value& vars, const Value* item) {
@@ -228,6 +272,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         }
         if (item) ir.result[task.loop_var] = *item;
         any_changed = any_changed || ir.status == Status::Changed;
+        any_probe_change = any_probe_change || ir.probe_would_change;
         any_failed = any_failed || ir.status == Status::Failed;
         all_skipped = all_skipped && ir.status == Status::Skipped;
         items.push_back(std::move(ir));
@@ -251,6 +296,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         summary.msg = items.back().msg;
         summary.changes = items.back().changes;
         summary.would_run = items.back().would_run;
+        summary.probe_would_change = items.back().probe_would_change;
     } else if (!any_failed) {
         List loop_items;
         try {
@@ -279,6 +325,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
             r.no_log = task.no_log;
             r.show_diff = show_diff;
             r.would_run = ir.would_run;
+            r.probe_would_change = ir.probe_would_change;
             r.msg = ir.msg;
             r.changes = ir.changes;
             r.result = ir.result;
@@ -295,7 +342,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         }
         registered = Value(Map{});
         registered["results"] = Value(std::move(results));
-        registered["changed"] = Value(any_changed);
+        registered["changed"] = Value(any_changed || any_probe_change);
         if (any_failed) registered["failed"] = Value(true);
         summary.status = any_failed ? Status::Failed : any_changed ? Status::Changed : all_skipped && !loop_items.empty() ? Status::Skipped : Status::Ok;
         summary.msg = any_failed ? "one or more items failed" : "";

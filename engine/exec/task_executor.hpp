@@ -5,6 +5,8 @@
 // connection.
 #pragma once
 
+#include <functional>
+
 #include "engine/exec/host_state.hpp"
 #include "engine/exec/run_options.hpp"
 #include "engine/playbook/playbook.hpp"
@@ -28,6 +30,10 @@ public:
 
     // The variables a task sees on a host (play vars < task vars < register/set_fact < extra vars).
     Value task_vars(const Task& task, const HostState& host) const;
+
+    // delegate_to: the connection to `delegate` used on behalf of `host` (given by the
+    // play executor, which knows the inventory). Throws ConnectionError.
+    std::function<Connection&(const std::string& delegate, const std::string& host)> delegate_connection;
 
 private:
     struct ItemResult;

@@ -92,7 +92,7 @@ public:
                 return "R.or_(" + expr(*n.kids[0]) + ", function() return " + expr(*n.kids[1]) + " end)";
             case K::CondExpr: {
                 std::string other = n.kids.size() > 2 ? expr(*n.kids[2])
-                                                      : "R.undef(" + lua_string("the 'if' without 'else' in '" + n.src + "'") + ")";
+                                                      : "R.lenient_undef(" + lua_string("the 'if' without 'else' in '" + n.src + "' was false") + ")";
                 return "R.cond(" + expr(*n.kids[1]) + ", function() return " + expr(*n.kids[0]) +
                        " end, function() return " + other + " end)";
             }
@@ -322,7 +322,7 @@ private:
 
 std::string compile_expression(const Node& e) {
     Compiler c;
-    return "local R = __j\nreturn " + c.expr(e) + "\n";
+    return "local R = __j\nreturn R.finish(" + c.expr(e) + ")\n";
 }
 
 std::string compile_template(const Node& body) {

@@ -80,7 +80,7 @@ int l_re_search(lua_State* L) {
     return lua::guarded(L, [&] {
         std::string text = arg_string(L, 1);
         PyRegex re = regex_arg(L, 2);
-        std::smatch m;
+        PyMatch m;
         if (!py_search(re, text, &m)) {
             lua_pushnil(L);
             return 1;
@@ -123,7 +123,7 @@ int l_re_findall(lua_State* L) {
         size_t pos = 0;
         while (pos <= text.size()) {
             std::string rest = text.substr(pos);
-            std::smatch m;
+            PyMatch m;
             if (!py_search(re, rest, &m)) break;
             if (m.size() <= 1) {
                 push_string(L, m.str(0));
@@ -290,7 +290,8 @@ int l_realpath(lua_State* L) {
     return 1;
 }
 
-// load_template(name, ignore_missing, R) -> a function rendering it, or nil.
+// load_template(name, ignore_missing, R) -> a function rendering it and the number
+// of newlines ending the source, or nil.
 int l_load_template(lua_State* L) {
     std::string name = arg_string(L, 1);
     bool ignore_missing = lua_toboolean(L, 2);
@@ -313,7 +314,10 @@ int l_load_template(lua_State* L) {
     lua_pushvalue(L, 3);
     lua_setfield(L, -2, "__j");
     lua_setupvalue(L, -2, 1);
-    return 1;
+    size_t newlines = 0;
+    while (newlines < text.size() && text[text.size() - 1 - newlines] == '\n') ++newlines;
+    lua_pushinteger(L, static_cast<lua_Integer>(newlines));  // for Ansible's trailing-newline rule
+    return 2;
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include "engine/util/py_regex.hpp"
 #include "engine/lua/lua_env.hpp"
 
 #include <unistd.h>
@@ -5,7 +6,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <regex>
 
 #include "engine/lua/jinja_ast.hpp"
 #include "engine/lua/jinja_native.hpp"
@@ -235,20 +235,20 @@ std::string explain(const std::string& msg, int status, bool syntax, const std::
                     const lua::Runtime& rt) {
     if (status == LUA_ERRMEM)
         return "expression used too much memory (limit " + std::to_string(rt.mem_limit >> 20) + " MB)";
-    static const std::regex k_index_nil(R"(^(?:\[string\]:\d+: )?attempt to index a nil value \((?:global|field|local|upvalue) '([^']+)'\))");
-    static const std::regex k_call_nil(R"(^(?:\[string\]:\d+: )?attempt to call a nil value \((?:global|field|method) '([^']+)'\))");
-    std::smatch m;
-    if (std::regex_search(msg, m, k_index_nil)) return "'" + m.str(1) + "' is undefined";
-    if (std::regex_search(msg, m, k_call_nil)) return "'" + m.str(1) + "' is undefined (it is called as a function)";
+    static const PyRegex k_index_nil = compile_py_regex(R"(^(?:\[string\]:\d+: )?attempt to index a nil value \((?:global|field|local|upvalue) '([^']+)'\))");
+    static const PyRegex k_call_nil = compile_py_regex(R"(^(?:\[string\]:\d+: )?attempt to call a nil value \((?:global|field|method) '([^']+)'\))");
+    PyMatch m;
+    if (py_search(k_index_nil, msg, &m)) return "'" + m.str(1) + "' is undefined";
+    if (py_search(k_call_nil, msg, &m)) return "'" + m.str(1) + "' is undefined (it is called as a function)";
     if (syntax && has_lone_equals(expr)) return msg + " (use '==' to compare)";
     return msg;
 }
 
 // "'x' is undefined" gets "did you mean 'y'?" over the variables' names.
 std::string suggest_name(const std::string& msg, const Value& vars) {
-    static const std::regex k_undef(R"(^'([A-Za-z_][A-Za-z0-9_]*)' is undefined$)");
-    std::smatch m;
-    if (!vars.is_map() || !std::regex_match(msg, m, k_undef)) return msg;
+    static const PyRegex k_undef = compile_py_regex(R"(^'([A-Za-z_][A-Za-z0-9_]*)' is undefined$)");
+    PyMatch m;
+    if (!vars.is_map() || !py_fullmatch(k_undef, msg, &m)) return msg;
     std::vector<std::string> names;
     for (const auto& [k, v] : vars.as_map()) names.push_back(k);
     std::string best = closest_match(m.str(1), names);

@@ -45,7 +45,9 @@ public:
 
     // Renders a whole template (a .j2 file's text) to text, with Ansible's settings:
     // trim_blocks, the source's trailing newlines kept. Errors name the template.
-    std::string render_template(const std::string& text, const Value& vars, const Mark& mark = {});
+    // *secret (when given) is set when a secret value went into the text.
+    std::string render_template(const std::string& text, const Value& vars, const Mark& mark = {},
+                                bool* secret = nullptr);
 
     // Renders every string inside v (recursively through lists and maps) that holds
     // "{{ ... }}". A string that is exactly one "{{ expr }}" keeps the expression's type;

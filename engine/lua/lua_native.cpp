@@ -2,11 +2,11 @@
 
 #include <openssl/evp.h>
 
-#include <regex>
 #include <string>
 
 #include "engine/lua/lua_convert.hpp"
 #include "engine/util/error.hpp"
+#include "engine/util/py_regex.hpp"
 #include "engine/value/yaml.hpp"
 
 namespace upkeep::lua {
@@ -89,38 +89,12 @@ int l_from_json(lua_State* L) {
     });
 }
 
-std::regex make_regex(const std::string& pattern, bool ignorecase) {
-    auto flags = std::regex::ECMAScript;
-    if (ignorecase) flags |= std::regex::icase;
-    try {
-        return std::regex(pattern, flags);
-    } catch (const std::regex_error& e) {
-        throw UserError("bad regular expression '" + pattern + "': " + e.what());
-    }
-}
-
-// Python's replacement syntax (\1, \g<1>) as ECMAScript's ($1), with a literal $ kept literal.
-std::string python_replacement(const std::string& rep) {
-    std::string out;
-    for (size_t i = 0; i < rep.size(); ++i) {
-        char c = rep[i];
-        if (c == '$') {
-            out += "$$";
-        } else if (c == '\\' && i + 1 < rep.size() && std::isdigit(static_cast<unsigned char>(rep[i + 1]))) {
-            out += '$';
-            out += rep[++i];
-        } else if (c == '\\' && rep.compare(i + 1, 2, "g<") == 0 && rep.find('>', i) != std::string::npos) {
-            size_t end = rep.find('>', i);
-            out += "$" + rep.substr(i + 3, end - i - 3);
-            i = end;
-        } else if (c == '\\' && i + 1 < rep.size() && rep[i + 1] == '\\') {
-            out += '\\';
-            ++i;
-        } else {
-            out += c;
-        }
-    }
-    return out;
+// regex_replace / regex_search run on the one regex engine (py_regex: PCRE2
+// with Python semantics and match limits), like lineinfile and replace.
+PyRegex make_regex(const std::string& pattern, bool ignorecase) {
+    PyRegexFlags flags;
+    flags.icase = ignorecase;
+    return compile_py_regex(pattern, flags);
 }
 
 int l_regex_replace(lua_State* L) {
@@ -129,8 +103,8 @@ int l_regex_replace(lua_State* L) {
     luaL_checkstring(L, 3);
     bool icase = lua_toboolean(L, 4);
     return guarded(L, [&] {
-        std::regex re = make_regex(arg_string(L, 2), icase);
-        push_string(L, std::regex_replace(arg_string(L, 1), re, python_replacement(arg_string(L, 3))));
+        PyRegex re = make_regex(arg_string(L, 2), icase);
+        push_string(L, py_subn(re, arg_string(L, 3), arg_string(L, 1), nullptr));
         return 1;
     });
 }
@@ -140,10 +114,10 @@ int l_regex_search(lua_State* L) {
     luaL_checkstring(L, 2);
     bool icase = lua_toboolean(L, 3);
     return guarded(L, [&] {
-        std::regex re = make_regex(arg_string(L, 2), icase);
+        PyRegex re = make_regex(arg_string(L, 2), icase);
         std::string s = arg_string(L, 1);
-        std::smatch m;
-        if (!std::regex_search(s, m, re)) {
+        PyMatch m;
+        if (!py_search(re, s, &m)) {
             lua_pushnil(L);
             return 1;
         }

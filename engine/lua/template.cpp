@@ -87,8 +87,10 @@ Value LuaEnv::template_value(const std::string& text, Source kind, const Value& 
     return r;
 }
 
-std::string LuaEnv::render_template(const std::string& text, const Value& vars, const Mark& mark) {
-    return template_value(text, Source::FileTemplate, vars, mark).as_string();
+std::string LuaEnv::render_template(const std::string& text, const Value& vars, const Mark& mark, bool* secret) {
+    Value v = template_value(text, Source::FileTemplate, vars, mark);
+    if (secret) *secret = v.secret();
+    return v.as_string();
 }
 
 Value LuaEnv::render_one(const Value& s, const Value& vars) {

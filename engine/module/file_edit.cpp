@@ -36,6 +36,14 @@ std::vector<ArgSpec> file_edit_args(bool with_create) {
 
 namespace {
 
+// A FIFO would block the read (for ever, also in --check), a device never end,
+// a socket cannot be read at all: content modules only handle regular files.
+void refuse_non_regular(const FileInfo& info, const std::string& path) {
+    if (info.is_dir()) throw TaskError(path + " is a directory");
+    if (info.kind == FileInfo::Kind::Other)
+        throw TaskError("refusing to edit " + path + ": it is " + info.kind_text() + ", not a regular file");
+}
+
 void store_target(Plan& plan, const Args& args, const std::string& path) {
     plan.data["path"] = Value(path);
     plan.result["path"] = Value(path);
@@ -65,21 +73,23 @@ void plan_attributes(Plan& plan, const Args& args, const std::string& path, cons
     store_target(plan, args, path);
 }
 
-Plan plan_file_content(ModuleContext& ctx, const Args& args, const std::string& path, const std::string& content,
+Plan plan_file_content(ModuleContext& ctx, const Args& args, const std::string& path, std::string content,
                        const std::string& msg) {
     Plan plan;
     FileInfo info = ctx.conn.stat(path, true);
-    if (info.is_dir()) throw TaskError(path + " is a directory");
+    refuse_non_regular(info, path);
     std::optional<std::string> before;
     if (info.exists()) before = ctx.conn.read_file(path);
-    if (!before || *before != content) {
+    bool same = before && *before == content;
+    if (same) before.reset();  // converged: the host's bytes are not needed any more
+    if (!same) {
         plan.data["content"] = Value(content);
-        plan.changes.push_back({path, before ? msg : "file created", before.value_or(""), content, false});
-        if (!before) plan.changes.back().before.reset();
+        plan.changes.push_back({path, before ? msg : "file created", std::move(before), std::move(content), false});
     }
     bool content_changed = plan.changed();
+    bool existed = info.exists();
     plan_attributes(plan, args, path, info);
-    plan.msg = content_changed ? (before ? msg : "file created") : plan.changed() ? "attributes changed" : "file already has the wanted content";
+    plan.msg = content_changed ? (existed ? msg : "file created") : plan.changed() ? "attributes changed" : "file already has the wanted content";
     return plan;
 }
 
@@ -87,7 +97,7 @@ Plan plan_file_edit(ModuleContext& ctx, const Args& args, const EditFn& edit, bo
                     const std::optional<std::string>& missing_ok_msg) {
     std::string path = args.str("path");
     FileInfo info = ctx.conn.stat(path, true);
-    if (info.is_dir()) throw TaskError(path + " is a directory");
+    refuse_non_regular(info, path);
     std::optional<std::string> before;
     if (info.exists()) before = ctx.conn.read_file(path);
     if (!before && !create) {
@@ -122,20 +132,31 @@ Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
     std::string group = plan.data.has("group") ? plan.data.get("group").as_string() : "";
     if (content.is_string()) {
         if (args.has("validate")) {
-            std::string tmp = path + ".upkeep-validate";
-            ctx.conn.write_file(tmp, content.as_string(), WriteOptions{0600, "", "", false});
             std::string cmd = args.str("validate");
             size_t pos = cmd.find("%s");
-            if (pos == std::string::npos) {
-                ctx.conn.remove(tmp, false);
+            if (pos == std::string::npos)
                 throw UserError(args.get("validate").mark(), "validate must contain %s (the file to check)");
+            // The candidate goes to a private temp file (random name, O_EXCL,
+            // 0600) beside the target, so relative includes and SELinux rules
+            // see it where the real file will be; never a fixed, guessable
+            // name. In --check this file is real too (the overlay passes it
+            // through): the dry run validates exactly what the real run would.
+            size_t slash = path.find_last_of('/');
+            std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+            if (!ctx.conn.stat(dir, true).is_dir()) dir = "/tmp";
+            std::string tmp = ctx.conn.write_temp_file(dir, content.as_string());
+            CommandResult r;
+            try {
+                cmd.replace(pos, 2, shell_quote(ctx.conn.command_path(tmp)));
+                Command c;
+                c.cmdline = cmd;
+                c.mutating = false;  // checking a candidate file changes nothing
+                r = ctx.conn.run(c);
+            } catch (...) {
+                ctx.conn.remove_temp_file(tmp);
+                throw;
             }
-            cmd.replace(pos, 2, shell_quote(ctx.conn.command_path(tmp)));
-            Command c;
-            c.cmdline = cmd;
-            c.mutating = false;  // checking a candidate file changes nothing
-            CommandResult r = ctx.conn.run(c);
-            ctx.conn.remove(tmp, false);
+            ctx.conn.remove_temp_file(tmp);
             if (r.rc != 0)
                 throw TaskError("validation failed (" + args.str("validate") + ", rc " + std::to_string(r.rc) +
                                 "): " + trim(r.err.empty() ? r.out : r.err) + "; " + path + " left unchanged");
@@ -151,6 +172,7 @@ Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
         opts.owner = owner;
         opts.group = group;
         opts.backup = args.flag("backup");
+        opts.follow = !plan.data.get("replace_link").truthy();
         WriteResult w = ctx.conn.write_file(path, content.as_string(), opts);
         if (!w.backup_path.empty()) result["backup_file"] = Value(w.backup_path);
     } else if (mode || !owner.empty() || !group.empty()) {

@@ -34,7 +34,9 @@ Plan plan_file_edit(ModuleContext& ctx, const Args& args, const EditFn& edit, bo
                     const std::optional<std::string>& missing_ok_msg = std::nullopt);
 
 // Plans writing exactly `content` to `path` (copy's core), plus attributes.
-Plan plan_file_content(ModuleContext& ctx, const Args& args, const std::string& path, const std::string& content,
+// Takes `content` by value and moves it into the plan: a 10 MB file is held
+// once per copy that is really needed, not once per hand-over.
+Plan plan_file_content(ModuleContext& ctx, const Args& args, const std::string& path, std::string content,
                        const std::string& msg);
 
 // Plans only mode/owner/group for an existing path (file module, directories).

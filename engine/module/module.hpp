@@ -48,7 +48,15 @@ struct ModuleContext {
     // Evaluates a Lua expression against the host's variables (assert, debug var=).
     std::function<Value(const std::string&)> eval;
     std::string playbook_dir;  // base for relative `src:` paths on the controller
+    // Controller directories to look up relative files in, most specific first: a
+    // role's directory, then the playbook's. See find_controller_file().
+    std::vector<std::string> search_dirs = {};
 };
+
+// Ansible's lookup of a controller-side file named by a task: an absolute path as
+// is; else <dir>/<kind>/<name>, then <dir>/<name> for each search dir (kind is
+// "files", "templates" or "vars"). Throws TaskError naming every place tried.
+std::string find_controller_file(const ModuleContext& ctx, const std::string& kind, const std::string& name);
 
 class Module {
 public:

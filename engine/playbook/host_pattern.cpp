@@ -3,9 +3,9 @@
 // then the &-terms, then the !-terms).
 #include <algorithm>
 #include <optional>
-#include <regex>
 #include <set>
 
+#include "engine/util/py_regex.hpp"
 #include "engine/playbook/inventory.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
@@ -64,15 +64,15 @@ public:
         m_expr = expr;
         if (m_plain) return;
         try {
-            m_re = std::regex(m_regex_mode ? expr.substr(1) : glob_to_regex(expr), std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
+            m_re = compile_py_regex(m_regex_mode ? expr.substr(1) : glob_to_regex(expr));
+        } catch (const UserError& e) {
             throw UserError("invalid host pattern '" + expr + "': " + e.what());
         }
     }
     bool operator()(const std::string& name) const {
         if (m_plain) return name == m_expr;
-        if (m_regex_mode) return std::regex_search(name, m_re, std::regex_constants::match_continuous);
-        return std::regex_match(name, m_re);
+        if (m_regex_mode) return py_match(m_re, name);
+        return py_fullmatch(m_re, name);
     }
     // Whether hosts are searched even when some group matched (Ansible's rule).
     bool also_hosts() const { return m_regex_mode || m_expr.find_first_of(".?*[") != std::string::npos; }
@@ -81,7 +81,7 @@ private:
     std::string m_expr;
     bool m_regex_mode = false;
     bool m_plain = false;
-    std::regex m_re;
+    PyRegex m_re;
 };
 
 std::vector<std::string> split_terms(const std::string& pattern) {
@@ -96,14 +96,14 @@ std::vector<std::string> split_terms(const std::string& pattern) {
             terms.push_back(pattern);
         } else {
             // Anything the terms leave over must be a separator, not a stray bracket.
-            static const std::regex k_term(R"((?:[^\s:\[\]]|\[[^\]]*\])+)");
+            static const PyRegex k_term = compile_py_regex(R"((?:[^\s:\[\]]|\[[^\]]*\])+)");
             std::string rest;
             size_t last = 0;
-            for (auto it = std::sregex_iterator(pattern.begin(), pattern.end(), k_term); it != std::sregex_iterator();
-                 ++it) {
-                rest += pattern.substr(last, static_cast<size_t>(it->position()) - last);
-                last = static_cast<size_t>(it->position() + it->length());
-                terms.push_back(it->str());
+            PyMatch m;
+            while (last < pattern.size() && py_search(k_term, std::string_view(pattern).substr(last), &m)) {
+                rest += pattern.substr(last, m.position());
+                terms.push_back(m.str());
+                last += m.position() + m.length();
             }
             rest += pattern.substr(last);
             if (rest.find_first_of("[]") != std::string::npos)
@@ -168,7 +168,7 @@ std::vector<std::string> Inventory::match(const std::string& pattern) const {
     ordered.insert(ordered.end(), inter.begin(), inter.end());
     ordered.insert(ordered.end(), excl.begin(), excl.end());
 
-    static const std::regex k_subscript(R"(^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$)");
+    static const PyRegex k_subscript = compile_py_regex(R"(^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$)");
     std::vector<std::string> hosts;
     for (const auto& term : ordered) {
         if (has_host(term)) {  // a plain host name needs no matching
@@ -179,10 +179,10 @@ std::vector<std::string> Inventory::match(const std::string& pattern) const {
         std::string expr = op ? term.substr(1) : term;
         if (expr.empty()) throw UserError(std::string("host pattern '") + pattern + "' has an empty term after '" + op + "'");
         std::optional<Subscript> sub;
-        std::smatch sm;
+        PyMatch sm;
         if (expr[0] != '~') {
             check_brackets(expr);
-            if (std::regex_match(expr, sm, k_subscript)) {
+            if (py_fullmatch(k_subscript, expr, &sm)) {
                 Subscript s;
                 try {
                     if (sm[2].matched) {

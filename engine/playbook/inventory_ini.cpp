@@ -3,9 +3,9 @@
 // values typed by Python literal rules.
 #include <map>
 #include <memory>
-#include <regex>
 #include <stdexcept>
 
+#include "engine/util/py_regex.hpp"
 #include "engine/playbook/host_range.hpp"
 #include "engine/playbook/inventory_builder.hpp"
 #include "engine/playbook/python_literal.hpp"
@@ -128,9 +128,9 @@ private:
 
     // Returns false when the line is not a section header after all.
     bool section(const std::string& line, const Mark& mark) {
-        static const std::regex k_section(R"(^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$)");
-        std::smatch m;
-        if (!std::regex_match(line, m, k_section)) {
+        static const PyRegex k_section = compile_py_regex(R"(^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$)");
+        PyMatch m;
+        if (!py_fullmatch(k_section, line, &m)) {
             if (line.back() == ']')
                 throw UserError(mark, "invalid section header '" + line +
                                           "': group names cannot contain spaces, ':' or ']'");
@@ -212,9 +212,9 @@ private:
     }
 
     void children_line(const std::string& line, const Mark& mark) {
-        static const std::regex k_name(R"(^([^:\]\s]+)\s*(?:#.*)?$)");
-        std::smatch m;
-        if (!std::regex_match(line, m, k_name))
+        static const PyRegex k_name = compile_py_regex(R"(^([^:\]\s]+)\s*(?:#.*)?$)");
+        PyMatch m;
+        if (!py_fullmatch(k_name, line, &m))
             throw UserError(mark, "expected a group name in [" + m_group + ":children], got '" + line + "'");
         std::string child = m[1].str();
         if (m_b.has_group(child)) {

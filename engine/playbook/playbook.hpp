@@ -41,7 +41,32 @@ struct Task {
     bool no_log = false;
     bool run_once = false;
     std::string become_user;
-    Value delegate_to;  // not supported yet: rejected at load time
+    Value delegate_to;  // null: run on the host itself; else a host name (may be templated)
+    // environment: of the play, enclosing blocks and the task, outermost first; each a
+    // map or a template rendering to one, merged at run time.
+    List environment;
+    // Roles: the role this task came from ("" for play tasks), shown as "role : name".
+    std::string role_name;
+    // Controller directories searched for relative src:/include_vars files, most
+    // specific first: the role's directory (its files/, templates/, vars/ are looked
+    // up under it), then the playbook's directory.
+    std::vector<std::string> search_dirs;
+    // This task's role's own defaults and vars: they win over other roles' play-wide
+    // ones for this task (the play-wide ones keep Ansible's private_role_vars=false).
+    Value role_defaults, role_vars;
+    // A dynamic include_tasks (templated file name or a loop): expanded per host at run time.
+    bool is_include = false;
+    Value include_file;     // the file name as written (may be templated)
+    std::string include_dir;  // directory relative names are resolved against
+    Value include_vars;     // vars: on the include
+};
+
+// vars_prompt, answered without a terminal: from -e, else the default, else an error.
+struct VarsPrompt {
+    std::string name;
+    Mark mark;
+    Value default_value;  // null: none
+    bool secret = true;   // private: (the default) -> the value is masked
 };
 
 struct Play {
@@ -61,6 +86,11 @@ struct Play {
     std::vector<Task> pre_tasks, tasks, post_tasks, handlers;
     std::vector<std::string> tags;
     std::string playbook_dir;
+    // Roles of the play (roles:, import_role, include_role): defaults sit below the
+    // inventory, vars above the play's vars (Ansible's precedence); both play-wide.
+    Value role_defaults = Value(Map{});
+    Value role_vars = Value(Map{});
+    std::vector<VarsPrompt> vars_prompt;
 };
 
 struct Playbook {
@@ -72,6 +102,14 @@ struct Playbook {
 // include_tasks), checks every task's module and argument names, and throws
 // UserError pointing at file:line:col on the first problem.
 Playbook load_playbook(const std::string& path);
+
+// Loads a task file for a dynamic include_tasks at run time (same checks as at load time).
+std::vector<Task> load_included_tasks(const std::string& path, const Task& include);
+
+// The directories roles are looked up in, in order: <playbook dir>/roles, the
+// roles_path of an ansible.cfg next to the playbook (ANSIBLE_ROLES_PATH overrides
+// it), then the playbook directory itself.
+std::vector<std::string> role_search_path(const std::string& playbook_dir);
 
 // Parses "a=1 b='two words'" (Ansible's k=v form). Words that are not k=v are
 // returned in `free` (joined by spaces), used by command/shell.

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/module/args.hpp"
+#include "engine/playbook/loader_internal.hpp"
 #include "engine/playbook/playbook.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
@@ -16,6 +17,8 @@ namespace fs = std::filesystem;
 
 namespace upkeep {
 
+using loader::Scope;
+
 namespace {
 
 const std::vector<std::string> k_task_keywords = {
@@ -24,13 +27,14 @@ const std::vector<std::string> k_task_keywords = {
     "diff",        "no_log",      "become",       "become_user", "become_method", "run_once", "block",
     "rescue",      "always",      "args",         "listen",      "delegate_to", "until",      "retries",
     "delay",       "environment", "import_tasks", "include_tasks", "any_errors_fatal", "debugger",
+    "import_role", "include_role", "local_action", "with_first_found",
 };
 
 const std::vector<std::string> k_play_keywords = {
     "name",      "hosts",         "vars",        "vars_files", "gather_facts", "become", "become_user",
     "become_method", "serial",    "max_fail_percentage", "any_errors_fatal", "pre_tasks", "tasks",
     "post_tasks", "handlers",     "tags",        "strategy",   "remote_user", "environment", "roles",
-    "import_playbook", "collections", "connection", "order",
+    "import_playbook", "collections", "connection", "order", "vars_prompt", "module_defaults",
 };
 
 bool has_name(const std::vector<std::string>& v, const std::string& x) {
@@ -41,7 +45,9 @@ bool is_keyword(const std::string& k) {
     return std::find(k_task_keywords.begin(), k_task_keywords.end(), k) != k_task_keywords.end();
 }
 
-std::vector<std::string> string_list(const Value& v, const char* what) {
+}  // namespace
+
+std::vector<std::string> loader::string_list(const Value& v, const char* what) {
     std::vector<std::string> out;
     if (v.is_null()) return out;
     if (v.is_list()) {
@@ -59,21 +65,27 @@ std::vector<std::string> string_list(const Value& v, const char* what) {
     return out;
 }
 
+std::vector<Value> loader::when_list(const Value& w) {
+    std::vector<Value> out;
+    if (w.is_null()) return out;
+    if (w.is_list())
+        for (const auto& x : w.as_list()) out.push_back(x);
+    else
+        out.push_back(w);
+    return out;
+}
+
+namespace {
+
+using loader::string_list;
+using loader::when_list;
+
 std::optional<bool> opt_bool(const Value& v) {
     if (v.is_null()) return std::nullopt;
     return v.as_bool();
 }
 
-// The loader's walk state: which file we are in, inherited tags and vars, and
-// the include chain to catch cycles.
-struct Scope {
-    std::string dir;  // directory of the current file (for relative includes)
-    std::vector<std::string> tags;
-    Value vars;
-    std::vector<std::string> chain;
-};
-
-std::vector<Task> load_task_list(const Value& list, const Scope& scope, bool handlers);
+using loader::load_task_list;
 
 Value normalize_args(const Module& mod, const Value& raw, const Mark& mark) {
     const ModuleSpec& spec = mod.spec();
@@ -119,19 +131,29 @@ Task load_action(const Value& t, const Scope& scope, const std::string& action, 
     return task;
 }
 
+List scope_environment(const Scope& scope, const Value& t) {
+    List env = scope.environment;
+    if (t.has("environment") && !t.get("environment").is_null()) {
+        const Value& e = t.get("environment");
+        if (!e.is_map() && !e.is_string()) throw UserError(e.mark(), "environment must be a map (or a template giving one)");
+        env.push_back(e);
+    }
+    return env;
+}
+
 void load_common(Task& task, const Value& t, const Scope& scope) {
     task.name = t.get("name").is_null() ? "" : t.get("name").to_string();
-    if (t.has("when")) {
-        const Value& w = t.get("when");
-        if (w.is_list())
-            for (const auto& x : w.as_list()) task.when.push_back(x);
-        else
-            task.when.push_back(w);
-    }
+    task.role_name = scope.role_name;
+    task.search_dirs = scope.search_dirs;
+    task.role_defaults = scope.role_defaults;
+    task.role_vars = scope.role_vars;
+    task.when = scope.when;  // enclosing roles' and includes' conditions first
+    for (auto& w : when_list(t.get("when"))) task.when.push_back(std::move(w));
     if (t.has("loop") || t.has("with_items") || t.has("with_list")) {
         if (t.has("loop") + t.has("with_items") + t.has("with_list") > 1)
             throw UserError(t.mark(), "use only one of loop, with_items, with_list");
         task.loop = t.has("loop") ? t.get("loop") : t.has("with_items") ? t.get("with_items") : t.get("with_list");
+        // with_items flattens one level (Ansible's items lookup); a literal list of lists is rare.
     }
     if (t.has("loop_control")) {
         const Value& lc = t.get("loop_control");
@@ -164,10 +186,10 @@ void load_common(Task& task, const Value& t, const Scope& scope) {
     task.become_user = t.get("become_user").is_null() ? "" : t.get("become_user").to_string();
     task.no_log = t.get("no_log").is_null() ? false : t.get("no_log").as_bool();
     task.run_once = t.get("run_once").is_null() ? false : t.get("run_once").as_bool();
-    for (const char* k : {"delegate_to", "environment", "debugger", "any_errors_fatal"})
-        if (t.has(k))
-            throw UserError(t.key_mark(k), std::string(k) + " is not supported on tasks yet" +
-                                               (std::string(k) == "delegate_to" ? "; target the host in its own play" : ""));
+    for (const char* k : {"debugger", "any_errors_fatal"})
+        if (t.has(k)) throw UserError(t.key_mark(k), std::string(k) + " is not supported on tasks yet");
+    task.delegate_to = t.get("delegate_to");
+    task.environment = scope_environment(scope, t);
     if (t.has("become_user") || t.has("become_method") || t.has("become")) {
         // become is decided when the host's connection opens (play level); say so rather than ignore it.
     }
@@ -181,11 +203,28 @@ void load_common(Task& task, const Value& t, const Scope& scope) {
     }
 }
 
+// import_tasks and a static include_tasks: the file's tasks, inlined now.
+// include_tasks with a templated name or a loop is dynamic: one task that the
+// executor expands per host at run time.
 std::vector<Task> load_include(const Value& t, const std::string& key, const Scope& scope, bool handlers) {
     const Value& target = t.get(key);
     std::string file = target.is_map() ? target.get("file").to_string() : target.to_string();
-    if (file.find("{{") != std::string::npos)
-        throw UserError(target.mark(), key + " with a templated file name is not supported; name the file");
+    bool has_loop = t.has("loop") || t.has("with_items") || t.has("with_list");
+    if (file.find("{{") != std::string::npos || has_loop) {
+        if (key == "import_tasks")
+            throw UserError(target.mark(), "import_tasks is static: a templated name or a loop needs include_tasks");
+        Task task;
+        task.mark = t.mark();
+        task.is_include = true;
+        task.module_name = key;
+        task.include_file = target.is_map() ? target.get("file") : target;
+        task.include_dir = scope.dir;
+        load_common(task, t, scope);
+        if (task.name.empty()) task.name = key;
+        task.include_vars = t.get("vars");
+        task.vars = scope.vars;  // the include's vars go to the included tasks (see load_included_tasks)
+        return {task};
+    }
     fs::path p = fs::path(file).is_absolute() ? fs::path(file) : fs::path(scope.dir) / file;
     std::string path = fs::weakly_canonical(p).string();
     if (std::find(scope.chain.begin(), scope.chain.end(), path) != scope.chain.end())
@@ -197,21 +236,39 @@ std::vector<Task> load_include(const Value& t, const std::string& key, const Sco
     inner.chain.push_back(path);
     for (const auto& tag : string_list(t.get("tags"), "tags")) inner.tags.push_back(tag);
     if (t.has("vars")) inner.vars = merge_maps(inner.vars, t.get("vars"));
-    std::vector<Task> tasks = load_task_list(list, inner, handlers);
-    if (!t.get("when").is_null()) {
-        // A condition on an include applies to every included task.
-        for (auto& task : tasks) {
-            if (t.get("when").is_list())
-                for (const auto& w : t.get("when").as_list()) task.when.insert(task.when.begin(), w);
-            else
-                task.when.insert(task.when.begin(), t.get("when"));
-        }
-    }
-    return tasks;
+    // A condition on an include applies to every included task.
+    for (auto& w : when_list(t.get("when"))) inner.when.push_back(std::move(w));
+    inner.environment = scope_environment(scope, t);
+    return load_task_list(list, inner, handlers);
 }
 
-Task load_task(const Value& t, const Scope& scope, bool handlers) {
-    if (!t.is_map()) throw UserError(t.mark(), "a task must be a map, got a " + std::string(t.type_name()));
+// local_action: <module> args  ==  <module>: args + delegate_to: localhost
+Value expand_local_action(const Value& t) {
+    Value out(Map{});
+    for (const auto& [k, v] : t.as_map())
+        if (k != "local_action") out[k] = v;
+    const Value& la = t.get("local_action");
+    if (t.has("delegate_to")) throw UserError(t.key_mark("delegate_to"), "local_action already delegates to localhost");
+    if (la.is_map()) {
+        if (!la.has("module")) throw UserError(la.mark(), "local_action needs 'module:'");
+        Value args(Map{});
+        for (const auto& [k, v] : la.as_map())
+            if (k != "module") args[k] = v;
+        out[la.get("module").to_string()] = args;
+    } else {
+        std::string text = trim(la.to_string());
+        size_t sp = text.find_first_of(" \t");
+        std::string mod = text.substr(0, sp);
+        out[mod] = Value(sp == std::string::npos ? std::string() : trim(text.substr(sp))).set_mark(la.mark());
+    }
+    out["delegate_to"] = Value("localhost");
+    out.set_mark(t.mark());
+    return out;
+}
+
+Task load_task(const Value& t_in, const Scope& scope, bool handlers) {
+    if (!t_in.is_map()) throw UserError(t_in.mark(), "a task must be a map, got a " + std::string(t_in.type_name()));
+    Value t = t_in.has("local_action") ? expand_local_action(t_in) : t_in;
     // Find the action: the one key that is not a keyword.
     std::vector<std::string> actions;
     for (const auto& [k, v] : t.as_map())
@@ -230,6 +287,8 @@ Task load_task(const Value& t, const Scope& scope, bool handlers) {
         Scope inner = scope;
         inner.tags = task.tags;
         inner.vars = task.vars;
+        inner.when.clear();  // the block's conditions (scope's included) are pushed below
+        inner.environment = task.environment;
         auto sub = [&](const char* key) {
             std::vector<Task> out = load_task_list(t.get(key), inner, handlers);
             for (auto& x : out) x.when.insert(x.when.begin(), task.when.begin(), task.when.end());
@@ -257,11 +316,20 @@ Task load_task(const Value& t, const Scope& scope, bool handlers) {
     return task;
 }
 
-std::vector<Task> load_task_list(const Value& list, const Scope& scope, bool handlers) {
+}  // namespace
+
+std::vector<Task> loader::load_task_list(const Value& list, const Scope& scope, bool handlers) {
     std::vector<Task> out;
     if (list.is_null()) return out;
     if (!list.is_list()) throw UserError(list.mark(), "expected a list of tasks");
     for (const auto& t : list.as_list()) {
+        if (t.is_map() && (t.has("import_role") || t.has("include_role"))) {
+            // include_role is loaded statically too: same tasks, same order (no per-host loops).
+            std::string key = t.has("import_role") ? "import_role" : "include_role";
+            loader::RoleRef ref = loader::role_ref_from_task(t, key);
+            for (auto& x : loader::load_role(ref, scope)) out.push_back(std::move(x));
+            continue;
+        }
         if (t.is_map() && (t.has("import_tasks") || t.has("include_tasks"))) {
             for (auto& x : load_include(t, t.has("import_tasks") ? "import_tasks" : "include_tasks", scope, handlers))
                 out.push_back(std::move(x));
@@ -272,11 +340,14 @@ std::vector<Task> load_task_list(const Value& list, const Scope& scope, bool han
     return out;
 }
 
+namespace {
+
 // Every notify must name a handler (or a handler's listen topic) of the play.
 void check_notify_targets(const Play& play) {
     std::vector<std::string> names;
     for (const auto& h : play.handlers) {
         if (!h.name.empty()) names.push_back(h.name);
+        if (!h.name.empty() && !h.role_name.empty()) names.push_back(h.role_name + " : " + h.name);
         for (const auto& l : h.listen) names.push_back(l);
     }
     std::function<void(const std::vector<Task>&)> walk = [&](const std::vector<Task>& tasks) {
@@ -295,7 +366,26 @@ void check_notify_targets(const Play& play) {
     for (const auto* list : {&play.pre_tasks, &play.tasks, &play.post_tasks, &play.handlers}) walk(*list);
 }
 
-void load_plays(const std::string& path, Playbook& pb, std::vector<std::string> chain) {
+// vars_prompt never prompts: the value comes from -e (checked at run time, where
+// extra vars win anyway), else the prompt's default; with neither the run stops
+// before anything happens (see PlayExecutor).
+void load_vars_prompt(const Value& p, Play& play) {
+    if (!p.has("vars_prompt") || p.get("vars_prompt").is_null()) return;
+    const Value& list = p.get("vars_prompt");
+    if (!list.is_list()) throw UserError(list.mark(), "vars_prompt must be a list");
+    for (const auto& e : list.as_list()) {
+        if (!e.is_map() || e.get("name").is_null()) throw UserError(e.mark(), "a vars_prompt entry needs 'name:'");
+        VarsPrompt vp;
+        vp.name = e.get("name").to_string();
+        vp.mark = e.mark();
+        vp.default_value = e.get("default");
+        vp.secret = e.get("private").is_null() ? true : e.get("private").truthy();
+        play.vars_prompt.push_back(std::move(vp));
+    }
+}
+
+void load_plays(const std::string& path, Playbook& pb, std::vector<std::string> chain, const Value& import_vars,
+                const std::vector<std::string>& import_tags) {
     std::string canon = fs::weakly_canonical(path).string();
     if (std::find(chain.begin(), chain.end(), canon) != chain.end())
         throw UserError(path + ": import_playbook cycle");
@@ -310,7 +400,19 @@ void load_plays(const std::string& path, Playbook& pb, std::vector<std::string> 
         if (p.has("import_playbook")) {
             fs::path inc = fs::path(dir) / p.get("import_playbook").to_string();
             if (!fs::exists(inc)) throw UserError(p.get("import_playbook").mark(), "import_playbook: file not found: " + inc.string());
-            load_plays(inc.string(), pb, chain);
+            // import_playbook vars: apply to every play of the imported playbook.
+            Value iv = import_vars;
+            if (p.has("vars")) {
+                if (!p.get("vars").is_map()) throw UserError(p.get("vars").mark(), "vars must be a map");
+                iv = merge_maps(iv, p.get("vars"));
+            }
+            for (const auto& [k, v] : p.as_map())
+                if (k != "import_playbook" && k != "vars" && k != "name" && k != "tags" && k != "when")
+                    throw UserError(p.key_mark(k), "import_playbook takes vars:, tags: and name: only, not '" + k + "'");
+            if (p.has("when")) throw UserError(p.key_mark("when"), "when: on import_playbook is not supported");
+            std::vector<std::string> it = import_tags;
+            for (const auto& t : string_list(p.get("tags"), "tags")) it.push_back(t);
+            load_plays(inc.string(), pb, chain, iv, it);
             continue;
         }
         for (const auto& [k, v] : p.as_map()) {
@@ -320,8 +422,6 @@ void load_plays(const std::string& path, Playbook& pb, std::vector<std::string> 
             throw UserError(p.key_mark(k), "unknown play keyword '" + k + "'" +
                                                (hint.empty() ? extra : " (did you mean '" + hint + "'?)"));
         }
-        if (p.has("roles") && !p.get("roles").is_null())
-            throw UserError(p.key_mark("roles"), "roles are not supported yet; use import_tasks");
         Play play;
         play.mark = p.mark();
         play.playbook_dir = dir;
@@ -330,6 +430,7 @@ void load_plays(const std::string& path, Playbook& pb, std::vector<std::string> 
         play.hosts = p.get("hosts").is_list() ? join(string_list(p.get("hosts"), "hosts"), ":") : p.get("hosts").to_string();
         play.vars = p.get("vars").is_null() ? Value(Map{}) : p.get("vars");
         if (!play.vars.is_map()) throw UserError(play.vars.mark(), "vars must be a map");
+        play.vars = merge_maps(play.vars, import_vars);  // import_playbook's vars win (Ansible: entry.vars | import vars)
         for (const auto& f : string_list(p.get("vars_files"), "vars_files")) {
             fs::path vf = fs::path(f).is_absolute() ? fs::path(f) : fs::path(dir) / f;
             play.vars_files.push_back(vf.string());
@@ -339,7 +440,6 @@ void load_plays(const std::string& path, Playbook& pb, std::vector<std::string> 
         play.become_user = p.get("become_user").is_null() ? "" : p.get("become_user").to_string();
         play.remote_user = p.get("remote_user").is_null() ? "" : p.get("remote_user").to_string();
         play.connection = p.get("connection").is_null() ? "" : p.get("connection").to_string();
-        if (p.has("environment")) throw UserError(p.key_mark("environment"), "environment is not supported yet");
         if (p.has("strategy") && p.get("strategy").to_string() != "linear")
             throw UserError(p.get("strategy").mark(), "only the linear strategy is supported");
         if (p.has("order") && p.get("order").to_string() != "inventory")
@@ -347,16 +447,39 @@ void load_plays(const std::string& path, Playbook& pb, std::vector<std::string> 
         play.serial = p.get("serial");
         if (p.has("max_fail_percentage")) play.max_fail_percentage = p.get("max_fail_percentage").as_double();
         play.any_errors_fatal = p.get("any_errors_fatal").is_null() ? false : p.get("any_errors_fatal").as_bool();
-        play.tags = string_list(p.get("tags"), "tags");
+        play.tags = import_tags;
+        for (const auto& t : string_list(p.get("tags"), "tags")) play.tags.push_back(t);
+        load_vars_prompt(p, play);
+        loader::PlayRoles roles;
+        roles.playbook_dir = dir;
+        roles.search_path = role_search_path(dir);
         Scope scope;
         scope.dir = dir;
         scope.tags = play.tags;
         scope.vars = Value(Map{});
         scope.chain = chain;
+        scope.roles = &roles;
+        scope.search_dirs = {dir};
+        if (p.has("environment") && !p.get("environment").is_null()) {
+            const Value& e = p.get("environment");
+            if (!e.is_map() && !e.is_string()) throw UserError(e.mark(), "environment must be a map (or a template giving one)");
+            scope.environment.push_back(e);
+        }
         play.pre_tasks = load_task_list(p.get("pre_tasks"), scope, false);
-        play.tasks = load_task_list(p.get("tasks"), scope, false);
+        // roles: run after pre_tasks (and their handlers), before tasks, in one section.
+        if (p.has("roles") && !p.get("roles").is_null()) {
+            if (!p.get("roles").is_list()) throw UserError(p.get("roles").mark(), "roles must be a list");
+            for (const auto& entry : p.get("roles").as_list())
+                for (auto& t : loader::load_role(loader::role_ref_from_roles_entry(entry), scope))
+                    play.tasks.push_back(std::move(t));
+        }
+        for (auto& t : load_task_list(p.get("tasks"), scope, false)) play.tasks.push_back(std::move(t));
         play.post_tasks = load_task_list(p.get("post_tasks"), scope, false);
-        play.handlers = load_task_list(p.get("handlers"), scope, true);
+        // Role handlers come first, as in Ansible's handler list.
+        play.handlers = std::move(roles.handlers);
+        for (auto& h : load_task_list(p.get("handlers"), scope, true)) play.handlers.push_back(std::move(h));
+        play.role_defaults = roles.defaults;
+        play.role_vars = roles.vars;
         check_notify_targets(play);
         pb.plays.push_back(std::move(play));
     }
@@ -368,8 +491,24 @@ Playbook load_playbook(const std::string& path) {
     if (!fs::exists(path)) throw UserError(path + ": playbook not found");
     Playbook pb;
     pb.path = path;
-    load_plays(path, pb, {});
+    load_plays(path, pb, {}, Value(Map{}), {});
     return pb;
+}
+
+std::vector<Task> load_included_tasks(const std::string& path, const Task& include) {
+    if (!fs::exists(path)) throw UserError(include.include_file.mark(), "include_tasks: file not found: " + path);
+    Scope scope;
+    scope.dir = fs::path(path).parent_path().string();
+    scope.tags = include.tags;
+    scope.vars = include.vars;
+    if (include.include_vars.is_map()) scope.vars = merge_maps(scope.vars, include.include_vars);
+    scope.role_name = include.role_name;
+    scope.search_dirs = include.search_dirs;
+    scope.role_defaults = include.role_defaults;
+    scope.role_vars = include.role_vars;
+    scope.environment = include.environment;
+    scope.chain = {fs::weakly_canonical(path).string()};
+    return load_task_list(load_yaml_file(path), scope, false);
 }
 
 Value parse_kv(const std::string& text, std::string* free, const Mark& mark, const std::vector<std::string>* known_keys) {

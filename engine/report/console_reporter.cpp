@@ -57,6 +57,7 @@ void ConsoleReporter::host_result(const Task& task, const std::string&, const Ho
     switch (r.status) {
         case Status::Ok: {
             std::string line = "ok: " + who;
+            if (r.probe_would_change) line += " (probe: would change)";
             if (task.module_name == "debug" && !r.no_log) line += " => " + msg;
             out += paint(line, k_green) + "\n";
             break;

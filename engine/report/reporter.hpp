@@ -23,6 +23,8 @@ struct HostResult {
     bool ignored = false;    // failed, but ignore_errors
     bool would_run = false;  // dry run: an unpredictable action that a real run would execute
     bool is_item = false;    // one item of a loop
+    // check_mode: true (a probe) that found work: reported ok, registered changed.
+    bool probe_would_change = false;
     std::string item_label;
     bool no_log = false;
     bool show_diff = false;

@@ -1,13 +1,14 @@
+#include "engine/util/py_regex.hpp"
 #include "engine/value/yaml.hpp"
 
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
+#include "engine/vault/vault.hpp"
 
 namespace upkeep {
 
@@ -22,27 +23,27 @@ Mark mark_of(const std::shared_ptr<const std::string>& file, const YAML::Mark& m
 }
 
 Value typed_scalar(const std::string& s) {
-    static const std::regex k_int(R"([-+]?(0|[1-9][0-9_]*))");
-    static const std::regex k_octal(R"(0o?[0-7]+)");
-    static const std::regex k_hex(R"(0x[0-9a-fA-F]+)");
-    static const std::regex k_float(R"([-+]?([0-9][0-9_]*)?\.[0-9]*([eE][-+]?[0-9]+)?)");
+    static const PyRegex k_int = compile_py_regex(R"([-+]?(0|[1-9][0-9_]*))");
+    static const PyRegex k_octal = compile_py_regex(R"(0o?[0-7]+)");
+    static const PyRegex k_hex = compile_py_regex(R"(0x[0-9a-fA-F]+)");
+    static const PyRegex k_float = compile_py_regex(R"([-+]?([0-9][0-9_]*)?\.[0-9]*([eE][-+]?[0-9]+)?)");
     if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return Value();
     std::string l = to_lower(s);
     if (l == "true" || l == "yes" || l == "on") return Value(true);
     if (l == "false" || l == "no" || l == "off") return Value(false);
     try {
-        if (std::regex_match(s, k_int)) {
+        if (py_fullmatch(k_int, s)) {
             std::string digits;
             for (char c : s)
                 if (c != '_') digits += c;
             return Value(static_cast<int64_t>(std::stoll(digits)));
         }
-        if (std::regex_match(s, k_octal)) {
+        if (py_fullmatch(k_octal, s)) {
             std::string d = s.substr(s[1] == 'o' ? 2 : 1);
             return Value(static_cast<int64_t>(std::stoll(d, nullptr, 8)));
         }
-        if (std::regex_match(s, k_hex)) return Value(static_cast<int64_t>(std::stoll(s.substr(2), nullptr, 16)));
-        if (s != "." && std::regex_match(s, k_float)) return Value(std::stod(s));
+        if (py_fullmatch(k_hex, s)) return Value(static_cast<int64_t>(std::stoll(s.substr(2), nullptr, 16)));
+        if (s != "." && py_fullmatch(k_float, s)) return Value(std::stod(s));
     } catch (const std::exception&) {
         // out of range: keep as string
     }
@@ -61,8 +62,8 @@ Value convert(const YAML::Node& n, const std::shared_ptr<const std::string>& fil
                 out = Value(n.Scalar());
             else if (tag == "!secret")  // our marker: the value is masked in every output
                 out = Value(n.Scalar()).set_secret();
-            else if (tag == "!vault")
-                throw UserError(mark, "!vault values are not supported; mark secrets with !secret and keep them in a file outside Git (-e @secrets.yml)");
+            else if (tag == "!vault" || tag == "!encrypted/pkcs1-oaep")  // decrypted now; a secret from here on
+                out = Value(vault_decrypt(n.Scalar(), mark)).set_secret();
             else
                 out = typed_scalar(n.Scalar());
             break;
@@ -122,7 +123,23 @@ Value load_yaml_file(const std::string& path) {
     if (!in) throw UserError(path + ": cannot read file");
     std::stringstream ss;
     ss << in.rdbuf();
-    return parse_yaml(ss.str(), path);
+    std::string text = ss.str();
+    if (!is_vault_text(text)) return parse_yaml(text, path);
+    // A vault-encrypted file (vars_files, group_vars, role vars): every value in it is a secret.
+    auto file = std::make_shared<const std::string>(path);
+    Value v = parse_yaml(vault_decrypt(text, Mark{file, 1, 1}), path);
+    mark_secret(v);
+    return v;
+}
+
+void mark_secret(Value& v) {
+    if (v.is_list()) {
+        for (auto& x : v.as_list_mut()) mark_secret(x);
+    } else if (v.is_map()) {
+        for (auto& [k, x] : v.as_map_mut()) mark_secret(x);
+    } else if (!v.is_null()) {
+        v.set_secret(true);
+    }
 }
 
 namespace {

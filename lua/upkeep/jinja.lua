@@ -27,6 +27,9 @@ R.fail = fail
 
 function R.undef(msg) return setmetatable({ msg = msg }, UNDEF) end
 local undef = R.undef
+-- Jinja's plain Undefined, used for `a if c` without else (Jinja 3): prints as
+-- "", is false and iterates as empty; anything else fails like the strict one.
+function R.lenient_undef(msg) return setmetatable({ msg = msg, lenient = true }, UNDEF) end
 
 -- "list", "map", "string", "int", "float", "bool", "null", "undef", "function", "nil".
 local function kind(v)
@@ -98,6 +101,7 @@ function R.iter(v)
     return out
   end
   if k == "map" then return keys_of(v) end
+  if k == "undef" and v.lenient then return {} end
   if k == "string" then
     local out = {}
     if utf8.len(v) then
@@ -254,7 +258,10 @@ local function truthy(v)
   if t == "number" then return v ~= 0 end
   if t == "string" then return v ~= "" end
   local k = kind(v)
-  if k == "undef" then fail(v.msg) end
+  if k == "undef" then
+    if v.lenient then return false end
+    fail(v.msg)
+  end
   if k == "list" then return #v > 0 end
   if k == "map" then return next(v) ~= nil or length(v) > 0 end
   return true
@@ -339,7 +346,10 @@ str = function(v)
   if t == "boolean" then return v and "True" or "False" end
   if v == NULL or v == nil then return "None" end
   local k = kind(v)
-  if k == "undef" then fail(v.msg) end
+  if k == "undef" then
+    if v.lenient then return "" end
+    fail(v.msg)
+  end
   if k == "list" then
     local parts = {}
     for i = 1, #v do parts[i] = repr(v[i]) end
@@ -580,7 +590,10 @@ end
 
 -- Values handed back to the engine: undefined ones fail here.
 function R.finish(v)
-  if getmetatable(v) == UNDEF then fail(v.msg) end
+  if getmetatable(v) == UNDEF then
+    if v.lenient then return "" end
+    fail(v.msg)
+  end
   if v == nil then return NULL end
   return v
 end

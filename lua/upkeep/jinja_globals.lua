@@ -67,7 +67,14 @@ return function(R)
   end
   function lookups.template(terms, kw)
     local out = {}
-    for _, t in ipairs(terms) do out[#out + 1] = R.include(str(t), false) end
+    for _, t in ipairs(terms) do
+      local fn, newlines = jn.load_template(str(t), false, R)
+      local text = fn()
+      -- As Ansible: the source's trailing newlines come back.
+      local have = #(text:match("\n*$"))
+      if newlines > have then text = text .. string.rep("\n", newlines - have) end
+      out[#out + 1] = text
+    end
     return out
   end
   function lookups.pipe(terms)

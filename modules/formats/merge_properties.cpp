@@ -5,6 +5,7 @@
 
 #include "modules/formats/merge_common.hpp"
 #include "modules/formats/properties_doc.hpp"
+#include "engine/util/strings.hpp"
 
 namespace upkeep::merge {
 
@@ -42,6 +43,32 @@ MergeResult merge_properties(const MergeInput& in) {
             out.remove(key);
             res.carried.push_back("key '" + key + "' removed");
         }
+    }
+    // The operator's comments travel with their keys: comment lines right above a
+    // key in ours that neither the new nor the old package has (by trimmed text)
+    // are put above that key in the result, unless already there.
+    std::set<std::string> package_lines;
+    for (const Document* d : {&theirs, base ? &*base : nullptr}) {
+        if (!d) continue;
+        for (const auto& line : split(d->render(), '\n')) package_lines.insert(trim(line));
+    }
+    for (const auto& key : keys) {
+        if (!ours.get(key) || !out.get(key)) continue;
+        std::set<std::string> present;
+        for (const auto& line : out.comments_above(key)) present.insert(trim(line));
+        std::string block;
+        size_t carried = 0;
+        for (const auto& line : ours.comments_above(key)) {
+            std::string t = trim(line);
+            if (package_lines.count(t) || present.count(t)) continue;
+            block += line;
+            ++carried;
+        }
+        if (block.empty()) continue;
+        if (block.back() != '\n' && block.back() != '\r') block += out.newline();
+        out.insert_above(key, block);
+        res.carried.push_back("comment above key '" + key + "' (" + std::to_string(carried) + " line" +
+                              (carried == 1 ? "" : "s") + ")");
     }
     res.text = out.render();
     return res;

@@ -6,6 +6,7 @@
 // elements the operator added (their own bytes, re-indented, placed after the
 // sibling that precedes them in ours), and elements the operator removed.
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -97,6 +98,46 @@ std::string leading_text(pugi::xml_node el) {
     return t;
 }
 
+// The bytes of a comment node: from its "<!--" to one past its "-->".
+std::pair<size_t, size_t> comment_span(const XmlSource& src, pugi::xml_node c) {
+    size_t b = static_cast<size_t>(c.offset_debug()) - 4;
+    size_t e = src.text().find("-->", b + 4);
+    return {b, e == std::string::npos ? src.text().size() : e + 3};
+}
+
+// The whitespace before position `at` on its line, or "" when other text precedes it.
+std::string indent_before(const std::string& text, size_t at) {
+    size_t ls = at;
+    while (ls > 0 && (text[ls - 1] == ' ' || text[ls - 1] == '\t')) --ls;
+    if (ls > 0 && text[ls - 1] != '\n') return "";
+    return text.substr(ls, at - ls);
+}
+
+// Trimmed texts of the comment children of `parent`.
+std::set<std::string> comment_texts(pugi::xml_node parent) {
+    std::set<std::string> out;
+    if (!parent) return out;
+    for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling())
+        if (c.type() == pugi::node_comment) out.insert(trim(c.value()));
+    return out;
+}
+
+// The identity key of the element a comment holds when it is a commented-out
+// element ("<!--adapter name="FirstFit" .../-->" holds adapter[@name='FirstFit']), else "".
+std::string commented_element_key(pugi::xml_node c, const std::set<std::string>& repeated) {
+    // Two styles: "<!-- <adapter .../> -->" and "<!--adapter .../-->" (the comment's
+    // own "<" and ">" stand for the element's).
+    std::string body = trim(c.value());
+    if (body.empty() || !std::isalpha(static_cast<unsigned char>(body.front() == '<' ? body[1] : body.front())))
+        return "";
+    std::string text = body.front() == '<' ? body : "<" + body + ">";
+    pugi::xml_document doc;
+    if (!doc.load_string(text.c_str(), pugi::parse_default)) return "";
+    pugi::xml_node el = doc.document_element();
+    if (!el || el.next_sibling()) return "";
+    return identity(el, repeated.count(el.name()) > 0);
+}
+
 class XmlMerger {
 public:
     XmlMerger(const MergeInput& in, const XmlSource* base, const XmlSource& ours, const XmlSource& theirs)
@@ -176,11 +217,41 @@ private:
                 m_res->carried.push_back(path + "/" + key + " removed");
             }
         }
+        std::map<std::string, pugi::xml_node> renamed = renames(bk, tk);
+        // theirs' commented-out elements by the key of the element they hold.
+        std::map<std::string, pugi::xml_node> commented;
+        for (pugi::xml_node c = t.first_child(); c; c = c.next_sibling())
+            if (c.type() == pugi::node_comment) {
+                std::string k = commented_element_key(c, repeated);
+                if (!k.empty() && !commented.count(k)) commented[k] = c;
+            }
+        // Comments both versions of the package have (or had) are theirs, not the operator's.
+        std::set<std::string> package_comments = comment_texts(t);
+        for (const auto& c : comment_texts(b)) package_comments.insert(c);
+        auto theirs_node = [&](const std::string& k) -> pugi::xml_node {
+            if (pugi::xml_node n = find_key(tk, k)) return n;
+            auto r = renamed.find(k);
+            return r == renamed.end() ? pugi::xml_node() : r->second;
+        };
         std::vector<std::string> appended;
         for (size_t i = 0; i < ok.size(); ++i) {
             const auto& [key, oc] = ok[i];
             if (find_key(tk, key)) continue;
             pugi::xml_node bc = find_key(bk, key);
+            if (auto cm = commented.find(key); cm != commented.end() && !(m_base && bc)) {
+                // The operator uncommented an element the package ships commented out:
+                // the element takes the comment's place; the package's comments around
+                // it are already there, so none travel with it.
+                auto [cb, ce] = comment_span(m_theirs, cm->second);
+                auto [sb, se] = m_ours.element_span(oc);
+                std::string indent = indent_before(m_theirs.text(), cb);
+                m_splices.push_back({cb, ce,
+                                     xml::reindent(m_ours.text().substr(sb, se - sb), m_ours.indent_of(oc), indent,
+                                                   m_theirs.newline())});
+                m_res->carried.push_back(path + "/" + key + " uncommented");
+                commented.erase(cm);
+                continue;
+            }
             if (m_base && bc) {
                 // The package removed it: keep it out, unless the operator had changed it.
                 if (xml::same_element(bc, oc)) continue;
@@ -188,9 +259,12 @@ private:
                     continue;
             }
             auto [sb, se] = m_ours.element_span(oc);
-            // The operator's comments just above the element travel with it.
-            for (pugi::xml_node c = oc.previous_sibling(); c && c.type() == pugi::node_comment; c = c.previous_sibling())
+            // The operator's comments just above the element travel with it; the
+            // package's own comments (in theirs or base) are already in place.
+            for (pugi::xml_node c = oc.previous_sibling(); c && c.type() == pugi::node_comment; c = c.previous_sibling()) {
+                if (package_comments.count(trim(c.value()))) break;
                 sb = static_cast<size_t>(c.offset_debug()) - 4;
+            }
             std::string fragment =
                 xml::reindent(m_ours.text().substr(sb, se - sb), m_ours.indent_of(oc), "", m_theirs.newline());
             m_res->carried.push_back(path + "/" + key + " added");
@@ -198,9 +272,10 @@ private:
             // before the nearest following one, else last.
             pugi::xml_node anchor;
             bool after = true;
-            for (size_t j = i; j-- > 0 && !anchor;) anchor = find_key(tk, ok[j].key);
+            // A sibling the package renamed still anchors: its new name stands in its place.
+            for (size_t j = i; j-- > 0 && !anchor;) anchor = theirs_node(ok[j].key);
             for (size_t j = i + 1; j < ok.size() && !anchor; ++j) {
-                anchor = find_key(tk, ok[j].key);
+                anchor = theirs_node(ok[j].key);
                 after = false;
             }
             if (!anchor) {
@@ -210,6 +285,36 @@ private:
             insert_next_to(anchor, fragment, after);
         }
         for (auto& s : xml::append_children_splices(m_theirs, t, appended)) m_splices.push_back(std::move(s));
+    }
+
+    // Elements the package renamed: a base element theirs lacks, matched with an
+    // element only theirs has that stands in the same place (as many elements
+    // common to both versions before it). Adapter chains are ordered, so the
+    // operator's additions next to the old name must stay next to the new one.
+    static std::map<std::string, pugi::xml_node> renames(const std::vector<Keyed>& bk, const std::vector<Keyed>& tk) {
+        // rank: how many elements common to base and theirs precede position i.
+        auto ranks = [&](const std::vector<Keyed>& v, const std::vector<Keyed>& other) {
+            std::vector<int> r;
+            int common = 0;
+            for (const auto& k : v) {
+                r.push_back(common);
+                if (find_key(other, k.key)) ++common;
+            }
+            return r;
+        };
+        std::vector<int> br = ranks(bk, tk), tr = ranks(tk, bk);
+        std::map<std::string, pugi::xml_node> out;
+        std::set<size_t> used;
+        for (size_t i = 0; i < bk.size(); ++i) {
+            if (find_key(tk, bk[i].key)) continue;
+            for (size_t j = 0; j < tk.size(); ++j) {
+                if (used.count(j) || find_key(bk, tk[j].key) || tr[j] != br[i]) continue;
+                out[bk[i].key] = tk[j].node;
+                used.insert(j);
+                break;
+            }
+        }
+        return out;
     }
 
     void insert_next_to(pugi::xml_node anchor, const std::string& fragment, bool after) {

@@ -209,6 +209,42 @@ std::optional<std::string> Document::get(const std::string& key) const {
     return m_pieces[i].value;
 }
 
+std::vector<std::string> Document::comments_above(const std::string& key) const {
+    int i = find_last(key);
+    if (i <= 0 || m_pieces[i - 1].is_entry) return {};
+    // The trivia's lines, each with its line ending.
+    std::vector<std::string> lines;
+    const std::string& raw = m_pieces[i - 1].raw;
+    for (size_t at = 0; at < raw.size();) {
+        size_t e = at;
+        while (e < raw.size() && raw[e] != '\n' && raw[e] != '\r') ++e;
+        if (e < raw.size()) e += (raw[e] == '\r' && e + 1 < raw.size() && raw[e + 1] == '\n') ? 2 : 1;
+        lines.push_back(raw.substr(at, e - at));
+        at = e;
+    }
+    std::vector<std::string> out;
+    for (size_t j = lines.size(); j-- > 0;) {
+        size_t p = lines[j].find_first_not_of(" \t\f");
+        if (p == std::string::npos || (lines[j][p] != '#' && lines[j][p] != '!')) break;
+        out.insert(out.begin(), lines[j]);
+    }
+    return out;
+}
+
+bool Document::insert_above(const std::string& key, const std::string& raw) {
+    int i = find_last(key);
+    if (i < 0) return false;
+    if (i > 0 && !m_pieces[i - 1].is_entry) {
+        m_pieces[i - 1].raw += raw;
+    } else {
+        Piece p;
+        p.raw = raw;
+        m_pieces.insert(m_pieces.begin() + i, std::move(p));
+    }
+    renumber();
+    return true;
+}
+
 void Document::renumber() {
     int line = 1;
     for (auto& p : m_pieces) {

@@ -67,6 +67,13 @@ public:
     // Sets the value of the n-th entry (index into entries()) in place. Returns
     // true if changed.
     bool set_entry_value(size_t n, const std::string& value);
+    // The comment lines (raw, each with its line ending) directly above the last
+    // occurrence of `key`: the run of comment lines that ends at the key, stopping
+    // at a blank line. Empty when the key is absent or has no comment above it.
+    std::vector<std::string> comments_above(const std::string& key) const;
+    // Inserts raw trivia (comment lines, each ending in a newline) just above the
+    // last occurrence of `key`. Returns false when the key is absent.
+    bool insert_above(const std::string& key, const std::string& raw);
     // True if the file writes non-ASCII text as \uXXXX escapes (see set()).
     bool ascii_escapes() const { return m_ascii_escapes; }
 

@@ -1,4 +1,4 @@
-// Differential test against Ansible: the same lineinfile/replace/copy/file tasks
+// Differential test against Ansible: the same lineinfile/replace/copy/file/template tasks
 // run by ansible-playbook on one fresh directory and by our modules (check, then
 // apply) on another; the resulting trees (bytes, modes, link targets) and every
 // task's changed/failed flag must be equal. All tasks run twice, so the second
@@ -81,6 +81,11 @@ const std::vector<DiffTask>& tasks() {
         {"file", "path: @D@/never-there\nstate: absent\n"},
         {"file", "path: @D@/f3.conf\nstate: file\nmode: '0604'\n"},
         {"file", "path: @D@/d1/d2\nstate: absent\n"},
+        // template
+        {"template", "src: t1.j2\ndest: @D@/t1.conf\nmode: '0640'\n"},
+        {"template", "src: t2.conf.j2\ndest: @D@/\n"},
+        {"template", "src: t1.j2\ndest: @D@/f4.conf\nforce: false\n"},
+        {"template", "src: t2.conf.j2\ndest: @D@/f6.conf\n"},
     };
     return t;
 }
@@ -132,13 +137,22 @@ std::map<std::string, std::string> snapshot(const std::string& root) {
 
 }  // namespace
 
-TEST_CASE("lineinfile, replace, copy and file match Ansible byte for byte", "[ansible][integration]") {
+TEST_CASE("lineinfile, replace, copy, file and template match Ansible byte for byte", "[ansible][integration]") {
     if (test::sh("command -v ansible-playbook").rc != 0) FAIL("ansible-playbook is not installed (bash .ci/setup test)");
     test::TempDir work;
     std::string ans = work / "ansible", ours = work / "ours", pb = work / "playbook";
     seed(ans);
     seed(ours);
     test::write_file(pb + "/files/src.txt", "from the controller\n");
+    test::write_file(pb + "/templates/t1.j2",
+                     "# {{ ansible_managed }} ({{ template_path | basename }})\n"
+                     "{% set ports = {'http': 80, 'https': 443} %}\n"
+                     "{% for name, port in ports | dictsort %}\n"
+                     "{{ loop.index }}: {{ name }} = {{ port }}{{ ',' if not loop.last }}\n"
+                     "{% endfor %}\n"
+                     "{%- macro kv(k, v='none') -%}{{ k }}={{ v }}{%- endmacro %}\n"
+                     "{{ kv('a') }} {{ kv('b', 2) }}\n\n");
+    test::write_file(pb + "/t2.conf.j2", "{% raw %}{{ literal }}{% endraw %}\n{{ [3, 1, 2] | sort | join(' ') }}\n");
     test::write_file(pb + "/files/tree/a.txt", "a\n");
     test::write_file(pb + "/files/tree/sub/b.sh", "#!/bin/sh\n");
     ::chmod((pb + "/files/tree/sub/b.sh").c_str(), 0700);

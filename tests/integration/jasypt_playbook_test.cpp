@@ -63,7 +63,7 @@ TEST_CASE("the VMware step as a playbook: --check changes nothing, the run conve
                      "        query: SELECT COUNT(*) AS n FROM cloud.cluster_details WHERE value = %s\n"
                      "        positional_args: [\"{{ vcenter_password }}\"]\n"
                      "      register: plain\n"
-                     "    - debug: msg=\"plain rows {{ plain.query_result[1][1].n }}\"\n");
+                     "    - debug: msg=\"plain rows {{ plain.query_result[0][0].n }}\"\n");
     auto play = [&](const std::string& flags) {
         return test::upkeep("play " + dir / "site.yml" + " -i " + dir / "inventory.ini -e @" + dir / "secrets.yml" +
                             " --verify-convergence " + flags);

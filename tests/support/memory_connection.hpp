@@ -76,6 +76,15 @@ public:
         return r;
     }
 
+    std::string write_temp_file(const std::string& dir, const std::string& content) override {
+        std::string path = dir + "/.upkeep.tmp" + std::to_string(++temps);
+        File f;
+        f.content = content;
+        f.mode = 0600;
+        files[path] = f;
+        return path;
+    }
+
     void make_dirs(const std::string&, std::optional<uint32_t>) override {}
     void remove(const std::string& path, bool) override { files.erase(path); }
     void set_attributes(const std::string& path, std::optional<uint32_t> mode, const std::string& owner,
@@ -93,6 +102,8 @@ public:
                 out.push_back(p.substr(path.size() + 1));
         return out;
     }
+
+    int temps = 0;
 
 private:
     std::string m_name = "memhost";

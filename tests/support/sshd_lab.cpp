@@ -197,11 +197,16 @@ void SshdLab::spawn(int i) {
     }
 }
 
-void SshdLab::kill_host(int i) {
+void SshdLab::kill_host(int i, int session_signal) {
     Host& h = m_hosts.at(i);
     if (h.pid <= 0) return;
     // Stop the listener first so no new session appears while we collect them.
     ::kill(h.pid, SIGSTOP);
+    if (session_signal != SIGKILL) {
+        for (pid_t p : descendants(h.pid)) ::kill(p, session_signal);
+        // They stay zombies under the stopped listener: give them time to close.
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
     for (pid_t p : descendants(h.pid)) ::kill(p, SIGKILL);
     ::kill(h.pid, SIGKILL);
     ::kill(h.pid, SIGCONT);

@@ -49,7 +49,9 @@ public:
 
     // Stops the daemon and every session it spawned (an abrupt drop of live
     // connections, as when a host dies), then waits for it to exit.
-    void kill_host(int i);
+    // `session_signal` SIGTERM lets the sessions end as a service stop does
+    // (sshd closes its channels first); the default SIGKILL just cuts them.
+    void kill_host(int i, int session_signal = 9);
     // Starts a stopped host again on the same address and key.
     void start_host(int i);
 

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <sys/stat.h>
 
 #include "engine/connection/local_connection.hpp"
@@ -49,7 +51,7 @@ TEST_CASE("merge: db.properties three-way keeps the new layout and the operator'
     MergeResult r = merge_properties(in);
     CHECK(r.conflicts.empty());
     CHECK(r.text == fixture("db/expected.properties"));
-    CHECK(r.carried.size() == 9);
+    CHECK(r.carried.size() == 10);  // 9 keys and the comment above db.cloud.slaves
     check_idempotent(merge_properties, in, r.text);
     // Nothing customised: the new file comes out byte for byte.
     in.ours = *in.base;
@@ -82,7 +84,7 @@ TEST_CASE("merge: db.properties two-way carries new keys, differing values confl
     check_idempotent(merge_properties, in, ours.text);
     in.prefer = Prefer::Theirs;
     MergeResult theirs = merge_properties(in);
-    CHECK(theirs.text == in.theirs + "db.cloud.slaves=db2.example.org\n");
+    CHECK(theirs.text == in.theirs + "# added by ops for the reporting replica\ndb.cloud.slaves=db2.example.org\n");
 }
 
 TEST_CASE("merge: the 3.0 components.xml keeps the operator's adapter next to a renamed one", "[merge][seed]") {
@@ -222,7 +224,7 @@ TEST_CASE("config_merge module: the seed's db.properties.rpmnew step end to end"
     REQUIRE(plan.changes.size() == 2);
     CHECK(plan.changes[0].secret);  // the diff shows the ENC(...) passwords
     CHECK(plan.changes[1].target == path + ".rpmnew");
-    CHECK(plan.msg == "9 customisations carried over");
+    CHECK(plan.msg == "10 customisations carried over");
     CHECK(test::read_file(h.local(path)) == fixture("db/expected.properties"));
     CHECK_FALSE(test::exists(h.local(path + ".rpmnew")));
     struct stat st {};
@@ -278,4 +280,50 @@ TEST_CASE("config_merge module: .rpmsave and .dpkg-dist are found too", "[merge]
     // MINE=yes is a line only ours has; C=3 and C=4 clash, theirs preferred.
     CHECK(test::read_file(h.local(path)) == "A=1\nMINE=yes\nB=2\nC=4\n");
     CHECK(plan.result.get("format").as_string() == "lines");
+}
+
+TEST_CASE("merge: an uncommented element takes its comment's place; renamed neighbours keep the order", "[merge][xml]") {
+    // Issue 8.4. The operator uncommented FirstFit (<!--adapter .../--> -> <adapter .../>):
+    // the merge put the package's comments back above it, so they appeared twice, and
+    // left the commented-out line too. And SiteSSO, added right after MD5, landed
+    // after PlainText when the package renamed MD5 to SHA256Salted.
+    MergeInput in = trio("adapters", ".xml", true);
+    MergeResult r = merge_xml(in);
+    INFO(r.text);
+    CHECK(r.conflicts.empty());
+    CHECK(r.text == fixture("adapters/expected.xml"));
+    CHECK(std::count(r.carried.begin(), r.carried.end(),
+                     "/components/adapters[@key='com.cloud.deploy.DeploymentPlanner']/adapter[@name='FirstFit'] uncommented") == 1);
+    check_idempotent(merge_xml, in, r.text);
+    // Two-way (no base) too: the uncommented element and its order survive.
+    in.base.reset();
+    MergeResult two = merge_xml(in);
+    INFO(two.text);
+    CHECK(two.text.find("<!--adapter name=\"FirstFit\"") == std::string::npos);
+    size_t comment = two.text.find("<!-- Uncomment to use it: -->");
+    CHECK(comment != std::string::npos);
+    CHECK(two.text.find("<!-- Uncomment to use it: -->", comment + 1) == std::string::npos);
+    // The " <!-- <element/> --> " style is recognised as well.
+    MergeInput spaced = trio("adapters", ".xml", true);
+    for (std::string* t : {&*spaced.base, &spaced.theirs}) {
+        size_t at = t->find("<!--adapter name=\"FirstFit\" class=\"com.cloud.deploy.FirstFitPlanner\"/-->");
+        REQUIRE(at != std::string::npos);
+        t->replace(at, 72, "<!-- <adapter name=\"FirstFit\" class=\"com.cloud.deploy.FirstFitPlanner\"/> -->");
+    }
+    CHECK(merge_xml(spaced).text == fixture("adapters/expected.xml"));
+}
+
+TEST_CASE("merge: properties carry the operator's comments with their keys", "[merge]") {
+    MergeInput in;
+    in.base = "# pool size\nmax=10\n";
+    in.ours = "# pool size\n# raised for the 2019 outage -- ops\nmax=50\n\n# our replica\nslave=db2\n";
+    in.theirs = "# pool size (connections)\nmax=10\nnew.key=1\n";
+    in.filename = "/etc/app/db.properties";
+    MergeResult r = merge_properties(in);
+    CHECK(r.conflicts.empty());
+    CHECK(r.text ==
+          "# pool size (connections)\n# raised for the 2019 outage -- ops\nmax=50\nnew.key=1\n# our replica\nslave=db2\n");
+    check_idempotent(merge_properties, in, r.text);
+    // The package's own comments (old or new) are never carried twice.
+    CHECK(merge_properties(in).text.find("# pool size\n") == std::string::npos);
 }

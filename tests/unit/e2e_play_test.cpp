@@ -308,8 +308,13 @@ TEST_CASE("until retries the action until the condition holds", "[e2e]") {
 
 TEST_CASE("unsupported keywords are refused, not ignored", "[e2e]") {
     Estate e("h1");
-    e.playbook("- hosts: web\n  tasks:\n    - copy: dest=/x content=y\n      delegate_to: other\n");
+    e.playbook("- hosts: web\n  tasks:\n    - copy: dest=/x content=y\n      debugger: on_failed\n");
     Run r = e.play();
     CHECK(r.rc == 1);
-    CHECK(r.out.find("site.yml:4:7: delegate_to is not supported on tasks yet") != std::string::npos);
+    CHECK(r.out.find("site.yml:4:7: debugger is not supported on tasks yet") != std::string::npos);
+    // delegate_to is supported; a delegate that is not in the inventory fails the task, by name.
+    e.playbook("- hosts: web\n  tasks:\n    - copy: dest=/x content=y\n      delegate_to: other\n");
+    Run d = e.play();
+    CHECK(d.rc == 2);
+    CHECK(d.out.find("delegate_to: host 'other' is not in the inventory") != std::string::npos);
 }

@@ -3,6 +3,7 @@
 // written with {{ }} compare instead of testing a non-empty string.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <regex>
 
 #include "tests/support/test_support.hpp"
@@ -94,4 +95,66 @@ TEST_CASE("when: \"{{ x }} == 'y'\" compares x with 'y'", "[e2e][jinja][when]") 
     CHECK_FALSE(exists(e.root() + "/staging.txt"));
     CHECK(exists(e.root() + "/prod.txt"));
     CHECK_THAT(r.out, Catch::Contains("skipping"));
+}
+
+TEST_CASE("template module: dry run diff, apply, idempotent, backup, include", "[e2e][jinja][template]") {
+    Estate e;
+    write_file(e.root() + "/etc/app/app.conf", "old\n");
+    write_file(e.dir / "templates/app.conf.j2",
+               "# {{ ansible_managed }}\n"
+               "{% for p in ports %}\n"
+               "listen {{ p }}{{ ';' if loop.last else ',' }}\n"
+               "{% endfor %}\n"
+               "{% include 'footer.j2' %}\n");
+    write_file(e.dir / "templates/footer.j2", "# end of {{ app_name }}\n");
+    write_file(e.dir / "files/motd.txt", "welcome to {{ not rendered }}\n\n");
+    e.playbook(R"(- hosts: web
+  vars:
+    ports: [80, 443]
+    app_name: demo
+  tasks:
+    - template: src=app.conf.j2 dest=/etc/app/app.conf mode=0640 backup=true
+    - copy:
+        dest: /etc/motd
+        content: "{{ lookup('file', 'motd.txt') }}|{{ lookup('template', 'footer.j2') }}"
+)");
+    const std::string want = "# Ansible managed\nlisten 80,\nlisten 443;\n# end of demo\n";
+    Run dry = e.play("--check --diff");
+    INFO(dry.out);
+    CHECK(dry.rc == 0);
+    CHECK_THAT(dry.out, Catch::Contains("+listen 443;"));
+    CHECK_THAT(dry.out, Catch::Contains("-old"));
+    CHECK(read_file(e.root() + "/etc/app/app.conf") == "old\n");
+    Run r = e.play();
+    INFO(r.out);
+    CHECK(r.rc == 0);
+    CHECK(read_file(e.root() + "/etc/app/app.conf") == want);
+    CHECK(read_file(e.root() + "/etc/motd") == "welcome to {{ not rendered }}|# end of demo\n");
+    bool backup = false;
+    for (const auto& entry : std::filesystem::directory_iterator(e.root() + "/etc/app"))
+        backup = backup || (entry.path().filename().string().rfind("app.conf.", 0) == 0 &&
+                            read_file(entry.path().string()) == "old\n");
+    CHECK(backup);
+    Run again = e.play();
+    INFO(again.out);
+    CHECK(again.rc == 0);
+    CHECK_THAT(again.out, Catch::Contains("changed=0"));
+}
+
+TEST_CASE("template module: an undefined name names the template", "[e2e][jinja][template][undefined]") {
+    Estate e;
+    write_file(e.root() + "/etc/app.conf", "keep\n");
+    write_file(e.dir / "templates/bad.j2", "line {{ old_relase }}\n");
+    e.playbook(R"(- hosts: web
+  vars:
+    old_release: 1
+  tasks:
+    - template: src=bad.j2 dest=/etc/app.conf
+)");
+    Run r = e.play();
+    INFO(r.out);
+    CHECK(r.rc != 0);
+    CHECK_THAT(r.out, Catch::Contains("bad.j2"));
+    CHECK_THAT(r.out, Catch::Contains("'old_relase' is undefined (did you mean 'old_release'?)"));
+    CHECK(read_file(e.root() + "/etc/app.conf") == "keep\n");
 }

@@ -186,3 +186,11 @@ TEST_CASE("lineinfile: deliberate differences from Ansible", "[lineinfile]") {
     // An exact line with CRLF counts as present (Ansible rewrites it with "\n").
     CHECK(edit("a=1\r\nb=2\r\n", re_line("^zz", "b=2")) == "a=1\r\nb=2\r\n");
 }
+
+// Regression (issue 14.4): std::regex recursed per character; a ~30 KB line in
+// the host's file crashed the whole run with SIGSEGV, dry runs included.
+TEST_CASE("lineinfile: a 30 KB line in the file does not crash", "[lineinfile]") {
+    std::string text = "# header\nblob=" + std::string(30000, 'x') + "\nport=1\n";
+    CHECK(edit(text, re_line("^(blob|port)=(x|y)*$", "blob=short")) == "# header\nblob=short\nport=1\n");
+    CHECK(edit(text, re_line("^port=", "port=2")) == "# header\nblob=" + std::string(30000, 'x') + "\nport=2\n");
+}

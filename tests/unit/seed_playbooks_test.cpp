@@ -5,7 +5,10 @@
 // nothing.
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <regex>
+#include <set>
+#include <sstream>
 
 #include "tests/support/test_support.hpp"
 
@@ -69,6 +72,29 @@ std::string list_like(const std::string& path, const std::string& pattern) {
     return sh("cd $(dirname " + path + ") && ls -1 " + pattern + " 2>/dev/null").out;
 }
 
+
+// Every (host, task) a run reports as changed, as "host | task" lines, sorted.
+std::set<std::string> changed_pairs(const std::string& out) {
+    std::set<std::string> pairs;
+    std::string task;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        for (const char* banner : {"TASK [", "RUNNING HANDLER ["})
+            if (line.rfind(banner, 0) == 0) task = line.substr(strlen(banner), line.rfind(']') - strlen(banner));
+        if (line.rfind("changed: [", 0) == 0) {
+            std::string host = line.substr(10, line.find(']') - 10);
+            pairs.insert(host + " | " + task);
+        }
+    }
+    return pairs;
+}
+
+std::string joined(const std::set<std::string>& s) {
+    std::string out;
+    for (const auto& x : s) out += x + "\n";
+    return out;
+}
+
 }  // namespace
 
 TEST_CASE("cloudstack-management: repo, stop, merges, PlainText first, start; then 0 changes", "[seeds]") {
@@ -88,11 +114,16 @@ TEST_CASE("cloudstack-management: repo, stop, merges, PlainText first, start; th
         CHECK(task_changed(dry.out, "Merge the operator's components.xml into the new packaged one", h));
         CHECK(task_changed(dry.out, "Merge the operator's db.properties into the new packaged one", h));
         CHECK(task_changed(dry.out, "Make PlainTextUserAuthenticator the first entry of userAuthenticators", h));
-        // (Start shows ok in the dry run: the service module asks the host, where the
-        // planned stop has not happened. Known gap, see the real run below.)
-        // Packages and the database are out of the sandbox's reach: skipped.
-        CHECK(task_skipped(dry.out, "Create the backup directory", h));
+        // The overlay plans service state: the stop above makes the start a change.
+        CHECK(task_changed(dry.out, "Start cloudstack-management", h));
+        CHECK(task_changed(dry.out, "Start cloudstack-usage", h));
     }
+    // Packages and the database are out of the sandbox's reach: skipped, on the
+    // database master (cloudstack_db) only.
+    CHECK(task_skipped(dry.out, "Create the backup directory", "mgmt01"));
+    CHECK(task_output(dry.out, "Create the backup directory").find("mgmt02") == std::string::npos);
+    // Nothing started in a dry run: no waiting for a database upgrade.
+    CHECK(task_skipped(dry.out, "Wait until the database upgrade has finished (the first server's log says so)", "mgmt01"));
     CHECK(task_changed(dry.out, "Point cloudstack.repo at the 4.3 packages", "mgmt01"));
     CHECK(task_skipped(dry.out, "Point cloudstack.repo at the 4.3 packages", "mgmt02"));
     CHECK(task_changed(dry.out, "Point cloudstack.list at the 4.3 packages", "mgmt02"));
@@ -109,6 +140,9 @@ TEST_CASE("cloudstack-management: repo, stop, merges, PlainText first, start; th
         CHECK(task_changed(real.out, "Stop cloudstack-management (upgrade pending)", h));
         CHECK(task_changed(real.out, "Start cloudstack-management", h));
         CHECK(task_changed(real.out, "Start cloudstack-usage", h));
+        // Every server is stopped before the first one starts again (play 1 has no serial).
+        CHECK(real.out.find("TASK [Stop cloudstack-usage (upgrade pending)]") <
+              real.out.find("TASK [Start cloudstack-management]"));
         // Three-way merges against the pristine 4.2 defaults: the new packaged file
         // with the operator's SiteSSO adapter, premium=true, ENC() passwords and hosts.
         std::string components = e.file(h, mgmt + "components.xml");
@@ -143,6 +177,15 @@ TEST_CASE("cloudstack-management: repo, stop, merges, PlainText first, start; th
         CHECK(exists(e.path(h, "/run/cloudstack-management.pid")));
         CHECK(exists(e.path(h, "/run/cloudstack-usage.pid")));
     }
+    // The first server's start waited for its log to say the database upgrade was done;
+    // the second server starts only after that (serial: 1).
+    CHECK(task_output(real.out, "Wait until the database upgrade has finished (the first server's log says so)")
+              .find("ok: [mgmt01]") != std::string::npos);
+    CHECK(task_skipped(real.out, "Wait until the database upgrade has finished (the first server's log says so)", "mgmt02"));
+    CHECK(real.out.find("ok: [mgmt01]", real.out.find("TASK [Wait until the database upgrade")) <
+          real.out.find("changed: [mgmt02]", real.out.find("TASK [Start cloudstack-management]")));
+    CHECK(e.file("mgmt01", "/var/log/cloudstack/management/management-server.log")
+              .find("Done Configuring CloudStack Components") != std::string::npos);
     std::string repo = e.file("mgmt01", "/etc/yum.repos.d/cloudstack.repo");
     CHECK(repo.find("baseurl=http://cloudstack.apt-get.eu/rhel/4.3/\n") != std::string::npos);
     CHECK(repo.find("4.2") == std::string::npos);
@@ -243,10 +286,14 @@ TEST_CASE("ovirt-engine-update: engine-setup only when an update is available; t
     Run real = e.play(pb, "--verify-convergence");
     INFO(real.out);
     REQUIRE(real.rc == 0);
-    CHECK(recap(real.out, "engine01", "changed") == 1);
+    CHECK(recap(real.out, "engine01", "changed") == 2);  // the answer file, engine-setup
+    CHECK(e.file("engine01", "/etc/ovirt-engine-setup.conf.d/90-upkeep-answers.conf")
+              .find("\nOVESETUP_CORE/engineStop=bool:True\nOVESETUP_DIALOG/confirmSettings=bool:True\n") !=
+          std::string::npos);
     CHECK(e.file("engine01", installed) == "4.3.8\n");
     CHECK(e.file("engine01", "/var/log/ovirt-engine/setup/ovirt-engine-setup-sandbox.log")
-              .find("--accept-defaults") != std::string::npos);
+              .find("--accept-defaults --config-append=/etc/ovirt-engine-setup.conf.d/90-upkeep-answers.conf") !=
+          std::string::npos);
     CHECK(task_output(real.out, "Verify the engine is up to date now").find("ok: [engine01]") != std::string::npos);
     CHECK(exists(e.path("engine01", "/run/ovirt-engine.pid")));
 
@@ -257,12 +304,22 @@ TEST_CASE("ovirt-engine-update: engine-setup only when an update is available; t
     CHECK(task_skipped(again.out, "Run engine-setup unattended (stops the engine, updates it and its database, starts it)",
                        "engine01"));
 
-    // A reboot the update left pending is reported.
+    // A reboot the update left pending: only reported when the operator opts out...
     write_file(e.path("engine01", "/var/lib/upkeep-sandbox/reboot-required"), "kernel\n");
+    Run warn = e.play(pb, "-e ovirt_reboot=false");
+    INFO(warn.out);
+    CHECK(warn.rc == 0);
+    CHECK(warn.out.find("REBOOT NEEDED") != std::string::npos);
+    CHECK(recap(warn.out, "engine01", "changed") == 0);
+    // ...else the reboot module reboots (the sandbox's reboot: a new boot id) and waits.
+    std::string boot = e.file("engine01", "/run/boot_id");
     Run reboot = e.play(pb);
     INFO(reboot.out);
     CHECK(reboot.rc == 0);
-    CHECK(reboot.out.find("REBOOT NEEDED") != std::string::npos);
+    CHECK(task_changed(reboot.out, "Reboot (the kernel changed) and wait for the engine host to come back", "engine01"));
+    CHECK(e.file("engine01", "/run/boot_id") != boot);
+    CHECK_FALSE(exists(e.path("engine01", "/var/lib/upkeep-sandbox/reboot-required")));
+    CHECK(recap(e.play(pb).out, "engine01", "changed") == 0);
 }
 
 TEST_CASE("ovirt-hosts-rolling-update: one host at a time, maintenance required, reboot reported", "[seeds]") {
@@ -280,13 +337,19 @@ TEST_CASE("ovirt-hosts-rolling-update: one host at a time, maintenance required,
     // ovh01 has updates and is in maintenance; ovh02/ovh03 are up to date.
     CHECK(task_output(real.out, "Require maintenance before updating").find("ok: [ovh01]") != std::string::npos);
     CHECK(task_skipped(real.out, "Require maintenance before updating", "ovh02"));
-    CHECK(real.out.find("REBOOT NEEDED on ovh03") != std::string::npos);
-    CHECK(real.out.find("REBOOT NEEDED on ovh01") == std::string::npos);
+    // ovh03 waited for a reboot: rebooted (a new boot id) before the play moved on.
+    std::string boot = e.file("ovh01", "/run/boot_id");
+    CHECK(task_changed(real.out, "Reboot the host and wait for it (before the next host starts)", "ovh03"));
+    CHECK(task_skipped(real.out, "Reboot the host and wait for it (before the next host starts)", "ovh01"));
+    CHECK(e.file("ovh03", "/run/boot_id") != boot);
+    CHECK(e.file("ovh01", "/run/boot_id") == boot);
     // serial: 1: each host has its own batch, in inventory order.
     size_t b1 = real.out.find("ok: [ovh01]"), b2 = real.out.find("ok: [ovh02]"), b3 = real.out.find("ok: [ovh03]");
     CHECK(b1 < b2);
     CHECK(b2 < b3);
-    for (const char* h : {"ovh01", "ovh02", "ovh03"}) CHECK(recap(real.out, h, "changed") == 0);
+    for (const char* h : {"ovh01", "ovh02"}) CHECK(recap(real.out, h, "changed") == 0);
+    CHECK(recap(real.out, "ovh03", "changed") == 1);
+    for (const char* h : {"ovh01", "ovh02", "ovh03"}) CHECK(recap(e.play(pb).out, h, "changed") == 0);
 
     // ovh02 gets updates while it still runs VMs: it fails, and ovh03 is never touched.
     write_file(e.path("ovh02", "/var/lib/upkeep-sandbox/yum-updates"), "vdsm.x86_64  4.30.40-1.el7  ovirt-4.3\n");
@@ -337,8 +400,12 @@ TEST_CASE("omit drops an argument; a check_mode probe under --check leaves the p
         Run r = upkeep::test::upkeep("play " + dir / "site.yml" + " -i " + dir / "inventory.ini " + flags);
         INFO(r.out);
         CHECK(r.rc == 0);
-        CHECK(task_changed(r.out, "probe", "h1"));
+        // The probe changes nothing in either run: ok, but its registered result
+        // says changed, so the task that reads it runs.
+        CHECK_FALSE(task_changed(r.out, "probe", "h1"));
+        CHECK(task_output(r.out, "probe").find("ok: [h1] (probe: would change)") != std::string::npos);
         CHECK(task_changed(r.out, "real", "h1"));
+        CHECK(recap(r.out, "h1", "changed") == 1);
     }
     CHECK(read_file(dir / "roots/h1/etc/app.conf") == "a=1\nb=2\n");
 }
@@ -363,4 +430,30 @@ TEST_CASE("extra vars reach the templates of play vars", "[seeds][e2e]") {
     INFO(r.out);
     CHECK(r.rc == 0);
     CHECK(read_file(dir / "roots/h1/packages") == "mgmt");
+}
+
+TEST_CASE("site.yml: --check marks exactly the (host, task) pairs the real run changes", "[seeds][fidelity]") {
+    // Issue 8.3: the dry run used to miss the starts after planned stops, and probes
+    // counted as changes in a real run. Every seed playbook, every host of the sandbox.
+    SandboxEstate e;
+    Run dry = e.play("site.yml", "--check");
+    INFO(dry.out);
+    REQUIRE(dry.rc == 0);
+    CHECK(task_output(dry.out, "Probe components.xml for a pending merge").find("ok: [mgmt01] (probe: would change)") !=
+          std::string::npos);
+    Run real = e.play("site.yml");
+    INFO(real.out);
+    REQUIRE(real.rc == 0);
+    std::set<std::string> predicted = changed_pairs(dry.out), made = changed_pairs(real.out);
+    CHECK(joined(predicted) == joined(made));
+    CHECK(made.size() >= 30);
+    CHECK(made.count("mgmt01 | Start cloudstack-management") == 1);
+    CHECK(made.count("kvm01 | Restart libvirtd (the hook changed)") == 1);
+    CHECK(made.count("kvm01 | Start cloudstack-agent") == 1);
+    for (const auto& p : made) CHECK(p.find("Probe") == std::string::npos);
+    // A command that really ran in the dry run (check_mode: false) is not "would run".
+    CHECK(task_output(dry.out, "Check for an engine update (engine-upgrade-check)").find("would run") == std::string::npos);
+    // Converged: the dry run and a second run find nothing left.
+    CHECK(changed_pairs(e.play("site.yml", "--check").out).empty());
+    CHECK(changed_pairs(e.play("site.yml").out).empty());
 }

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/connection/planned_connection.hpp"
 #include "engine/util/error.hpp"
 #include "tests/unit/module_sandbox.hpp"
 
@@ -158,4 +159,31 @@ TEST_CASE("service: systemd hosts are driven through systemctl", "[service][modu
     CHECK(log.find("start libvirtd\n") != std::string::npos);
     CHECK(log.find("enable libvirtd\n") != std::string::npos);
     CHECK(log.find("is-active --quiet libvirtd\n") != std::string::npos);
+}
+
+TEST_CASE("service: the dry-run overlay plans service state for later tasks", "[service][module]") {
+    // Regression (issue 8.3): a stop planned earlier in a dry run left the start
+    // that follows "ok", because the check asked the host, where nothing stopped.
+    test::Sandbox box;
+    install_sysv(box);
+    StopDemo guard{box};
+    box.converge("service", "name: demo\nstate: started\n");
+    std::string pid = pid_of(box);
+    PlannedConnection planned(box.conn());
+    ModuleContext ctx{planned, box.vars, [](const std::string&) { return Value(); }, box.root()};
+    const Module& m = test::Sandbox::module("service");
+    Args stop = test::Sandbox::args("service", "name: demo\nstate: stopped\n");
+    Plan p = m.check(ctx, stop);
+    REQUIRE(p.changed());
+    m.apply(ctx, stop, p);
+    CHECK(pid_of(box) == pid);  // the host's daemon still runs
+    Args start = test::Sandbox::args("service", "name: demo\nstate: started\n");
+    Plan s = m.check(ctx, start);
+    CHECK(s.changed());
+    CHECK(s.msg == "would start");
+    m.apply(ctx, start, s);
+    CHECK_FALSE(m.check(ctx, start).changed());  // planned running again
+    // A real connection keeps asking the host.
+    CHECK_FALSE(box.check("service", "name: demo\nstate: started\n").changed());
+    CHECK(planned.would_run() == std::vector<std::string>{"service demo stop", "service demo start"});
 }

@@ -1,0 +1,44 @@
+// EnvConnection: a task's `environment:` on top of any connection. Every command
+// the module runs gets the variables (the command's own env wins); file
+// operations pass straight through.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "engine/connection/connection.hpp"
+
+namespace upkeep {
+
+class EnvConnection : public Connection {
+public:
+    EnvConnection(Connection& inner, std::map<std::string, std::string> env) : m_inner(inner), m_env(std::move(env)) {}
+
+    const std::string& host_name() const override { return m_inner.host_name(); }
+    CommandResult run(const Command& cmd) override {
+        Command c = cmd;
+        for (const auto& [k, v] : m_env) c.env.emplace(k, v);  // emplace: the command's own value stays
+        return m_inner.run(c);
+    }
+    FileInfo stat(const std::string& path, bool follow = true) override { return m_inner.stat(path, follow); }
+    std::optional<std::string> read_file(const std::string& path) override { return m_inner.read_file(path); }
+    WriteResult write_file(const std::string& path, const std::string& content, const WriteOptions& opts) override {
+        return m_inner.write_file(path, content, opts);
+    }
+    void make_dirs(const std::string& path, std::optional<uint32_t> mode) override { m_inner.make_dirs(path, mode); }
+    void remove(const std::string& path, bool recursive) override { m_inner.remove(path, recursive); }
+    void set_attributes(const std::string& path, std::optional<uint32_t> mode, const std::string& owner,
+                        const std::string& group) override {
+        m_inner.set_attributes(path, mode, owner, group);
+    }
+    void symlink(const std::string& target, const std::string& path) override { m_inner.symlink(target, path); }
+    std::vector<std::string> list_dir(const std::string& path) override { return m_inner.list_dir(path); }
+    std::string command_path(const std::string& path) override { return m_inner.command_path(path); }
+    bool allow_external_effect(const std::string& what) override { return m_inner.allow_external_effect(what); }
+
+private:
+    Connection& m_inner;
+    std::map<std::string, std::string> m_env;
+};
+
+}  // namespace upkeep

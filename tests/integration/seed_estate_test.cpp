@@ -1,0 +1,443 @@
+// The seed upgrade (CloudStack 4.2 -> 4.3) end to end on an estate of real
+// parts, all started by the test: two lab hosts (sshd in copy-on-write roots,
+// tests/support/sshd_lab), CloudStack-shaped .debs built here with dpkg-deb
+// (4.2.0 and 4.3.0, the old cloud-agent name too) whose config files are real
+// conffiles holding the CloudStack files, local apt repositories, small real
+// daemons behind SysV init scripts (the agent runs as a process named jsvc, a
+// libvirtd stand-in records every start), and a MariaDB with the tables the seed
+// touches, seeded with 4.2-era rows and plaintext vCenter passwords. Then
+// `upkeep play playbooks/site.yml` must leave the target versions, merged files
+// byte for byte, passwords that the real jasypt decrypts, the hook in place
+// before libvirtd's last start, services running; --check and a second run
+// report 0 changes.
+//
+// Both package families: the apt hosts get .debs (conffiles, .dpkg-dist), a
+// yum-family host gets RPMs built with rpmbuild (%config(noreplace), .rpmnew) from a
+// createrepo_c repository, installed with dnf in its own root.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <regex>
+
+#include "engine/connection/ssh_connection.hpp"
+#include "engine/util/strings.hpp"
+#include "tests/support/jasypt_java.hpp"
+#include "tests/support/mariadb_lab.hpp"
+#include "tests/support/sshd_lab.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace upkeep;
+using namespace upkeep::test;
+
+namespace {
+
+const std::string k_repo_root = std::string(UPKEEP_TEST_FIXTURES) + "/../..";
+const std::string k_merge = std::string(UPKEEP_TEST_FIXTURES) + "/merge/";
+const std::string k_key = "estate-mgmt-KEY-42";
+const std::string k_vcenter_pw = "vC3nter!pw";
+
+// A SysV init script for a daemon that is a real process: `exe` (a copy of sleep
+// under the daemon's name) started detached, its pid in /var/run/NAME.pid.
+std::string init_script(const std::string& name, const std::string& exe, const std::string& on_start) {
+    return "#!/bin/sh\n"
+           "pidfile=/var/run/" + name + ".pid\n"
+           "running() { [ -f $pidfile ] && kill -0 \"$(cat $pidfile)\" 2>/dev/null; }\n"
+           "case \"$1\" in\n"
+           "  start) running && exit 0\n" +
+           on_start +
+           "    setsid " + exe + " 900 >/dev/null 2>&1 </dev/null & echo $! > $pidfile ;;\n"
+           "  stop) running && kill \"$(cat $pidfile)\"; rm -f $pidfile ;;\n"
+           "  restart) \"$0\" stop; \"$0\" start ;;\n"
+           "  status) running ;;\n"
+           "  *) exit 2 ;;\n"
+           "esac\n";
+}
+
+// The .debs, 4.2.0 and 4.3.0 side by side in one local repository (the
+// operator's mirror after 4.3 was published: a dry run can only see a release
+// its apt lists know, so the lists are fetched before the run).
+class CloudStackDebs {
+public:
+    static const CloudStackDebs& get() {
+        static const CloudStackDebs debs;
+        return debs;
+    }
+    std::string repo() const { return m_dir / "repo"; }
+
+private:
+    CloudStackDebs() {
+        ::chmod(m_dir.path().c_str(), 0755);  // apt fetches as its _apt user
+        const std::string mgmt_log =
+            "    mkdir -p /var/log/cloudstack/management\n"
+            "    echo \"INFO [c.c.u.DatabaseUpgradeChecker] (main:null) Code Version = $(cat "
+            "/usr/share/cloudstack-management/VERSION)\" >> /var/log/cloudstack/management/management-server.log\n"
+            "    echo 'INFO [o.a.c.s.l.CloudStackExtendedLifeCycle] (main:null) Done Configuring CloudStack Components'"
+            " >> /var/log/cloudstack/management/management-server.log\n";
+        std::string ctx = read_file(k_repo_root + "/playbooks/sandbox/seed/mgmt-server/etc/cloudstack/management/componentContext.xml");
+        for (const char* v : {"4.2.0", "4.3.0"}) {
+            bool new_release = std::string(v) == "4.3.0";
+            deb("cloudstack-management", v, "", "",
+                {{"/etc/cloudstack/management/components.xml", read_file(k_merge + (new_release ? "components/new.xml" : "components/base.xml")), true},
+                 {"/etc/cloudstack/management/db.properties", read_file(k_merge + (new_release ? "db/new.properties" : "db/base.properties")), true},
+                 {"/etc/cloudstack/management/componentContext.xml", ctx, true},
+                 {"/usr/share/cloudstack-management/VERSION", std::string(v) + "\n", false},
+                 {"/etc/init.d/cloudstack-management", init_script("cloudstack-management", "/usr/lib/cloudstack-management/java", mgmt_log), false},
+                 {"/usr/lib/cloudstack-management/java", "", false}});
+            deb("cloudstack-usage", v, "cloudstack-management", "",
+                {{"/etc/init.d/cloudstack-usage", init_script("cloudstack-usage", "/usr/lib/cloudstack-usage/java", ""), false},
+                 {"/usr/lib/cloudstack-usage/java", "", false}});
+            std::string agent = new_release ? "resource=com.cloud.hypervisor.kvm.resource.LibvirtComputingResource\nworkers=5\n"
+                                            : "resource=com.cloud.agent.resource.computing.LibvirtComputingResource\nworkers=5\n";
+            deb("cloudstack-agent", v, "", new_release ? "cloud-agent" : "",
+                {{"/etc/cloudstack/agent/agent.properties", agent, true},
+                 {"/etc/cloudstack/agent/environment.properties", "paths.pid=/var/run\n", true},
+                 {"/etc/cloudstack/agent/log4j-cloud.xml", std::string("<log4j:configuration><!-- ") + v + " --></log4j:configuration>\n", true},
+                 {"/usr/share/cloudstack-agent/lib/libvirtqemuhook", std::string("#!/usr/bin/python\n# CloudStack ") + v + " qemu hook\n", false},
+                 {"/etc/init.d/cloudstack-agent", init_script("cloudstack-agent", "/usr/bin/jsvc", ""), false},
+                 {"/usr/bin/jsvc", "", false}});
+        }
+        // The 4.0-era name of the agent, replaced by cloudstack-agent 4.3.
+        deb("cloud-agent", "4.0.2", "", "",
+            {{"/etc/cloud/agent/agent.properties", "resource=com.cloud.agent.resource.computing.LibvirtComputingResource\n", true}});
+        must("cd " + shell_quote(repo()) + " && dpkg-scanpackages --multiversion . /dev/null > Packages 2>/dev/null");
+    }
+
+    struct File {
+        std::string path, content;
+        bool conffile;
+    };
+
+    // `content` "" for .../java and /usr/bin/jsvc: a copy of sleep, so the daemon's
+    // process name is the file's name (pgrep -x jsvc, killall jsvc see it).
+    void deb(const std::string& name, const std::string& version, const std::string& depends,
+             const std::string& replaces, const std::vector<File>& files) {
+        std::string src = m_dir / ("src/" + name + "-" + version);
+        std::string conffiles;
+        for (const auto& f : files) {
+            if (f.content.empty()) {
+                must("mkdir -p " + shell_quote(src + parent(f.path)) + " && cp /bin/sleep " + shell_quote(src + f.path));
+                continue;
+            }
+            write_file(src + f.path, f.content);
+            if (f.path.find("/init.d/") != std::string::npos || f.path.find("hook") != std::string::npos)
+                ::chmod((src + f.path).c_str(), 0755);
+            if (f.conffile) conffiles += f.path + "\n";
+        }
+        std::string control = "Package: " + name + "\nVersion: " + version +
+                              "\nArchitecture: all\nMaintainer: upkeep tests <t@example.org>\n" +
+                              (depends.empty() ? "" : "Depends: " + depends + "\n") +
+                              (replaces.empty() ? "" : "Conflicts: " + replaces + "\nReplaces: " + replaces + "\n") +
+                              "Description: CloudStack-shaped test package\n";
+        write_file(src + "/DEBIAN/control", control);
+        if (!conffiles.empty()) write_file(src + "/DEBIAN/conffiles", conffiles);
+        must("mkdir -p " + shell_quote(repo()) + " && dpkg-deb --build --root-owner-group " + shell_quote(src) + " " +
+             shell_quote(repo() + "/" + name + "_" + version + "_all.deb") + " >/dev/null");
+    }
+
+    static std::string parent(const std::string& p) { return p.substr(0, p.rfind('/')); }
+
+    TempDir m_dir;
+};
+
+// The yum/dnf side: cloudstack-management 4.2.0 and 4.3.0 as noarch RPMs whose
+// config files are %config(noreplace), in one createrepo_c repository.
+class CloudStackRpms {
+public:
+    static const CloudStackRpms& get() {
+        static const CloudStackRpms rpms;
+        return rpms;
+    }
+    std::string repo() const { return m_dir / "repo"; }
+
+private:
+    CloudStackRpms() {
+        ::chmod(m_dir.path().c_str(), 0755);
+        std::string ctx = read_file(k_repo_root + "/playbooks/sandbox/seed/mgmt-server/etc/cloudstack/management/componentContext.xml");
+        for (const char* v : {"4.2.0", "4.3.0"}) {
+            bool new_release = std::string(v) == "4.3.0";
+            std::string src = m_dir / (std::string("src-") + v);
+            write_file(src + "/components.xml", read_file(k_merge + (new_release ? "components/new.xml" : "components/base.xml")));
+            write_file(src + "/db.properties", read_file(k_merge + (new_release ? "db/new.properties" : "db/base.properties")));
+            write_file(src + "/componentContext.xml", ctx);
+            write_file(src + "/init", init_script("cloudstack-management", "/usr/lib/cloudstack-management/java",
+                                                  "    mkdir -p /var/log/cloudstack/management\n"
+                                                  "    echo 'INFO [o.a.c.s.l.CloudStackExtendedLifeCycle] (main:null) Done "
+                                                  "Configuring CloudStack Components' >> "
+                                                  "/var/log/cloudstack/management/management-server.log\n"));
+            std::string spec =
+                "Name: cloudstack-management\nVersion: " + std::string(v) +
+                "\nRelease: 1\nSummary: CloudStack-shaped test package\nLicense: ASL 2.0\nBuildArch: noarch\n"
+                "AutoReqProv: no\n%description\ntest package\n%install\n"
+                "mkdir -p %{buildroot}/etc/cloudstack/management %{buildroot}/etc/init.d "
+                "%{buildroot}/usr/lib/cloudstack-management\n"
+                "cp " + src + "/components.xml " + src + "/db.properties " + src + "/componentContext.xml "
+                "%{buildroot}/etc/cloudstack/management/\n"
+                "install -m 0755 " + src + "/init %{buildroot}/etc/init.d/cloudstack-management\n"
+                "cp /bin/sleep %{buildroot}/usr/lib/cloudstack-management/java\n"
+                "%files\n"
+                "%config(noreplace) /etc/cloudstack/management/components.xml\n"
+                "%config(noreplace) /etc/cloudstack/management/db.properties\n"
+                "%config(noreplace) /etc/cloudstack/management/componentContext.xml\n"
+                "/etc/init.d/cloudstack-management\n/usr/lib/cloudstack-management/java\n";
+            write_file(m_dir / (std::string("cloudstack-management-") + v + ".spec"), spec);
+            must("rpmbuild --define '_topdir " + m_dir.path() + "/rpmbuild' --define '__os_install_post %{nil}' "
+                 "--define '_binaries_in_noarch_packages_terminate_build 0' -bb " +
+                 shell_quote(m_dir / (std::string("cloudstack-management-") + v + ".spec")) + " >/dev/null 2>&1");
+        }
+        must("mkdir -p " + shell_quote(repo()) + " && cp " + shell_quote(m_dir / "rpmbuild/RPMS/noarch") + "/*.rpm " +
+             shell_quote(repo()) + " && createrepo_c -q " + shell_quote(repo()) + " && chmod -R a+rX " +
+             shell_quote(m_dir.path()));
+    }
+
+    TempDir m_dir;
+};
+
+// CloudStack 4.2's tables the seed touches, with 4.2-era rows.
+const char* k_schema = R"(
+DROP DATABASE IF EXISTS cloud; DROP DATABASE IF EXISTS cloud_usage;
+CREATE DATABASE cloud; CREATE DATABASE cloud_usage;
+CREATE TABLE cloud.cluster_details (id bigint unsigned NOT NULL AUTO_INCREMENT, cluster_id bigint unsigned NOT NULL,
+  name varchar(255) NOT NULL, value varchar(255), PRIMARY KEY (id)) ENGINE=InnoDB;
+CREATE TABLE cloud.vmware_data_center (id bigint unsigned NOT NULL AUTO_INCREMENT, guid varchar(255) NOT NULL UNIQUE,
+  name varchar(255) NOT NULL, vcenter_host varchar(255) NOT NULL, username varchar(255) NOT NULL,
+  password varchar(255) NOT NULL, PRIMARY KEY (id)) ENGINE=InnoDB;
+CREATE TABLE cloud.storage_pool (id bigint unsigned NOT NULL AUTO_INCREMENT, name varchar(255), path varchar(255),
+  pool_type varchar(32), PRIMARY KEY (id)) ENGINE=InnoDB;
+CREATE TABLE cloud.configuration (category varchar(255) NOT NULL DEFAULT 'Advanced', name varchar(255) NOT NULL,
+  value varchar(4095), PRIMARY KEY (name)) ENGINE=InnoDB;
+CREATE TABLE cloud_usage.usage_event (id bigint unsigned NOT NULL AUTO_INCREMENT, type varchar(32), PRIMARY KEY (id)) ENGINE=InnoDB;
+INSERT INTO cloud.cluster_details (cluster_id, name, value) VALUES
+  (1, 'url', 'http://vcenter.lab/dc1/cluster1'), (1, 'username', 'administrator@vsphere.local'),
+  (1, 'password', 'vC3nter!pw'), (2, 'password', 'vC3nter!pw');
+INSERT INTO cloud.vmware_data_center (guid, name, vcenter_host, username, password) VALUES
+  ('dc1@vcenter.lab', 'dc1', 'vcenter.lab', 'administrator@vsphere.local', 'vC3nter!pw');
+INSERT INTO cloud.storage_pool (name, path, pool_type) VALUES
+  ('kvm01-local', '/var/lib/libvirt/images/', 'Filesystem'), ('nfs-primary', '/export/primary', 'NetworkFilesystem');
+INSERT INTO cloud.configuration (name, value) VALUES ('integration.api.port', NULL), ('host', '192.168.1.5');
+INSERT INTO cloud_usage.usage_event (type) VALUES ('VM.CREATE');
+)";
+
+class Estate {
+public:
+    Estate()
+        : m_lab(SshdLab::Options{.hosts = 3, .own_root = true}),
+          m_debs(CloudStackDebs::get()),
+          m_rpms(CloudStackRpms::get()) {
+        m_db.sql(k_schema);
+        ::chmod(m_dir.path().c_str(), 0755);
+        // Hosts: 0 = mgmt01 (Ubuntu-like: apt; management + usage server, database
+        // master), 1 = kvm01 (apt), 2 = mgmt03 (CentOS-like: dnf/rpm, management server).
+        for (int i = 0; i < 2; ++i) {
+            run(i, ": > /root/.bashrc; rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; "
+                   "echo '" + apt_line() + "' > /etc/apt/sources.list.d/cloudstack.list; "
+                   "apt-get update -q >/dev/null");
+        }
+        run(0, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q cloudstack-management=4.2.0 cloudstack-usage=4.2.0 >/dev/null");
+        // The operator's customisations of 4.2, and the pristine 4.2 files for the 3-way merge.
+        put(0, "/etc/cloudstack/management/components.xml", read_file(k_merge + "components/ours.xml"));
+        put(0, "/etc/cloudstack/management/db.properties", read_file(k_merge + "db/ours.properties"));
+        put(0, "/var/lib/upkeep/cloudstack-4.2-pristine/components.xml", read_file(k_merge + "components/base.xml"));
+        put(0, "/var/lib/upkeep/cloudstack-4.2-pristine/db.properties", read_file(k_merge + "db/base.properties"));
+        put(0, "/etc/cloudstack/management/key", k_key + "\n");
+        run(0, "service cloudstack-management start && service cloudstack-usage start");
+        // kvm01: the old cloud-agent (4.0) and cloudstack-agent 4.2, operator-edited files.
+        put(1, "/etc/init.d/libvirtd", init_script("libvirtd", "/usr/sbin/libvirtd-standin",
+                                                    "    echo \"start hook=$(md5sum < /etc/libvirt/hooks/qemu 2>/dev/null | cut -c1-8)\""
+                                                    " >> /var/log/libvirtd-starts\n"));
+        run(1, "chmod 755 /etc/init.d/libvirtd && cp /bin/sleep /usr/sbin/libvirtd-standin && "
+               "DEBIAN_FRONTEND=noninteractive apt-get install -y -q cloud-agent=4.0.2 cloudstack-agent=4.2.0 >/dev/null && "
+               "echo 'guid=8f3b2c14-5d0e-3f7a-9c1b-2e4d6a8b0c11' >> /etc/cloudstack/agent/agent.properties && "
+               "echo '<log4j:configuration><!-- copied from /etc/cloud/agent --></log4j:configuration>' > "
+               "/etc/cloudstack/agent/log4j-cloud.xml && "
+               "service libvirtd start && service cloudstack-agent start");
+        // mgmt03: a yum-family host in its own root: no dpkg database (so its package
+        // manager is dnf), a CentOS os-release, the 4.2 RPM installed from the repo.
+        put(2, "/etc/os-release", "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n");
+        put(2, "/etc/dnf/vars/releasever", "7\n");
+        put(2, "/etc/yum.repos.d/cloudstack.repo", "[apache-cloudstack]\nname=Apache CloudStack\nbaseurl=" + rpm_url() +
+                                                       "\nenabled=1\ngpgcheck=0\nmetadata_expire=0\n");
+        run(2, ": > /root/.bashrc; rm -f /var/lib/dpkg/status; rm -f /etc/yum.repos.d/debian*.repo; "
+               "dnf -q -y --disablerepo='*' --enablerepo=apache-cloudstack install cloudstack-management-4.2.0 >/dev/null");
+        put(2, "/etc/cloudstack/management/components.xml", read_file(k_merge + "components/ours.xml"));
+        put(2, "/etc/cloudstack/management/db.properties", read_file(k_merge + "db/ours.properties"));
+        put(2, "/var/lib/upkeep/cloudstack-4.2-pristine/components.xml", read_file(k_merge + "components/base.xml"));
+        put(2, "/var/lib/upkeep/cloudstack-4.2-pristine/db.properties", read_file(k_merge + "db/base.properties"));
+        run(2, "service cloudstack-management start");
+        std::string inv =
+            "all:\n  vars:\n"
+            "    ansible_port: " + std::to_string(m_lab.port()) + "\n"
+            "    ansible_user: root\n"
+            "    ansible_ssh_private_key_file: " + m_lab.client_key() + "\n"
+            "    cloudstack_apt_line: '" + apt_line() + "'\n"
+            "    cloudstack_repo_url: '" + rpm_url() + "'\n"
+            "    cloudstack_merge_base_dir: /var/lib/upkeep/cloudstack-4.2-pristine\n"
+            "    cloudstack_db_login_host: 127.0.0.1\n"
+            "    cloudstack_db_login_port: " + std::to_string(m_db.port()) + "\n"
+            "    cloudstack_db_login_user: " + MariaDbLab::k_user + "\n"
+            "    cloudstack_db_login_password: " + MariaDbLab::k_password + "\n"
+            "    cloudstack_db_dump_login_host: 127.0.0.1\n"
+            "    cloudstack_db_dump_login_port: " + std::to_string(m_db.port()) + "\n"
+            "    cloudstack_db_dump_login_user: " + MariaDbLab::k_user + "\n"
+            "    cloudstack_db_dump_login_password: " + MariaDbLab::k_password + "\n"
+            "    cloudstack_vmware_clusters: true\n"
+            "    cloudstack_vcenter_password: '" + k_vcenter_pw + "'\n"
+            "  children:\n"
+            "    cloudstack_management:\n      hosts:\n        mgmt01: {ansible_host: " + m_lab.address(0) + "}\n"
+            "        mgmt03: {ansible_host: " + m_lab.address(2) + "}\n"
+            "    cloudstack_usage:\n      hosts:\n        mgmt01:\n"
+            "    cloudstack_db:\n      hosts:\n        mgmt01:\n"
+            "    kvm_hosts:\n      hosts:\n        kvm01: {ansible_host: " + m_lab.address(1) + "}\n";
+        write_file(m_dir / "inventory.yml", inv);
+        write_file(m_dir / "known_hosts", read_file(m_lab.known_hosts()));
+    }
+    ~Estate() {
+        for (int i = 0; i < 3; ++i)
+            try_run(i, "for s in cloudstack-management cloudstack-usage cloudstack-agent libvirtd; do "
+                       "[ -x /etc/init.d/$s ] && /etc/init.d/$s stop; done; true");
+    }
+
+    Run play(const std::string& flags = "") {
+        return upkeep::test::upkeep("play " + k_repo_root + "/playbooks/site.yml -i " + m_dir / "inventory.yml" +
+                                    " --known-hosts " + m_dir / "known_hosts" + " -T 10 " + flags);
+    }
+    std::string run(int host, const std::string& line) {
+        CommandResult r = try_run(host, line);
+        INFO(line << "\n" << r.out << r.err);
+        REQUIRE(r.rc == 0);
+        return r.out;
+    }
+    CommandResult try_run(int host, const std::string& line) {
+        SshConnection c(m_lab.options(host));
+        c.connect();
+        Command cmd;
+        cmd.cmdline = line;
+        return c.run(cmd);
+    }
+    void put(int host, const std::string& path, const std::string& content) {
+        SshConnection c(m_lab.options(host));
+        c.connect();
+        c.make_dirs(path.substr(0, path.rfind('/')), std::nullopt);
+        c.write_file(path, content, WriteOptions{});
+    }
+    std::string get(int host, const std::string& path) {
+        SshConnection c(m_lab.options(host));
+        c.connect();
+        return c.read_file(path).value_or("<missing>");
+    }
+    std::string version(int host, const std::string& pkg) {
+        return trim(try_run(host, "dpkg-query -W -f='${Version} ${db:Status-Abbrev}' " + pkg + " 2>/dev/null").out);
+    }
+    MariaDbLab& db() { return m_db; }
+    std::string apt_line() const { return "deb [trusted=yes] file:" + m_debs.repo() + " ./"; }
+    std::string rpm_url() const { return "file://" + m_rpms.repo(); }
+    std::string rpm_version(int host, const std::string& pkg) {
+        return trim(try_run(host, "rpm -q --qf '%{VERSION}' " + pkg).out);
+    }
+
+private:
+    TempDir m_dir;
+    SshdLab m_lab;
+    MariaDbLab m_db;
+    const CloudStackDebs& m_debs;
+    const CloudStackRpms& m_rpms;
+};
+
+int recap(const std::string& out, const std::string& host, const std::string& field) {
+    std::regex re("\n" + host + R"(\s+: .*)" + field + R"(=(\d+))");
+    std::smatch m;
+    if (!std::regex_search(out, m, re)) return -1;
+    return std::stoi(m[1]);
+}
+
+}  // namespace
+
+TEST_CASE("site.yml upgrades an estate of real packages, database and daemons from 4.2 to 4.3", "[seeds][estate]") {
+    Estate e;
+    REQUIRE(e.version(0, "cloudstack-management") == "4.2.0 ii");
+    REQUIRE(e.rpm_version(2, "cloudstack-management") == "4.2.0");
+    std::string mgmt_pid = trim(e.get(0, "/var/run/cloudstack-management.pid"));
+
+    Run dry = e.play("--check --diff");
+    INFO(dry.out);
+    REQUIRE(dry.rc == 0);
+    CHECK(e.version(0, "cloudstack-management") == "4.2.0 ii");
+    CHECK(e.db().sql("SELECT value FROM cloud.cluster_details WHERE id = 3") == k_vcenter_pw + "\n");
+    CHECK(trim(e.get(0, "/var/run/cloudstack-management.pid")) == mgmt_pid);
+    CHECK(dry.out.find("cloudstack-management 4.2.0 -> 4.3.0") != std::string::npos);
+
+    Run real = e.play();
+    INFO(real.out);
+    REQUIRE(real.rc == 0);
+    CHECK(recap(real.out, "mgmt01", "failed") == 0);
+    CHECK(recap(real.out, "kvm01", "failed") == 0);
+    // Versions are the targets; the old agent package is purged.
+    CHECK(e.version(0, "cloudstack-management") == "4.3.0 ii");
+    CHECK(e.version(0, "cloudstack-usage") == "4.3.0 ii");
+    CHECK(e.version(1, "cloudstack-agent") == "4.3.0 ii");
+    CHECK(e.version(1, "cloud-agent") == "un");  // purged: dpkg only remembers the name
+    // The yum-family server: rpm left .rpmnew files next to the operator's; merged the same way.
+    CHECK(e.rpm_version(2, "cloudstack-management") == "4.3.0");
+    CHECK(e.get(2, "/etc/cloudstack/management/components.xml") == read_file(k_merge + "components/expected.xml"));
+    CHECK(e.get(2, "/etc/cloudstack/management/db.properties") == read_file(k_merge + "db/expected.properties"));
+    CHECK(e.get(2, "/etc/cloudstack/management/components.xml.rpmnew") == "<missing>");
+    CHECK(e.try_run(2, "service cloudstack-management status").rc == 0);
+    // serial: 1: mgmt03 started only after mgmt01's database upgrade was logged.
+    CHECK(real.out.find("ok: [mgmt01]", real.out.find("TASK [Wait until the database upgrade")) <
+          real.out.find("changed: [mgmt03]", real.out.find("TASK [Start cloudstack-management]")));
+    // dpkg kept the operator's files and left .dpkg-dist; the merges produced exactly
+    // the expected files and removed the leftovers.
+    CHECK(e.get(0, "/etc/cloudstack/management/components.xml") == read_file(k_merge + "components/expected.xml"));
+    CHECK(e.get(0, "/etc/cloudstack/management/db.properties") == read_file(k_merge + "db/expected.properties"));
+    CHECK(e.get(0, "/etc/cloudstack/management/components.xml.dpkg-dist") == "<missing>");
+    CHECK(e.get(0, "/etc/cloudstack/management/componentContext.xml").find("<ref bean=\"PlainTextUserAuthenticator\"/>") !=
+          std::string::npos);
+    // The database: one dump with both databases, the storage path fixed, the
+    // vCenter passwords stored encrypted, and the real jasypt decrypts them.
+    std::string dump = e.get(0, "/var/backups/cloudstack/cloudstack-before-4.3.sql");
+    CHECK(dump.find("CREATE DATABASE /*!32312 IF NOT EXISTS*/ `cloud_usage`") != std::string::npos);
+    CHECK(dump.find("'vC3nter!pw'") != std::string::npos);  // taken before the passwords were encrypted
+    CHECK(e.db().sql("SELECT path FROM cloud.storage_pool ORDER BY id") == "/var/lib/libvirt/images\n/export/primary\n");
+    std::vector<JasyptOp> ops;
+    for (const auto& v : split(trim(e.db().sql("SELECT value FROM cloud.cluster_details WHERE name = 'password' "
+                                               "UNION ALL SELECT password FROM cloud.vmware_data_center")), '\n')) {
+        CHECK(v != k_vcenter_pw);
+        ops.push_back({false, k_key, v});
+    }
+    REQUIRE(ops.size() == 3);
+    for (const auto& o : java_jasypt(ops)) {
+        CHECK(o.ok);
+        CHECK(o.value == k_vcenter_pw);
+    }
+    // Services run again (new processes), after the database upgrade was logged.
+    CHECK(e.try_run(0, "service cloudstack-management status").rc == 0);
+    CHECK(e.try_run(0, "service cloudstack-usage status").rc == 0);
+    CHECK(trim(e.get(0, "/var/run/cloudstack-management.pid")) != mgmt_pid);
+    CHECK(e.get(0, "/var/log/cloudstack/management/management-server.log").find("Code Version = 4.3.0") !=
+          std::string::npos);
+    // KVM: the agent class, the 4.3 hook installed before libvirtd's last start,
+    // the packaged log4j file taken, the agent running as jsvc.
+    CHECK(e.get(1, "/etc/cloudstack/agent/agent.properties")
+              .find("resource=com.cloud.hypervisor.kvm.resource.LibvirtComputingResource\n") != std::string::npos);
+    CHECK(e.get(1, "/etc/libvirt/hooks/qemu") == "#!/usr/bin/python\n# CloudStack 4.3.0 qemu hook\n");
+    std::string hook_md5 = trim(e.run(1, "md5sum < /etc/libvirt/hooks/qemu | cut -c1-8"));
+    std::string starts = e.get(1, "/var/log/libvirtd-starts");
+    CHECK(starts.substr(starts.rfind("start hook=")) == "start hook=" + hook_md5 + "\n");
+    CHECK(e.get(1, "/etc/cloudstack/agent/log4j-cloud.xml").find("4.3.0") != std::string::npos);
+    CHECK(e.try_run(1, "service cloudstack-agent status").rc == 0);
+    CHECK(e.try_run(1, "pgrep -x jsvc").rc == 0);
+
+    // Converged: the dry run and a second run find nothing to do.
+    Run check = e.play("--check");
+    INFO(check.out);
+    CHECK(check.rc == 0);
+    CHECK(recap(check.out, "mgmt01", "changed") == 0);
+    CHECK(recap(check.out, "kvm01", "changed") == 0);
+    CHECK(recap(check.out, "mgmt03", "changed") == 0);
+    Run again = e.play();
+    INFO(again.out);
+    CHECK(again.rc == 0);
+    CHECK(recap(again.out, "mgmt01", "changed") == 0);
+    CHECK(recap(again.out, "kvm01", "changed") == 0);
+    CHECK(recap(again.out, "mgmt03", "changed") == 0);
+}
