@@ -35,6 +35,10 @@ public:
     std::vector<std::string> list_dir(const std::string& path) override { return m_inner.list_dir(path); }
     std::string command_path(const std::string& path) override { return m_inner.command_path(path); }
     bool allow_external_effect(const std::string& what) override { return m_inner.allow_external_effect(what); }
+    std::string write_temp_file(const std::string& dir, const std::string& content) override {
+        return m_inner.write_temp_file(dir, content);
+    }
+    Connection& underlying() override { return m_inner.underlying(); }
 
 private:
     Connection& m_inner;
