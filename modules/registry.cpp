@@ -23,6 +23,9 @@ std::unique_ptr<Module> make_file_module();
 std::unique_ptr<Module> make_include_vars_module();
 std::unique_ptr<Module> make_ini_file_module();
 std::unique_ptr<Module> make_jasypt_db_secret_module();
+std::unique_ptr<Module> make_libvirt_facts_module();
+std::unique_ptr<Module> make_libvirt_hook_module();
+std::unique_ptr<Module> make_libvirt_restart_module();
 std::unique_ptr<Module> make_lineinfile_module();
 std::unique_ptr<Module> make_meta_module();
 std::unique_ptr<Module> make_mysql_db_module();
@@ -63,6 +66,9 @@ const Row k_modules[] = {
     {"include_vars", make_include_vars_module},
     {"ini_file", make_ini_file_module},
     {"jasypt_db_secret", make_jasypt_db_secret_module},
+    {"libvirt_facts", make_libvirt_facts_module},
+    {"libvirt_hook", make_libvirt_hook_module},
+    {"libvirt_restart", make_libvirt_restart_module},
     {"lineinfile", make_lineinfile_module},
     {"meta", make_meta_module},
     {"mysql_db", make_mysql_db_module},

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "engine/cli/doc_command.hpp"
+#include "engine/cli/help_text.hpp"
 #include "engine/cli/vault_command.hpp"
 #include "engine/exec/play_executor.hpp"
 #include "engine/playbook/inventory.hpp"
@@ -232,6 +233,14 @@ int run_cli(int argc, char** argv) {
     doc->add_option("module", doc_module, "module name");
     doc->add_flag("-l,--list", doc_list, "list modules");
 
+    std::string help_module;
+    CLI::App* help = app.add_subcommand("help", "this help and the module list, or one module's reference");
+    help->add_option("module", help_module, "module name");
+    // Generated from this definition and the module specs (installed as upkeep.1
+    // and the bash completion); hidden from the help itself.
+    CLI::App* man = app.add_subcommand("man", "print the upkeep(1) man page (roff)")->group("");
+    CLI::App* completion = app.add_subcommand("completion", "print the bash completion script")->group("");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -243,6 +252,21 @@ int run_cli(int argc, char** argv) {
     }
     if (*play) return run_play_command(pa, verbosity);
     if (*doc) return run_doc_command(doc_module);
+    if (*man) {
+        std::printf("%s", man_page(app).c_str());
+        return 0;
+    }
+    if (*completion) {
+        std::printf("%s", bash_completion(app).c_str());
+        return 0;
+    }
+    if (*help) {
+        if (!help_module.empty()) return run_doc_command(help_module);
+        // app.help() would describe the `help` subcommand itself once it was parsed.
+        std::string top = app.get_formatter()->make_help(&app, "upkeep", CLI::AppFormatMode::Normal);
+        std::printf("%s\nMODULES (upkeep help MODULE for one)\n", top.c_str());
+        return run_doc_command("");
+    }
     if (*vault) return run_vault_command(va);
     std::printf("%s", app.help().c_str());
     return 1;

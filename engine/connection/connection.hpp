@@ -128,6 +128,10 @@ public:
     // Takes this host's run lock (see run_lock.hpp) for as long as the
     // connection lives; throws HostBusyError when another run holds it.
     virtual void lock_run(const RunLockRequest& req) {}
+    // The connection that really reaches the host: itself, or for an overlay (the
+    // dry run's planned state) the wrapped one. Lets a module that talks to the
+    // host by another route (libvirt's API) learn the address and credentials.
+    virtual Connection& underlying() { return *this; }
     // Service state the dry-run overlay planned for `name` (a service stopped or
     // started by an earlier task of this run): nullopt on real connections and for
     // services no task touched, so the host's answer stands.

@@ -45,6 +45,7 @@ public:
     }
     void note_service_state(const std::string& name, bool running) override { m_inner.note_service_state(name, running); }
     std::vector<std::string> take_warnings() override { return m_inner.take_warnings(); }
+    Connection& underlying() override { return m_inner.underlying(); }
 
 private:
     Connection& m_inner;

@@ -21,6 +21,7 @@ public:
     explicit PlannedConnection(Connection& real) : m_real(real) {}
 
     const std::string& host_name() const override { return m_real.host_name(); }
+    Connection& underlying() override { return m_real.underlying(); }
     CommandResult run(const Command& cmd) override;
     FileInfo stat(const std::string& path, bool follow = true) override;
     std::optional<std::string> read_file(const std::string& path) override;
