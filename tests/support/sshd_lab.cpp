@@ -166,6 +166,10 @@ void SshdLab::spawn(int i) {
             "for m in /proc /dev /dev/pts /sys; do mount --bind $m \"$C/root$m\"; done; "
             "mkdir -p \"$C/root" + m_dir.path() + "\" \"$C/root/run/sshd\"; mount --bind " + shell_quote(m_dir.path()) + " \"$C/root" + m_dir.path() + "\"; "
             "hostname lab-host" + std::to_string(i) + "; "
+            // This image's root ~/.bashrc runs `pyenv rehash` at every login; a login
+            // cut short leaves its lock behind and every later root login of that host
+            // waits 60 s. The lab host's own copy (in its upper layer) is empty.
+            "if [ -f \"$C/root/root/.bashrc\" ]; then : > \"$C/root/root/.bashrc\"; fi; "
             "exec chroot \"$C/root\" /usr/sbin/sshd -D -f " + shell_quote(h.config) + " -E " + shell_quote(h.log);
         argv = {"/usr/bin/unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c", script};
     } else {
