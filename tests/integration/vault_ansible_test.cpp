@@ -35,8 +35,10 @@ TEST_CASE("ansible-vault encrypts, upkeep decrypts (1.1 !vault and 1.2 files)", 
     CHECK(r.out.find("tok-9f8e7d") == std::string::npos);
 
     Run wrong = test::upkeep("play " + d / "site.yml" + " -i " + d / "inventory.ini --vault-password-file " + d / "prodpw");
+    INFO(wrong.out);
     CHECK(wrong.rc == 1);
-    CHECK(wrong.out.find("vars.yml:1:") != std::string::npos);
+    // The mark is the vault text (libfyaml puts a block scalar at its first content line).
+    CHECK(wrong.out.find("vars.yml:2:1: cannot decrypt vault data") != std::string::npos);
     Run ask = test::upkeep("play " + d / "site.yml" + " -i " + d / "inventory.ini --ask-vault-pass");
     CHECK(ask.rc == 1);
     CHECK(ask.out.find("never prompts for vault passwords") != std::string::npos);
