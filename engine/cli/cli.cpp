@@ -12,6 +12,7 @@
 #include "engine/cli/doc_command.hpp"
 #include "engine/cli/help_text.hpp"
 #include "engine/cli/vault_command.hpp"
+#include "engine/exec/exit_codes.hpp"
 #include "engine/exec/play_executor.hpp"
 #include "engine/playbook/inventory.hpp"
 #include "engine/playbook/playbook.hpp"
@@ -85,7 +86,7 @@ void print_tasks(const std::vector<Task>& tasks, int indent) {
 struct PlayArgs {
     std::string playbook;
     std::vector<std::string> inventories;
-    bool check = false, diff = false, list_hosts = false, list_tasks = false, syntax_check = false;
+    bool check = false, diff = false, detailed_exitcode = false, list_hosts = false, list_tasks = false, syntax_check = false;
     bool ask_pass = false, ask_become_pass = false, become = false, verify = false, ask_vault_pass = false;
     std::vector<std::string> vault_password_files, vault_ids;
     std::string limit, tags, skip_tags, json_report;
@@ -97,6 +98,7 @@ int run_play_command(PlayArgs& a, int verbosity) {
     RunOptions& opts = a.opts;
     opts.check = a.check;
     opts.diff = a.diff;
+    opts.detailed_exitcode = a.detailed_exitcode;
     opts.limit = a.limit;
     opts.tags = a.tags.empty() ? std::vector<std::string>{} : split(a.tags, ',');
     opts.skip_tags = a.skip_tags.empty() ? std::vector<std::string>{} : split(a.skip_tags, ',');
@@ -169,7 +171,7 @@ int run_play_command(PlayArgs& a, int verbosity) {
         int rc = exec.run(pb);
         if (json && !json->write_error().empty()) {  // a lost audit record fails the run
             std::fprintf(stderr, "ERROR: %s\n", json->write_error().c_str());
-            return rc != 0 ? rc : 1;
+            return rc == k_exit_ok || rc == k_exit_changes ? k_exit_error : rc;
         }
         return rc;
     } catch (const UserError& e) {
@@ -222,6 +224,9 @@ int run_cli(int argc, char** argv) {
     play->add_flag("-J,--ask-vault-pass,--ask-vault-password", pa.ask_vault_pass,
                    "refused: upkeep never prompts for vault passwords (use --vault-password-file)");
     play->add_option("--report-json", pa.json_report, "write a JSON report of every host and task (drift audit)");
+    play->add_flag("--detailed-exitcode", pa.detailed_exitcode,
+                   "exit 8 when changes are pending (--check) or were made, and nothing failed (2 failed and 4 "
+                   "unreachable take precedence; 0 converged)");
     play->add_flag("--verify-convergence", pa.verify, "after each change, check again and fail if the module did not converge");
 
     VaultArgs va;

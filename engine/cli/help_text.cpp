@@ -76,7 +76,8 @@ std::string man_page(const CLI::App& app) {
     m += ".SH FILES\n.TP\n.I PREFIX/share/upkeep/lua\nThe Lua helpers, found relative to the binary (bin/../share/upkeep/lua).\n"
          ".TP\n.I PREFIX/share/doc/upkeep/examples\nThe seed playbooks and the sandbox estate for a first run.\n";
     m += ".SH EXIT STATUS\n0 every host ok; 1 usage, playbook or inventory error; 2 a task failed; "
-         "4 a host was unreachable; 250 an unexpected error.\n";
+         "4 a host was unreachable; 8 (only with \\fB\\-\\-detailed\\-exitcode\\fR) changes pending in "
+         "\\fB\\-\\-check\\fR or changes made, and nothing failed; 250 an unexpected error.\n";
     return m;
 }
 

@@ -12,6 +12,9 @@ namespace upkeep {
 struct RunOptions {
     bool check = false;  // --check: dry run against the planned-state overlay
     bool diff = false;   // --diff
+    // --detailed-exitcode: exit 8 (k_exit_changes) when the run found or made
+    // changes and nothing failed (a drift check in CI).
+    bool detailed_exitcode = false;
     int forks = 20;
     std::string limit;                 // --limit pattern
     std::vector<std::string> tags;     // --tags
