@@ -90,6 +90,7 @@ struct PlayArgs {
     bool ask_pass = false, ask_become_pass = false, become = false, verify = false, ask_vault_pass = false;
     std::vector<std::string> vault_password_files, vault_ids;
     std::string limit, tags, skip_tags, json_report;
+    std::string color = "auto";
     std::vector<std::string> extra;
     RunOptions opts;
 };
@@ -158,8 +159,10 @@ int run_play_command(PlayArgs& a, int verbosity) {
         ConsoleOptions copts;
         copts.verbosity = verbosity;
         copts.diff = opts.diff;
-        copts.color = isatty(fileno(stdout)) && std::getenv("NO_COLOR") == nullptr;
-        copts.escape_controls = isatty(fileno(stdout));
+        bool terminal = isatty(fileno(stdout));
+        copts.color = console_color(a.color, terminal, std::getenv("NO_COLOR"));
+        copts.escape_controls = terminal;
+        copts.progress = terminal;  // CI logs get no carriage returns
         reporters.add(std::make_unique<ConsoleReporter>(stdout, copts));
         JsonReporter* json = nullptr;
         if (!a.json_report.empty()) {
@@ -204,6 +207,8 @@ int run_cli(int argc, char** argv) {
     play->add_flag("--list-hosts", pa.list_hosts, "list the hosts each play would run on");
     play->add_flag("--list-tasks", pa.list_tasks, "list the tasks each play would run");
     play->add_flag("--syntax-check", pa.syntax_check, "load and check the playbook, run nothing");
+    play->add_option("--color", pa.color, "auto (a terminal without NO_COLOR), always or never")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
     play->add_flag("-v,--verbose", verbosity, "more output (-vv, -vvv)");
     play->add_option("--private-key,--key-file", pa.opts.private_key, "SSH private key file");
     play->add_option("--known-hosts", pa.opts.known_hosts, "known_hosts file to verify host keys against");
