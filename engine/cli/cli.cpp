@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <unordered_set>
 
@@ -18,6 +19,7 @@
 #include "engine/playbook/playbook.hpp"
 #include "engine/report/console_reporter.hpp"
 #include "engine/report/json_reporter.hpp"
+#include "engine/report/junit_reporter.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
@@ -89,7 +91,7 @@ struct PlayArgs {
     bool check = false, diff = false, detailed_exitcode = false, list_hosts = false, list_tasks = false, syntax_check = false;
     bool ask_pass = false, ask_become_pass = false, become = false, verify = false, ask_vault_pass = false;
     std::vector<std::string> vault_password_files, vault_ids;
-    std::string limit, tags, skip_tags, json_report;
+    std::string limit, tags, skip_tags, json_report, junit_report;
     std::string color = "auto";
     std::vector<std::string> extra;
     RunOptions opts;
@@ -164,17 +166,22 @@ int run_play_command(PlayArgs& a, int verbosity) {
         copts.escape_controls = terminal;
         copts.progress = terminal;  // CI logs get no carriage returns
         reporters.add(std::make_unique<ConsoleReporter>(stdout, copts));
-        JsonReporter* json = nullptr;
-        if (!a.json_report.empty()) {
-            auto r = std::make_unique<JsonReporter>(a.json_report);
-            json = r.get();
+        // Each report file is checked writable before the run; a report lost at the end fails the run.
+        std::vector<std::function<std::string()>> report_errors;
+        auto add_report = [&](auto r) {
+            auto* raw = r.get();
+            report_errors.push_back([raw] { return raw->write_error(); });
             reporters.add(std::move(r));
-        }
+        };
+        if (!a.json_report.empty()) add_report(std::make_unique<JsonReporter>(a.json_report));
+        if (!a.junit_report.empty()) add_report(std::make_unique<JunitReporter>(a.junit_report));
         PlayExecutor exec(inv, opts, reporters);
         int rc = exec.run(pb);
-        if (json && !json->write_error().empty()) {  // a lost audit record fails the run
-            std::fprintf(stderr, "ERROR: %s\n", json->write_error().c_str());
-            return rc == k_exit_ok || rc == k_exit_changes ? k_exit_error : rc;
+        for (const auto& error : report_errors) {
+            std::string e = error();
+            if (e.empty()) continue;
+            std::fprintf(stderr, "ERROR: %s\n", e.c_str());
+            if (rc == k_exit_ok || rc == k_exit_changes) rc = k_exit_error;
         }
         return rc;
     } catch (const UserError& e) {
@@ -232,6 +239,8 @@ int run_cli(int argc, char** argv) {
     play->add_flag("--detailed-exitcode", pa.detailed_exitcode,
                    "exit 8 when changes are pending (--check) or were made, and nothing failed (2 failed and 4 "
                    "unreachable take precedence; 0 converged)");
+    play->add_option("--report-junit", pa.junit_report,
+                     "write a JUnit XML report: a test case per host and task (in --check, drift is a failure with the diff)");
     play->add_flag("--verify-convergence", pa.verify, "after each change, check again and fail if the module did not converge");
 
     VaultArgs va;

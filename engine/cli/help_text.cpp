@@ -104,7 +104,7 @@ std::string bash_completion(const CLI::App& app) {
            "    [[ $cur != -* ]] && { COMPREPLY=($(compgen -W \"" + mods + "\" -- \"$cur\")); return; } ;;\n"
            "  esac\n"
            "  case \"$prev\" in\n"
-           "    -i|--inventory|--private-key|--key-file|--known-hosts|--report-json) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+           "    -i|--inventory|--private-key|--key-file|--known-hosts|--report-json|--report-junit|--report-html|--save-plan) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
            "  esac\n"
            "  if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\")); else COMPREPLY=($(compgen -f -- \"$cur\")); fi\n"
            "}\n"
