@@ -18,6 +18,7 @@
 #include "engine/playbook/inventory.hpp"
 #include "engine/playbook/playbook.hpp"
 #include "engine/report/console_reporter.hpp"
+#include "engine/report/html_reporter.hpp"
 #include "engine/report/json_reporter.hpp"
 #include "engine/report/junit_reporter.hpp"
 #include "engine/util/error.hpp"
@@ -91,7 +92,7 @@ struct PlayArgs {
     bool check = false, diff = false, detailed_exitcode = false, list_hosts = false, list_tasks = false, syntax_check = false;
     bool ask_pass = false, ask_become_pass = false, become = false, verify = false, ask_vault_pass = false;
     std::vector<std::string> vault_password_files, vault_ids;
-    std::string limit, tags, skip_tags, json_report, junit_report;
+    std::string limit, tags, skip_tags, json_report, junit_report, html_report;
     std::string color = "auto";
     std::vector<std::string> extra;
     RunOptions opts;
@@ -175,6 +176,7 @@ int run_play_command(PlayArgs& a, int verbosity) {
         };
         if (!a.json_report.empty()) add_report(std::make_unique<JsonReporter>(a.json_report));
         if (!a.junit_report.empty()) add_report(std::make_unique<JunitReporter>(a.junit_report));
+        if (!a.html_report.empty()) add_report(std::make_unique<HtmlReporter>(a.html_report));
         PlayExecutor exec(inv, opts, reporters);
         int rc = exec.run(pb);
         for (const auto& error : report_errors) {
@@ -241,6 +243,8 @@ int run_cli(int argc, char** argv) {
                    "unreachable take precedence; 0 converged)");
     play->add_option("--report-junit", pa.junit_report,
                      "write a JUnit XML report: a test case per host and task (in --check, drift is a failure with the diff)");
+    play->add_option("--report-html", pa.html_report,
+                     "write a self-contained HTML report: summary, host x task matrix, diffs grouped across hosts, filters");
     play->add_flag("--verify-convergence", pa.verify, "after each change, check again and fail if the module did not converge");
 
     VaultArgs va;
