@@ -9,6 +9,8 @@
 
 namespace upkeep {
 
+class PlanGate;
+
 struct RunOptions {
     bool check = false;  // --check: dry run against the planned-state overlay
     bool diff = false;   // --diff
@@ -32,6 +34,8 @@ struct RunOptions {
     int timeout_s = 10;
     double lock_timeout_s = 0;  // --lock-timeout: wait this long for a host another run holds
     std::optional<bool> become;
+    // --save-plan records through it, `upkeep apply` checks through it (null: neither).
+    PlanGate* plan_gate = nullptr;
 };
 
 }  // namespace upkeep
