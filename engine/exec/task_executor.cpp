@@ -238,6 +238,10 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     // changed_when/failed_when/until conditions and `register` may read it, never run it.
     if (!runs_on_controller(mod)) result.set_untrusted();
     bool changed = plan.changed();
+    // A plan that could not predict its effect (mysql_query's INSERT IGNORE) may learn
+    // from apply whether anything changed.
+    if (!check && plan.unpredictable && changed && result.get("changed").is_bool())
+        changed = result.get("changed").as_bool();
     result["changed"] = Value(changed);
     bool failed = result.get("failed").truthy();
 
