@@ -218,17 +218,38 @@ void SshConnection::take_run_lock() {
         if (ch) ssh_channel_free(ch);
         throw ConnectionError(endpoint() + ": cannot start the run lock: " + err);
     }
-    // The script answers with one line once it holds the lock or gave up.
-    std::string out, buf(1024, '\0');
+    // The script answers with one "UPKEEP-LOCK-..." line once it holds the lock
+    // or gave up. The login shell runs first: its rc files may print (a motd, a
+    // pyenv notice) and may take long (root's `pyenv rehash` waits 60 s on a
+    // stale lock), so the answer is looked for anywhere in the output and
+    // waited for as long as any command would be, not a fixed short time.
+    std::string out, err, buf(4096, '\0');
     auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::duration<double>(m_lock_request->timeout_s + k_op_timeout_s / 10.0);
-    while (out.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-        int n = ssh_channel_read_timeout(ch, buf.data(), static_cast<uint32_t>(buf.size()), 0, 500);
-        if (n == SSH_ERROR) break;
-        if (n > 0) out.append(buf.data(), static_cast<size_t>(n));
-        else if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)) break;
+                    std::chrono::duration<double>(m_lock_request->timeout_s + k_op_timeout_s);
+    std::string line;
+    bool timed_out = false;
+    for (;;) {
+        int n1 = ssh_channel_read_nonblocking(ch, buf.data(), static_cast<uint32_t>(buf.size()), 0);
+        if (n1 > 0) out.append(buf.data(), static_cast<size_t>(n1));
+        int n2 = ssh_channel_read_nonblocking(ch, buf.data(), static_cast<uint32_t>(buf.size()), 1);
+        if (n2 > 0 && err.size() < 4096) err.append(buf.data(), static_cast<size_t>(n2));
+        if (size_t at = out.find("UPKEEP-LOCK-"); at != std::string::npos) {
+            size_t nl = out.find('\n', at);
+            if (nl != std::string::npos) {
+                line = out.substr(at, nl - at);
+                break;
+            }
+        }
+        if (n1 == SSH_ERROR || n2 == SSH_ERROR || !session_alive()) break;
+        if (n1 > 0 || n2 > 0) continue;
+        if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)) break;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            timed_out = true;
+            break;
+        }
+        if (ssh_channel_poll_timeout(ch, 200, 0) == SSH_ERROR) break;
     }
-    std::string line = trim(out.substr(0, out.find('\n')));
+    line = trim(line);
     if (starts_with(line, "UPKEEP-LOCK-HELD ")) {
         m_lock_channel = ch;
         return;
@@ -241,12 +262,27 @@ void SshConnection::take_run_lock() {
         std::string path = rest.substr(0, sp), info = sp == std::string::npos ? "" : rest.substr(sp + 1);
         throw HostBusyError(run_lock_busy_message(m_opts.host_name, path, info, m_lock_request->timeout_s));
     }
-    // The host cannot give a lock (no flock, no answer): say so loudly and go
-    // on without one rather than make the host unreachable.
-    std::string why = starts_with(line, "UPKEEP-LOCK-ERROR ") ? line.substr(18)
-                      : line.empty() ? "no answer from the host (got '" + trim(out) + "')"
-                                     : "unexpected answer '" + line + "'";
-    m_warnings.push_back(m_opts.host_name + ": running WITHOUT the run lock: cannot take it: " + why);
+    if (!session_alive()) throw ConnectionError(endpoint() + ": connection lost while taking the run lock");
+    std::string why;
+    if (starts_with(line, "UPKEEP-LOCK-ERROR ")) {
+        why = line.substr(18);
+    } else {
+        std::string said = trim(err.empty() ? out : err);
+        if (said.size() > 300) said = said.substr(said.size() - 300);
+        why = std::string(timed_out ? "no answer from the host within " +
+                                          std::to_string(static_cast<long>(m_lock_request->timeout_s + k_op_timeout_s)) + " s"
+                                    : "the lock command ended without an answer") +
+              (said.empty() ? "" : " (it said: " + said + ")");
+    }
+    // Never run unlocked behind the user's back: a second run would interleave
+    // its edits with ours. A host that cannot give a lock (no flock(1)) may be
+    // let through explicitly with upkeep_run_lock=false.
+    if (!m_opts.run_lock_required) {
+        m_warnings.push_back(m_opts.host_name + ": running WITHOUT the run lock (upkeep_run_lock=false): cannot take it: " + why);
+        return;
+    }
+    throw ConnectionError(m_opts.host_name + ": cannot take the run lock: " + why +
+                          "; fix the host, or set upkeep_run_lock=false for it to run without the lock");
 }
 
 void SshConnection::authenticate() {

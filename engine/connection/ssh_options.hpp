@@ -32,6 +32,9 @@ struct SshOptions {
     // The OpenSSH client configuration read for Host blocks: "" means
     // ~/.ssh/config, "none" reads none (tests, reproducible runs).
     std::string ssh_config_file;
+    // upkeep_run_lock=false: a host that cannot give the per-host run lock
+    // (see run_lock.hpp) runs without it, with a warning, instead of failing.
+    bool run_lock_required = true;
 
     bool become = false;
     std::string become_method = "sudo";  // or "su"
