@@ -139,7 +139,12 @@ TEST_CASE("run lock over SSH: a login shell whose rc files print still locks; no
     {
         SshConnection setup(lab.options(0));
         setup.write_file("/root/.bashrc", "echo 'Welcome to lab-host0 (motd from ~/.bashrc)'\nsleep 0.2\n", {});
-        REQUIRE(setup.run(Command{"true"}).out == "Welcome to lab-host0 (motd from ~/.bashrc)\n");
+        // Each exec'd login shell prints it; the long-lived remote shell (one
+        // login) keeps it out of command output.
+        SshOptions exec_opts = lab.options(0);
+        exec_opts.persistent_shell = false;
+        REQUIRE(SshConnection(exec_opts).run(Command{"true"}).out == "Welcome to lab-host0 (motd from ~/.bashrc)\n");
+        CHECK(SshConnection(lab.options(0)).run(Command{"echo hi"}).out == "hi\n");
     }
     // The lab dir is shared with the host's own root: the test sees the files.
     std::string data = lab.dir() + "/data";
