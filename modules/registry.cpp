@@ -12,10 +12,12 @@ namespace upkeep {
 std::unique_ptr<Module> make_apt_module();
 std::unique_ptr<Module> make_apt_repository_module();
 std::unique_ptr<Module> make_assert_module();
+std::unique_ptr<Module> make_authorized_key_module();
 std::unique_ptr<Module> make_blockinfile_module();
 std::unique_ptr<Module> make_command_module();
 std::unique_ptr<Module> make_config_merge_module();
 std::unique_ptr<Module> make_copy_module();
+std::unique_ptr<Module> make_cron_module();
 std::unique_ptr<Module> make_debug_module();
 std::unique_ptr<Module> make_dnf_module();
 std::unique_ptr<Module> make_fail_module();
@@ -38,6 +40,7 @@ std::unique_ptr<Module> make_service_module();
 std::unique_ptr<Module> make_set_fact_module();
 std::unique_ptr<Module> make_shell_module();
 std::unique_ptr<Module> make_stat_module();
+std::unique_ptr<Module> make_sysctl_module();
 std::unique_ptr<Module> make_template_module();
 std::unique_ptr<Module> make_xml_module();
 std::unique_ptr<Module> make_yum_module();
@@ -55,10 +58,12 @@ const Row k_modules[] = {
     {"apt", make_apt_module},
     {"apt_repository", make_apt_repository_module},
     {"assert", make_assert_module},
+    {"authorized_key", make_authorized_key_module},
     {"blockinfile", make_blockinfile_module},
     {"command", make_command_module},
     {"config_merge", make_config_merge_module},
     {"copy", make_copy_module},
+    {"cron", make_cron_module},
     {"debug", make_debug_module},
     {"dnf", make_dnf_module},
     {"fail", make_fail_module},
@@ -81,6 +86,7 @@ const Row k_modules[] = {
     {"set_fact", make_set_fact_module},
     {"shell", make_shell_module},
     {"stat", make_stat_module},
+    {"sysctl", make_sysctl_module},
     {"template", make_template_module},
     {"xml", make_xml_module},
     {"yum", make_yum_module},
