@@ -22,6 +22,7 @@ std::unique_ptr<Module> make_debug_module();
 std::unique_ptr<Module> make_dnf_module();
 std::unique_ptr<Module> make_fail_module();
 std::unique_ptr<Module> make_file_module();
+std::unique_ptr<Module> make_group_module();
 std::unique_ptr<Module> make_include_vars_module();
 std::unique_ptr<Module> make_ini_file_module();
 std::unique_ptr<Module> make_jasypt_db_secret_module();
@@ -42,6 +43,7 @@ std::unique_ptr<Module> make_shell_module();
 std::unique_ptr<Module> make_stat_module();
 std::unique_ptr<Module> make_sysctl_module();
 std::unique_ptr<Module> make_template_module();
+std::unique_ptr<Module> make_user_module();
 std::unique_ptr<Module> make_xml_module();
 std::unique_ptr<Module> make_yum_module();
 std::unique_ptr<Module> make_yum_repository_module();
@@ -68,6 +70,7 @@ const Row k_modules[] = {
     {"dnf", make_dnf_module},
     {"fail", make_fail_module},
     {"file", make_file_module},
+    {"group", make_group_module},
     {"include_vars", make_include_vars_module},
     {"ini_file", make_ini_file_module},
     {"jasypt_db_secret", make_jasypt_db_secret_module},
@@ -88,6 +91,7 @@ const Row k_modules[] = {
     {"stat", make_stat_module},
     {"sysctl", make_sysctl_module},
     {"template", make_template_module},
+    {"user", make_user_module},
     {"xml", make_xml_module},
     {"yum", make_yum_module},
     {"yum_repository", make_yum_repository_module},
