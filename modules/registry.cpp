@@ -42,6 +42,8 @@ std::unique_ptr<Module> make_set_fact_module();
 std::unique_ptr<Module> make_shell_module();
 std::unique_ptr<Module> make_stat_module();
 std::unique_ptr<Module> make_sysctl_module();
+std::unique_ptr<Module> make_systemd_module();
+std::unique_ptr<Module> make_systemd_service_module();
 std::unique_ptr<Module> make_template_module();
 std::unique_ptr<Module> make_user_module();
 std::unique_ptr<Module> make_xml_module();
@@ -90,6 +92,8 @@ const Row k_modules[] = {
     {"shell", make_shell_module},
     {"stat", make_stat_module},
     {"sysctl", make_sysctl_module},
+    {"systemd", make_systemd_module},
+    {"systemd_service", make_systemd_service_module},
     {"template", make_template_module},
     {"user", make_user_module},
     {"xml", make_xml_module},
