@@ -33,10 +33,12 @@ std::unique_ptr<Module> make_lineinfile_module();
 std::unique_ptr<Module> make_meta_module();
 std::unique_ptr<Module> make_mysql_db_module();
 std::unique_ptr<Module> make_mysql_query_module();
+std::unique_ptr<Module> make_package_facts_module();
 std::unique_ptr<Module> make_package_module();
 std::unique_ptr<Module> make_properties_module();
 std::unique_ptr<Module> make_reboot_module();
 std::unique_ptr<Module> make_replace_module();
+std::unique_ptr<Module> make_service_facts_module();
 std::unique_ptr<Module> make_service_module();
 std::unique_ptr<Module> make_set_fact_module();
 std::unique_ptr<Module> make_shell_module();
@@ -84,10 +86,12 @@ const Row k_modules[] = {
     {"mysql_db", make_mysql_db_module},
     {"mysql_query", make_mysql_query_module},
     {"package", make_package_module},
+    {"package_facts", make_package_facts_module},
     {"properties", make_properties_module},
     {"reboot", make_reboot_module},
     {"replace", make_replace_module},
     {"service", make_service_module},
+    {"service_facts", make_service_facts_module},
     {"set_fact", make_set_fact_module},
     {"shell", make_shell_module},
     {"stat", make_stat_module},
