@@ -47,6 +47,7 @@ std::unique_ptr<Module> make_sysctl_module();
 std::unique_ptr<Module> make_systemd_module();
 std::unique_ptr<Module> make_systemd_service_module();
 std::unique_ptr<Module> make_template_module();
+std::unique_ptr<Module> make_timezone_module();
 std::unique_ptr<Module> make_user_module();
 std::unique_ptr<Module> make_xml_module();
 std::unique_ptr<Module> make_yum_module();
@@ -99,6 +100,7 @@ const Row k_modules[] = {
     {"systemd", make_systemd_module},
     {"systemd_service", make_systemd_service_module},
     {"template", make_template_module},
+    {"timezone", make_timezone_module},
     {"user", make_user_module},
     {"xml", make_xml_module},
     {"yum", make_yum_module},
