@@ -19,7 +19,9 @@ std::unique_ptr<Module> make_copy_module();
 std::unique_ptr<Module> make_debug_module();
 std::unique_ptr<Module> make_dnf_module();
 std::unique_ptr<Module> make_fail_module();
+std::unique_ptr<Module> make_fetch_module();
 std::unique_ptr<Module> make_file_module();
+std::unique_ptr<Module> make_find_module();
 std::unique_ptr<Module> make_include_vars_module();
 std::unique_ptr<Module> make_ini_file_module();
 std::unique_ptr<Module> make_jasypt_db_secret_module();
@@ -31,14 +33,17 @@ std::unique_ptr<Module> make_meta_module();
 std::unique_ptr<Module> make_mysql_db_module();
 std::unique_ptr<Module> make_mysql_query_module();
 std::unique_ptr<Module> make_package_module();
+std::unique_ptr<Module> make_pause_module();
 std::unique_ptr<Module> make_properties_module();
 std::unique_ptr<Module> make_reboot_module();
 std::unique_ptr<Module> make_replace_module();
 std::unique_ptr<Module> make_service_module();
 std::unique_ptr<Module> make_set_fact_module();
 std::unique_ptr<Module> make_shell_module();
+std::unique_ptr<Module> make_slurp_module();
 std::unique_ptr<Module> make_stat_module();
 std::unique_ptr<Module> make_template_module();
+std::unique_ptr<Module> make_wait_for_module();
 std::unique_ptr<Module> make_xml_module();
 std::unique_ptr<Module> make_yum_module();
 std::unique_ptr<Module> make_yum_repository_module();
@@ -62,7 +67,9 @@ const Row k_modules[] = {
     {"debug", make_debug_module},
     {"dnf", make_dnf_module},
     {"fail", make_fail_module},
+    {"fetch", make_fetch_module},
     {"file", make_file_module},
+    {"find", make_find_module},
     {"include_vars", make_include_vars_module},
     {"ini_file", make_ini_file_module},
     {"jasypt_db_secret", make_jasypt_db_secret_module},
@@ -74,14 +81,17 @@ const Row k_modules[] = {
     {"mysql_db", make_mysql_db_module},
     {"mysql_query", make_mysql_query_module},
     {"package", make_package_module},
+    {"pause", make_pause_module},
     {"properties", make_properties_module},
     {"reboot", make_reboot_module},
     {"replace", make_replace_module},
     {"service", make_service_module},
     {"set_fact", make_set_fact_module},
     {"shell", make_shell_module},
+    {"slurp", make_slurp_module},
     {"stat", make_stat_module},
     {"template", make_template_module},
+    {"wait_for", make_wait_for_module},
     {"xml", make_xml_module},
     {"yum", make_yum_module},
     {"yum_repository", make_yum_repository_module},
