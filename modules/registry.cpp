@@ -22,6 +22,7 @@ std::unique_ptr<Module> make_fail_module();
 std::unique_ptr<Module> make_fetch_module();
 std::unique_ptr<Module> make_file_module();
 std::unique_ptr<Module> make_find_module();
+std::unique_ptr<Module> make_get_url_module();
 std::unique_ptr<Module> make_include_vars_module();
 std::unique_ptr<Module> make_ini_file_module();
 std::unique_ptr<Module> make_jasypt_db_secret_module();
@@ -43,6 +44,7 @@ std::unique_ptr<Module> make_shell_module();
 std::unique_ptr<Module> make_slurp_module();
 std::unique_ptr<Module> make_stat_module();
 std::unique_ptr<Module> make_template_module();
+std::unique_ptr<Module> make_uri_module();
 std::unique_ptr<Module> make_wait_for_module();
 std::unique_ptr<Module> make_xml_module();
 std::unique_ptr<Module> make_yum_module();
@@ -70,6 +72,7 @@ const Row k_modules[] = {
     {"fetch", make_fetch_module},
     {"file", make_file_module},
     {"find", make_find_module},
+    {"get_url", make_get_url_module},
     {"include_vars", make_include_vars_module},
     {"ini_file", make_ini_file_module},
     {"jasypt_db_secret", make_jasypt_db_secret_module},
@@ -91,6 +94,7 @@ const Row k_modules[] = {
     {"slurp", make_slurp_module},
     {"stat", make_stat_module},
     {"template", make_template_module},
+    {"uri", make_uri_module},
     {"wait_for", make_wait_for_module},
     {"xml", make_xml_module},
     {"yum", make_yum_module},
