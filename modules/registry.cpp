@@ -44,6 +44,7 @@ std::unique_ptr<Module> make_shell_module();
 std::unique_ptr<Module> make_slurp_module();
 std::unique_ptr<Module> make_stat_module();
 std::unique_ptr<Module> make_template_module();
+std::unique_ptr<Module> make_unarchive_module();
 std::unique_ptr<Module> make_uri_module();
 std::unique_ptr<Module> make_wait_for_module();
 std::unique_ptr<Module> make_xml_module();
@@ -94,6 +95,7 @@ const Row k_modules[] = {
     {"slurp", make_slurp_module},
     {"stat", make_stat_module},
     {"template", make_template_module},
+    {"unarchive", make_unarchive_module},
     {"uri", make_uri_module},
     {"wait_for", make_wait_for_module},
     {"xml", make_xml_module},
