@@ -137,7 +137,7 @@ public:
             bytes = read_local(find_controller_file(ctx, "files", src));
         }
         if (bytes.empty()) throw TaskError("Invalid archive '" + src + "', the file is 0 bytes");
-        if (!ctx.conn.stat(dest, true).is_dir()) throw TaskError("Destination '" + dest + "' is not a directory");
+        if (!ctx.conn.stat(dest, true).is_dir()) throw TaskError("dest '" + dest + "' must be an existing dir");
         std::string handler = handler_for(bytes);
         if (handler.empty())
             throw TaskError("Failed to find handler for \"" + src + "\". Make sure the required command to extract the file is installed.");

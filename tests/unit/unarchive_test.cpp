@@ -58,7 +58,7 @@ TEST_CASE("unarchive: tar.gz from the controller, idempotent by member", "[unarc
     CHECK((st.st_mode & 07777) == 0750);
 
     CHECK(box.check("unarchive", "src: app.tar.gz\ndest: /opt\ncreates: /opt/app\n").msg == "skipped, /opt/app exists");
-    CHECK_THROWS_WITH(box.check("unarchive", "src: app.tar.gz\ndest: /nodir\n"), "Destination '/nodir' is not a directory");
+    CHECK_THROWS_WITH(box.check("unarchive", "src: app.tar.gz\ndest: /nodir\n"), "dest '/nodir' must be an existing dir");
     test::write_file(box.ctx().playbook_dir + "/files/bad.tgz", "not an archive");
     CHECK_THROWS_WITH(box.check("unarchive", "src: bad.tgz\ndest: /opt\n"), Catch::Contains("Failed to find handler"));
 }
