@@ -265,8 +265,57 @@ private:
             e.depth = std::stoi(f[i + 15]);
             all.push_back(std::move(e));
         }
+        // Over an overlay (the dry run's planned state) the listing comes from the
+        // connection, so files planned by earlier tasks are found and removed ones
+        // are not; the host's listing only lends the fields a FileInfo lacks.
+        if (&ctx.conn.underlying() != &ctx.conn) all = overlay_listing(ctx, args, npath, depth, all);
         out = walk_order(std::move(all));
         return "";
+    }
+
+    static std::vector<Entry> overlay_listing(ModuleContext& ctx, const Args& args, const std::string& npath, int64_t depth,
+                                              const std::vector<Entry>& host) {
+        std::map<std::string, const Entry*> by_path;
+        for (const Entry& e : host) by_path[e.path] = &e;
+        int max_depth = !args.flag("recurse") ? 1 : depth > 0 ? static_cast<int>(depth) + 1 : 4096;
+        std::vector<Entry> out;
+        std::function<void(const std::string&, int)> walk = [&](const std::string& dir, int level) {
+            for (const auto& name : ctx.conn.list_dir(dir)) {
+                Entry e;
+                e.path = normpath(dir + "/" + name);
+                e.name = name;
+                e.depth = level;
+                FileInfo fi = ctx.conn.stat(e.path, false);
+                using K = FileInfo::Kind;
+                e.type = fi.kind == K::File ? 'f' : fi.kind == K::Dir ? 'd' : fi.kind == K::Link ? 'l'
+                         : fi.special == "FIFO" ? 'p' : fi.special == "socket" ? 's' : fi.special == "block device" ? 'b' : 'c';
+                bool dir_like = fi.is_dir() || (fi.is_link() && ctx.conn.stat(e.path, true).is_dir());
+                e.target = dir_like ? 'd' : e.type;
+                e.mode = fi.mode;
+                e.uid = fi.uid;
+                e.gid = fi.gid;
+                e.user = fi.owner == std::to_string(fi.uid) ? "" : fi.owner;
+                e.group = fi.group == std::to_string(fi.gid) ? "" : fi.group;
+                e.size = static_cast<int64_t>(fi.size);
+                if (auto it = by_path.find(e.path); it != by_path.end() && it->second->type == e.type) {
+                    const Entry& h = *it->second;
+                    e.inode = h.inode;
+                    e.dev = h.dev;
+                    e.nlink = h.nlink;
+                    e.atime = h.atime;
+                    e.mtime = h.mtime;
+                    e.ctime = h.ctime;
+                } else {
+                    e.nlink = 1;  // planned, not on the host yet: its times are now
+                    e.atime = e.mtime = e.ctime = host_now(ctx.conn);
+                }
+                out.push_back(e);
+                bool descend = fi.is_dir() || (args.flag("follow") && dir_like);
+                if (descend && level < max_depth) walk(e.path, level + 1);
+            }
+        };
+        walk(npath, 1);
+        return out;
     }
 
     // Ansible's contentfilter: the file read as UTF-8 text with universal

@@ -256,3 +256,21 @@ TEST_CASE("pause: seconds pass, a prompt without a terminal is refused", "[pause
         CHECK_THROWS_WITH(box.check("pause", "prompt: Continue?\n"), Catch::Contains("stdin is not a terminal"));
     CHECK_THROWS_WITH(test::Sandbox::args("pause", "seconds: 1\nminutes: 1\n"), Catch::Contains("mutually exclusive"));
 }
+
+TEST_CASE("find over the dry run's planned state sees planned files, not removed ones", "[find]") {
+    test::Sandbox box;
+    test::write_file(box.local("/d/old.conf"), "old\n");
+    test::write_file(box.local("/d/keep.conf"), "keep\n");
+    PlannedConnection planned(box.conn());
+    planned.write_file("/d/new.conf", "port=1\n", WriteOptions{});
+    planned.make_dirs("/d/sub", std::nullopt);
+    planned.write_file("/d/sub/deep.conf", "x\n", WriteOptions{});
+    planned.remove("/d/old.conf", false);
+    ModuleContext dry{planned, box.vars, nullptr, box.root()};
+    const Module& m = test::Sandbox::module("find");
+    Plan p = m.check(dry, test::Sandbox::args("find", "paths: /d\npatterns: '*.conf'\nrecurse: true\ncontains: '\\w'\n"));
+    CHECK(paths_of(p) == std::vector<std::string>{"/d/keep.conf", "/d/new.conf", "/d/sub/deep.conf"});
+    for (const auto& f : p.result.get("files").as_list())
+        if (f.get("path").as_string() == "/d/keep.conf") CHECK(f.get("inode").as_int() > 0);  // the host's fields
+    CHECK(paths_of(box.check("find", "paths: /d\n")) == std::vector<std::string>{"/d/keep.conf", "/d/old.conf"});
+}
