@@ -1,4 +1,5 @@
-// Differential test against Ansible for find, slurp, fetch and wait_for: the
+// Differential test against Ansible for find, slurp, fetch and wait_for (files,
+// and ports on 127.0.77.7): the
 // same tasks through `ansible-playbook -c local` on one seeded tree and through
 // our modules on an identical one; the registered results (paths, stat fields,
 // counts, base64 content, match groups, changed flags over two passes) and the
@@ -13,6 +14,7 @@
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
 #include "modules/registry.hpp"
+#include "tests/support/http_lab.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace upkeep;
@@ -51,6 +53,9 @@ const std::vector<DiffTask>& tasks() {
         {"wait_for", "path: @D@/t/app.log\nsearch_regex: 'port (?P<port>\\d+) \\((\\w+)\\)'\ntimeout: 3\n"},
         {"wait_for", "path: @D@/t/none\nstate: absent\ntimeout: 3\n"},
         {"wait_for", "path: @D@/t/none\ntimeout: 1\n"},
+        {"wait_for", "host: 127.0.77.7\nport: @P@\ntimeout: 3\n"},
+        {"wait_for", "host: 127.0.77.7\nport: 1\nstate: stopped\ntimeout: 3\n"},
+        {"wait_for", "host: 127.0.77.7\nport: 1\ntimeout: 1\n"},
         {"fetch", "src: @D@/t/a.conf\ndest: @D@/fetched\n"},
         {"fetch", "src: @D@/t/b.conf\ndest: @D@/flat/\nflat: true\n"},
         {"fetch", "src: @D@/t/b.conf\ndest: @D@/flat/renamed.conf\nflat: true\n"},
@@ -76,8 +81,11 @@ void seed(const std::string& d) {
     test::must("touch -d '3 days ago' " + d + "/t/a.conf " + d + "/t/sub/deep.conf");
 }
 
+int g_port = 0;  // an open port on 127.0.77.7 (an HttpLab of the test)
+
 std::string substitute(std::string s, const std::string& dir) {
     for (size_t p; (p = s.find("@D@")) != std::string::npos;) s.replace(p, 3, dir);
+    for (size_t p; (p = s.find("@P@")) != std::string::npos;) s.replace(p, 3, std::to_string(g_port));
     return s;
 }
 
@@ -107,6 +115,7 @@ const char* k_line =
     "{{ f.islnk }}:{{ f.size }}:{{ f.nlink }}:{{ f.pw_name }}:{{ f.checksum | default('-') }}{% endfor %}{% endif %}"
     "{% if r.content is defined %} {{ r.content }} {{ r.encoding }}{% endif %}"
     "{% if r.match_groups is defined %} {{ r.match_groups | list }} {{ r.match_groupdict | dictsort }}{% endif %}"
+    "{% if r.elapsed is defined and r.failed | default(false) %} {{ r.msg | replace(D, '') }}{% endif %}"
     ".\\n";
 
 std::string our_line(const Value& r, bool changed, bool failed, const std::string& d) {
@@ -135,6 +144,7 @@ std::string our_line(const Value& r, bool changed, bool failed, const std::strin
         for (const auto& [k, v] : r.get("match_groupdict").as_map()) gd.push_back("('" + k + "', '" + v.to_string() + "')");
         line += " [" + join(g, ", ") + "] [" + join(gd, ", ") + "]";
     }
+    if (r.has("elapsed") && failed) line += " " + strip(r.get("msg").to_string());
     return line;
 }
 
@@ -157,6 +167,8 @@ TEST_CASE("find, slurp, fetch and wait_for match Ansible", "[ansible][integratio
     std::string ans = work / "ansible", ours = work / "ours", pb = work / "playbook";
     seed(ans);
     seed(ours);
+    test::HttpLab lab("127.0.77.7", work.path());
+    g_port = lab.port();
     const size_t n = tasks().size();
     std::string play = "- hosts: localhost\n  gather_facts: false\n  tasks:\n";
     // Read-only modules run once; fetch twice (the second pass must change nothing).
