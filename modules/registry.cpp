@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "engine/util/strings.hpp"
+#include "modules/lua_module.hpp"
 
 namespace upkeep {
 
@@ -139,12 +140,17 @@ const Module* find_module(const std::string& name) {
     for (const char* prefix : {"ansible.builtin.", "ansible.legacy.", "community.general.", "ansible.posix.", "community.mysql."})
         if (starts_with(n, prefix)) n = n.substr(std::char_traits<char>::length(prefix));
     auto it = table().find(n);
-    return it == table().end() ? nullptr : it->second.get();
+    if (it != table().end()) return it->second.get();
+    // Then the Lua modules shipped with upkeep (its lua/modules/).
+    return find_lua_module(n, lua_module_dirs({}));
 }
 
 std::vector<std::string> module_names() {
     std::vector<std::string> out;
     for (const auto& [k, v] : table()) out.push_back(k);
+    for (auto& n : lua_module_names(lua_module_dirs({})))
+        if (!table().count(n)) out.push_back(n);
+    std::sort(out.begin(), out.end());
     return out;
 }
 
