@@ -22,6 +22,7 @@ struct TaskExecutor::ItemResult {
     Status status = Status::Ok;
     bool would_run = false;
     bool probe_would_change = false;  // check_mode: true task whose plan has changes
+    std::string depends_on;           // Plan::depends_on of a changed plan
     std::string msg;
     std::vector<Change> changes;
     Value result = Value(Map{});
@@ -250,6 +251,7 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
         }
     }
     out.would_run = check && plan.unpredictable && plan.changed();
+    if (plan.changed()) out.depends_on = plan.depends_on;
     out.changes = plan.changes;
     out.msg = plan.msg;
     if (result.get("msg").is_null() && !plan.msg.empty()) result["msg"] = Value(plan.msg);
@@ -258,6 +260,10 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     // changed_when/failed_when/until conditions and `register` may read it, never run it.
     if (!runs_on_controller(mod)) result.set_untrusted();
     bool changed = plan.changed();
+    // A plan that could not predict its effect (mysql_query's INSERT IGNORE) may learn
+    // from apply whether anything changed.
+    if (!check && plan.unpredictable && changed && result.get("changed").is_bool())
+        changed = result.get("changed").as_bool();
     result["changed"] = Value(changed);
     bool failed = result.get("failed").truthy();
 
@@ -389,6 +395,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         summary.changes = items.back().changes;
         summary.would_run = items.back().would_run;
         summary.probe_would_change = items.back().probe_would_change;
+        summary.depends_on = items.back().depends_on;
     } else if (!any_failed) {
         List loop_items;
         try {
@@ -419,6 +426,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
             r.show_diff = show_diff;
             r.would_run = ir.would_run;
             r.probe_would_change = ir.probe_would_change;
+            r.depends_on = ir.depends_on;
             r.msg = ir.msg;
             r.changes = ir.changes;
             r.result = ir.result;

@@ -222,6 +222,7 @@ void ConsoleReporter::host_result(const Task& task, const std::string&, const Ho
         case Status::Changed: {
             std::string line = "changed: " + who;
             if (r.would_run) line += " (would run)";
+            if (!r.depends_on.empty()) line += " (depends on " + secrets().mask(r.depends_on) + ")";
             out += paint(line, k_yellow) + "\n";
             break;
         }
