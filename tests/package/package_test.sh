@@ -24,7 +24,7 @@ run_demo() {  # BINARY EXAMPLES_DIR
   "$bin" play "$pb" -i "$inv" >"$work/apply.txt"
   grep -qE 'kvm01 +: ok=[0-9]+ +changed=[1-9]' "$work/apply.txt"
   out=$("$bin" play "$pb" -i "$inv")
-  if echo "$out" | grep -qE 'changed=[1-9]|failed=[1-9]|unreachable=[1-9]'; then echo "$out"; echo "second run changed something" >&2; exit 1; fi
+  if grep -qE 'changed=[1-9]|failed=[1-9]|unreachable=[1-9]' <<<"$out"; then echo "$out"; echo "second run changed something" >&2; exit 1; fi
   [ -x playbooks/sandbox/state/kvm01/etc/libvirt/hooks/qemu ]
   cd - >/dev/null
   echo "demo ok with $bin"
@@ -37,8 +37,12 @@ for f in bin/upkeep share/upkeep/lua share/man/man1/upkeep.1 share/bash-completi
          share/doc/upkeep/README.md share/doc/upkeep/examples/playbooks/cloudstack-kvm-agent.yml; do
   [ -e "$p/$f" ] || { echo "missing after install: $f" >&2; exit 1; }
 done
-"$p/bin/upkeep" help | grep -q libvirt_restart
-"$p/bin/upkeep" help libvirt_hook | grep -q 'ARGUMENTS'
+# Into files first: grep -q stops reading at the first match, and under
+# pipefail the writer's SIGPIPE would fail the test once the text outgrows a pipe.
+"$p/bin/upkeep" help >"$tmp/help.txt"
+grep -q libvirt_restart "$tmp/help.txt"
+"$p/bin/upkeep" help libvirt_hook >"$tmp/help_hook.txt"
+grep -q 'ARGUMENTS' "$tmp/help_hook.txt"
 grep -q '^\.SS libvirt_restart' "$p/share/man/man1/upkeep.1"
 man -l "$p/share/man/man1/upkeep.1" >/dev/null 2>&1 || true
 bash -c "source '$p/share/bash-completion/completions/upkeep'; COMP_WORDS=(upkeep doc libvirt_h); COMP_CWORD=2; _upkeep; [ \"\${COMPREPLY[*]}\" = libvirt_hook ]"
