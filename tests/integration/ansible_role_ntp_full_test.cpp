@@ -12,6 +12,10 @@
 // What the role exercises: include_vars with_first_found on gathered facts,
 // set_fact, package, timezone, service_facts, service (started+enabled, a
 // `services` lookup), template with a notify, a handler, templated ignore_errors.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <regex>
@@ -23,6 +27,19 @@ using namespace upkeep;
 namespace fs = std::filesystem;
 
 namespace {
+
+// Several checkouts on one machine (parallel CI runs, other worktrees) would fight
+// over the same machine-wide names: one run at a time holds this lock.
+struct MachineLock {
+    int fd = -1;
+    explicit MachineLock(const char* path) {
+        fd = ::open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0) ::flock(fd, LOCK_EX);
+    }
+    ~MachineLock() {
+        if (fd >= 0) ::close(fd);
+    }
+};
 
 const char* k_corpus = "/work/shared/conformance/ansible-roles";
 const char* k_script = "/etc/init.d/upkeep-t-ntp";
@@ -82,6 +99,7 @@ TEST_CASE("the ntp role runs unchanged: ansible-playbook and upkeep agree on a f
     if (test::sh("command -v update-rc.d && [ -d /etc/rc2.d ]").rc != 0) FAIL("update-rc.d and /etc/rc?.d are needed (init-system-helpers)");
     std::string zone = trim(test::read_file("/etc/timezone"));
     REQUIRE(!zone.empty());
+    MachineLock lock("/run/lock/upkeep-test-ntp-role.lock");
     DaemonGuard guard;
     test::TempDir work;
     test::write_file(work / "site.yml", "- hosts: all\n  roles:\n    - ntp\n");
