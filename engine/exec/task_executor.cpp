@@ -318,6 +318,16 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
     bool any_changed = false, any_failed = false, all_skipped = true, unreachable = false;
     bool any_probe_change = false;
     std::vector<ItemResult> items;
+    // ignore_errors may be a template ("{{ ansible_check_mode }}"): judged against the
+    // task's variables when a failure needs it; a template that cannot be judged ignores nothing.
+    auto ignore_errors = [&](const Value& v) {
+        if (task.ignore_errors || task.ignore_errors_expr.is_null()) return task.ignore_errors;
+        try {
+            return eval_condition(task.ignore_errors_expr, v);
+        } catch (const std::exception&) {
+            return false;
+        }
+    };
 
     auto one = [&](const Value& vars, const Value* item) {
         ItemResult ir;
@@ -437,7 +447,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
                 r.item_label = item.to_json();
             }
             if (task.no_log) r.item_label = k_masked;
-            r.ignored = ir.status == Status::Failed && task.ignore_errors;
+            r.ignored = ir.status == Status::Failed && ignore_errors(vars);
             m_reporter.host_result(task, task_name, r);
             if (unreachable) break;
         }
@@ -475,7 +485,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
             host.stats.unreachable++;
             break;
         case Status::Failed:
-            if (task.ignore_errors) {
+            if (ignore_errors(vars)) {
                 summary.ignored = true;
                 host.stats.ignored++;
             } else {

@@ -36,6 +36,7 @@ struct Task {
     int retries = 3;
     double delay = 5.0;  // seconds between attempts
     bool ignore_errors = false;
+    Value ignore_errors_expr;  // a templated ignore_errors ("{{ ansible_check_mode }}"), judged at run time
     std::vector<std::string> tags;  // own tags plus every enclosing block's and play's
     Value vars;                     // task and enclosing block vars, merged
     std::optional<bool> check_mode, diff, become;

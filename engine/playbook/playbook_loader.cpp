@@ -180,7 +180,11 @@ void load_common(Task& task, const Value& t, const Scope& scope) {
     task.listen = string_list(t.get("listen"), "listen");
     task.changed_when = t.get("changed_when");
     task.failed_when = t.get("failed_when");
-    task.ignore_errors = t.get("ignore_errors").is_null() ? false : t.get("ignore_errors").as_bool();
+    // A literal bool, or (as Ansible allows) a template judged when the task runs.
+    if (t.get("ignore_errors").is_string() && t.get("ignore_errors").as_string().find("{{") != std::string::npos)
+        task.ignore_errors_expr = t.get("ignore_errors");
+    else
+        task.ignore_errors = t.get("ignore_errors").is_null() ? false : t.get("ignore_errors").as_bool();
     task.tags = scope.tags;
     for (const auto& tag : string_list(t.get("tags"), "tags")) task.tags.push_back(tag);
     task.vars = scope.vars;

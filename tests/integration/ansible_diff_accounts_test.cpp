@@ -8,6 +8,10 @@
 // resulting passwd/group/shadow-password lines and home directories.
 #include <sys/stat.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
@@ -22,6 +26,19 @@ using namespace upkeep;
 namespace fs = std::filesystem;
 
 namespace {
+
+// Several checkouts on one machine (parallel CI runs, other worktrees) would fight
+// over the same machine-wide names: one run at a time holds this lock.
+struct MachineLock {
+    int fd = -1;
+    explicit MachineLock(const char* path) {
+        fd = ::open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0) ::flock(fd, LOCK_EX);
+    }
+    ~MachineLock() {
+        if (fd >= 0) ::close(fd);
+    }
+};
 
 const char* k_users[] = {"upkeep_t_u1", "upkeep_t_u2", "upkeep_t_u3", "upkeep_t_u4"};
 const char* k_groups[] = {"upkeep_t_g1", "upkeep_t_g2", "upkeep_t_g3", "upkeep_t_u1", "upkeep_t_u2", "upkeep_t_u3", "upkeep_t_u4"};
@@ -102,6 +119,7 @@ std::map<std::string, std::string> accounts(const std::string& dir) {
 TEST_CASE("user and group match Ansible (upkeep_t_ accounts, removed afterwards)", "[ansible][integration][user][group]") {
     if (test::sh("command -v ansible-playbook").rc != 0) FAIL("ansible-playbook is not installed (bash .ci/setup test)");
     if (::geteuid() != 0) FAIL("user/group differential needs root (useradd)");
+    MachineLock lock("/run/lock/upkeep-test-accounts.lock");
     AccountGuard guard;
     test::TempDir work;
     std::string dir = work / "accounts", pb = work / "playbook";
