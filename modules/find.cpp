@@ -174,11 +174,13 @@ public:
         int64_t examined = 0;
         for (const auto& npath : args.strings("paths")) {
             std::vector<Entry> entries;
-            std::string error = list_entries(ctx, args, npath, depth, entries);
+            std::string partial;
+            std::string error = list_entries(ctx, args, npath, depth, entries, partial);
             if (!error.empty()) {
                 skipped[npath] = Value(error);
                 continue;
             }
+            if (!partial.empty()) skipped[npath] = Value(partial);
             examined += static_cast<int64_t>(entries.size());
             for (const Entry& e : entries) {
                 if (depth > 0 && e.depth > depth) continue;
@@ -221,7 +223,7 @@ private:
     // Lists the entries under `npath` (in os.walk's order); returns why the path
     // was skipped, or "".
     static std::string list_entries(ModuleContext& ctx, const Args& args, const std::string& npath, int64_t depth,
-                                    std::vector<Entry>& out) {
+                                    std::vector<Entry>& out, std::string& partial) {
         if (!ctx.conn.stat(npath, true).is_dir()) return "'" + npath + "' is not a directory";
         std::string host_path = ctx.conn.command_path(npath);
         Command c;
@@ -233,6 +235,9 @@ private:
         c.cmdline += " -printf '%p\\0%y\\0%Y\\0%m\\0%U\\0%G\\0%u\\0%g\\0%s\\0%i\\0%D\\0%n\\0%A@\\0%T@\\0%C@\\0%d\\0'";
         CommandResult r = ctx.conn.run(c);
         if (r.rc != 0 && r.out.empty()) return trim(r.err).empty() ? "find failed (rc " + std::to_string(r.rc) + ")" : trim(r.err);
+        // An unreadable subdirectory: like Ansible, the entries found so far are kept
+        // and the path is reported in skipped_paths.
+        if (r.rc != 0) partial = trim(r.err).substr(0, trim(r.err).find('\n'));
         std::vector<std::string> f;
         size_t start = 0;
         for (size_t i = 0; i < r.out.size(); ++i)

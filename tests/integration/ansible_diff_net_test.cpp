@@ -138,13 +138,20 @@ TEST_CASE("get_url, uri and unarchive match Ansible", "[ansible][integration][ge
 
     const size_t n = tasks().size();
     std::string play = "- hosts: localhost\n  gather_facts: false\n  tasks:\n";
+    // uri only reads here: it runs once; get_url and unarchive twice (idempotence).
+    auto runs = [&](size_t pass, size_t i) { return pass == 0 || tasks()[i].module != "uri"; };
     for (size_t pass = 0; pass < 2; ++pass)
         for (size_t i = 0; i < n; ++i) {
+            if (!runs(pass, i)) continue;
             play += "    - " + tasks()[i].module + ":\n" +
                     indent(substitute(tasks()[i].args, {{"@D@", ans}, {"@U@", lab.base()}, {"@SUM@", sum}}), "        ");
             play += "      register: r" + std::to_string(pass * n + i) + "\n      ignore_errors: true\n";
         }
-    play += "    - copy:\n        dest: " + pb + "/results.txt\n        content: \"{% for i in range(" + std::to_string(2 * n) + ") %}" +
+    std::string indices;
+    for (size_t pass = 0; pass < 2; ++pass)
+        for (size_t i = 0; i < n; ++i)
+            if (runs(pass, i)) indices += (indices.empty() ? "" : ",") + std::to_string(pass * n + i);
+    play += "    - copy:\n        dest: " + pb + "/results.txt\n        content: \"{% for i in [" + indices + "] %}" +
             k_line + "{% endfor %}\"\n      vars:\n        D: " + ans + "\n        U: " + lab.base() + "\n";
     test::write_file(pb + "/site.yml", play);
     test::Run run = test::sh("cd " + shell_quote(pb) +
@@ -155,7 +162,7 @@ TEST_CASE("get_url, uri and unarchive match Ansible", "[ansible][integration][ge
     std::vector<std::string> theirs;
     for (const auto& l : split(test::read_file(pb + "/results.txt"), '\n'))
         if (!l.empty()) theirs.push_back(l.substr(0, l.size() - 1));
-    REQUIRE(theirs.size() == 2 * n);
+    size_t line = 0;
 
     LocalConnection conn("local");
     Value vars;
@@ -163,6 +170,8 @@ TEST_CASE("get_url, uri and unarchive match Ansible", "[ansible][integration][ge
     size_t agree = 0;
     for (size_t pass = 0; pass < 2; ++pass)
         for (size_t i = 0; i < n; ++i) {
+            if (!runs(pass, i)) continue;
+            REQUIRE(line < theirs.size());
             const Module* m = find_module(tasks()[i].module);
             REQUIRE(m);
             std::string yaml = substitute(tasks()[i].args, {{"@D@", ours}, {"@U@", lab.base()}, {"@SUM@", sum}});
@@ -185,9 +194,11 @@ TEST_CASE("get_url, uri and unarchive match Ansible", "[ansible][integration][ge
             if (tasks()[i].changed_differs) changed = !changed;
             std::string mine = our_line(result, changed, failed, lab.base(), ours);
             INFO("pass " << pass + 1 << ", task " << i << ": " << tasks()[i].module << " " << yaml);
-            CHECK(mine == theirs[pass * n + i]);
-            agree += mine == theirs[pass * n + i];
+            CHECK(mine == theirs[line]);
+            agree += mine == theirs[line];
+            ++line;
         }
+    CHECK(line == theirs.size());
     size_t trees = 0;
     for (const char* sub : {"/dl", "/x", "/y", "/z"}) {
         INFO(sub);
@@ -195,5 +206,5 @@ TEST_CASE("get_url, uri and unarchive match Ansible", "[ansible][integration][ge
         CHECK(snapshot(ans + sub) == snapshot(ours + sub));
         trees += same;
     }
-    WARN("get_url/uri/unarchive vs Ansible: " << agree << " of " << 2 * n << " results and " << trees << " of 4 trees agree");
+    WARN("get_url/uri/unarchive vs Ansible: " << agree << " of " << line << " results and " << trees << " of 4 trees agree");
 }

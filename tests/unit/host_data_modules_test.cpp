@@ -274,3 +274,17 @@ TEST_CASE("find over the dry run's planned state sees planned files, not removed
         if (f.get("path").as_string() == "/d/keep.conf") CHECK(f.get("inode").as_int() > 0);  // the host's fields
     CHECK(paths_of(box.check("find", "paths: /d\n")) == std::vector<std::string>{"/d/keep.conf", "/d/old.conf"});
 }
+
+TEST_CASE("find keeps what it listed when part of a tree is unreadable, and says so", "[find]") {
+    test::Sandbox box;
+    test::write_file(box.local("/d/a.conf"), "a\n");
+    // The sandbox's own find (its PATH comes first) stands in for a host whose
+    // find hits an unreadable directory: output so far, an error, rc 1.
+    test::write_file(box.local("/usr/bin/find"),
+                     "#!/bin/sh\n/usr/bin/find \"$@\"\necho \"find: '/d/locked': Permission denied\" >&2\nexit 1\n");
+    test::must("chmod 0755 " + box.local("/usr/bin/find"));
+    Plan p = box.check("find", "paths: /d\nrecurse: true\n");
+    CHECK(paths_of(p).size() == 1);
+    CHECK(p.result.get("skipped_paths").get("/d").as_string() == "find: '/d/locked': Permission denied");
+    CHECK(p.result.get("msg").as_string() == "Not all paths examined, check warnings for details");
+}
