@@ -15,6 +15,8 @@
 #include "engine/exec/play_executor.hpp"
 #include "engine/playbook/inventory.hpp"
 #include "engine/playbook/playbook.hpp"
+#include "engine/report/log_reporter.hpp"
+#include "engine/report/run_log.hpp"
 #include "engine/report/console_reporter.hpp"
 #include "engine/report/json_reporter.hpp"
 #include "engine/util/error.hpp"
@@ -88,7 +90,7 @@ struct PlayArgs {
     bool check = false, diff = false, list_hosts = false, list_tasks = false, syntax_check = false;
     bool ask_pass = false, ask_become_pass = false, become = false, verify = false, ask_vault_pass = false;
     std::vector<std::string> vault_password_files, vault_ids;
-    std::string limit, tags, skip_tags, json_report;
+    std::string limit, tags, skip_tags, json_report, log_file;
     std::vector<std::string> extra;
     RunOptions opts;
 };
@@ -104,6 +106,11 @@ int run_play_command(PlayArgs& a, int verbosity) {
     opts.verify_convergence = a.verify || std::getenv("UPKEEP_VERIFY_CONVERGENCE") != nullptr;
     if (a.become) opts.become = true;
     try {
+        // The run log first, so a bad --log-file stops the run before anything happens.
+        runlog::open(a.log_file, std::getenv("UPKEEP_LOG"), verbosity);
+        runlog::event(runlog::Level::Info, "", "run_start",
+                      {{"version", UPKEEP_VERSION}, {"playbook", a.playbook}, {"inventory", join(a.inventories, ",")},
+                       {"check", a.check ? "true" : "false"}, {"limit", a.limit}, {"forks", std::to_string(opts.forks)}});
         // Vault passwords first: -e @file, the playbook and the inventory may hold vaulted values.
         load_vault_secrets(a.vault_password_files, a.vault_ids, a.ask_vault_pass);
         opts.extra_vars = parse_extra_vars(a.extra);
@@ -159,6 +166,7 @@ int run_play_command(PlayArgs& a, int verbosity) {
         copts.color = isatty(fileno(stdout)) && std::getenv("NO_COLOR") == nullptr;
         copts.escape_controls = isatty(fileno(stdout));
         reporters.add(std::make_unique<ConsoleReporter>(stdout, copts));
+        if (runlog::enabled(runlog::Level::Error)) reporters.add(std::make_unique<LogReporter>());
         JsonReporter* json = nullptr;
         if (!a.json_report.empty()) {
             auto r = std::make_unique<JsonReporter>(a.json_report);
@@ -166,13 +174,18 @@ int run_play_command(PlayArgs& a, int verbosity) {
             reporters.add(std::move(r));
         }
         PlayExecutor exec(inv, opts, reporters);
+        long long t0 = runlog::now_ns();
         int rc = exec.run(pb);
+        // The log stays open: the connections close (and log it) when the executor goes.
+        runlog::event(runlog::Level::Info, "", "run_end", {{"rc", std::to_string(rc)}, {"ms", runlog::ms_since(t0)}});
         if (json && !json->write_error().empty()) {  // a lost audit record fails the run
             std::fprintf(stderr, "ERROR: %s\n", json->write_error().c_str());
             return rc != 0 ? rc : 1;
         }
         return rc;
     } catch (const UserError& e) {
+        runlog::event(runlog::Level::Error, "", "run_error", {{"error", e.describe()}});
+        runlog::close();
         std::fprintf(stderr, "ERROR: %s\n", e.describe().c_str());
         return 1;
     }
@@ -202,7 +215,7 @@ int run_cli(int argc, char** argv) {
     play->add_flag("--list-hosts", pa.list_hosts, "list the hosts each play would run on");
     play->add_flag("--list-tasks", pa.list_tasks, "list the tasks each play would run");
     play->add_flag("--syntax-check", pa.syntax_check, "load and check the playbook, run nothing");
-    play->add_flag("-v,--verbose", verbosity, "more output (-vv, -vvv)");
+    play->add_flag("-v,--verbose", verbosity, "more output (-vv; -vvv adds the run log's connection detail on stderr, -vvvv every file operation)");
     play->add_option("--private-key,--key-file", pa.opts.private_key, "SSH private key file");
     play->add_option("--known-hosts", pa.opts.known_hosts, "known_hosts file to verify host keys against");
     play->add_option("--host-key-checking", pa.opts.host_key_checking, "strict (default), accept-new or off")
@@ -221,6 +234,9 @@ int run_cli(int argc, char** argv) {
         ->allow_extra_args(false);
     play->add_flag("-J,--ask-vault-pass,--ask-vault-password", pa.ask_vault_pass,
                    "refused: upkeep never prompts for vault passwords (use --vault-password-file)");
+    play->add_option("--log-file", pa.log_file,
+                     "append a structured run log (connections, commands, timings; secrets masked) to FILE, created 0600; "
+                     "UPKEEP_LOG=trace|debug|info|warn|error sets its level");
     play->add_option("--report-json", pa.json_report, "write a JSON report of every host and task (drift audit)");
     play->add_flag("--verify-convergence", pa.verify, "after each change, check again and fail if the module did not converge");
 
