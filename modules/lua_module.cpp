@@ -9,6 +9,7 @@
 
 #include "engine/lua/lua_code_path.hpp"
 #include "engine/lua/lua_env.hpp"
+#include "engine/report/run_log.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 
@@ -25,14 +26,22 @@ public:
 
     // Runs in the calling worker's own Lua state; the host object is read-only here.
     Plan check(ModuleContext& ctx, const Args& args) const override {
+        long long t0 = runlog::now_ns();
         Value plan = thread_lua().call_module(m_path, "check", args.raw(), Value(), ctx.conn, true);
-        return plan_from_lua(plan, m_path);
+        Plan p = plan_from_lua(plan, m_path);
+        runlog::event(runlog::Level::Debug, ctx.conn.host_name(), "lua_module",
+                      {{"module", m_spec.name}, {"fn", "check"}, {"path", m_path},
+                       {"changes", std::to_string(p.changes.size())}, {"ms", runlog::ms_since(t0)}});
+        return p;
     }
 
     // In --check the executor passes the planned-state overlay as ctx.conn: the
     // module's writes land there and its mutating commands are recorded as "would run".
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        long long t0 = runlog::now_ns();
         Value r = thread_lua().call_module(m_path, "apply", plan_to_lua(plan), args.raw(), ctx.conn, false);
+        runlog::event(runlog::Level::Debug, ctx.conn.host_name(), "lua_module",
+                      {{"module", m_spec.name}, {"fn", "apply"}, {"path", m_path}, {"ms", runlog::ms_since(t0)}});
         // An empty Lua table reads as an empty list: no result fields.
         if (r.is_null() || (r.is_list() && r.as_list().empty())) return Value(Map{});
         if (!r.is_map()) throw TaskError(m_path + ": apply() must return a table of result fields or nothing, not a " +

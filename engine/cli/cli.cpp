@@ -23,6 +23,8 @@
 #include "engine/exec/play_executor.hpp"
 #include "engine/playbook/inventory.hpp"
 #include "engine/playbook/playbook.hpp"
+#include "engine/report/log_reporter.hpp"
+#include "engine/report/run_log.hpp"
 #include "engine/report/console_reporter.hpp"
 #include "engine/plan/plan_enforcer.hpp"
 #include "engine/plan/plan_recorder.hpp"
@@ -108,7 +110,7 @@ struct PlayArgs {
     bool check = false, diff = false, detailed_exitcode = false, list_hosts = false, list_tasks = false, syntax_check = false;
     bool ask_pass = false, ask_become_pass = false, become = false, verify = false, ask_vault_pass = false;
     std::vector<std::string> vault_password_files, vault_ids;
-    std::string limit, tags, skip_tags, json_report, junit_report, html_report;
+    std::string limit, tags, skip_tags, json_report, junit_report, html_report, log_file;
     std::string color = "auto";
     std::string shard;       // --shard I/N
     std::string save_plan;   // play --check --save-plan FILE
@@ -179,6 +181,11 @@ int run_play_command(PlayArgs& a, int verbosity) {
     opts.verify_convergence = a.verify || std::getenv("UPKEEP_VERIFY_CONVERGENCE") != nullptr;
     if (a.become) opts.become = true;
     try {
+        // The run log first, so a bad --log-file stops the run before anything happens.
+        runlog::open(a.log_file, std::getenv("UPKEEP_LOG"), verbosity);
+        runlog::event(runlog::Level::Info, "", "run_start",
+                      {{"version", UPKEEP_VERSION}, {"playbook", a.playbook}, {"inventory", join(a.inventories, ",")},
+                       {"check", a.check ? "true" : "false"}, {"limit", a.limit}, {"forks", std::to_string(opts.forks)}});
         // Vault passwords first: -e @file, the playbook and the inventory may hold vaulted values.
         load_vault_secrets(a.vault_password_files, a.vault_ids, a.ask_vault_pass);
         if (!a.shard.empty()) opts.shard = parse_shard(a.shard);
@@ -238,6 +245,7 @@ int run_play_command(PlayArgs& a, int verbosity) {
         copts.escape_controls = terminal;
         copts.progress = terminal;  // CI logs get no carriage returns
         reporters.add(std::make_unique<ConsoleReporter>(stdout, copts));
+        if (runlog::enabled(runlog::Level::Error)) reporters.add(std::make_unique<LogReporter>());
         // Each report file is checked writable before the run; a report lost at the end fails the run.
         std::vector<std::function<std::string()>> report_errors;
         auto add_report = [&](auto r) {
@@ -254,7 +262,10 @@ int run_play_command(PlayArgs& a, int verbosity) {
             add_report(std::move(r));
         }
         PlayExecutor exec(inv, opts, reporters);
+        long long t0 = runlog::now_ns();
         int rc = exec.run(pb);
+        // The log stays open: the connections close (and log it) when the executor goes.
+        runlog::event(runlog::Level::Info, "", "run_end", {{"rc", std::to_string(rc)}, {"ms", runlog::ms_since(t0)}});
         for (const auto& error : report_errors) {
             std::string e = error();
             if (e.empty()) continue;
@@ -266,6 +277,8 @@ int run_play_command(PlayArgs& a, int verbosity) {
                 std::printf("[WARNING]: reviewed change not carried out: %s\n", missed.c_str());
         return rc;
     } catch (const UserError& e) {
+        runlog::event(runlog::Level::Error, "", "run_error", {{"error", e.describe()}});
+        runlog::close();
         std::fprintf(stderr, "ERROR: %s\n", e.describe().c_str());
         return 1;
     }
@@ -279,7 +292,7 @@ void add_run_options(CLI::App* cmd, PlayArgs& pa, int& verbosity) {
     play->add_option("-f,--forks", pa.opts.forks, "hosts to run in parallel")->check(CLI::Range(1, 10000));
     play->add_option("--color", pa.color, "auto (a terminal without NO_COLOR), always or never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
-    play->add_flag("-v,--verbose", verbosity, "more output (-vv, -vvv)");
+    play->add_flag("-v,--verbose", verbosity, "more output (-vv; -vvv adds the run log's connection detail on stderr, -vvvv every file operation)");
     play->add_option("--private-key,--key-file", pa.opts.private_key, "SSH private key file");
     play->add_option("--known-hosts", pa.opts.known_hosts, "known_hosts file to verify host keys against");
     play->add_option("--host-key-checking", pa.opts.host_key_checking, "strict (default), accept-new or off")
@@ -298,6 +311,9 @@ void add_run_options(CLI::App* cmd, PlayArgs& pa, int& verbosity) {
         ->allow_extra_args(false);
     play->add_flag("-J,--ask-vault-pass,--ask-vault-password", pa.ask_vault_pass,
                    "refused: upkeep never prompts for vault passwords (use --vault-password-file)");
+    play->add_option("--log-file", pa.log_file,
+                     "append a structured run log (connections, commands, timings; secrets masked) to FILE, created 0600; "
+                     "UPKEEP_LOG=trace|debug|info|warn|error sets its level");
     play->add_option("--report-json", pa.json_report, "write a JSON report of every host and task (drift audit)");
     play->add_flag("--detailed-exitcode", pa.detailed_exitcode,
                    "exit 8 when changes are pending (--check) or were made, and nothing failed (2 failed and 4 "

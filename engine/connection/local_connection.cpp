@@ -24,6 +24,7 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/report/run_log.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 
@@ -327,6 +328,17 @@ std::string LocalConnection::unmap_path(const std::string& local) const {
 }
 
 CommandResult LocalConnection::run(const Command& cmd) {
+    long long t0 = runlog::now_ns();
+    CommandResult r = run_unlogged(cmd);
+    // The command's text (secrets masked by the log), never its stdin.
+    runlog::event(runlog::Level::Debug, host_name(), "command",
+                  {{"via", m_root.empty() ? "local" : "sandbox"}, {"cmd", cmd.cmdline}, {"rc", std::to_string(r.rc)},
+                   {"stdout_bytes", std::to_string(r.out.size())}, {"stderr_bytes", std::to_string(r.err.size())},
+                   {"ms", runlog::ms_since(t0)}});
+    return r;
+}
+
+CommandResult LocalConnection::run_unlogged(const Command& cmd) {
     // Everything the child needs is built before fork: after fork only
     // async-signal-safe calls are allowed.
     std::map<std::string, std::string> env;
@@ -471,6 +483,7 @@ FileInfo LocalConnection::stat(const std::string& path, bool follow) {
 }
 
 std::optional<std::string> LocalConnection::read_file(const std::string& path) {
+    runlog::event(runlog::Level::Trace, host_name(), "read_file", {{"path", path}});
     std::string local = map_path(path);
     // O_NONBLOCK: opening a FIFO must not wait for a writer; the type is
     // checked on the descriptor, so a swap after a stat() cannot fool us.
@@ -504,6 +517,8 @@ std::optional<std::string> LocalConnection::read_file(const std::string& path) {
 }
 
 WriteResult LocalConnection::write_file(const std::string& path, const std::string& content, const WriteOptions& opts) {
+    runlog::event(runlog::Level::Trace, host_name(), "write_file",
+                  {{"path", path}, {"bytes", std::to_string(content.size())}, {"backup", opts.backup ? "true" : "false"}});
     std::string local = map_path(path, opts.follow);
     if (m_root.empty() && opts.follow) {
         // Write through a symbolic link: the link stays, its target gets the content.

@@ -31,7 +31,8 @@ public:
     // prefixed with ROOT/usr/local/sbin:ROOT/usr/local/bin:ROOT/usr/sbin:
     // ROOT/usr/bin:ROOT/sbin:ROOT/bin so that a sandbox can ship its own tools
     // (a `service` script, a fake `systemctl`) that shadow the machine's.
-    CommandResult run(const Command& cmd) override;
+    CommandResult run(const Command& cmd) override;  // run_unlogged() plus a run-log event
+    CommandResult run_unlogged(const Command& cmd);
 
     FileInfo stat(const std::string& path, bool follow = true) override;
     std::optional<std::string> read_file(const std::string& path) override;

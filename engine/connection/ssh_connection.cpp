@@ -16,6 +16,7 @@
 #include "engine/connection/become.hpp"
 #include "engine/connection/known_hosts.hpp"
 #include "engine/connection/shell_files.hpp"
+#include "engine/report/run_log.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 
@@ -124,6 +125,7 @@ void SshConnection::drop_session() {
         m_sftp = nullptr;
     }
     if (m_session) {
+        runlog::event(runlog::Level::Debug, m_opts.host_name, "disconnect", {{"endpoint", endpoint()}});
         if (ssh_is_connected(m_session)) ssh_disconnect(m_session);
         ssh_free(m_session);
         m_session = nullptr;
@@ -142,6 +144,21 @@ void SshConnection::ensure_connected() {
 }
 
 void SshConnection::open_session() {
+    long long t0 = runlog::now_ns();
+    try {
+        open_session_logged();
+    } catch (const std::exception& e) {
+        runlog::event(runlog::Level::Debug, m_opts.host_name, "connect_failed",
+                      {{"endpoint", endpoint()}, {"user", m_opts.user}, {"ms", runlog::ms_since(t0)}, {"error", e.what()}});
+        throw;
+    }
+    runlog::event(runlog::Level::Debug, m_opts.host_name, "connected",
+                  {{"endpoint", endpoint()}, {"user", m_opts.user}, {"session", std::to_string(m_sessions_opened)},
+                   {"via", m_opts.proxy_jump.empty() ? (m_opts.proxy_command.empty() ? "tcp" : "proxycommand") : "proxyjump"},
+                   {"ms", runlog::ms_since(t0)}});
+}
+
+void SshConnection::open_session_logged() {
     drop_session();
     m_session = ssh_new();
     if (!m_session) throw ConnectionError(endpoint() + ": cannot create an SSH session");
@@ -189,6 +206,12 @@ void SshConnection::open_session() {
             verify_host_key(s, m_opts.address, m_opts.port, m_opts.known_hosts_file, m_opts.host_key_checking);
         m_host_key_changed = v.changed;
         if (!v.warning.empty()) m_warnings.push_back(m_opts.host_name + ": " + v.warning);
+        runlog::event(runlog::Level::Debug, m_opts.host_name, "host_key",
+                      {{"checking", m_opts.host_key_checking == SshOptions::HostKeyChecking::Strict      ? "strict"
+                                    : m_opts.host_key_checking == SshOptions::HostKeyChecking::AcceptNew ? "accept-new"
+                                                                                                          : "off"},
+                       {"known_hosts", m_opts.known_hosts_file},
+                       {"changed", v.changed ? "true" : "false"}, {"warning", v.warning}});
         authenticate();
     } catch (...) {
         drop_session();
@@ -359,9 +382,19 @@ void SshConnection::authenticate() {
 template <class F>
 auto SshConnection::with_session(const char* what, F&& f) -> decltype(f()) {
     ensure_connected();
+    long long t0 = runlog::now_ns();
     try {
-        return f();
+        if constexpr (std::is_void_v<decltype(f())>) {
+            f();
+            runlog::event(runlog::Level::Trace, m_opts.host_name, "ssh_op", {{"op", what}, {"ms", runlog::ms_since(t0)}});
+            return;
+        } else {
+            auto r = f();
+            runlog::event(runlog::Level::Trace, m_opts.host_name, "ssh_op", {{"op", what}, {"ms", runlog::ms_since(t0)}});
+            return r;
+        }
     } catch (const SessionLost&) {
+        runlog::event(runlog::Level::Debug, m_opts.host_name, "session_lost", {{"op", what}, {"endpoint", endpoint()}});
     }
     // The session died between calls (the drop is only noticed on use):
     // reconnect once and try again. If that fails too, say that the session
@@ -500,6 +533,17 @@ CommandResult SshConnection::shell_exec(const std::string& script, const std::st
 }
 
 CommandResult SshConnection::run(const Command& cmd) {
+    long long t0 = runlog::now_ns();
+    CommandResult r = run_unlogged(cmd);
+    // The command's text (secrets masked by the log), never its stdin.
+    runlog::event(runlog::Level::Debug, m_opts.host_name, "command",
+                  {{"via", "ssh"}, {"cmd", cmd.cmdline}, {"become_user", m_opts.become ? m_opts.become_user : ""},
+                   {"rc", std::to_string(r.rc)}, {"stdout_bytes", std::to_string(r.out.size())},
+                   {"stderr_bytes", std::to_string(r.err.size())}, {"ms", runlog::ms_since(t0)}});
+    return r;
+}
+
+CommandResult SshConnection::run_unlogged(const Command& cmd) {
     std::string script;
     if (!cmd.chdir.empty()) script += "cd " + q(cmd.chdir) + " && ";
     if (!cmd.env.empty()) {
@@ -670,6 +714,7 @@ FileInfo SshConnection::stat(const std::string& path, bool follow) {
 }
 
 std::optional<std::string> SshConnection::read_file(const std::string& path) {
+    runlog::event(runlog::Level::Trace, m_opts.host_name, "read_file", {{"path", path}, {"via", files_via_shell() ? "shell" : "sftp"}});
     if (files_via_shell()) return m_shell_files->read_file(path);
     return with_session("read", [&]() -> std::optional<std::string> {
         // Check the type before opening: the sftp-server opening a FIFO would
@@ -720,6 +765,9 @@ std::optional<std::string> SshConnection::read_file(const std::string& path) {
 }
 
 WriteResult SshConnection::write_file(const std::string& path, const std::string& content, const WriteOptions& opts) {
+    runlog::event(runlog::Level::Trace, m_opts.host_name, "write_file",
+                  {{"path", path}, {"bytes", std::to_string(content.size())}, {"backup", opts.backup ? "true" : "false"},
+                   {"via", files_via_shell() ? "shell" : "sftp"}});
     if (files_via_shell()) return m_shell_files->write_file(path, content, opts);
     return with_session("write", [&] { return sftp_write_file(path, content, opts); });
 }

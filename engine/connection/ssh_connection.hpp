@@ -57,7 +57,8 @@ public:
     void connect() override;
     void close() override;
 
-    CommandResult run(const Command& cmd) override;
+    CommandResult run(const Command& cmd) override;  // run_unlogged() plus a run-log event
+    CommandResult run_unlogged(const Command& cmd);
     FileInfo stat(const std::string& path, bool follow = true) override;
     std::optional<std::string> read_file(const std::string& path) override;
     WriteResult write_file(const std::string& path, const std::string& content, const WriteOptions& opts) override;
@@ -88,7 +89,8 @@ public:
 private:
     struct SessionLost {};  // the session died under an operation; retry after reconnect
 
-    void open_session();
+    void open_session();          // logs the outcome (run_log.hpp), then:
+    void open_session_logged();   // connects, verifies the host key, authenticates
     void drop_session();
     bool session_alive() const;
     void ensure_connected();

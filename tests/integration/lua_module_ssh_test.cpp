@@ -86,9 +86,21 @@ TEST_CASE("lua module over ssh: check writes nothing, apply writes the plan, sec
     CHECK(*conn.read_file("/etc/upkeep-lua-test.conf") == "host=a\n");
     CHECK(*conn.read_file("/etc/cloudstack/agent/agent.properties") == agent);
 
-    Run real = play("");
+    Run real = play("--log-file '" + dir / "run.log" + "'");
     INFO(real.out);
     CHECK(real.rc == 0);
+    // The run log has the SSH connection's steps and each command with its timing.
+    std::string log = read_file(dir / "run.log");
+    INFO(log);
+    CHECK(has(log, "debug host=h0 event=host_key checking=strict"));
+    CHECK(has(log, "changed=false"));
+    CHECK(has(log, "debug host=h0 event=connected endpoint=" + lab.address(0) + ":" + std::to_string(lab.port()) + " user=root"));
+    CHECK(has(log, "debug host=h0 event=lua_module module=kv_line fn=apply"));
+    CHECK(has(log, "info host=h0 event=result task=kv_line module=kv_line status=changed"));
+    CHECK(has(log, "debug host=h0 event=disconnect"));
+    struct stat st {};
+    REQUIRE(::stat((dir / "run.log").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
     CHECK(recap(real.out, "h0", "changed") == 2);
     CHECK(*conn.read_file("/etc/upkeep-lua-test.conf") == "host=a\nport=8250\n");
     CHECK(conn.stat("/etc/upkeep-lua-test.conf").mode == 0640);
