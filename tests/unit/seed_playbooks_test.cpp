@@ -457,3 +457,62 @@ TEST_CASE("site.yml: --check marks exactly the (host, task) pairs the real run c
     CHECK(changed_pairs(e.play("site.yml", "--check").out).empty());
     CHECK(changed_pairs(e.play("site.yml").out).empty());
 }
+
+TEST_CASE("cloudstack-xenserver: vhd-util, the UI stop, the hotfix one host at a time; then 0 changes", "[seeds][xenserver]") {
+    // A sandbox XenServer 6.0.2 pool (xs01 master, xs02 running a VM) with an `xe`
+    // stand-in keeping the pool's patches; mgmt01/mgmt02 are the management servers.
+    SandboxEstate e;
+    write_file(e.dir / "inventory.ini",
+               read_file(e.dir / "inventory.ini") +
+                   "\n[xenserver_pool_master]\nxs01\n\n[xenserver_hosts]\nxs01\nxs02\n\n[xenserver_hosts:vars]\n"
+                   "xs_root=$UPKEEP_ROOT\nxs_reboot_command=reboot-sandbox\nxs_boot_id_path=/run/boot_id\n"
+                   "xs_reboot_timeout=30\n[xenserver_pool_master:vars]\nxs_root=$UPKEEP_ROOT\n");
+    write_file(e.dir / "ctl/vhd-util", "#!/bin/sh\n# vhd-util from download.cloud.com\n");
+    write_file(e.dir / "ctl/XS602E003.xsupdate", "XS602E003 hotfix\n");
+    write_file(e.dir / "ctl/scripts/NFSSR.py", "# NFSSR.py of CloudStack 4.3\n");
+    write_file(e.dir / "ctl/scripts/setupxenserver.sh",
+               "#!/bin/sh\necho 'setupxenserver ran' >> \"$UPKEEP_ROOT/var/lib/xe-sandbox/log\"\n");
+    write_file(e.dir / "ctl/scripts/make_migratable.sh", "#!/bin/sh\n");
+    const std::string vars = "-e cloudstack_vhd_util_src=" + e.dir / "ctl/vhd-util" + " -e xs_hotfix_src=" +
+                             e.dir / "ctl/XS602E003.xsupdate" + " -e xs_scripts_src=" + e.dir / "ctl/scripts";
+
+    // 1. vhd-util reaches the management servers; the pool master stops at the UI step.
+    Run first = e.play("cloudstack-xenserver.yml", vars);
+    INFO(first.out);
+    CHECK(first.rc != 0);
+    CHECK(e.file("mgmt01", "/usr/share/cloudstack-common/scripts/vm/hypervisor/xenserver/vhd-util") ==
+          "#!/bin/sh\n# vhd-util from download.cloud.com\n");
+    CHECK(first.out.find("In the CloudStack UI: Infrastructure > Clusters > View All > the XenServer cluster > "
+                         "Actions > Unmanage") != std::string::npos);
+    CHECK(first.out.find("re-run with -e xs_cluster_unmanaged=true") != std::string::npos);
+    CHECK(e.file("xs01", "/var/lib/xe-sandbox/log").empty());
+
+    // 2. Unmanaged: VLANs cleaned and the upgrade prepared once, the hotfix uploaded to the
+    // pool; xs01 patched, its scripts copied, rebooted, set up, PBDs plugged; xs02 stops
+    // because a VM still runs there.
+    Run second = e.play("cloudstack-xenserver.yml", vars + " -e xs_cluster_unmanaged=true");
+    INFO(second.out);
+    CHECK(second.rc != 0);
+    CHECK(e.file("xs01", "/tmp/XS602E003.xsupdate") == "XS602E003 hotfix\n");
+    CHECK(read_file(e.dir / "state/xs-pool/patch-XS602E003.hosts") == "uuid-host-xs01\n");
+    CHECK(e.file("xs01", "/opt/xensource/sm/NFSSR.py") == "# NFSSR.py of CloudStack 4.3\n");
+    CHECK(e.file("xs01", "/var/lib/xe-sandbox/log") ==
+          "cloud-clean-vlan ran\ncloud-prepare-upgrade ran\nsetupxenserver ran\nplugged pbd-1\nplugged pbd-2\n");
+    CHECK(e.file("xs01", "/run/boot_id") != "sandbox-xs-boot-1\n");
+    CHECK(second.out.find("xs02 still runs vm-web02: live migrate them") != std::string::npos);
+    CHECK(e.file("xs02", "/opt/xensource/sm/NFSSR.py") == "# NFSSR.py of XenServer 6.0.2\n");
+
+    // 3. The operator migrated the VM: xs02 gets the hotfix; xs01 and the once-steps stay.
+    write_file(e.path("xs02", "/var/lib/xe-sandbox/vms"), "");
+    Run third = e.play("cloudstack-xenserver.yml", vars + " -e xs_cluster_unmanaged=true");
+    INFO(third.out);
+    CHECK(third.rc == 0);
+    CHECK(recap(third.out, "xs01", "changed") == 0);
+    CHECK(read_file(e.dir / "state/xs-pool/patch-XS602E003.hosts") == "uuid-host-xs01,uuid-host-xs02\n");
+    CHECK(e.file("xs02", "/var/lib/xe-sandbox/log") == "setupxenserver ran\nplugged pbd-1\nplugged pbd-2\n");
+    CHECK(third.out.find("xs02 has XS602E003. When every host of the pool has it: CloudStack UI") != std::string::npos);
+    Run again = e.play("cloudstack-xenserver.yml", vars + " -e xs_cluster_unmanaged=true");
+    INFO(again.out);
+    CHECK(again.rc == 0);
+    for (const char* h : {"mgmt01", "mgmt02", "xs01", "xs02"}) CHECK(recap(again.out, h, "changed") == 0);
+}
