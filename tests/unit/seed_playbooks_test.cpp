@@ -97,7 +97,7 @@ std::string joined(const std::set<std::string>& s) {
 
 }  // namespace
 
-TEST_CASE("cloudstack-management: repo, stop, merges, PlainText first, start; then 0 changes", "[seeds]") {
+TEST_CASE("cloudstack-management: repo, stop, merges, PlainText first, start, then 0 changes", "[seeds]") {
     SandboxEstate e;
     const std::string pb = "cloudstack-management.yml";
     const std::string mgmt = "/etc/cloudstack/management/";
@@ -219,7 +219,7 @@ TEST_CASE("cloudstack-management: without a merge base, a conflict stops the hos
     CHECK(recap(r.out, "mgmt01", "changed") <= 1);  // at most the repo file
 }
 
-TEST_CASE("cloudstack-management: --tags prepare stops and keeps files; the full run finishes", "[seeds]") {
+TEST_CASE("cloudstack-management: --tags prepare stops and keeps files, the full run finishes", "[seeds]") {
     SandboxEstate e;
     const std::string mgmt = "/etc/cloudstack/management/";
     Run prep = e.play("cloudstack-management.yml", "--limit mgmt01 --tags prepare -e cloudstack_force_upgrade=true");
@@ -242,7 +242,7 @@ TEST_CASE("cloudstack-management: --tags prepare stops and keeps files; the full
     CHECK_FALSE(exists(e.path("mgmt01", mgmt + "components.xml.rpmnew")));
 }
 
-TEST_CASE("cloudstack-kvm-agent: repo, agent class, hook; then 0 changes", "[seeds]") {
+TEST_CASE("cloudstack-kvm-agent: repo, agent class, hook, then 0 changes", "[seeds]") {
     SandboxEstate e;
     const std::string pb = "cloudstack-kvm-agent.yml";
     std::string before = e.snapshot();
@@ -270,7 +270,7 @@ TEST_CASE("cloudstack-kvm-agent: repo, agent class, hook; then 0 changes", "[see
     for (const char* h : {"kvm01", "kvm02", "kvm03"}) CHECK(recap(again.out, h, "changed") == 0);
 }
 
-TEST_CASE("ovirt-engine-update: engine-setup only when an update is available; then 0 changes", "[seeds]") {
+TEST_CASE("ovirt-engine-update: engine-setup only when an update is available, then 0 changes", "[seeds]") {
     SandboxEstate e;
     const std::string pb = "ovirt-engine-update.yml";
     const std::string installed = "/var/lib/upkeep-sandbox/ovirt-engine.installed";
@@ -374,7 +374,7 @@ TEST_CASE("site.yml imports every seed playbook", "[seeds]") {
         CHECK(r.out.find(t) != std::string::npos);
 }
 
-TEST_CASE("omit drops an argument; a check_mode probe under --check leaves the plan alone", "[seeds][e2e]") {
+TEST_CASE("omit drops an argument, a check_mode probe under --check leaves the plan alone", "[seeds][e2e]") {
     TempDir dir;
     write_file(dir / "inventory.ini",
                "[web]\nh1\n[all:vars]\nansible_connection=sandbox\nupkeep_sandbox_root=roots/{{ inventory_hostname }}\n");
@@ -458,7 +458,7 @@ TEST_CASE("site.yml: --check marks exactly the (host, task) pairs the real run c
     CHECK(changed_pairs(e.play("site.yml").out).empty());
 }
 
-TEST_CASE("cloudstack-xenserver: vhd-util, the UI stop, the hotfix one host at a time; then 0 changes", "[seeds][xenserver]") {
+TEST_CASE("cloudstack-xenserver: vhd-util, the UI stop, the hotfix one host at a time, then 0 changes", "[seeds][xenserver]") {
     // A sandbox XenServer 6.0.2 pool (xs01 master, xs02 running a VM) with an `xe`
     // stand-in keeping the pool's patches; mgmt01/mgmt02 are the management servers.
     SandboxEstate e;
