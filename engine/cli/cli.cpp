@@ -16,6 +16,8 @@
 
 #include "engine/cli/doc_command.hpp"
 #include "engine/cli/help_text.hpp"
+#include "engine/cli/pull_command.hpp"
+#include "engine/cli/report_command.hpp"
 #include "engine/cli/vault_command.hpp"
 #include "engine/exec/exit_codes.hpp"
 #include "engine/exec/play_executor.hpp"
@@ -108,6 +110,7 @@ struct PlayArgs {
     std::vector<std::string> vault_password_files, vault_ids;
     std::string limit, tags, skip_tags, json_report, junit_report, html_report;
     std::string color = "auto";
+    std::string shard;       // --shard I/N
     std::string save_plan;   // play --check --save-plan FILE
     std::string apply_plan;  // apply FILE
     std::vector<std::string> extra;
@@ -126,6 +129,7 @@ ReviewedPlan prepare_apply(PlayArgs& a) {
     a.playbook = plan.playbook;
     a.inventories = plan.inventories;
     a.limit = plan.limit;
+    a.shard = plan.shard;
     a.tags = join(plan.tags, ",");
     a.skip_tags = join(plan.skip_tags, ",");
     a.check = false;
@@ -147,6 +151,7 @@ ReviewedPlan plan_header(const PlayArgs& a) {
     for (const auto& i : a.inventories)
         p.inventories.push_back(fs::exists(i) ? fs::absolute(i).lexically_normal().string() : i);  // "a,b," lists as given
     p.limit = a.limit;
+    p.shard = a.shard;
     p.tags = a.tags.empty() ? std::vector<std::string>{} : split(a.tags, ',');
     p.skip_tags = a.skip_tags.empty() ? std::vector<std::string>{} : split(a.skip_tags, ',');
     return p;
@@ -176,6 +181,7 @@ int run_play_command(PlayArgs& a, int verbosity) {
     try {
         // Vault passwords first: -e @file, the playbook and the inventory may hold vaulted values.
         load_vault_secrets(a.vault_password_files, a.vault_ids, a.ask_vault_pass);
+        if (!a.shard.empty()) opts.shard = parse_shard(a.shard);
         opts.extra_vars = parse_extra_vars(a.extra);
         if (a.ask_pass) opts.ssh_password = ask_password("SSH password");
         if (a.ask_become_pass) opts.become_password = ask_password("BECOME password");
@@ -208,6 +214,7 @@ int run_play_command(PlayArgs& a, int verbosity) {
                     std::unordered_set<std::string> keep(lim.begin(), lim.end());
                     std::erase_if(hosts, [&](const auto& h) { return keep.count(h) == 0; });
                 }
+                std::erase_if(hosts, [&](const auto& h) { return !in_shard(h, opts.shard); });
                 std::printf("\n  play #%s (%s):\n", (play.name.empty() ? play.hosts : play.name).c_str(), play.hosts.c_str());
                 if (a.list_hosts) {
                     std::printf("    pattern: ['%s']\n    hosts (%zu):\n", play.hosts.c_str(), hosts.size());
@@ -323,6 +330,8 @@ int run_cli(int argc, char** argv) {
     play->add_flag("--list-hosts", pa.list_hosts, "list the hosts each play would run on");
     play->add_flag("--list-tasks", pa.list_tasks, "list the tasks each play would run");
     play->add_flag("--syntax-check", pa.syntax_check, "load and check the playbook, run nothing");
+    play->add_option("--shard", pa.shard,
+                     "I/N: run only this job's part of the selected hosts (a stable partition, for CI matrices)");
     play->add_option("--save-plan", pa.save_plan,
                      "with --check: write the reviewed plan (per host and task, the changes and the before-state of "
                      "what they touch) for `upkeep apply`");
@@ -334,6 +343,23 @@ int run_cli(int argc, char** argv) {
                  "before-state changed is refused, the others go on");
     apply->add_option("plan", aa.apply_plan, "the plan file")->required();
     add_run_options(apply, aa, verbosity);
+
+    ReportArgs ra;
+    CLI::App* report = add_report_command(app, ra);
+
+    PullArgs pull_args;
+    PlayArgs pla;
+    CLI::App* pull = app.add_subcommand(
+        "pull", "GitOps pull mode: fetch a Git repository, check out a ref and run a playbook from it on this host");
+    pull->add_option("playbook", pull_args.playbook, "the playbook, relative to the repository")->required();
+    pull->add_option("--url", pull_args.url, "the repository (any URL or path git accepts)")->required();
+    pull->add_option("--checkout", pull_args.checkout, "branch, tag or commit (default: the remote's HEAD)");
+    pull->add_option("--directory", pull_args.directory, "where the checkout lives (default /var/lib/upkeep/pull)");
+    pull->add_flag("--only-if-changed", pull_args.only_if_changed,
+                   "do nothing when the ref still points at the commit last applied successfully");
+    pull->add_option("-i,--inventory", pla.inventories, "inventory (default: this host, `localhost,` over a local connection)");
+    pull->add_flag("-C,--check", pla.check, "dry run: report what would change, change nothing");
+    add_run_options(pull, pla, verbosity);
 
     VaultArgs va;
     CLI::App* vault = add_vault_command(app, va);
@@ -380,6 +406,16 @@ int run_cli(int argc, char** argv) {
         return run_doc_command("");
     }
     if (*vault) return run_vault_command(va);
+    if (*report) return run_report_command(ra);
+    if (*pull)
+        return run_pull_command(pull_args, [&](const std::string& playbook) {
+            pla.playbook = playbook;
+            if (pla.inventories.empty()) {
+                pla.inventories = {"localhost,"};
+                pla.extra.insert(pla.extra.begin(), "ansible_connection=local");
+            }
+            return run_play_command(pla, verbosity);
+        });
     std::printf("%s", app.help().c_str());
     return 1;
 }

@@ -214,7 +214,15 @@ void SshConnection::lock_run(const RunLockRequest& req) {
 }
 
 void SshConnection::take_run_lock() {
-    std::string script = "/bin/sh -c " + q(remote_run_lock_script(m_opts.host_name, *m_lock_request));
+    // The lock is named after the host as this inventory reaches it (name, and
+    // address and port where they differ from the defaults): two runs from one
+    // Git repository of inventory meet on the same lock, while unrelated
+    // inventories whose hosts share a name but are different sshd endpoints
+    // (test labs, several sshd on one machine) do not block each other.
+    std::string key = m_opts.host_name;
+    if (!m_opts.address.empty() && m_opts.address != m_opts.host_name) key += "@" + m_opts.address;
+    if (m_opts.port != 22) key += "_" + std::to_string(m_opts.port);
+    std::string script = "/bin/sh -c " + q(remote_run_lock_script(key, *m_lock_request));
     ssh_channel ch = ssh_channel_new(m_session);
     if (!ch || ssh_channel_open_session(ch) != SSH_OK || ssh_channel_request_exec(ch, script.c_str()) != SSH_OK) {
         std::string err = ssh_get_error(m_session);

@@ -116,6 +116,7 @@ void PlayExecutor::run_play(const Play& play) {
         std::set<std::string> allowed(lim.begin(), lim.end());
         names.erase(std::remove_if(names.begin(), names.end(), [&](const auto& n) { return !allowed.count(n); }), names.end());
     }
+    std::erase_if(names, [&](const std::string& n) { return !in_shard(n, m_opts.shard); });
     std::vector<HostState*> hosts;
     for (const auto& n : names) {
         HostState& h = state(n);

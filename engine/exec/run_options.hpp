@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/exec/shard.hpp"
 #include "engine/value/value.hpp"
 
 namespace upkeep {
@@ -19,6 +20,7 @@ struct RunOptions {
     bool detailed_exitcode = false;
     int forks = 20;
     std::string limit;                 // --limit pattern
+    Shard shard;                       // --shard I/N: this job's part of the selected hosts
     std::vector<std::string> tags;     // --tags
     std::vector<std::string> skip_tags;  // --skip-tags
     std::string start_at_task;           // --start-at-task: skip tasks until this name

@@ -40,6 +40,7 @@ Value ReviewedPlan::to_value() const {
     v["playbook_sha256"] = Value(playbook_sha256);
     v["inventories"] = strings(inventories);
     v["limit"] = Value(limit);
+    if (!shard.empty()) v["shard"] = Value(shard);
     v["tags"] = strings(tags);
     v["skip_tags"] = strings(skip_tags);
     Value hv(Map{});
@@ -88,6 +89,7 @@ ReviewedPlan ReviewedPlan::load(const std::string& path) {
     p.playbook_sha256 = text(v, "playbook_sha256");
     p.inventories = strings_of(v.get("inventories"));
     p.limit = text(v, "limit");
+    p.shard = text(v, "shard");
     p.tags = strings_of(v.get("tags"));
     p.skip_tags = strings_of(v.get("skip_tags"));
     if (v.get("hosts").is_map())

@@ -38,7 +38,7 @@ struct ReviewedPlan {
     std::string playbook;  // absolute
     std::string playbook_sha256;
     std::vector<std::string> inventories;  // absolute
-    std::string limit;
+    std::string limit, shard;
     std::vector<std::string> tags, skip_tags;
     std::map<std::string, HostPlan> hosts;
 

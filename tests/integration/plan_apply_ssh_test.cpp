@@ -24,13 +24,15 @@ TEST_CASE("ssh: apply refuses the host edited after the review, the others get e
     TempDir dir;
     ::chmod(dir.path().c_str(), 0755);
     std::string inv = "[fleet]\n";
-    for (int i = 0; i < lab.size(); ++i) inv += "h" + std::to_string(i) + " ansible_host=" + lab.address(i) + "\n";
+    // Host names of their own: the run lock (/run/lock/upkeep-<host>.lock) is machine-wide
+    // for hosts without their own root, and other suites' fleets are h0, h1...
+    for (int i = 0; i < lab.size(); ++i) inv += "ph" + std::to_string(i) + " ansible_host=" + lab.address(i) + "\n";
     inv += "\n[fleet:vars]\nansible_port=" + std::to_string(lab.port()) + "\nansible_user=" + k_user +
            "\nansible_ssh_private_key_file=" + lab.client_key() + "\n";
     write_file(dir / "inventory.ini", inv);
     TempDir data;
     ::chmod(data.path().c_str(), 0755);
-    for (int i = 0; i < lab.size(); ++i) write_file(data / ("h" + std::to_string(i) + "/app.conf"), "port=8080\n");
+    for (int i = 0; i < lab.size(); ++i) write_file(data / ("ph" + std::to_string(i) + "/app.conf"), "port=8080\n");
     must("chown -R " + std::string(k_user) + " " + shell_quote(data.path()));
     write_file(dir / "site.yml", R"(
 - hosts: fleet
@@ -46,16 +48,16 @@ TEST_CASE("ssh: apply refuses the host edited after the review, the others get e
     Run dry = test::upkeep("play " + dir / "site.yml" + " -i " + dir / "inventory.ini --check --save-plan " + plan + common);
     INFO(dry.out);
     REQUIRE(dry.rc == 0);
-    for (int i = 0; i < lab.size(); ++i) CHECK(read_file(data / ("h" + std::to_string(i) + "/app.conf")) == "port=8080\n");
+    for (int i = 0; i < lab.size(); ++i) CHECK(read_file(data / ("ph" + std::to_string(i) + "/app.conf")) == "port=8080\n");
 
-    // After the review, someone edits h1 by hand.
-    write_file(data / "h1/app.conf", "port=8081\n");
+    // After the review, someone edits ph1 by hand.
+    write_file(data / "ph1/app.conf", "port=8081\n");
     Run r = test::upkeep("apply " + plan + common);
     INFO(r.out);
     CHECK(r.rc == 2);
-    CHECK(r.out.find("fatal: [h1]: FAILED! => refused: " + data / "h1/app.conf" + " on h1 is no longer as reviewed in " +
+    CHECK(r.out.find("fatal: [ph1]: FAILED! => refused: " + data / "ph1/app.conf" + " on ph1 is no longer as reviewed in " +
                      plan + " (its content changed)") != std::string::npos);
-    CHECK(read_file(data / "h1/app.conf") == "port=8081\n");
-    for (const char* h : {"h0", "h2"}) CHECK(read_file(data / (std::string(h) + "/app.conf")) == "port=9090\nlog=info\n");
+    CHECK(read_file(data / "ph1/app.conf") == "port=8081\n");
+    for (const char* h : {"ph0", "ph2"}) CHECK(read_file(data / (std::string(h) + "/app.conf")) == "port=9090\nlog=info\n");
     CHECK(r.out.find("reviewed change not carried out") == std::string::npos);
 }

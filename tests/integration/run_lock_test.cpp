@@ -101,7 +101,7 @@ TEST_CASE("run lock: a second run against an SSH host fails that host naming the
         CHECK(second.rc == 2);
         CHECK_THAT(second.out, Catch::Contains(host + ": locked by another upkeep run (controller "));
         CHECK_THAT(second.out, Catch::Contains(" pid " + std::to_string(first.pid()) + " user "));
-        CHECK_THAT(second.out, Catch::Contains("/run/lock/upkeep-" + host + ".lock"));
+        CHECK_THAT(second.out, Catch::Contains("/run/lock/upkeep-" + host + "_" + lab.address(0) + "_2222.lock"));
         CHECK_FALSE(exists(d / "second.txt"));
 
         // With --lock-timeout the second run waits for the first and then works.

@@ -55,7 +55,7 @@ TEST_CASE("host lists fold numbered runs: kvm01…kvm03", "[audit][console]") {
     CHECK_FALSE(natural_less("kvm10", "kvm2"));
 }
 
-TEST_CASE("--diff off a terminal: one copy of each distinct change, no color, no progress line", "[audit][console]") {
+TEST_CASE("console diff off a terminal: one copy of each distinct change, no color, no progress line", "[audit][console]") {
     Fleet f;
     Run r = sh("NO_COLOR= " + f.cmd("--check --diff") + " 2>&1 | cat");
     INFO(r.out);
@@ -72,7 +72,7 @@ TEST_CASE("--diff off a terminal: one copy of each distinct change, no color, no
     CHECK(r.out.find("hosts done") == std::string::npos);
 }
 
-TEST_CASE("--color=always colors a pipe; never and NO_COLOR keep a terminal plain", "[audit][console]") {
+TEST_CASE("console color: always colors a pipe, never and NO_COLOR keep a terminal plain", "[audit][console]") {
     Fleet f;
     Run always = sh(f.cmd("--check --diff --color=always") + " | cat");
     CHECK(always.out.find("\033[0;32m+b=1\033[0m") != std::string::npos);

@@ -17,7 +17,7 @@ const char* k_playbook = R"(
 )";
 }
 
-TEST_CASE("--detailed-exitcode: 8 for drift in --check and for changes made, 0 once converged", "[audit][exitcode]") {
+TEST_CASE("detailed exit code: 8 for drift in --check and for changes made, 0 once converged", "[audit][exitcode]") {
     AuditEstate e({"h1", "h2"});
     e.playbook(k_playbook);
     Run plain = e.play("--check");
@@ -38,7 +38,7 @@ TEST_CASE("--detailed-exitcode: 8 for drift in --check and for changes made, 0 o
     CHECK(e.play("--detailed-exitcode").rc == 0);
 }
 
-TEST_CASE("--detailed-exitcode: a failed task (2) takes precedence over changes", "[audit][exitcode]") {
+TEST_CASE("detailed exit code: a failed task (2) takes precedence over changes", "[audit][exitcode]") {
     AuditEstate e({"h1", "h2"});
     write_file(e.root("h1") + "/motd", "hi\n");
     e.playbook(R"(
@@ -52,7 +52,7 @@ TEST_CASE("--detailed-exitcode: a failed task (2) takes precedence over changes"
     CHECK(r.rc == 2);  // h2 has no /motd: failed, although both hosts drifted
 }
 
-TEST_CASE("--detailed-exitcode: an unreachable host (4) takes precedence over changes", "[audit][exitcode]") {
+TEST_CASE("detailed exit code: an unreachable host (4) takes precedence over changes", "[audit][exitcode]") {
     // h2 is an SSH host on a loopback port nothing listens on.
     AuditEstate e({"h1"}, "h2 ansible_connection=ssh ansible_host=127.0.0.1 ansible_port=1\n");
     e.playbook(k_playbook);
@@ -62,7 +62,7 @@ TEST_CASE("--detailed-exitcode: an unreachable host (4) takes precedence over ch
     CHECK(r.rc == 4);
 }
 
-TEST_CASE("--detailed-exitcode: a lost report fails the run with 1, not 8", "[audit][exitcode]") {
+TEST_CASE("detailed exit code: a lost report fails the run with 1, not 8", "[audit][exitcode]") {
     AuditEstate e({"h1"});
     e.playbook(k_playbook);
     // The report's directory accepts the pre-run check, then disappears during the run.

@@ -8,7 +8,7 @@
 
 using namespace upkeep::test;
 
-TEST_CASE("--report-html: self-contained, summary, matrix, grouped diffs, secrets masked", "[audit][html]") {
+TEST_CASE("HTML report: self-contained, summary, matrix, grouped diffs, secrets masked", "[audit][html]") {
     AuditEstate e({"kvm01", "kvm02", "kvm03", "kvm04"});
     for (const auto& h : {"kvm01", "kvm02", "kvm03"}) write_file(e.root(h) + "/etc/x.conf", "a=1\n");
     write_file(e.root("kvm02") + "/etc/x.conf", "a=1\nb=1\n");  // kvm02 already converged; kvm04 has none: fails

@@ -48,7 +48,7 @@ struct JunitEstate : AuditEstate {
 
 }  // namespace
 
-TEST_CASE("--report-junit in --check: drift fails with the diff, failed/unreachable/skipped as CI expects", "[audit][junit]") {
+TEST_CASE("JUnit report of a dry run: drift fails with the diff, failed/unreachable/skipped as CI expects", "[audit][junit]") {
     JunitEstate e;
     Run r = e.play("--check -T 3 --report-junit " + e.dir / "junit.xml");
     INFO(r.out);
@@ -74,7 +74,7 @@ TEST_CASE("--report-junit in --check: drift fails with the diff, failed/unreacha
     CHECK(xml.find("classname=\"kvm01\" name=\"set b\"") < xml.find("classname=\"kvm02\" name=\"set b\""));
 }
 
-TEST_CASE("--report-junit in a real run: changes pass (with the diff as output), a converged rerun is all green",
+TEST_CASE("JUnit report of a real run: changes pass (with the diff as output), a converged rerun is all green",
           "[audit][junit]") {
     AuditEstate e({"h1", "h2"});
     e.playbook("- hosts: fleet\n  tasks:\n    - name: conf\n      copy: dest=/app.conf content=\"x=1\\n\"\n");
@@ -89,7 +89,7 @@ TEST_CASE("--report-junit in a real run: changes pass (with the diff as output),
     CHECK(junit_cases(e.dir / "j2.xml").find("TOTAL tests=4 failures=0 errors=0 skipped=0") != std::string::npos);
 }
 
-TEST_CASE("--report-junit is checked before the run and written atomically", "[audit][junit]") {
+TEST_CASE("JUnit report: checked before the run and written atomically", "[audit][junit]") {
     AuditEstate e({"h1"});
     e.playbook("- hosts: fleet\n  tasks:\n    - copy: dest=/app.conf content=x\n");
     Run r = e.play("--report-junit " + e.dir / "no/such/dir/j.xml");

@@ -36,7 +36,7 @@ struct PlanEstate : AuditEstate {
 
 }  // namespace
 
-TEST_CASE("apply: a host changed after the review is refused by file and host; the others get exactly the plan",
+TEST_CASE("apply: a host changed after the review is refused by file and host, the others get exactly the plan",
           "[audit][plan]") {
     PlanEstate e;
     Run dry = e.save();
@@ -83,7 +83,7 @@ TEST_CASE("apply: a change the reviewed plan does not hold is refused, a mode ch
     CHECK_FALSE(exists(e.root("kvm01") + "/etc/app/app.conf"));
 }
 
-TEST_CASE("apply: refuses hosts outside the plan and hosts whose dry run failed; a changed playbook stops it",
+TEST_CASE("apply: refuses hosts outside the plan and hosts whose dry run failed, a changed playbook stops it",
           "[audit][plan]") {
     PlanEstate e;
     must("rm " + e.root("kvm03") + "/etc/x.conf");  // the dry run fails on kvm03
