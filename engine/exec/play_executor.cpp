@@ -217,11 +217,15 @@ void PlayExecutor::prepare_play_vars(const Play& play, std::vector<HostState*>& 
     // The playbook's own Lua modules (`require`), checked file by file when loaded.
     if (std::error_code ec; std::filesystem::is_directory(play.playbook_dir + "/lua", ec))
         LuaEnv::add_global_search_path(play.playbook_dir + "/lua");
-    // hostvars: every host's inventory vars and facts, shared (copy-on-write) by all.
+    // hostvars: every host's inventory vars, facts, and what earlier plays registered or
+    // set with set_fact (as in Ansible: a later play reads the pool master's set_fact),
+    // shared (copy-on-write) by all.
     Value hostvars(Map{});
     for (const auto& [name, h] : m_hosts) {
         Value hv = h->inventory_vars;
         if (h->facts.is_map()) hv["ansible_facts"] = h->facts;
+        if (h->runtime_vars.is_map())
+            for (const auto& [k, v] : h->runtime_vars.as_map()) hv[k] = v;
         hostvars[name] = hv;
     }
     List play_hosts;

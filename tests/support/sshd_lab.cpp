@@ -121,15 +121,27 @@ SshdLab::SshdLab(Options opts) : m_opts(std::move(opts)) {
     m_known_hosts = m_dir / "known_hosts";
     write_file(m_known_hosts, kh);
     try {
+        if (m_opts.own_root) {
+            // Each host's copy-on-write layer lives on a tmpfs mounted here, outside the
+            // host's namespace, so it outlives a reboot (reboot_host) of the host.
+            for (int i = 0; i < size(); ++i) {
+                std::string cow = m_dir / ("cow" + std::to_string(i));
+                must("mkdir -p " + shell_quote(cow) + " && mount -t tmpfs tmpfs " + shell_quote(cow) + " && mkdir -p " +
+                     shell_quote(cow + "/upper") + " " + shell_quote(cow + "/work") + " " + shell_quote(cow + "/root"));
+            }
+        }
         for (int i = 0; i < size(); ++i) spawn(i);
     } catch (...) {
-        for (int i = 0; i < size(); ++i) kill_host(i);
+        for (int i = 0; i < size(); ++i) m_opts.own_root ? power_off(i) : kill_host(i);
+        if (m_opts.own_root) sh("umount -l " + shell_quote(m_dir.path()) + "/cow* 2>/dev/null");
         throw;
     }
 }
 
 SshdLab::~SshdLab() {
-    for (int i = 0; i < size(); ++i) kill_host(i);
+    for (int i = 0; i < size(); ++i) m_opts.own_root ? power_off(i) : kill_host(i);
+    if (m_opts.own_root)
+        for (int i = 0; i < size(); ++i) sh("umount -l " + shell_quote(m_dir / ("cow" + std::to_string(i))));
 }
 
 void SshdLab::write_config(int i) {
@@ -160,9 +172,11 @@ void SshdLab::spawn(int i) {
         // layer, the real / is the lower one, and the lab dir is shared so the
         // test sees the logs. The chrooted sshd is the process we hold.
         std::string root = cow + "/root";
+        // After a reboot the old namespace's overlay may take a moment to be released.
         std::string script =
-            "set -e; C=" + shell_quote(cow) + "; mount -t tmpfs tmpfs \"$C\"; mkdir -p \"$C/upper\" \"$C/work\" \"$C/root\"; "
-            "mount -t overlay overlay -o lowerdir=/,upperdir=\"$C/upper\",workdir=\"$C/work\" \"$C/root\"; "
+            "set -e; C=" + shell_quote(cow) + "; ok=; for t in $(seq 100); do "
+            "if mount -t overlay overlay -o lowerdir=/,upperdir=\"$C/upper\",workdir=\"$C/work\" \"$C/root\" 2>/dev/null; "
+            "then ok=1; break; fi; sleep 0.05; done; [ -n \"$ok\" ]; "
             "for m in /proc /dev /dev/pts /sys; do mount --bind $m \"$C/root$m\"; done; "
             "mkdir -p \"$C/root" + m_dir.path() + "\" \"$C/root/run/sshd\"; mount --bind " + shell_quote(m_dir.path()) + " \"$C/root" + m_dir.path() + "\"; "
             "hostname lab-host" + std::to_string(i) + "; "
@@ -185,7 +199,7 @@ void SshdLab::spawn(int i) {
         ::_exit(127);
     }
     h.pid = pid;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!can_connect(h.address, m_opts.port)) {
         int st = 0;
         if (::waitpid(pid, &st, WNOHANG) == pid) {
@@ -199,6 +213,49 @@ void SshdLab::spawn(int i) {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+    if (m_opts.own_root) {
+        char buf[128] = {};
+        ssize_t n = ::readlink(("/proc/" + std::to_string(pid) + "/ns/mnt").c_str(), buf, sizeof buf - 1);
+        h.mnt_ns = n > 0 ? std::string(buf, n) : "";
+    }
+}
+
+void SshdLab::power_off(int i) {
+    Host& h = m_hosts.at(i);
+    kill_host(i);
+    if (h.mnt_ns.empty()) return;
+    auto in_host = [&] {
+        std::vector<pid_t> found;
+        if (DIR* d = opendir("/proc")) {
+            while (dirent* e = readdir(d)) {
+                pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+                if (pid <= 0) continue;
+                char buf[128] = {};
+                ssize_t n = ::readlink(("/proc/" + std::to_string(pid) + "/ns/mnt").c_str(), buf, sizeof buf - 1);
+                if (n > 0 && std::string(buf, n) == h.mnt_ns) found.push_back(pid);
+            }
+            closedir(d);
+        }
+        return found;
+    };
+    // Processes of this host only: they share its private mount namespace.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (auto pids = in_host(); !pids.empty() && std::chrono::steady_clock::now() < deadline; pids = in_host()) {
+        for (pid_t p : pids) ::kill(p, SIGKILL);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    h.mnt_ns.clear();
+}
+
+void SshdLab::reboot_host(int i, const std::vector<std::pair<std::string, std::string>>& files_at_boot) {
+    if (!m_opts.own_root) throw std::runtime_error("reboot_host needs own_root hosts");
+    power_off(i);
+    std::string upper = m_dir / ("cow" + std::to_string(i) + "/upper");
+    for (const auto& [path, content] : files_at_boot) {
+        must("mkdir -p " + shell_quote(upper + path.substr(0, path.rfind('/'))));
+        write_file(upper + path, content);
+    }
+    spawn(i);
 }
 
 void SshdLab::kill_host(int i, int session_signal) {

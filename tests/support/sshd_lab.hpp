@@ -54,15 +54,24 @@ public:
     void kill_host(int i, int session_signal = 9);
     // Starts a stopped host again on the same address and key.
     void start_host(int i);
+    // own_root hosts only: a reboot. Every process of the host (sshd, its sessions,
+    // the daemons they started) is killed, `files_at_boot` (host path -> bytes, e.g.
+    // a boot id file) are written into the host's root while it is down, and sshd
+    // starts again in the same copy-on-write root: installed packages and files stay,
+    // processes are gone, as after a real reboot.
+    void reboot_host(int i, const std::vector<std::pair<std::string, std::string>>& files_at_boot = {});
 
 private:
     struct Host {
         std::string address;
         std::string config, host_key, log;
         pid_t pid = -1;
+        std::string mnt_ns;  // own_root: the host's mount namespace ("mnt:[inode]")
     };
     void write_config(int i);
     void spawn(int i);
+    // own_root: kills every process in host i's mount namespace and waits until they are gone.
+    void power_off(int i);
 
     Options m_opts;
     TempDir m_dir;

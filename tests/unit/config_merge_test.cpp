@@ -137,7 +137,7 @@ TEST_CASE("merge: XML elements the operator removed go, unless the package chang
     CHECK(merge_xml(in).text == "<r>\n\t<a id=\"2\" v=\"y\"/>\n\t<a id=\"3\"/>\n\t<a id=\"4\"/>\n</r>\n");
 }
 
-TEST_CASE("merge: line files get a diff3; clashing hunks are conflicts", "[merge]") {
+TEST_CASE("merge: line files get a diff3, clashing hunks are conflicts", "[merge]") {
     MergeInput in = trio("default", "", true);
     MergeResult r = merge_lines(in);
     std::vector<std::string> want = {
@@ -282,7 +282,7 @@ TEST_CASE("config_merge module: .rpmsave and .dpkg-dist are found too", "[merge]
     CHECK(plan.result.get("format").as_string() == "lines");
 }
 
-TEST_CASE("merge: an uncommented element takes its comment's place; renamed neighbours keep the order", "[merge][xml]") {
+TEST_CASE("merge: an uncommented element takes its comment's place, renamed neighbours keep the order", "[merge][xml]") {
     // Issue 8.4. The operator uncommented FirstFit (<!--adapter .../--> -> <adapter .../>):
     // the merge put the package's comments back above it, so they appeared twice, and
     // left the commented-out line too. And SiteSSO, added right after MD5, landed

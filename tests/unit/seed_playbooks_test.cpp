@@ -97,7 +97,7 @@ std::string joined(const std::set<std::string>& s) {
 
 }  // namespace
 
-TEST_CASE("cloudstack-management: repo, stop, merges, PlainText first, start; then 0 changes", "[seeds]") {
+TEST_CASE("cloudstack-management: repo, stop, merges, PlainText first, start, then 0 changes", "[seeds]") {
     SandboxEstate e;
     const std::string pb = "cloudstack-management.yml";
     const std::string mgmt = "/etc/cloudstack/management/";
@@ -219,7 +219,7 @@ TEST_CASE("cloudstack-management: without a merge base, a conflict stops the hos
     CHECK(recap(r.out, "mgmt01", "changed") <= 1);  // at most the repo file
 }
 
-TEST_CASE("cloudstack-management: --tags prepare stops and keeps files; the full run finishes", "[seeds]") {
+TEST_CASE("cloudstack-management: --tags prepare stops and keeps files, the full run finishes", "[seeds]") {
     SandboxEstate e;
     const std::string mgmt = "/etc/cloudstack/management/";
     Run prep = e.play("cloudstack-management.yml", "--limit mgmt01 --tags prepare -e cloudstack_force_upgrade=true");
@@ -242,7 +242,7 @@ TEST_CASE("cloudstack-management: --tags prepare stops and keeps files; the full
     CHECK_FALSE(exists(e.path("mgmt01", mgmt + "components.xml.rpmnew")));
 }
 
-TEST_CASE("cloudstack-kvm-agent: repo, agent class, hook; then 0 changes", "[seeds]") {
+TEST_CASE("cloudstack-kvm-agent: repo, agent class, hook, then 0 changes", "[seeds]") {
     SandboxEstate e;
     const std::string pb = "cloudstack-kvm-agent.yml";
     std::string before = e.snapshot();
@@ -270,7 +270,7 @@ TEST_CASE("cloudstack-kvm-agent: repo, agent class, hook; then 0 changes", "[see
     for (const char* h : {"kvm01", "kvm02", "kvm03"}) CHECK(recap(again.out, h, "changed") == 0);
 }
 
-TEST_CASE("ovirt-engine-update: engine-setup only when an update is available; then 0 changes", "[seeds]") {
+TEST_CASE("ovirt-engine-update: engine-setup only when an update is available, then 0 changes", "[seeds]") {
     SandboxEstate e;
     const std::string pb = "ovirt-engine-update.yml";
     const std::string installed = "/var/lib/upkeep-sandbox/ovirt-engine.installed";
@@ -374,7 +374,7 @@ TEST_CASE("site.yml imports every seed playbook", "[seeds]") {
         CHECK(r.out.find(t) != std::string::npos);
 }
 
-TEST_CASE("omit drops an argument; a check_mode probe under --check leaves the plan alone", "[seeds][e2e]") {
+TEST_CASE("omit drops an argument, a check_mode probe under --check leaves the plan alone", "[seeds][e2e]") {
     TempDir dir;
     write_file(dir / "inventory.ini",
                "[web]\nh1\n[all:vars]\nansible_connection=sandbox\nupkeep_sandbox_root=roots/{{ inventory_hostname }}\n");
@@ -456,4 +456,63 @@ TEST_CASE("site.yml: --check marks exactly the (host, task) pairs the real run c
     // Converged: the dry run and a second run find nothing left.
     CHECK(changed_pairs(e.play("site.yml", "--check").out).empty());
     CHECK(changed_pairs(e.play("site.yml").out).empty());
+}
+
+TEST_CASE("cloudstack-xenserver: vhd-util, the UI stop, the hotfix one host at a time, then 0 changes", "[seeds][xenserver]") {
+    // A sandbox XenServer 6.0.2 pool (xs01 master, xs02 running a VM) with an `xe`
+    // stand-in keeping the pool's patches; mgmt01/mgmt02 are the management servers.
+    SandboxEstate e;
+    write_file(e.dir / "inventory.ini",
+               read_file(e.dir / "inventory.ini") +
+                   "\n[xenserver_pool_master]\nxs01\n\n[xenserver_hosts]\nxs01\nxs02\n\n[xenserver_hosts:vars]\n"
+                   "xs_root=$UPKEEP_ROOT\nxs_reboot_command=reboot-sandbox\nxs_boot_id_path=/run/boot_id\n"
+                   "xs_reboot_timeout=30\n[xenserver_pool_master:vars]\nxs_root=$UPKEEP_ROOT\n");
+    write_file(e.dir / "ctl/vhd-util", "#!/bin/sh\n# vhd-util from download.cloud.com\n");
+    write_file(e.dir / "ctl/XS602E003.xsupdate", "XS602E003 hotfix\n");
+    write_file(e.dir / "ctl/scripts/NFSSR.py", "# NFSSR.py of CloudStack 4.3\n");
+    write_file(e.dir / "ctl/scripts/setupxenserver.sh",
+               "#!/bin/sh\necho 'setupxenserver ran' >> \"$UPKEEP_ROOT/var/lib/xe-sandbox/log\"\n");
+    write_file(e.dir / "ctl/scripts/make_migratable.sh", "#!/bin/sh\n");
+    const std::string vars = "-e cloudstack_vhd_util_src=" + e.dir / "ctl/vhd-util" + " -e xs_hotfix_src=" +
+                             e.dir / "ctl/XS602E003.xsupdate" + " -e xs_scripts_src=" + e.dir / "ctl/scripts";
+
+    // 1. vhd-util reaches the management servers; the pool master stops at the UI step.
+    Run first = e.play("cloudstack-xenserver.yml", vars);
+    INFO(first.out);
+    CHECK(first.rc != 0);
+    CHECK(e.file("mgmt01", "/usr/share/cloudstack-common/scripts/vm/hypervisor/xenserver/vhd-util") ==
+          "#!/bin/sh\n# vhd-util from download.cloud.com\n");
+    CHECK(first.out.find("In the CloudStack UI: Infrastructure > Clusters > View All > the XenServer cluster > "
+                         "Actions > Unmanage") != std::string::npos);
+    CHECK(first.out.find("re-run with -e xs_cluster_unmanaged=true") != std::string::npos);
+    CHECK(e.file("xs01", "/var/lib/xe-sandbox/log").empty());
+
+    // 2. Unmanaged: VLANs cleaned and the upgrade prepared once, the hotfix uploaded to the
+    // pool; xs01 patched, its scripts copied, rebooted, set up, PBDs plugged; xs02 stops
+    // because a VM still runs there.
+    Run second = e.play("cloudstack-xenserver.yml", vars + " -e xs_cluster_unmanaged=true");
+    INFO(second.out);
+    CHECK(second.rc != 0);
+    CHECK(e.file("xs01", "/tmp/XS602E003.xsupdate") == "XS602E003 hotfix\n");
+    CHECK(read_file(e.dir / "state/xs-pool/patch-XS602E003.hosts") == "uuid-host-xs01\n");
+    CHECK(e.file("xs01", "/opt/xensource/sm/NFSSR.py") == "# NFSSR.py of CloudStack 4.3\n");
+    CHECK(e.file("xs01", "/var/lib/xe-sandbox/log") ==
+          "cloud-clean-vlan ran\ncloud-prepare-upgrade ran\nsetupxenserver ran\nplugged pbd-1\nplugged pbd-2\n");
+    CHECK(e.file("xs01", "/run/boot_id") != "sandbox-xs-boot-1\n");
+    CHECK(second.out.find("xs02 still runs vm-web02: live migrate them") != std::string::npos);
+    CHECK(e.file("xs02", "/opt/xensource/sm/NFSSR.py") == "# NFSSR.py of XenServer 6.0.2\n");
+
+    // 3. The operator migrated the VM: xs02 gets the hotfix; xs01 and the once-steps stay.
+    write_file(e.path("xs02", "/var/lib/xe-sandbox/vms"), "");
+    Run third = e.play("cloudstack-xenserver.yml", vars + " -e xs_cluster_unmanaged=true");
+    INFO(third.out);
+    CHECK(third.rc == 0);
+    CHECK(recap(third.out, "xs01", "changed") == 0);
+    CHECK(read_file(e.dir / "state/xs-pool/patch-XS602E003.hosts") == "uuid-host-xs01,uuid-host-xs02\n");
+    CHECK(e.file("xs02", "/var/lib/xe-sandbox/log") == "setupxenserver ran\nplugged pbd-1\nplugged pbd-2\n");
+    CHECK(third.out.find("xs02 has XS602E003. When every host of the pool has it: CloudStack UI") != std::string::npos);
+    Run again = e.play("cloudstack-xenserver.yml", vars + " -e xs_cluster_unmanaged=true");
+    INFO(again.out);
+    CHECK(again.rc == 0);
+    for (const char* h : {"mgmt01", "mgmt02", "xs01", "xs02"}) CHECK(recap(again.out, h, "changed") == 0);
 }

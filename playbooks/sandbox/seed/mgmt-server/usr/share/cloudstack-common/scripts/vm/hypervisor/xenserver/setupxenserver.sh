@@ -1,0 +1,2 @@
+#!/bin/sh
+# setupxenserver.sh of CloudStack 4.2 (sandbox copy)

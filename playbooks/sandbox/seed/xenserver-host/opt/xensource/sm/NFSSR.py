@@ -1,0 +1,1 @@
+# NFSSR.py of XenServer 6.0.2
