@@ -168,7 +168,7 @@ TEST_CASE("dnf: an .rpm file like ovirt-release43.rpm installs once", "[dnf][int
     CHECK(root.version("ovirt-release43") == "43-1");
 }
 
-TEST_CASE("dnf: update_only never installs; unknown packages fail with dnf's message", "[dnf][integration]") {
+TEST_CASE("dnf: update_only never installs, unknown packages fail with dnf's message", "[dnf][integration]") {
     RpmRoot root(RpmRepos::get().old_repo());
     CHECK_FALSE(root.check("dnf", "{name: cloudstack-agent, state: latest, update_only: yes}").changed());
     try {

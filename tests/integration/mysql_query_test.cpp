@@ -418,7 +418,7 @@ TEST_CASE("jasypt_db_secret: rotated, foreign, NULL and missing values", "[mysql
 // Statements that looked like reads to a first-keyword check but act on the server:
 // each one ran in --check before (DDL commits implicitly, SET PASSWORD is immediate,
 // a stored function writes a MyISAM table), and must now be left for apply.
-TEST_CASE("mysql_query: check runs only what it can prove harmless; hostile statements would run", "[mysql][hostile]") {
+TEST_CASE("mysql_query: check runs only what it can prove harmless, hostile statements would run", "[mysql][hostile]") {
     MariaDbLab& lab = shared_lab();
     Host host;
     const Module& m = module("mysql_query");

@@ -133,7 +133,7 @@ TEST_CASE("run lock: a second run against an SSH host fails that host naming the
 // lock: two runs interleaved. Now the answer is found after any rc output, and
 // a host that cannot give the lock fails with the reason unless the inventory
 // opts out with upkeep_run_lock=false.
-TEST_CASE("run lock over SSH: a login shell whose rc files print still locks; no lock is an error",
+TEST_CASE("run lock over SSH: a login shell whose rc files print still locks, no lock is an error",
           "[run-lock][run-lock-ssh][integration][hostile]") {
     SshdLab lab(SshdLab::Options{.hosts = 1, .own_root = true});
     {

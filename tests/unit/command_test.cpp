@@ -72,7 +72,7 @@ TEST_CASE("command: rc, stderr, stdin, chdir, argv", "[command][module]") {
     CHECK(box.apply("command", cd, box.check("command", cd)).get("stdout").as_string() == box.local("/work"));
 }
 
-TEST_CASE("shell: pipes and variables work; executable", "[shell][module]") {
+TEST_CASE("shell: pipes and variables work, executable", "[shell][module]") {
     test::Sandbox box;
     const std::string t = "cmd: 'printf \"a\\nb\\n\" | wc -l; echo $UPKEEP_ROOT'\n";
     Value r = box.apply("shell", t, box.check("shell", t));

@@ -217,7 +217,7 @@ TEST_CASE("no_log and !secret values never reach the output", "[e2e]") {
     CHECK(read_file(e.root("h1") + "/db.properties") == "db.cloud.password=Hunter2-xyz\n");
 }
 
-TEST_CASE("extra vars win over play vars; tags and limit select", "[e2e]") {
+TEST_CASE("extra vars win over play vars, tags and limit select", "[e2e]") {
     Estate e("h1 h2");
     e.playbook(R"(
 - hosts: web

@@ -320,7 +320,7 @@ TEST_CASE("non-regular targets are refused, never read or written", "[file_safet
     });
 }
 
-TEST_CASE("copy follow: false replaces a link at dest; follow: true writes its target", "[file_safety][copy]") {
+TEST_CASE("copy follow: false replaces a link at dest, follow: true writes its target", "[file_safety][copy]") {
     test::Sandbox sb;
     fs::create_directories(sb.local("/etc"));
     test::write_file(sb.local("/etc/target.conf"), "target\n");

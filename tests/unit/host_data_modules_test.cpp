@@ -143,7 +143,7 @@ TEST_CASE("find: patterns, regexps, excludes, types, hidden, recurse, depth, siz
     CHECK_THROWS_WITH(box.check("find", "paths: /d\nage: 3x\n"), Catch::Contains("failed to process age"));
 }
 
-TEST_CASE("slurp returns the file base64-encoded; fails like Ansible", "[slurp]") {
+TEST_CASE("slurp returns the file base64-encoded, fails like Ansible", "[slurp]") {
     test::Sandbox box;
     test::write_file(box.local("/etc/app.conf"), std::string("key=v\n\0bin", 10));
     Plan p = box.check("slurp", "src: /etc/app.conf\n");

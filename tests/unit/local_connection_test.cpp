@@ -54,7 +54,7 @@ TEST_CASE("write_file replaces atomically and keeps mode and owner", "[connectio
     }
 }
 
-TEST_CASE("write_file options set mode and owner; a new file gets 0644", "[connection][local]") {
+TEST_CASE("write_file options set mode and owner, a new file gets 0644", "[connection][local]") {
     TempDir dir;
     LocalConnection conn("local");
     conn.write_file(dir / "a", "x", WriteOptions{});

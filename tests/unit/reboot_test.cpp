@@ -23,7 +23,7 @@ const char* k_new_boot =
 
 }  // namespace
 
-TEST_CASE("reboot: waits until the boot id changes; the dry run only plans", "[reboot][module]") {
+TEST_CASE("reboot: waits until the boot id changes, the dry run only plans", "[reboot][module]") {
     test::Sandbox box;
     test::write_file(box.local("/boot_id"), "11111111-2222-3333-4444-555555555555\n");
     std::string yaml = std::string(k_new_boot) + "reboot_timeout: 20\n";

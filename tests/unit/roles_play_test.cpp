@@ -137,7 +137,7 @@ TEST_CASE("import_role / include_role with tasks_from, vars_from, defaults_from"
     CHECK_FALSE(exists(e.dir / "roots/h1/main"));
 }
 
-TEST_CASE("include_tasks with a templated name and a loop; import_playbook vars", "[roles][e2e]") {
+TEST_CASE("include_tasks with a templated name and a loop, import_playbook vars", "[roles][e2e]") {
     Estate e;
     e.file("tasks/setup-h1.yml", "- copy: dest=/setup content=one\n");
     e.file("tasks/setup-h2.yml", "- copy: dest=/setup content=two\n");
@@ -188,7 +188,7 @@ TEST_CASE("delegate_to, local_action, run_once and environment", "[roles][e2e]")
     CHECK(read_file(e.dir / "once") == "once\n");
 }
 
-TEST_CASE("vars_prompt never prompts; --start-at-task skips earlier tasks", "[roles][e2e]") {
+TEST_CASE("vars_prompt never prompts, --start-at-task skips earlier tasks", "[roles][e2e]") {
     Estate e;
     e.file("site.yml", R"(
 - hosts: web

@@ -20,7 +20,7 @@ void seed_unit(test::Sandbox& box) {
 
 }  // namespace
 
-TEST_CASE("systemd: enable, disable, mask offline on a sandbox; dry run exact; idempotent", "[systemd][module]") {
+TEST_CASE("systemd: enable, disable, mask offline on a sandbox, dry run exact, idempotent", "[systemd][module]") {
     if (test::sh("command -v systemctl").rc != 0) FAIL("systemctl is missing (package systemd)");
     test::Sandbox box;
     seed_unit(box);

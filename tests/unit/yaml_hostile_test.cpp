@@ -77,7 +77,7 @@ TEST_CASE("yaml: one document per file, as Ansible's loader", "[yaml]") {
     CHECK(parse_yaml("# only a comment\n", "e.yml").is_null());
 }
 
-TEST_CASE("yaml: keys are strings; a list or mapping as a key is refused", "[yaml]") {
+TEST_CASE("yaml: keys are strings, a list or mapping as a key is refused", "[yaml]") {
     CHECK(error_of("? [a, b]\n: c\n").find("a mapping key must be a string, got a list") != std::string::npos);
     CHECK(parse_yaml("1: a\ntrue: b\n", "k.yml").get("1").as_string() == "a");
 }
