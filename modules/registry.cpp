@@ -112,4 +112,17 @@ std::vector<std::string> module_names() {
     return out;
 }
 
+namespace {
+class BuiltinModules : public ModuleCatalog {
+public:
+    const Module* find(const std::string& name) const override { return find_module(name); }
+    std::vector<std::string> names() const override { return module_names(); }
+};
+}  // namespace
+
+const ModuleCatalog& builtin_modules() {
+    static const BuiltinModules catalog;
+    return catalog;
+}
+
 }  // namespace upkeep

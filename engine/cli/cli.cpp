@@ -93,7 +93,7 @@ struct PlayArgs {
     RunOptions opts;
 };
 
-int run_play_command(PlayArgs& a, int verbosity) {
+int run_play_command(PlayArgs& a, int verbosity, const ModuleCatalog& modules) {
     RunOptions& opts = a.opts;
     opts.check = a.check;
     opts.diff = a.diff;
@@ -109,7 +109,7 @@ int run_play_command(PlayArgs& a, int verbosity) {
         opts.extra_vars = parse_extra_vars(a.extra);
         if (a.ask_pass) opts.ssh_password = ask_password("SSH password");
         if (a.ask_become_pass) opts.become_password = ask_password("BECOME password");
-        Playbook pb = load_playbook(a.playbook);
+        Playbook pb = load_playbook(a.playbook, modules);
         if (a.syntax_check) {
             std::printf("\nplaybook: %s\n", a.playbook.c_str());
             return 0;
@@ -180,7 +180,7 @@ int run_play_command(PlayArgs& a, int verbosity) {
 
 }  // namespace
 
-int run_cli(int argc, char** argv) {
+int run_cli(int argc, char** argv, const ModuleCatalog& modules) {
     CLI::App app{"upkeep: agentless, idempotent configuration engine (Ansible-style playbooks, Lua expressions)"};
     app.require_subcommand(0, 1);
     bool version = false;
@@ -250,22 +250,22 @@ int run_cli(int argc, char** argv) {
         std::printf("upkeep %s\n", UPKEEP_VERSION);
         return 0;
     }
-    if (*play) return run_play_command(pa, verbosity);
-    if (*doc) return run_doc_command(doc_module);
+    if (*play) return run_play_command(pa, verbosity, modules);
+    if (*doc) return run_doc_command(doc_module, modules);
     if (*man) {
-        std::printf("%s", man_page(app).c_str());
+        std::printf("%s", man_page(app, modules).c_str());
         return 0;
     }
     if (*completion) {
-        std::printf("%s", bash_completion(app).c_str());
+        std::printf("%s", bash_completion(app, modules).c_str());
         return 0;
     }
     if (*help) {
-        if (!help_module.empty()) return run_doc_command(help_module);
+        if (!help_module.empty()) return run_doc_command(help_module, modules);
         // app.help() would describe the `help` subcommand itself once it was parsed.
         std::string top = app.get_formatter()->make_help(&app, "upkeep", CLI::AppFormatMode::Normal);
         std::printf("%s\nMODULES (upkeep help MODULE for one)\n", top.c_str());
-        return run_doc_command("");
+        return run_doc_command("", modules);
     }
     if (*vault) return run_vault_command(va);
     std::printf("%s", app.help().c_str());

@@ -214,124 +214,143 @@ private:
     }
 
     NodePtr statement(const std::string& kw, size_t pos) {
+        if (kw == "if") return if_statement(pos);
+        if (kw == "for") return for_statement(pos);
+        if (kw == "set") return set_statement(pos);
+        if (kw == "macro") return macro_statement(pos);
+        if (kw == "include") return include_statement(pos);
+        throw SyntaxError(pos, "'{% " + kw + " %}' is not supported here (supported: if, for, set, macro, include, raw)");
+    }
+
+    // {% if %}...{% elif %}...{% else %}...{% endif %}: kids are condition, body pairs, then the else body.
+    NodePtr if_statement(size_t pos) {
         ExprParser& p = *m_tag;
-        if (kw == "if") {
-            NodePtr n = make(Node::Kind::If, pos);
+        NodePtr n = make(Node::Kind::If, pos);
+        n->kids.push_back(p.parse_tuple(true));
+        p.expect_end();
+        for (;;) {
+            std::string end;
+            n->kids.push_back(parse_body({"elif", "else", "endif"}, end));
+            if (end == "endif") break;
+            ExprParser& q = *m_tag;
+            if (end == "elif") {
+                n->kids.push_back(q.parse_tuple(true));
+                q.expect_end();
+                continue;
+            }
+            q.expect_end();
+            n->kids.push_back(parse_body({"endif"}, end));
+            m_tag->expect_end();
+            break;
+        }
+        m_tag->expect_end();
+        return n;
+    }
+
+    // {% for names in iterable [if filter] %}...{% else %}...{% endfor %}.
+    NodePtr for_statement(size_t pos) {
+        ExprParser& p = *m_tag;
+        NodePtr n = make(Node::Kind::For, pos);
+        bool paren = p.peek().op("(");
+        if (paren) p.next();
+        n->names.push_back(p.expect_name());
+        while (p.peek().op(",")) {
+            p.next();
+            n->names.push_back(p.expect_name());
+        }
+        if (paren) p.expect_op(")");
+        if (!p.peek().name("in")) p.fail("expected 'in'");
+        p.next();
+        n->kids.push_back(p.parse_tuple(false));  // kids[0]: the iterable
+        NodePtr filter;
+        if (p.peek().name("if")) {
+            p.next();
+            filter = p.parse_expr();
+        }
+        if (p.peek().name("recursive")) p.fail("recursive loops are not supported");
+        p.expect_end();
+        std::string end;
+        n->kids.push_back(parse_body({"else", "endfor"}, end));  // kids[1]: the body
+        NodePtr else_body;
+        if (end == "else") {
+            m_tag->expect_end();
+            else_body = parse_body({"endfor"}, end);
+        }
+        m_tag->expect_end();
+        n->kids.push_back(std::move(else_body));  // kids[2]: else (may be null)
+        n->kids.push_back(std::move(filter));     // kids[3]: the `if` filter (may be null)
+        return n;
+    }
+
+    // {% set a, b = expr %} or the block form {% set x %}...{% endset %}.
+    NodePtr set_statement(size_t pos) {
+        ExprParser& p = *m_tag;
+        std::vector<std::string> names{p.expect_name()};
+        if (p.peek().op(".")) p.fail("namespace attributes ('set ns.x') are not supported");
+        while (p.peek().op(",")) {
+            p.next();
+            names.push_back(p.expect_name());
+        }
+        if (p.peek().op("=")) {
+            p.next();
+            NodePtr n = make(Node::Kind::Set, pos);
+            n->names = names;
             n->kids.push_back(p.parse_tuple(true));
             p.expect_end();
-            for (;;) {
-                std::string end;
-                n->kids.push_back(parse_body({"elif", "else", "endif"}, end));
-                if (end == "endif") break;
-                ExprParser& q = *m_tag;
-                if (end == "elif") {
-                    n->kids.push_back(q.parse_tuple(true));
-                    q.expect_end();
-                    continue;
-                }
-                q.expect_end();
-                n->kids.push_back(parse_body({"endif"}, end));
-                m_tag->expect_end();
-                break;
-            }
-            m_tag->expect_end();
             return n;
         }
-        if (kw == "for") {
-            NodePtr n = make(Node::Kind::For, pos);
-            bool paren = p.peek().op("(");
-            if (paren) p.next();
-            n->names.push_back(p.expect_name());
-            while (p.peek().op(",")) {
-                p.next();
-                n->names.push_back(p.expect_name());
-            }
-            if (paren) p.expect_op(")");
-            if (!p.peek().name("in")) p.fail("expected 'in'");
-            p.next();
-            n->kids.push_back(p.parse_tuple(false));  // kids[0]: the iterable
-            NodePtr filter;
-            if (p.peek().name("if")) {
-                p.next();
-                filter = p.parse_expr();
-            }
-            if (p.peek().name("recursive")) p.fail("recursive loops are not supported");
-            p.expect_end();
-            std::string end;
-            n->kids.push_back(parse_body({"else", "endfor"}, end));  // kids[1]: the body
-            NodePtr else_body;
-            if (end == "else") {
-                m_tag->expect_end();
-                else_body = parse_body({"endfor"}, end);
-            }
-            m_tag->expect_end();
-            n->kids.push_back(std::move(else_body));  // kids[2]: else (may be null)
-            n->kids.push_back(std::move(filter));     // kids[3]: the `if` filter (may be null)
-            return n;
-        }
-        if (kw == "set") {
-            std::vector<std::string> names{p.expect_name()};
-            if (p.peek().op(".")) p.fail("namespace attributes ('set ns.x') are not supported");
-            while (p.peek().op(",")) {
-                p.next();
-                names.push_back(p.expect_name());
-            }
+        if (names.size() != 1) p.fail("expected '='");
+        p.expect_end();
+        NodePtr n = make(Node::Kind::SetBlock, pos);
+        n->names = names;
+        std::string end;
+        n->kids.push_back(parse_body({"endset"}, end));
+        m_tag->expect_end();
+        return n;
+    }
+
+    // {% macro name(params, with=defaults) %}...{% endmacro %}.
+    NodePtr macro_statement(size_t pos) {
+        ExprParser& p = *m_tag;
+        NodePtr n = make(Node::Kind::Macro, pos);
+        n->text = p.expect_name();
+        p.expect_op("(");
+        while (!p.peek().op(")")) {
+            if (!n->names.empty()) p.expect_op(",");
+            std::string param = p.expect_name();
+            n->names.push_back(param);
             if (p.peek().op("=")) {
                 p.next();
-                NodePtr n = make(Node::Kind::Set, pos);
-                n->names = names;
-                n->kids.push_back(p.parse_tuple(true));
-                p.expect_end();
-                return n;
+                n->kwargs.emplace_back(param, p.parse_expr());
             }
-            if (names.size() != 1) p.fail("expected '='");
-            p.expect_end();
-            NodePtr n = make(Node::Kind::SetBlock, pos);
-            n->names = names;
-            std::string end;
-            n->kids.push_back(parse_body({"endset"}, end));
-            m_tag->expect_end();
-            return n;
         }
-        if (kw == "macro") {
-            NodePtr n = make(Node::Kind::Macro, pos);
-            n->text = p.expect_name();
-            p.expect_op("(");
-            while (!p.peek().op(")")) {
-                if (!n->names.empty()) p.expect_op(",");
-                std::string param = p.expect_name();
-                n->names.push_back(param);
-                if (p.peek().op("=")) {
-                    p.next();
-                    n->kwargs.emplace_back(param, p.parse_expr());
-                }
-            }
+        p.next();
+        p.expect_end();
+        std::string end;
+        n->kids.push_back(parse_body({"endmacro"}, end));
+        if (m_tag->peek().kind == Token::Kind::Name) m_tag->next();  // {% endmacro name %}
+        m_tag->expect_end();
+        return n;
+    }
+
+    // {% include expr [ignore missing] [with[out] context] %}.
+    NodePtr include_statement(size_t pos) {
+        ExprParser& p = *m_tag;
+        NodePtr n = make(Node::Kind::Include, pos);
+        n->kids.push_back(p.parse_expr());
+        if (p.peek().name("ignore")) {
             p.next();
-            p.expect_end();
-            std::string end;
-            n->kids.push_back(parse_body({"endmacro"}, end));
-            if (m_tag->peek().kind == Token::Kind::Name) m_tag->next();  // {% endmacro name %}
-            m_tag->expect_end();
-            return n;
+            if (!p.peek().name("missing")) p.fail("expected 'missing'");
+            p.next();
+            n->text = "ignore missing";
         }
-        if (kw == "include") {
-            NodePtr n = make(Node::Kind::Include, pos);
-            n->kids.push_back(p.parse_expr());
-            if (p.peek().name("ignore")) {
-                p.next();
-                if (!p.peek().name("missing")) p.fail("expected 'missing'");
-                p.next();
-                n->text = "ignore missing";
-            }
-            if (p.peek().name("with") || p.peek().name("without")) {
-                p.next();
-                if (!p.peek().name("context")) p.fail("expected 'context'");
-                p.next();
-            }
-            p.expect_end();
-            return n;
+        if (p.peek().name("with") || p.peek().name("without")) {
+            p.next();
+            if (!p.peek().name("context")) p.fail("expected 'context'");
+            p.next();
         }
-        throw SyntaxError(pos, "'{% " + kw + " %}' is not supported here (supported: if, for, set, macro, include, raw)");
+        p.expect_end();
+        return n;
     }
 
     const std::string& m_src;

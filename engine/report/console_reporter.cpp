@@ -80,7 +80,7 @@ void ConsoleReporter::banner(const std::string& title) {
     write("\n" + paint(line, k_bold) + "\n");
 }
 
-void ConsoleReporter::playbook_start(const std::string& path, bool check) {
+void ConsoleReporter::playbook_start(const std::string& /*path*/, bool check) {
     if (check) write(paint("DRY RUN (--check): nothing will be changed on any host", k_cyan) + "\n");
 }
 
