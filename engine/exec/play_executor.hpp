@@ -26,7 +26,8 @@ public:
                  ConnectionFactory connect = make_connection);
     ~PlayExecutor();
 
-    // Runs every play; returns the exit code (0 ok, 2 a host failed, 4 a host unreachable).
+    // Runs every play; returns the exit code (exit_codes.hpp: 0 ok, 2 a host failed, 4 a host
+    // unreachable, 8 changes with --detailed-exitcode).
     int run(const Playbook& pb);
 
 private:

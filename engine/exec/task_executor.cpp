@@ -7,6 +7,7 @@
 #include "engine/connection/run_lock.hpp"
 #include "engine/connection/env_connection.hpp"
 #include "engine/exec/connection_factory.hpp"
+#include "engine/exec/plan_gate.hpp"
 #include "engine/lua/lua_env.hpp"
 #include "engine/module/module.hpp"
 #include "engine/lua/jinja_native.hpp"
@@ -20,6 +21,7 @@ struct TaskExecutor::ItemResult {
     Status status = Status::Ok;
     bool would_run = false;
     bool probe_would_change = false;  // check_mode: true task whose plan has changes
+    std::string depends_on;           // Plan::depends_on of a changed plan
     std::string msg;
     std::vector<Change> changes;
     Value result = Value(Map{});
@@ -172,6 +174,20 @@ bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std
         host.conn->lock_run(RunLockRequest{run_lock_holder(), m_opts.lock_timeout_s});
         for (const auto& w : host.conn->take_warnings()) m_reporter.warning(w);
         host.connected = true;
+        // A reviewed plan admits the host only while what it touches is as reviewed.
+        if (m_opts.plan_gate) {
+            std::string refused = m_opts.plan_gate->admit_host(host.name, *host.conn);
+            if (!refused.empty()) {
+                host.failed = true;
+                host.stats.failed++;
+                HostResult r;
+                r.host = host.name;
+                r.status = Status::Failed;
+                r.msg = refused;
+                m_reporter.host_result(task, task_name, r);
+                return false;
+            }
+        }
         return true;
     } catch (const HostBusyError& e) {
         // Another run works on this host: fail it (for the whole run), never interleave.
@@ -197,6 +213,7 @@ bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std
 
 struct TaskExecutor::TaskConnection {
     Connection* conn = nullptr;
+    bool on_host = true;                         // false: delegated to another host
     std::unique_ptr<PlannedConnection> scratch;  // a probe's or a delegate's dry-run overlay
     std::unique_ptr<EnvConnection> with_env;     // environment: on top of whichever connection
 };
@@ -210,6 +227,7 @@ TaskExecutor::TaskConnection TaskExecutor::task_connection(const Task& task, Hos
     if (!delegate.empty() && delegate != host.name) {
         if (!delegate_connection) throw TaskError("delegate_to is not available here");
         tc.conn = &delegate_connection(delegate, host.name);
+        tc.on_host = false;
         if (check) {
             // A delegated task's dry run plans on a throwaway overlay of the delegate.
             tc.scratch = std::make_unique<PlannedConnection>(*tc.conn);
@@ -266,7 +284,7 @@ Args render_args(const Task& task, const Value& vars) {
 }  // namespace
 
 TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& task, HostState& host, Value vars,
-                                                bool check) {
+                                                bool check, const std::string& task_name) {
     ItemResult out;
     const Module& mod = *task.module;
     Args args = render_args(task, vars);
@@ -281,6 +299,9 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     ctx.search_dirs = task.search_dirs.empty() ? std::vector<std::string>{play.playbook_dir} : task.search_dirs;
     ctx.secrets = &secrets();
     Plan plan = mod.check(ctx, args);
+    // What a real run carries out (a probe never does) goes past the reviewed plan.
+    if (m_opts.plan_gate && plan.changed() && !task.check_mode.value_or(false))
+        m_opts.plan_gate->on_plan(host.name, tc.on_host ? host.conn.get() : nullptr, task, task_name, plan);
     Value result = plan.result.is_map() ? plan.result : Value(Map{});
     if (plan.changed()) {
         Value applied = mod.apply(ctx, args, plan);
@@ -293,6 +314,7 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
         }
     }
     out.would_run = check && plan.unpredictable && plan.changed();
+    if (plan.changed()) out.depends_on = plan.depends_on;
     out.changes = plan.changes;
     out.msg = plan.msg;
     if (result.get("msg").is_null() && !plan.msg.empty()) result["msg"] = Value(plan.msg);
@@ -300,14 +322,19 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     // From here on the result (stdout, file contents, facts...) is the host's data: the
     // changed_when/failed_when/until conditions and `register` may read it, never run it.
     if (!runs_on_controller(mod)) result.set_untrusted();
-    result["changed"] = Value(plan.changed());
+    bool changed = plan.changed();
+    // A plan that could not predict its effect (mysql_query's INSERT IGNORE) may learn
+    // from apply whether anything changed.
+    if (!check && plan.unpredictable && changed && result.get("changed").is_bool())
+        changed = result.get("changed").as_bool();
+    result["changed"] = Value(changed);
     judge_result(task, vars, result, out);
     return out;
 }
 
 TaskExecutor::ItemResult TaskExecutor::run_until(const Play& play, const Task& task, HostState& host,
-                                                 const Value& vars, bool check) {
-    ItemResult ir = run_item(play, task, host, vars, check);
+                                                 const Value& vars, bool check, const std::string& task_name) {
+    ItemResult ir = run_item(play, task, host, vars, check, task_name);
     // until/retries: run again while the condition does not hold (Ansible's order:
     // the condition sees the result as `result` and under the register name).
     for (int attempt = 1; !task.until.is_null() && !ir.would_run; ++attempt) {
@@ -323,13 +350,13 @@ TaskExecutor::ItemResult TaskExecutor::run_until(const Play& play, const Task& t
             break;
         }
         std::this_thread::sleep_for(std::chrono::duration<double>(task.delay));
-        ir = run_item(play, task, host, vars, check);
+        ir = run_item(play, task, host, vars, check, task_name);
     }
     return ir;
 }
 
 TaskExecutor::ItemResult TaskExecutor::run_guarded(const Play& play, const Task& task, HostState& host,
-                                                   const Value& vars, bool check) {
+                                                   const Value& vars, bool check, const std::string& task_name) {
     ItemResult ir;
     try {
         for (const auto& cond : task.when)
@@ -341,7 +368,7 @@ TaskExecutor::ItemResult TaskExecutor::run_guarded(const Play& play, const Task&
                 ir.result["skip_reason"] = Value(ir.msg);
                 return ir;
             }
-        return run_until(play, task, host, vars, check);
+        return run_until(play, task, host, vars, check, task_name);
     } catch (const ConnectionError& e) {
         ir.status = Status::Unreachable;
         ir.msg = e.what();
@@ -381,7 +408,7 @@ Value TaskExecutor::run_loop(const Play& play, const Task& task, HostState& host
     for (const auto& item : loop_items) {
         Value iv = vars;
         iv[task.loop_var] = item;
-        ItemResult ir = run_guarded(play, task, host, iv, check);
+        ItemResult ir = run_guarded(play, task, host, iv, check, task_name);
         ir.result[task.loop_var] = item;
         any_changed = any_changed || ir.status == Status::Changed;
         any_probe_change = any_probe_change || ir.probe_would_change;
@@ -397,6 +424,7 @@ Value TaskExecutor::run_loop(const Play& play, const Task& task, HostState& host
         r.show_diff = summary.show_diff;
         r.would_run = ir.would_run;
         r.probe_would_change = ir.probe_would_change;
+        r.depends_on = ir.depends_on;
         r.msg = ir.msg;
         r.changes = ir.changes;
         r.result = ir.result;
@@ -487,13 +515,14 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
     if (summary.status == Status::Failed) {
         // The task's variables did not render: nothing ran.
     } else if (task.loop.is_null()) {
-        ItemResult ir = run_guarded(play, task, host, vars, check);
+        ItemResult ir = run_guarded(play, task, host, vars, check, task_name);
         registered = ir.result;
         summary.status = ir.status;
         summary.msg = ir.msg;
         summary.changes = ir.changes;
         summary.would_run = ir.would_run;
         summary.probe_would_change = ir.probe_would_change;
+        summary.depends_on = ir.depends_on;
     } else {
         registered = run_loop(play, task, host, vars, check, task_name, summary);
         loop_summary = registered.get("results").as_list().empty() && summary.status == Status::Failed;

@@ -45,11 +45,14 @@ private:
     TaskConnection task_connection(const Task& task, HostState& host, const Value& vars, bool check);
     // One action: render and validate the arguments, check, apply when the plan
     // changes something, then changed_when/failed_when.
-    ItemResult run_item(const Play& play, const Task& task, HostState& host, Value vars, bool check);
+    ItemResult run_item(const Play& play, const Task& task, HostState& host, Value vars, bool check,
+                        const std::string& task_name);
     // when -> run_item -> until/retries, with errors turned into a failed or
     // unreachable item (never throws).
-    ItemResult run_guarded(const Play& play, const Task& task, HostState& host, const Value& vars, bool check);
-    ItemResult run_until(const Play& play, const Task& task, HostState& host, const Value& vars, bool check);
+    ItemResult run_guarded(const Play& play, const Task& task, HostState& host, const Value& vars, bool check,
+                           const std::string& task_name);
+    ItemResult run_until(const Play& play, const Task& task, HostState& host, const Value& vars, bool check,
+                         const std::string& task_name);
     // A looped task: each item through run_guarded, one event per item; fills the
     // summary and returns the registered value ({results: [...], changed, failed}).
     Value run_loop(const Play& play, const Task& task, HostState& host, const Value& vars, bool check,

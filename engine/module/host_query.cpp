@@ -5,7 +5,7 @@ namespace upkeep {
 CommandResult query(Connection& conn, const std::string& line) {
     Command c;
     c.cmdline = line;
-    c.env.emplace("LC_ALL", "C");
+    c.env = {{"LANG", "C"}, {"LC_ALL", "C"}, {"SYSTEMD_PAGER", ""}};
     c.mutating = false;  // a query only reads state
     return conn.run(c);
 }

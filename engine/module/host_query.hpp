@@ -1,6 +1,7 @@
 // A module's read-only command on the host (dpkg-query, rpm -q, systemctl
 // is-active...): it runs in a dry run too (Command::mutating = false), with
-// LC_ALL=C so tools answer in the words the modules' parsers expect.
+// LANG=C LC_ALL=C so tools answer in the words the modules' parsers expect, and
+// no pager (SYSTEMD_PAGER) to wait on.
 #pragma once
 
 #include <string>
