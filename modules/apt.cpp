@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/module/module.hpp"
+#include "engine/module/host_query.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/formats/pkg_query.hpp"
@@ -21,14 +22,6 @@ using pkg::PkgOp;
 // Where apt-get update leaves its mark (Ubuntu's convention, which Ansible reads
 // too); the lists directory is the fallback.
 const char* const k_update_stamp = "/var/lib/apt/periodic/update-success-stamp";
-
-CommandResult query(Connection& conn, const std::string& line) {
-    Command c;
-    c.cmdline = line;
-    c.env["LC_ALL"] = "C";
-    c.mutating = false;
-    return conn.run(c);
-}
 
 // A requested package: "name", "name=1.2-1" or "name=1.2*" (a pinned version).
 struct Wanted {

@@ -3,6 +3,7 @@
 #include "engine/module/file_edit.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
+#include "engine/util/host_path.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/formats/account_db.hpp"
 #include "modules/formats/authorized_keys.hpp"
@@ -10,11 +11,6 @@
 namespace upkeep {
 
 namespace {
-
-std::string dir_of(const std::string& p) {
-    size_t s = p.find_last_of('/');
-    return s == std::string::npos ? "." : s == 0 ? "/" : p.substr(0, s);
-}
 
 class AuthorizedKeyModule : public Module {
 public:
@@ -89,7 +85,7 @@ public:
         }
         if (!pw) throw TaskError("Failed to lookup user " + user + ": no such user on the host");
         std::string uid = std::to_string(pw->uid), gid = std::to_string(pw->gid);
-        std::string sshdir = args.has("path") ? dir_of(keyfile) : pw->home + "/.ssh";
+        std::string sshdir = args.has("path") ? parent_path(keyfile) : pw->home + "/.ssh";
         if (args.flag("manage_dir")) {
             FileInfo d = ctx.conn.stat(sshdir, true);
             if (!d.exists()) plan.changes.push_back({sshdir, "directory created (0700, " + user + ")", {}, {}, false});
@@ -116,7 +112,7 @@ public:
             if (!ctx.conn.stat(d, true).exists()) ctx.conn.make_dirs(d, 0700);
             ctx.conn.set_attributes(d, 0700, uid, gid);
         }
-        std::string base = dir_of(keyfile);
+        std::string base = parent_path(keyfile);
         if (!ctx.conn.stat(base, true).exists()) ctx.conn.make_dirs(base, std::nullopt);
         WriteOptions o;
         o.mode = 0600;

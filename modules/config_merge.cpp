@@ -23,6 +23,35 @@ std::string detect_format(const std::string& path, const std::string& text) {
     return "lines";
 }
 
+// ours/theirs: the live file and the new default (`new:`, else a package manager's
+// .rpmnew/.dpkg-dist/.dpkg-new), or, after rpm moved the operator's file aside, the
+// .rpmsave and the (new) live file. theirs is "" when there is nothing to merge.
+std::pair<std::string, std::string> find_merge_pair(Connection& conn, const Args& args, const std::string& path) {
+    if (args.has("new")) {
+        std::string theirs = args.str("new");
+        if (!conn.stat(theirs).exists()) throw TaskError(theirs + " (new) does not exist");
+        return {path, theirs};
+    }
+    for (const char* suffix : {".rpmnew", ".dpkg-dist", ".dpkg-new"})
+        if (conn.stat(path + suffix).is_file()) return {path, path + suffix};
+    if (conn.stat(path + ".rpmsave").is_file()) return {path + ".rpmsave", path};
+    return {path, ""};
+}
+
+// The conflicts as the task's result shows them (secret values stay masked).
+Value conflict_values(const merge::MergeResult& res) {
+    List conflicts;
+    for (const auto& c : res.conflicts) {
+        Value v;
+        v["where"] = Value(c.where);
+        v["ours"] = c.ours ? Value(*c.ours).set_secret(c.secret) : Value();
+        v["theirs"] = c.theirs ? Value(*c.theirs).set_secret(c.secret) : Value();
+        if (c.base) v["base"] = Value(*c.base).set_secret(c.secret);
+        conflicts.push_back(v);
+    }
+    return Value(std::move(conflicts));
+}
+
 class ConfigMergeModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -75,23 +104,7 @@ public:
 
     Plan check(ModuleContext& ctx, const Args& args) const override {
         std::string path = args.str("path");
-        // ours/theirs: the live file and the new default, or, after rpm moved the
-        // operator's file aside, the .rpmsave and the (new) live file.
-        std::string ours_path = path, theirs_path, leftover;
-        if (args.has("new")) {
-            theirs_path = args.str("new");
-            if (!ctx.conn.stat(theirs_path).exists()) throw TaskError(theirs_path + " (new) does not exist");
-        } else {
-            for (const char* suffix : {".rpmnew", ".dpkg-dist", ".dpkg-new"})
-                if (ctx.conn.stat(path + suffix).is_file()) {
-                    theirs_path = path + suffix;
-                    break;
-                }
-            if (theirs_path.empty() && ctx.conn.stat(path + ".rpmsave").is_file()) {
-                ours_path = path + ".rpmsave";
-                theirs_path = path;
-            }
-        }
+        auto [ours_path, theirs_path] = find_merge_pair(ctx.conn, args, path);
         if (theirs_path.empty() && !args.has("new")) {
             // Nothing to merge yet, but an upgrade planned earlier in this dry run may
             // leave the new file: say so as a planned change instead of guessing.
@@ -104,7 +117,7 @@ public:
             p.result["path"] = Value(path);
             return p;
         }
-        leftover = ours_path == path ? theirs_path : ours_path;
+        std::string leftover = ours_path == path ? theirs_path : ours_path;
         auto read = [&](const std::string& p, const char* role) {
             auto text = ctx.conn.read_file(p);
             if (!text) throw TaskError(p + " (" + role + ") does not exist");
@@ -124,16 +137,7 @@ public:
                                  : format == "xml"      ? merge::merge_xml(in)
                                                         : merge::merge_lines(in);
         std::vector<std::string> conflict_lines;
-        List conflicts;
-        for (const auto& c : res.conflicts) {
-            conflict_lines.push_back(merge::describe(c));
-            Value v;
-            v["where"] = Value(c.where);
-            v["ours"] = c.ours ? Value(*c.ours).set_secret(c.secret) : Value();
-            v["theirs"] = c.theirs ? Value(*c.theirs).set_secret(c.secret) : Value();
-            if (c.base) v["base"] = Value(*c.base).set_secret(c.secret);
-            conflicts.push_back(v);
-        }
+        for (const auto& c : res.conflicts) conflict_lines.push_back(merge::describe(c));
         if (!res.conflicts.empty() && in.prefer == merge::Prefer::None)
             throw TaskError(std::to_string(res.conflicts.size()) + " conflict" + (res.conflicts.size() == 1 ? "" : "s") +
                             " merging " + theirs_path + " into " + path + " (set prefer: ours|theirs to resolve): " +
@@ -155,7 +159,7 @@ public:
         List carried;
         for (const auto& n : res.carried) carried.push_back(Value(n));
         plan.result["carried"] = Value(std::move(carried));
-        plan.result["conflicts"] = Value(std::move(conflicts));
+        plan.result["conflicts"] = conflict_values(res);
         plan.result["new"] = Value(theirs_path);
         plan.result["format"] = Value(format);
         return plan;

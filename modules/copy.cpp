@@ -10,6 +10,7 @@
 #include "engine/module/file_edit.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
+#include "engine/util/host_path.hpp"
 #include "engine/util/strings.hpp"
 
 namespace upkeep {
@@ -104,8 +105,8 @@ public:
                 dest_info = ctx.conn.stat(dest, true);
             }
         }
-        std::string parent = dest.substr(0, dest.find_last_of('/') == std::string::npos ? 0 : dest.find_last_of('/'));
-        if (!parent.empty() && !ctx.conn.stat(parent, true).is_dir())
+        std::string parent = parent_path(dest);
+        if (parent != "." && !ctx.conn.stat(parent, true).is_dir())
             throw TaskError("destination directory " + parent + " does not exist");
 
         // "preserve" copies src's permission bits; the shared planner wants a number.
@@ -142,7 +143,7 @@ public:
         return plan;
     }
 
-    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+    Value apply(ModuleContext& ctx, const Args& /*args*/, const Plan& plan) const override {
         if (plan.data.has("ops")) return apply_tree(ctx, plan);
         Value out = apply_file_plan(ctx, Args(plan.data.get("raw_args")), plan);
         out["dest"] = plan.data.get("path");

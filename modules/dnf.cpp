@@ -5,6 +5,7 @@
 #include <set>
 
 #include "engine/module/module.hpp"
+#include "engine/module/host_query.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/formats/pkg_query.hpp"
@@ -15,14 +16,6 @@ namespace upkeep {
 namespace {
 
 using pkg::PkgOp;
-
-CommandResult query(Connection& conn, const std::string& line) {
-    Command c;
-    c.cmdline = line;
-    c.env["LC_ALL"] = "C";
-    c.mutating = false;
-    return conn.run(c);
-}
 
 std::string join_quoted(const std::vector<std::string>& v) {
     std::string s;
@@ -163,7 +156,7 @@ public:
         return plan;
     }
 
-    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+    Value apply(ModuleContext& ctx, const Args& /*args*/, const Plan& plan) const override {
         std::string base = plan.data.get("base").as_string();
         std::string out_text, err_text;
         int rc = 0;

@@ -4,6 +4,7 @@
 #include "engine/module/file_edit.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
+#include "engine/util/host_path.hpp"
 #include "engine/util/strings.hpp"
 
 namespace upkeep {
@@ -19,12 +20,6 @@ const char* kind_name(const FileInfo& i) {
         case FileInfo::Kind::Other: return "special file";
     }
     return "?";
-}
-
-std::string parent_of(const std::string& p) {
-    size_t slash = p.find_last_of('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : p.substr(0, slash);
 }
 
 Value op(const char* name, const std::string& path) {
@@ -183,7 +178,7 @@ private:
         if (!info.exists()) {
             // Create each missing level like Ansible: every new directory gets the mode/owner/group.
             std::vector<std::string> missing;
-            for (std::string p = path; !p.empty() && p != "/" && p != "."; p = parent_of(p)) {
+            for (std::string p = path; !p.empty() && p != "/" && p != "."; p = parent_path(p)) {
                 FileInfo pi = ctx.conn.stat(p, true);
                 if (pi.exists()) {
                     if (!pi.is_dir()) throw TaskError("cannot create " + path + ": " + p + " is a " + kind_name(pi));
@@ -232,7 +227,7 @@ private:
         if (!args.has("src")) throw TaskError("src is required for state=link");
         std::string src = args.str("src");
         bool force = args.flag("force");
-        std::string resolved = src[0] == '/' ? src : parent_of(path) + "/" + src;
+        std::string resolved = src[0] == '/' ? src : parent_path(path) + "/" + src;
         if (!force && !ctx.conn.stat(resolved, false).exists())
             throw TaskError("src file does not exist, use force=yes if you really want to create the link: " + resolved);
         Value o = op("symlink", path);

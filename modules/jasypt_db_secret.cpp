@@ -2,7 +2,6 @@
 // jasypt-encrypted with the management server key (the "(VMware only)" step of
 // the 4.3 upgrade: the vCenter password in cluster_details and vmware_data_center).
 #include "engine/module/module.hpp"
-#include "engine/report/secret_registry.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/db/mariadb_client.hpp"
@@ -81,7 +80,7 @@ std::string management_key(ModuleContext& ctx, const Args& args) {
         if (!content) throw TaskError("jasypt_db_secret: key_file " + path + " does not exist on " + ctx.conn.host_name());
         key = content->substr(0, content->find('\n'));
         if (!key.empty() && key.back() == '\r') key.pop_back();
-        secrets().add(key);
+        ctx.add_secret(key);
         if (key.empty()) throw TaskError("jasypt_db_secret: key_file " + path + " is empty (its first line is the key)");
     }
     try {
@@ -242,7 +241,7 @@ public:
         return plan;
     }
 
-    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+    Value apply(ModuleContext& ctx, const Args& args, const Plan& /*plan*/) const override {
         db::Login login = db::login_from(args);
         if (!ctx.conn.allow_external_effect("UPDATE " + args.str("table") + "." + args.str("column") + " on " +
                                             db::describe(login) + " (encrypted password)"))

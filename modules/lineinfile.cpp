@@ -53,6 +53,104 @@ std::string absent_edit(const std::vector<std::string>& lines, const LineinfileO
 
 }  // namespace
 
+namespace {
+
+// Where state=present's line goes: the line to replace (a regexp/search_string hit,
+// else an identical line), or the insertafter/insertbefore anchor's position.
+struct LineSearch {
+    std::optional<PyRegex> re;
+    std::optional<std::string> after, before;
+    std::vector<std::string> bodies;  // each line without its terminator
+    long found = -1, insert_at = -1;
+    bool matched = false;  // found by regexp or search_string (not by equality)
+    PyMatch match;         // the regexp's match, refers into bodies[found]
+};
+
+LineSearch search_lines(const std::vector<std::string>& lines, const LineinfileOptions& o) {
+    LineSearch ls;
+    const std::string& line = *o.line;
+    ls.after = o.insertafter;
+    ls.before = o.insertbefore;
+    if (!ls.after && !ls.before) ls.after = "EOF";
+    std::optional<PyRegex> anchor;
+    if (o.regexp) ls.re = compile_py_regex(*o.regexp);
+    if (ls.after && *ls.after != "BOF" && *ls.after != "EOF") anchor = compile_py_regex(*ls.after);
+    else if (ls.before && *ls.before != "BOF") anchor = compile_py_regex(*ls.before);
+
+    for (const auto& l : lines) ls.bodies.push_back(body(l));
+    if (ls.re || o.search_string) {
+        for (size_t i = 0; i < lines.size(); ++i) {
+            bool hit = ls.re ? py_search(*ls.re, ls.bodies[i]) : lines[i].find(*o.search_string) != std::string::npos;
+            if (!hit) continue;
+            ls.found = static_cast<long>(i);
+            ls.matched = true;
+            if (o.firstmatch) break;
+        }
+        if (ls.matched && ls.re) py_search(*ls.re, ls.bodies[static_cast<size_t>(ls.found)], &ls.match);
+    }
+    if (!ls.matched) {
+        for (size_t i = 0; i < lines.size(); ++i) {
+            if (ls.bodies[i] == line) {
+                ls.found = static_cast<long>(i);
+            } else if (anchor && py_search(*anchor, ls.bodies[i])) {
+                ls.insert_at = ls.after ? static_cast<long>(i) + 1 : static_cast<long>(i);
+                if (o.firstmatch) break;
+            }
+        }
+    }
+    return ls;
+}
+
+// The found line becomes the line (with backrefs expanded), keeping its terminator.
+std::string replace_found(std::vector<std::string>& lines, const LineSearch& ls, const LineinfileOptions& o,
+                          const std::string& eol, std::string* msg) {
+    std::string new_line = o.backrefs && ls.matched ? py_expand(*ls.re, ls.match, *o.line) : *o.line;
+    std::string& cur = lines[static_cast<size_t>(ls.found)];
+    std::string term = terminator(cur);
+    if (term.empty() || term.back() != '\n') term = eol;
+    if (new_line.empty() || new_line.back() != '\n') new_line += term;
+    if (cur != new_line) {
+        cur = new_line;
+        *msg = "line replaced";
+    } else {
+        *msg = "line already present";
+    }
+    return join(lines, "");
+}
+
+// No line to replace: insert at BOF, EOF, or next to the anchor.
+std::string insert_line(const std::string& text, std::vector<std::string>& lines, const LineSearch& ls,
+                        const std::string& line, const std::string& eol, std::string* msg) {
+    auto ensure_last_newline = [&] {
+        if (!ends_in_newline(lines)) lines.back() += eol;
+    };
+    if ((ls.before && *ls.before == "BOF") || (ls.after && *ls.after == "BOF")) {
+        lines.insert(lines.begin(), line + eol);
+    } else if ((ls.after && *ls.after == "EOF") || ls.insert_at == -1) {
+        if (!lines.empty()) ensure_last_newline();
+        lines.push_back(line + eol);
+    } else if (ls.after) {
+        // Ansible would glue the line onto a last line without a newline; we add the newline.
+        size_t at = static_cast<size_t>(ls.insert_at);
+        if (ls.bodies[at == lines.size() ? at - 1 : at] == line) {
+            *msg = "line already present";
+            return text;
+        }
+        if (at == lines.size()) {
+            ensure_last_newline();
+            lines.push_back(line + eol);
+        } else {
+            lines.insert(lines.begin() + static_cast<long>(at), line + eol);
+        }
+    } else {
+        lines.insert(lines.begin() + ls.insert_at, line + eol);
+    }
+    *msg = "line added";
+    return join(lines, "");
+}
+
+}  // namespace
+
 std::string lineinfile_edit(const std::string& text, const LineinfileOptions& o, std::string* msg) {
     std::string local_msg;
     if (!msg) msg = &local_msg;
@@ -66,99 +164,16 @@ std::string lineinfile_edit(const std::string& text, const LineinfileOptions& o,
     }
     if (!o.line) throw UserError("lineinfile: line is required with state=present");
     if (o.backrefs && !o.regexp) throw UserError("lineinfile: regexp is required with backrefs=true");
-    const std::string& line = *o.line;
-    std::optional<std::string> after = o.insertafter, before = o.insertbefore;
-    if (!after && !before) after = "EOF";
 
-    std::optional<PyRegex> re, anchor;
-    if (o.regexp) re = compile_py_regex(*o.regexp);
-    if (after && *after != "BOF" && *after != "EOF") anchor = compile_py_regex(*after);
-    else if (before && *before != "BOF") anchor = compile_py_regex(*before);
-
-    long found = -1, insert_at = -1;
-    PyMatch match;  // refers into bodies[found]
-    bool matched = false;
-    std::vector<std::string> bodies;
-    for (const auto& l : lines) bodies.push_back(body(l));
-    if (re || o.search_string) {
-        for (size_t i = 0; i < lines.size(); ++i) {
-            bool hit = re ? py_search(*re, bodies[i]) : lines[i].find(*o.search_string) != std::string::npos;
-            if (!hit) continue;
-            found = static_cast<long>(i);
-            matched = true;
-            if (o.firstmatch) break;
-        }
-        if (matched && re) py_search(*re, bodies[static_cast<size_t>(found)], &match);
-    }
-    if (!matched) {
-        for (size_t i = 0; i < lines.size(); ++i) {
-            if (bodies[i] == line) {
-                found = static_cast<long>(i);
-            } else if (anchor && py_search(*anchor, bodies[i])) {
-                insert_at = after ? static_cast<long>(i) + 1 : static_cast<long>(i);
-                if (o.firstmatch) break;
-            }
-        }
-    }
-
+    LineSearch ls = search_lines(lines, o);
     std::string eol = file_eol(lines);
-    auto join_lines = [&] { return join(lines, ""); };
-    auto ensure_last_newline = [&] {
-        if (!ends_in_newline(lines)) lines.back() += eol;
-    };
-    if (found != -1) {
-        std::string new_line = o.backrefs && matched ? py_expand(*re, match, line) : line;
-        std::string& cur = lines[static_cast<size_t>(found)];
-        std::string term = terminator(cur);
-        if (term.empty() || term.back() != '\n') term = eol;
-        if (new_line.empty() || new_line.back() != '\n') new_line += term;
-        if (cur != new_line) {
-            cur = new_line;
-            *msg = "line replaced";
-        } else {
-            *msg = "line already present";
-        }
-        return join_lines();
-    }
+    if (ls.found != -1) return replace_found(lines, ls, o, eol, msg);
     if (o.backrefs) {
         // Without a match there is nothing to fill the backreferences with.
         *msg = "no line matches regexp '" + *o.regexp + "' (backrefs: nothing to do)";
         return text;
     }
-    if ((before && *before == "BOF") || (after && *after == "BOF")) {
-        lines.insert(lines.begin(), line + eol);
-        *msg = "line added";
-        return join_lines();
-    }
-    if ((after && *after == "EOF") || insert_at == -1) {
-        if (!lines.empty()) ensure_last_newline();
-        lines.push_back(line + eol);
-        *msg = "line added";
-        return join_lines();
-    }
-    if (after) {
-        // Ansible would glue the line onto a last line without a newline; we add the newline.
-        size_t at = static_cast<size_t>(insert_at);
-        if (at == lines.size()) {
-            if (bodies[at - 1] == line) {
-                *msg = "line already present";
-                return text;
-            }
-            ensure_last_newline();
-            lines.push_back(line + eol);
-        } else {
-            if (bodies[at] == line) {
-                *msg = "line already present";
-                return text;
-            }
-            lines.insert(lines.begin() + static_cast<long>(at), line + eol);
-        }
-        *msg = "line added";
-        return join_lines();
-    }
-    lines.insert(lines.begin() + insert_at, line + eol);
-    *msg = "line added";
-    return join_lines();
+    return insert_line(text, lines, ls, *o.line, eol, msg);
 }
 
 namespace {

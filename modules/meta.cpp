@@ -1,21 +1,11 @@
-// meta: executor actions (flush_handlers, end_play, ...). The executor acts on
-// the `meta` result field; the module only validates the action's name.
-#include <algorithm>
-
+// meta: executor actions (flush_handlers, end_play, ...). The play executor carries
+// them out; this module gives `meta:` its argument spec and its `upkeep doc` text.
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
-#include "engine/util/strings.hpp"
 
 namespace upkeep {
 
 namespace {
-
-const std::vector<std::string>& actions() {
-    static const std::vector<std::string> a = {"clear_facts", "clear_host_errors", "end_batch", "end_host",
-                                               "end_play", "flush_handlers", "noop", "refresh_inventory",
-                                               "reset_connection", "role_complete"};
-    return a;
-}
 
 class MetaModule : public Module {
 public:
@@ -34,17 +24,10 @@ public:
         return s;
     }
 
-    Plan check(ModuleContext&, const Args& args) const override {
-        std::string action = trim(args.str("cmd"));
-        if (std::find(actions().begin(), actions().end(), action) == actions().end()) {
-            std::string hint = closest_match(action, actions());
-            throw UserError(args.get("cmd").mark(), "meta: unknown action '" + action + "'" +
-                                                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-        }
-        Plan p;
-        p.result["meta"] = Value(action);
-        p.msg = action;
-        return p;
+    // The play executor carries out meta tasks itself (playbook.hpp's meta_actions()
+    // is the one list; the loader checks names against it): no meta task reaches here.
+    Plan check(ModuleContext&, const Args&) const override {
+        throw ContractError("meta: carried out by the play executor, never run as a module");
     }
 
     Value apply(ModuleContext&, const Args&, const Plan&) const override { return Value(); }

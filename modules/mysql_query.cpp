@@ -129,7 +129,7 @@ public:
         return s;
     }
 
-    Plan check(ModuleContext& ctx, const Args& args) const override {
+    Plan check(ModuleContext& /*ctx*/, const Args& args) const override {
         db::Login login = db::login_from(args);
         std::vector<std::string> queries = statements(args);
         std::vector<std::string> secrets = secret_strings(args);
@@ -214,7 +214,7 @@ public:
         return plan;
     }
 
-    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+    Value apply(ModuleContext& ctx, const Args& args, const Plan& /*plan*/) const override {
         db::Login login = db::login_from(args);
         std::vector<std::string> queries = statements(args);
         if (!ctx.conn.allow_external_effect("SQL on " + db::describe(login) + ": " + plural(queries.size(), "statement")))

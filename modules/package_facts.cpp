@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "engine/module/host_query.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
@@ -15,14 +16,6 @@
 namespace upkeep {
 
 namespace {
-
-CommandResult query(Connection& conn, const std::string& line) {
-    Command c;
-    c.cmdline = line;
-    c.mutating = false;
-    c.env = {{"LANG", "C"}, {"LC_ALL", "C"}};
-    return conn.run(c);
-}
 
 bool has_tool(Connection& conn, const std::string& tool) {
     return query(conn, "command -v " + shell_quote(tool) + " >/dev/null 2>&1").rc == 0;

@@ -1,19 +1,12 @@
 #include "modules/pkg_leftovers.hpp"
 
+#include "engine/module/host_query.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/formats/pkg_conffiles.hpp"
 
 namespace upkeep {
 
 namespace {
-
-CommandResult query(Connection& conn, const std::string& line) {
-    Command c;
-    c.cmdline = line;
-    c.env["LC_ALL"] = "C";
-    c.mutating = false;
-    return conn.run(c);
-}
 
 // name -> "the upgrade of name old -> new" for the packages whose files the
 // transaction replaces (installs of new packages bring no edited files along).

@@ -154,4 +154,28 @@ std::vector<std::string> module_names() {
     return out;
 }
 
+namespace {
+class BuiltinModules : public ModuleCatalog {
+public:
+    const Module* find(const std::string& name) const override { return find_module(name); }
+    std::vector<std::string> names() const override { return module_names(); }
+    // A task also sees the Lua modules of its role and playbook (lua/modules/, library/).
+    const Module* find_in(const std::string& name, const std::vector<std::string>& search_dirs,
+                          const Mark& where) const override {
+        if (const Module* m = find_module(name)) return m;
+        return find_lua_module(name, lua_module_dirs(search_dirs), where);
+    }
+    std::vector<std::string> names_in(const std::vector<std::string>& search_dirs) const override {
+        std::vector<std::string> out = module_names();
+        for (auto& n : lua_module_names(lua_module_dirs(search_dirs))) out.push_back(n);
+        return out;
+    }
+};
+}  // namespace
+
+const ModuleCatalog& builtin_modules() {
+    static const BuiltinModules catalog;
+    return catalog;
+}
+
 }  // namespace upkeep

@@ -1,10 +1,12 @@
-// The module registry: one explicit row per module, keyed by name.
+// The module registry: one explicit row per module, keyed by name. The engine does
+// not include this file; it receives builtin_modules() as a ModuleCatalog.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "engine/module/module.hpp"
+#include "engine/module/module_catalog.hpp"
 
 namespace upkeep {
 
@@ -14,5 +16,7 @@ namespace upkeep {
 const Module* find_module(const std::string& name);
 // All module names (C++ and shipped Lua modules), sorted.
 std::vector<std::string> module_names();
+// The same registry as the catalog the engine takes (app/main.cpp hands it in).
+const ModuleCatalog& builtin_modules();
 
 }  // namespace upkeep

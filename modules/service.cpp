@@ -1,19 +1,13 @@
 // service: starts, stops, restarts or reloads a service and enables it at boot,
 // with systemd when the host runs it and SysV init scripts otherwise (Ansible's service).
 #include "engine/module/module.hpp"
+#include "engine/module/host_query.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 
 namespace upkeep {
 
 namespace {
-
-CommandResult query(Connection& conn, const std::string& line) {
-    Command c;
-    c.cmdline = line;
-    c.mutating = false;  // status queries run in a dry run too
-    return conn.run(c);
-}
 
 bool has_tool(Connection& conn, const std::string& tool) {
     return query(conn, "command -v " + shell_quote(tool) + " >/dev/null 2>&1").rc == 0;

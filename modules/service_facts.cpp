@@ -1,6 +1,7 @@
 // service_facts: the host's services as ansible_facts.services (ansible.builtin.
 // service_facts on Linux: SysV scripts from `service --status-all`, systemd units
 // from systemctl when systemd is PID 1; same keys and fields).
+#include "engine/module/host_query.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/formats/service_list.hpp"
@@ -8,14 +9,6 @@
 namespace upkeep {
 
 namespace {
-
-CommandResult query(Connection& conn, const std::string& line) {
-    Command c;
-    c.cmdline = line;
-    c.mutating = false;
-    c.env = {{"LANG", "C"}, {"LC_ALL", "C"}, {"SYSTEMD_PAGER", ""}};
-    return conn.run(c);
-}
 
 bool has_tool(Connection& conn, const std::string& tool) {
     return query(conn, "command -v " + shell_quote(tool) + " >/dev/null 2>&1").rc == 0;

@@ -3,6 +3,7 @@
 // enabled and masked work without a running systemd (systemctl edits the unit
 // symlinks offline; on a sandbox host with --root=SANDBOX); state, daemon_reload
 // and daemon_reexec need systemd as PID 1 and fail with a clear error otherwise.
+#include "engine/module/host_query.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
@@ -11,14 +12,6 @@
 namespace upkeep {
 
 namespace {
-
-CommandResult query(Connection& conn, const std::string& line) {
-    Command c;
-    c.cmdline = line;
-    c.mutating = false;
-    c.env = {{"LANG", "C"}, {"LC_ALL", "C"}, {"SYSTEMD_PAGER", ""}};
-    return conn.run(c);
-}
 
 // `systemctl show` output as a map (multi-line values in { } are joined, as Ansible does).
 Value parse_show(const std::string& out) {

@@ -15,6 +15,7 @@
 #include "engine/module/file_edit.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
+#include "engine/util/host_path.hpp"
 #include "engine/util/strings.hpp"
 
 namespace upkeep {
@@ -114,8 +115,8 @@ public:
             dest += "/" + fs::path(args.str("src")).filename().string();  // as Ansible: the name stays
             dest_info = ctx.conn.stat(dest, true);
         }
-        std::string parent = dest.substr(0, dest.find_last_of('/') == std::string::npos ? 0 : dest.find_last_of('/'));
-        if (!parent.empty() && !ctx.conn.stat(parent, true).is_dir())
+        std::string parent = parent_path(dest);
+        if (parent != "." && !ctx.conn.stat(parent, true).is_dir())
             throw TaskError("destination directory " + parent + " does not exist");
         if (dest_info.exists() && !args.flag("force")) {
             Plan p;
@@ -165,7 +166,7 @@ public:
         return plan;
     }
 
-    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+    Value apply(ModuleContext& ctx, const Args& /*args*/, const Plan& plan) const override {
         Value out = apply_file_plan(ctx, Args(plan.data.get("raw_args")), plan);
         out["dest"] = plan.data.get("path");
         return out;

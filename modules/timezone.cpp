@@ -2,6 +2,7 @@
 // With a working timedatectl (systemd as PID 1) it asks and sets through it;
 // otherwise, as Ansible's NosystemdTimezone on Debian: /etc/timezone, the
 // /etc/localtime link into /usr/share/zoneinfo, then dpkg-reconfigure tzdata.
+#include "engine/module/host_query.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/py_regex.hpp"
@@ -11,14 +12,6 @@
 namespace upkeep {
 
 namespace {
-
-CommandResult query(Connection& conn, const std::string& line) {
-    Command c;
-    c.cmdline = line;
-    c.mutating = false;
-    c.env = {{"LANG", "C"}, {"LC_ALL", "C"}};
-    return conn.run(c);
-}
 
 }  // namespace
 

@@ -159,7 +159,7 @@ ReviewedPlan plan_header(const PlayArgs& a) {
     return p;
 }
 
-int run_play_command(PlayArgs& a, int verbosity) {
+int run_play_command(PlayArgs& a, int verbosity, const ModuleCatalog& modules) {
     std::optional<PlanEnforcer> enforcer;
     if (!a.apply_plan.empty()) {
         try {
@@ -192,7 +192,7 @@ int run_play_command(PlayArgs& a, int verbosity) {
         opts.extra_vars = parse_extra_vars(a.extra);
         if (a.ask_pass) opts.ssh_password = ask_password("SSH password");
         if (a.ask_become_pass) opts.become_password = ask_password("BECOME password");
-        Playbook pb = load_playbook(a.playbook);
+        Playbook pb = load_playbook(a.playbook, modules);
         if (a.syntax_check) {
             std::printf("\nplaybook: %s\n", a.playbook.c_str());
             return 0;
@@ -327,7 +327,7 @@ void add_run_options(CLI::App* cmd, PlayArgs& pa, int& verbosity) {
 
 }  // namespace
 
-int run_cli(int argc, char** argv) {
+int run_cli(int argc, char** argv, const ModuleCatalog& modules) {
     CLI::App app{"upkeep: agentless, idempotent configuration engine (Ansible-style playbooks, Lua expressions)"};
     app.require_subcommand(0, 1);
     bool version = false;
@@ -403,23 +403,23 @@ int run_cli(int argc, char** argv) {
         std::printf("upkeep %s\n", UPKEEP_VERSION);
         return 0;
     }
-    if (*play) return run_play_command(pa, verbosity);
-    if (*apply) return run_play_command(aa, verbosity);
-    if (*doc) return run_doc_command(doc_module);
+    if (*play) return run_play_command(pa, verbosity, modules);
+    if (*apply) return run_play_command(aa, verbosity, modules);
+    if (*doc) return run_doc_command(doc_module, modules);
     if (*man) {
-        std::printf("%s", man_page(app).c_str());
+        std::printf("%s", man_page(app, modules).c_str());
         return 0;
     }
     if (*completion) {
-        std::printf("%s", bash_completion(app).c_str());
+        std::printf("%s", bash_completion(app, modules).c_str());
         return 0;
     }
     if (*help) {
-        if (!help_module.empty()) return run_doc_command(help_module);
+        if (!help_module.empty()) return run_doc_command(help_module, modules);
         // app.help() would describe the `help` subcommand itself once it was parsed.
         std::string top = app.get_formatter()->make_help(&app, "upkeep", CLI::AppFormatMode::Normal);
         std::printf("%s\nMODULES (upkeep help MODULE for one)\n", top.c_str());
-        return run_doc_command("");
+        return run_doc_command("", modules);
     }
     if (*vault) return run_vault_command(va);
     if (*report) return run_report_command(ra);

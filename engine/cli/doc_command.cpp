@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "engine/util/strings.hpp"
-#include "modules/registry.hpp"
+#include "engine/module/module.hpp"
 
 namespace upkeep {
 
@@ -23,15 +23,15 @@ const char* type_name(ArgType t) {
 }
 }  // namespace
 
-int run_doc_command(const std::string& module) {
+int run_doc_command(const std::string& module, const ModuleCatalog& modules) {
     if (module.empty()) {
-        for (const auto& name : module_names())
-            std::printf("%-18s %s\n", name.c_str(), find_module(name)->spec().summary.c_str());
+        for (const auto& name : modules.names())
+            std::printf("%-18s %s\n", name.c_str(), modules.find(name)->spec().summary.c_str());
         return 0;
     }
-    const Module* m = find_module(module);
+    const Module* m = modules.find(module);
     if (!m) {
-        std::string hint = closest_match(module, module_names());
+        std::string hint = closest_match(module, modules.names());
         std::fprintf(stderr, "ERROR: unknown module '%s'%s\n", module.c_str(),
                      hint.empty() ? "" : (" (did you mean '" + hint + "'?)").c_str());
         return 1;

@@ -3,8 +3,10 @@
 
 #include <string>
 
+#include "engine/module/module_catalog.hpp"
+
 namespace upkeep {
 
-int run_doc_command(const std::string& module);
+int run_doc_command(const std::string& module, const ModuleCatalog& modules);
 
 }  // namespace upkeep

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "engine/module/module_catalog.hpp"
+
 namespace CLI {
 class App;
 }
@@ -14,8 +16,8 @@ class App;
 namespace upkeep {
 
 // upkeep(1) in roff (man -l upkeep.1).
-std::string man_page(const CLI::App& app);
+std::string man_page(const CLI::App& app, const ModuleCatalog& modules);
 // A bash completion script: subcommands, options, module names after `doc`/`help`.
-std::string bash_completion(const CLI::App& app);
+std::string bash_completion(const CLI::App& app, const ModuleCatalog& modules);
 
 }  // namespace upkeep

@@ -1,7 +1,7 @@
 // Connection: how the engine reaches a host. Connections only move bytes and run
 // commands; they never decide anything (pyinfra's connectors, ninja's runners).
 // Implementations: local (this machine), sandbox (a directory tree posing as a
-// host), ssh (libssh + SFTP), and planned (the dry-run overlay, see planned.hpp).
+// host), ssh (libssh + SFTP), and planned (the dry-run overlay, see planned_connection.hpp).
 #pragma once
 
 #include <cstdint>
@@ -124,10 +124,10 @@ public:
     // from the controller, a remote API). Real connections grant it; the dry-run
     // overlay records `what` as "would run" and refuses, so such a module's
     // apply() stays the same code in both runs, as with mutating commands.
-    virtual bool allow_external_effect(const std::string& what) { return true; }
+    virtual bool allow_external_effect(const std::string& /*what*/) { return true; }
     // Takes this host's run lock (see run_lock.hpp) for as long as the
     // connection lives; throws HostBusyError when another run holds it.
-    virtual void lock_run(const RunLockRequest& req) {}
+    virtual void lock_run(const RunLockRequest& /*req*/) {}
     // The connection that really reaches the host: itself, or for an overlay (the
     // dry run's planned state) the wrapped one. Lets a module that talks to the
     // host by another route (libvirt's API) learn the address and credentials.
@@ -135,19 +135,19 @@ public:
     // Service state the dry-run overlay planned for `name` (a service stopped or
     // started by an earlier task of this run): nullopt on real connections and for
     // services no task touched, so the host's answer stands.
-    virtual std::optional<bool> planned_service_running(const std::string& name) { return std::nullopt; }
+    virtual std::optional<bool> planned_service_running(const std::string& /*name*/) { return std::nullopt; }
     // Records that a service action left `name` running or stopped. Real
     // connections ignore it (the host itself knows); the overlay keeps it so the
     // next task's check sees the planned state, as with files.
-    virtual void note_service_state(const std::string& name, bool running) {}
+    virtual void note_service_state(const std::string& /*name*/, bool /*running*/) {}
     // A file that a planned step may leave behind but that the dry run cannot
     // foresee (a package upgrade's .dpkg-dist/.rpmnew next to an operator-edited
     // config file: it appears only when the new package's file differs). Real
     // connections ignore the note (the host itself shows what appeared); the
     // overlay keeps it, so a later task can plan "depends on the upgrade" honestly
     // instead of "nothing to do". pending_file() gives the reason, or nullopt.
-    virtual void note_pending_file(const std::string& path, const std::string& reason) {}
-    virtual std::optional<std::string> pending_file(const std::string& path) { return std::nullopt; }
+    virtual void note_pending_file(const std::string& /*path*/, const std::string& /*reason*/) {}
+    virtual std::optional<std::string> pending_file(const std::string& /*path*/) { return std::nullopt; }
     // Warnings the connection gathered since the last call (a changed host key
     // let through by StrictHostKeyChecking=no...), for the reporter to show.
     virtual std::vector<std::string> take_warnings() { return {}; }

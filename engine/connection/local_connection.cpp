@@ -26,6 +26,7 @@
 
 #include "engine/report/run_log.hpp"
 #include "engine/util/error.hpp"
+#include "engine/util/host_path.hpp"
 #include "engine/util/strings.hpp"
 
 extern char** environ;
@@ -107,13 +108,6 @@ bool normalize(const std::string& path, std::string& out) {
     }
     out = "/" + join(parts, "/");
     return true;
-}
-
-std::string dir_of(const std::string& p) {
-    size_t slash = p.find_last_of('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return p.substr(0, slash);
 }
 
 void write_all(int fd, const std::string& data, const std::string& path) {
@@ -338,32 +332,43 @@ CommandResult LocalConnection::run(const Command& cmd) {
     return r;
 }
 
-CommandResult LocalConnection::run_unlogged(const Command& cmd) {
-    // Everything the child needs is built before fork: after fork only
-    // async-signal-safe calls are allowed.
+namespace {
+
+// The child's environment: ours, in a sandbox with UPKEEP_ROOT and the root's tool
+// directories first on PATH, then the command's own variables.
+std::vector<std::string> command_environment(const std::string& root, const std::map<std::string, std::string>& extra) {
     std::map<std::string, std::string> env;
     for (char** e = environ; e && *e; ++e) {
         std::string kv = *e;
         size_t eq = kv.find('=');
         if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    std::string dir = cmd.chdir.empty() ? "" : map_path(cmd.chdir);
-    if (!m_root.empty()) {
-        if (dir.empty()) dir = m_root;
-        env["UPKEEP_ROOT"] = m_root;
+    if (!root.empty()) {
+        env["UPKEEP_ROOT"] = root;
         std::string prefix;
         for (const char* d : {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"})
-            prefix += m_root + d + ":";
+            prefix += root + d + ":";
         std::string path = env.count("PATH") ? env["PATH"] : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
         env["PATH"] = prefix + path;
     }
-    for (const auto& [k, v] : cmd.env) env[k] = v;
-    std::vector<std::string> env_strings;
-    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+    for (const auto& [k, v] : extra) env[k] = v;
+    std::vector<std::string> out;
+    for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+    return out;
+}
+
+struct Child {
+    pid_t pid = -1;
+    Fd in_w, out_r, err_r;  // the child's stdin (ours to write), stdout and stderr
+};
+
+// Forks `/bin/sh -c cmdline` in `dir` with pipes on 0/1/2. Everything the child
+// needs is built before fork: after fork only async-signal-safe calls are allowed.
+void spawn_shell(const std::string& cmdline, const std::string& dir, std::vector<std::string> env_strings, Child& child) {
     std::vector<char*> envp;
     for (auto& s : env_strings) envp.push_back(s.data());
     envp.push_back(nullptr);
-    std::string sh = "/bin/sh", dash_c = "-c", line = cmd.cmdline;
+    std::string sh = "/bin/sh", dash_c = "-c", line = cmdline;
     char* argv[] = {sh.data(), dash_c.data(), line.data(), nullptr};
 
     int in_pipe[2], out_pipe[2], err_pipe[2];
@@ -401,52 +406,68 @@ CommandResult LocalConnection::run_unlogged(const Command& cmd) {
     ::close(in_pipe[0]);
     ::close(out_pipe[1]);
     ::close(err_pipe[1]);
-    Fd in_w(in_pipe[1]), out_r(out_pipe[0]), err_r(err_pipe[0]);
+    child.pid = pid;
+    child.in_w.reset(in_pipe[1]);
+    child.out_r.reset(out_pipe[0]);
+    child.err_r.reset(err_pipe[0]);
+}
 
-    // A child that exits without reading its stdin must not kill us with
-    // SIGPIPE: block it on this thread while we write and drop it afterwards.
+// Feeds `input` to the child's stdin while collecting its stdout and stderr, until
+// both are closed. A child that exits without reading its stdin must not kill us
+// with SIGPIPE: it is blocked on this thread meanwhile and dropped afterwards.
+void pump(Child& child, const std::string& input, CommandResult& result) {
     sigset_t pipe_set, old_set;
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
 
-    CommandResult result;
     size_t in_off = 0;
-    if (cmd.stdin_data.empty()) in_w.reset();
-    else ::fcntl(in_w.fd, F_SETFL, O_NONBLOCK);
+    if (input.empty()) child.in_w.reset();
+    else ::fcntl(child.in_w.fd, F_SETFL, O_NONBLOCK);
     char buf[65536];
-    while (out_r.fd >= 0 || err_r.fd >= 0) {
+    while (child.out_r.fd >= 0 || child.err_r.fd >= 0) {
         struct pollfd fds[3];
         int n = 0;
         int idx_in = -1, idx_out = -1, idx_err = -1;
-        if (in_w.fd >= 0) fds[idx_in = n++] = {in_w.fd, POLLOUT, 0};
-        if (out_r.fd >= 0) fds[idx_out = n++] = {out_r.fd, POLLIN, 0};
-        if (err_r.fd >= 0) fds[idx_err = n++] = {err_r.fd, POLLIN, 0};
+        if (child.in_w.fd >= 0) fds[idx_in = n++] = {child.in_w.fd, POLLOUT, 0};
+        if (child.out_r.fd >= 0) fds[idx_out = n++] = {child.out_r.fd, POLLIN, 0};
+        if (child.err_r.fd >= 0) fds[idx_err = n++] = {child.err_r.fd, POLLIN, 0};
         if (::poll(fds, n, -1) < 0) {
             if (errno == EINTR) continue;
             break;
         }
         if (idx_in >= 0 && fds[idx_in].revents) {
-            ssize_t w = ::write(in_w.fd, cmd.stdin_data.data() + in_off, cmd.stdin_data.size() - in_off);
+            ssize_t w = ::write(child.in_w.fd, input.data() + in_off, input.size() - in_off);
             if (w > 0) in_off += static_cast<size_t>(w);
-            if (w < 0 && errno != EAGAIN && errno != EINTR) in_w.reset();  // EPIPE: the child stopped reading
-            if (in_off >= cmd.stdin_data.size()) in_w.reset();
+            if (w < 0 && errno != EAGAIN && errno != EINTR) child.in_w.reset();  // EPIPE: the child stopped reading
+            if (in_off >= input.size()) child.in_w.reset();
         }
-        for (auto [idx, fd, sink] : {std::tuple{idx_out, &out_r, &result.out}, std::tuple{idx_err, &err_r, &result.err}}) {
+        for (auto [idx, fd, sink] :
+             {std::tuple{idx_out, &child.out_r, &result.out}, std::tuple{idx_err, &child.err_r, &result.err}}) {
             if (idx < 0 || !fds[idx].revents) continue;
             ssize_t r = ::read(fd->fd, buf, sizeof buf);
             if (r > 0) sink->append(buf, static_cast<size_t>(r));
             else if (r == 0 || (errno != EINTR && errno != EAGAIN)) fd->reset();
         }
     }
-    in_w.reset();
+    child.in_w.reset();
     struct timespec zero = {0, 0};
     while (sigtimedwait(&pipe_set, nullptr, &zero) > 0) {
     }
     pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+}
 
+}  // namespace
+
+CommandResult LocalConnection::run_unlogged(const Command& cmd) {
+    std::string dir = cmd.chdir.empty() ? "" : map_path(cmd.chdir);
+    if (!m_root.empty() && dir.empty()) dir = m_root;
+    Child child;
+    spawn_shell(cmd.cmdline, dir, command_environment(m_root, cmd.env), child);
+    CommandResult result;
+    pump(child, cmd.stdin_data, result);
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
     }
     result.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;
@@ -543,7 +564,7 @@ WriteResult LocalConnection::write_file(const std::string& path, const std::stri
     if (!opts.group.empty()) gid = resolve_gid(opts.group);
     mode_t mode = opts.mode ? *opts.mode : had_old ? (old.st_mode & 07777) : 0644;
 
-    std::string dir = dir_of(local);
+    std::string dir = parent_path(local);
     remove_stale_temps(dir);
     std::string tmp;
     Fd fd(create_private_temp(dir, path, tmp));
@@ -674,7 +695,7 @@ void LocalConnection::symlink(const std::string& target, const std::string& path
     // replaces an existing entry) and rename over the old entry: atomic replace.
     std::string tmp;
     for (int attempt = 0;; ++attempt) {
-        tmp = dir_of(local) + "/" + k_temp_prefix + random_token(12);
+        tmp = parent_path(local) + "/" + k_temp_prefix + random_token(12);
         if (::symlink(mapped_target.c_str(), tmp.c_str()) == 0) break;
         if (errno != EEXIST || attempt > 16) throw TaskError(errno_text("cannot create link", path, errno));
     }

@@ -22,12 +22,6 @@ std::string normalize_path(const std::string& path) {
     return out.empty() ? "." : out;
 }
 
-std::string parent_path(const std::string& path) {
-    size_t pos = path.rfind('/');
-    if (pos == std::string::npos) return ".";
-    if (pos == 0) return "/";
-    return path.substr(0, pos);
-}
 
 namespace {
 bool is_under(const std::string& path, const std::string& dir) {

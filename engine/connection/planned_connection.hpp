@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/connection/connection.hpp"
+#include "engine/util/host_path.hpp"
 
 namespace upkeep {
 
@@ -72,7 +73,5 @@ private:
 
 // Normalizes an absolute path: collapses "//", "/./", "dir/.." and a trailing "/".
 std::string normalize_path(const std::string& path);
-// The parent directory of a normalized path ("/" for "/x").
-std::string parent_path(const std::string& path);
 
 }  // namespace upkeep

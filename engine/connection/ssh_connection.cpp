@@ -18,6 +18,7 @@
 #include "engine/connection/shell_files.hpp"
 #include "engine/report/run_log.hpp"
 #include "engine/util/error.hpp"
+#include "engine/util/host_path.hpp"
 #include "engine/util/strings.hpp"
 
 namespace upkeep {
@@ -30,13 +31,6 @@ constexpr size_t k_io_chunk = 64 * 1024;
 constexpr long k_op_timeout_s = 300;
 
 std::string q(const std::string& s) { return shell_quote(s); }
-
-std::string parent_dir(const std::string& path) {
-    size_t slash = path.find_last_of('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
-}
 
 std::string random_suffix() {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -817,7 +811,7 @@ WriteResult SshConnection::sftp_write_file(const std::string& path, const std::s
     if (old.exists() && !old.is_file())
         throw TaskError(m_opts.host_name + ": refusing to write " + path + ": it is " + old.kind_text() + ", not a regular file");
 
-    std::string dir = parent_dir(real);
+    std::string dir = parent_path(real);
     remove_stale_temps(dir);
     std::string tmp = dir + "/.upkeep." + random_suffix();
     sftp_file f = sftp_open(sftp(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -947,7 +941,7 @@ void SshConnection::make_dirs(const std::string& path, std::optional<uint32_t> m
             if (info.is_dir()) break;
             if (info.exists()) throw TaskError(m_opts.host_name + ": cannot create directory " + path + ": " + p + " is not a directory");
             missing.push_back(p);
-            p = parent_dir(p);
+            p = parent_path(p);
         }
         for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
             if (sftp_mkdir(m_sftp, it->c_str(), mode ? *mode : 0777) != SSH_OK) {
@@ -1006,7 +1000,7 @@ void SshConnection::symlink(const std::string& target, const std::string& path) 
         }
         if (old.is_dir()) throw TaskError(m_opts.host_name + ": cannot create link " + path + ": a directory is in the way");
         // Build the new link beside the old one and rename it over, atomically.
-        std::string tmp = parent_dir(path) + "/.upkeep." + random_suffix();
+        std::string tmp = parent_path(path) + "/.upkeep." + random_suffix();
         if (::sftp_symlink(m_sftp, target.c_str(), tmp.c_str()) != SSH_OK) sftp_fail("cannot create link", path);
         CommandResult r = shell_exec("mv -Tf -- " + q(tmp) + " " + q(path), "", false);
         if (r.rc != 0) {

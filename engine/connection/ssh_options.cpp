@@ -133,6 +133,12 @@ void apply_o_option(Layer& l, const std::string& option) {
     }
 }
 
+// OpenSSH command-line arguments ("-o StrictHostKeyChecking=no -i key"). What upkeep
+// cannot honour is refused by name (a UserError), never ignored: a ProxyCommand
+// silently dropped would connect directly where the user meant to go through a
+// bastion. Options that only concern the OpenSSH client's own machinery
+// (ControlMaster, ServerAliveInterval, -C, -q...) are accepted and have no effect;
+// a missing argument is a UserError.
 Layer layer_from_args(const std::string& args) {
     Layer l;
     auto words = split_shell_words(args);
@@ -284,8 +290,6 @@ SshEndpoint parse_ssh_endpoint(const std::string& spec) {
     if (e.host.empty()) throw UserError("bad ssh host '" + spec + "'");
     return e;
 }
-
-void apply_ssh_args(SshOptions& opts, const std::string& args) { layer_from_args(args).apply_to(opts); }
 
 SshOptions ssh_options_from_vars(const std::string& host, const Value& host_vars, const SshOptions& cli_defaults) {
     Layer vars = layer_from_vars(host_vars);

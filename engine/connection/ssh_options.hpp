@@ -58,15 +58,6 @@ struct SshOptions {
 // Throws UserError (with the variable's mark) for values that make no sense.
 SshOptions ssh_options_from_vars(const std::string& host, const Value& host_vars, const SshOptions& cli_defaults);
 
-// Applies OpenSSH command-line arguments ("-o StrictHostKeyChecking=no -i key")
-// to opts. What upkeep cannot honour is refused by name (a UserError), never
-// ignored: a ProxyCommand silently dropped would connect directly where the
-// user meant to go through a bastion. Options that only concern the OpenSSH
-// client's own machinery (ControlMaster, ServerAliveInterval, -C, -q...) are
-// accepted and have no effect; a missing argument is a UserError.
-void apply_ssh_args(SshOptions& opts, const std::string& args);
-
-
 // "yes"/"no"/"accept-new"/"off"... as OpenSSH spells StrictHostKeyChecking.
 SshOptions::HostKeyChecking parse_host_key_checking(const std::string& text);
 

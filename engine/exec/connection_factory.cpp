@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "engine/connection/local_connection.hpp"
-#include "engine/connection/ssh_factory.hpp"
+#include "engine/exec/ssh_factory.hpp"
 #include "engine/lua/lua_env.hpp"
 #include "engine/util/error.hpp"
 

@@ -46,10 +46,61 @@ std::vector<size_t> batch_sizes(const Value& serial, size_t total) {
 
 bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
+// vars_prompt without a terminal: -e answers it, else the default, else stop here.
+// A private answer given with -e is a secret like the default.
+Value prompted_vars(const Play& play, const Value& extra_vars) {
+    Value prompted(Map{});
+    for (const auto& vp : play.vars_prompt) {
+        if (vp.secret && extra_vars.get(vp.name).is_string()) secrets().add(extra_vars.get(vp.name).as_string());
+        if (extra_vars.has(vp.name)) continue;
+        if (vp.default_value.is_null())
+            throw UserError(vp.mark, "vars_prompt '" + vp.name + "' has no default and upkeep never prompts: pass -e " +
+                                         vp.name + "=...");
+        Value d = vp.default_value;
+        if (vp.secret) d.set_secret(true);
+        prompted[vp.name] = d;
+    }
+    return prompted;
+}
+
+// Variables may refer to each other in any order: render in passes until stable.
+// Each pass renders from the raw templates, so a variable rendered before one it
+// uses (map order is by name) is corrected by the next pass instead of keeping
+// the other's unrendered text.
+void render_until_stable(Value& v) {
+    std::vector<std::pair<std::string, Value>> raw;
+    for (const auto& [k, val] : v.as_map()) {
+        if (k == "hostvars") continue;
+        if ((val.is_string() && LuaEnv::is_templated(val.as_string())) || val.is_list() || val.is_map())
+            raw.emplace_back(k, val);
+    }
+    for (int pass = 0; pass < 4; ++pass) {
+        bool again = false;
+        for (const auto& [k, tmpl] : raw) {
+            try {
+                Value r = thread_lua().render(tmpl, v);
+                if (r != v.get(k)) {
+                    v[k] = r;
+                    again = true;
+                }
+            } catch (const std::exception&) {
+                again = true;  // may depend on a variable rendered later in this pass
+            }
+        }
+        if (!again) break;
+    }
+}
+
 }  // namespace
 
-PlayExecutor::PlayExecutor(const Inventory& inventory, const RunOptions& opts, Reporter& reporter)
-    : m_inventory(inventory), m_opts(opts), m_reporter(reporter), m_tasks(opts, reporter), m_pool(opts.forks) {
+PlayExecutor::PlayExecutor(const Inventory& inventory, const RunOptions& opts, Reporter& reporter,
+                           ConnectionFactory connect)
+    : m_inventory(inventory),
+      m_opts(opts),
+      m_reporter(reporter),
+      m_connect(std::move(connect)),
+      m_tasks(opts, reporter, m_connect),
+      m_pool(opts.forks) {
     m_started = opts.start_at_task.empty();
     m_tasks.delegate_connection = [this](const std::string& d, const std::string& h) -> Connection& {
         return delegate_connection(d, h);
@@ -74,7 +125,7 @@ Connection& PlayExecutor::delegate_connection(const std::string& delegate, const
         vars["ansible_connection"] = Value("local");
     else if (!m_inventory.has_host(delegate))
         throw TaskError("delegate_to: host '" + delegate + "' is not in the inventory");
-    ConnectionPtr c = make_connection(delegate, vars, m_opts);
+    ConnectionPtr c = m_connect(delegate, vars, m_opts);
     c->connect();
     return *(m_delegates[key] = std::move(c));
 }
@@ -229,24 +280,12 @@ void PlayExecutor::prepare_play_vars(const Play& play, std::vector<HostState*>& 
         hostvars[name] = hv;
     }
     List play_hosts;
-    for (auto* h : hosts) play_hosts.push_back(Value(h->name));
+    for (auto* h : hosts) play_hosts.emplace_back(h->name);
     std::vector<std::pair<std::string, Value>> files;
     for (const auto& f : play.vars_files) {
         if (f.find("{{") == std::string::npos) files.emplace_back(f, load_yaml_file(f));
     }
-    // vars_prompt without a terminal: -e answers it, else the default, else stop here.
-    Value prompted(Map{});
-    for (const auto& vp : play.vars_prompt) {
-        if (m_opts.extra_vars.has(vp.name)) continue;
-        if (vp.default_value.is_null())
-            throw UserError(vp.mark, "vars_prompt '" + vp.name + "' has no default and upkeep never prompts: pass -e " +
-                                         vp.name + "=...");
-        Value d = vp.default_value;
-        if (vp.secret) d.set_secret(true);
-        prompted[vp.name] = d;
-    }
-    for (const auto& vp : play.vars_prompt)
-        if (vp.secret && m_opts.extra_vars.get(vp.name).is_string()) secrets().add(m_opts.extra_vars.get(vp.name).as_string());
+    Value prompted = prompted_vars(play, m_opts.extra_vars);
     m_pool.parallel_for(hosts.size(), [&](size_t i) {
         HostState& h = *hosts[i];
         // Role defaults are the lowest precedence: under the inventory.
@@ -280,31 +319,7 @@ void PlayExecutor::prepare_play_vars(const Play& play, std::vector<HostState*>& 
         // them ("d: '{{ root }}/x'" with -e root=...): they must be visible
         // while play vars are rendered below, not only at task time.
         layer(m_opts.extra_vars);
-        // Variables may refer to each other in any order: render in passes until stable.
-        // Each pass renders from the raw templates, so a variable rendered before one it
-        // uses (map order is by name) is corrected by the next pass instead of keeping
-        // the other's unrendered text.
-        std::vector<std::pair<std::string, Value>> raw;
-        for (const auto& [k, val] : v.as_map()) {
-            if (k == "hostvars") continue;
-            if ((val.is_string() && LuaEnv::is_templated(val.as_string())) || val.is_list() || val.is_map())
-                raw.emplace_back(k, val);
-        }
-        for (int pass = 0; pass < 4; ++pass) {
-            bool again = false;
-            for (const auto& [k, tmpl] : raw) {
-                try {
-                    Value r = thread_lua().render(tmpl, v);
-                    if (r != v.get(k)) {
-                        v[k] = r;
-                        again = true;
-                    }
-                } catch (const std::exception&) {
-                    again = true;  // may depend on a variable rendered later in this pass
-                }
-            }
-            if (!again) break;
-        }
+        render_until_stable(v);
         secrets().add_from(v);
         h.default_keys.clear();
         for (const auto& [k, d] : play.role_defaults.as_map()) {
@@ -437,10 +452,10 @@ bool PlayExecutor::run_meta(const Play& play, const Task& task, std::vector<Host
         }
     } else if (action == "clear_host_errors") {
         for (auto& [n, h] : m_hosts) h->failed = false;
-    } else if (action != "noop" && action != "refresh_inventory" && action != "reset_connection" &&
-               action != "clear_facts") {
+    } else if (std::find(meta_actions().begin(), meta_actions().end(), action) == meta_actions().end()) {
         throw UserError(task.mark, "unknown meta action '" + action + "'");
     }
+    // The others (noop, clear_facts, refresh_inventory, reset_connection) have nothing to do here.
     return true;
 }
 
@@ -517,7 +532,8 @@ void PlayExecutor::run_include(const Play& play, const Task& inc, std::vector<Ho
             if (!include.include_vars.is_map()) include.include_vars = Value(Map{});
             include.include_vars[inc.loop_var] = g.item;
         }
-        std::vector<Task> tasks = load_included_tasks(g.path, include);
+        if (!play.modules) throw ContractError("include_tasks: the play was not loaded with a module catalog");
+        std::vector<Task> tasks = load_included_tasks(g.path, include, *play.modules);
         run_tasks(play, tasks, g.hosts, handlers);
     }
 }

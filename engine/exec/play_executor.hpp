@@ -21,7 +21,9 @@ namespace upkeep {
 
 class PlayExecutor {
 public:
-    PlayExecutor(const Inventory& inventory, const RunOptions& opts, Reporter& reporter);
+    // `connect` makes each host's connection (make_connection unless a test hands its own).
+    PlayExecutor(const Inventory& inventory, const RunOptions& opts, Reporter& reporter,
+                 ConnectionFactory connect = make_connection);
     ~PlayExecutor();
 
     // Runs every play; returns the exit code (exit_codes.hpp: 0 ok, 2 a host failed, 4 a host
@@ -50,6 +52,7 @@ private:
     const Inventory& m_inventory;
     const RunOptions& m_opts;
     Reporter& m_reporter;
+    ConnectionFactory m_connect;
     TaskExecutor m_tasks;
     WorkerPool m_pool;
     std::map<std::string, std::unique_ptr<HostState>> m_hosts;

@@ -27,7 +27,7 @@ struct RunOptions {
     Value extra_vars = Value(Map{});     // -e, highest precedence
     int verbosity = 0;
     // After a real apply, call check() again and fail the task if the module did
-    // not converge (the contract of DESIGN.md). On in tests; cheap enough to keep on.
+    // not converge (the module contract, engine/module/module.hpp). On in tests; cheap enough to keep on.
     bool verify_convergence = false;
     std::string inventory_dir;  // base for relative sandbox roots
     // Connection defaults from the command line (used by the SSH connection).

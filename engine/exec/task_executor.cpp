@@ -14,7 +14,6 @@
 #include "engine/report/secret_registry.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
-#include "modules/registry.hpp"
 
 namespace upkeep {
 
@@ -80,6 +79,47 @@ std::string first_found(const Task& task, const List& names) {
     throw UserError(task.loop.mark(), "with_first_found: none of the files exists (looked at " + join(tried, ", ") + ")");
 }
 
+// changed_when / failed_when (they see the result as `result` and under the register
+// name), the probe rule (check_mode: true reports ok) and the item's status. A
+// template only because ItemResult is the executor's private type.
+template <class ItemResult>
+void judge_result(const Task& task, const Value& vars, Value& result, ItemResult& out) {
+    bool changed = result.get("changed").truthy();
+    bool failed = result.get("failed").truthy();
+    Value cond_vars = vars;
+    cond_vars["result"] = result;
+    if (!task.register_as.empty()) cond_vars[task.register_as] = result;
+    // A command the dry run only recorded has no output to judge; changed_when: false
+    // below clears would_run for the display, so remember it for failed_when.
+    const bool not_run = out.would_run;
+    if (!task.changed_when.is_null()) {
+        if (out.would_run && !task.changed_when.is_bool()) {
+            // The command did not run, so its output cannot be judged: keep "would run".
+        } else {
+            changed = eval_condition(task.changed_when, cond_vars);
+            result["changed"] = Value(changed);
+            if (!changed) out.would_run = false;
+        }
+    }
+    if (!task.failed_when.is_null() && !(not_run && !task.failed_when.is_bool())) {
+        failed = eval_condition(task.failed_when, cond_vars);
+        result["failed"] = Value(failed);
+        if (failed && result.get("msg").is_null()) out.msg = "failed_when condition met";
+    }
+    if (task.no_log) result.set_secret(true);
+    out.result = result;
+    out.status = failed ? Status::Failed : changed ? Status::Changed : Status::Ok;
+    // A probe (check_mode: true) changes nothing in either run: it reports ok, so the
+    // (host, task) pairs a dry run marks changed are those a real run changes. Its
+    // registered result keeps changed: true for the `when:` that reads it.
+    if (out.status == Status::Changed && task.check_mode.value_or(false)) {
+        out.status = Status::Ok;
+        out.would_run = false;
+        out.probe_would_change = true;
+    }
+    if (failed && out.msg.empty()) out.msg = "task failed";
+}
+
 }  // namespace
 
 Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
@@ -126,7 +166,7 @@ bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std
             // Play-level become (and -b) apply to the host's one connection.
             Value vars = host.conn_vars.is_map() ? host.conn_vars : host.inventory_vars;
             if (task.become.has_value() && !vars.has("ansible_become")) vars["ansible_become"] = Value(*task.become);
-            host.conn = make_connection(host.name, vars, m_opts);
+            host.conn = m_connect(host.name, vars, m_opts);
         }
         host.conn->connect();
         for (const auto& w : host.conn->take_warnings()) m_reporter.warning(w);
@@ -171,49 +211,40 @@ bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std
     }
 }
 
-TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& task, HostState& host, Value vars,
-                                                bool check, const std::string& task_name) {
-    ItemResult out;
-    const Module& mod = *task.module;
-    Value rendered = thread_lua().render(task.args, vars);
-    if (rendered.is_map()) {
-        // Ansible's `default(omit)`: an argument rendered to the placeholder is left out.
-        Map& m = rendered.as_map_mut();
-        for (auto it = m.begin(); it != m.end();)
-            it = it->second.is_string() && it->second.as_string() == k_omit_placeholder ? m.erase(it) : std::next(it);
-    }
-    Args args = validate_args(mod.spec(), rendered);
-    secrets().add_from(args.raw());
-    if (task.no_log) {
-        // Every string argument of a no_log task is a secret: mask it wherever it shows up.
-        for (const auto& [k, v] : args.raw().as_map())
-            if (v.is_string()) secrets().add(v.as_string());
-    }
+struct TaskExecutor::TaskConnection {
+    Connection* conn = nullptr;
+    bool on_host = true;                         // false: delegated to another host
+    std::unique_ptr<PlannedConnection> scratch;  // a probe's or a delegate's dry-run overlay
+    std::unique_ptr<EnvConnection> with_env;     // environment: on top of whichever connection
+};
+
+TaskExecutor::TaskConnection TaskExecutor::task_connection(const Task& task, HostState& host, const Value& vars,
+                                                           bool check) {
     // The dry-run swap: in --check every read and write goes through the overlay.
-    Connection* conn = host.conn.get();
-    std::unique_ptr<PlannedConnection> scratch;
+    TaskConnection tc;
+    tc.conn = host.conn.get();
     std::string delegate = task.delegate_to.is_null() ? "" : thread_lua().render(task.delegate_to, vars).to_string();
     if (!delegate.empty() && delegate != host.name) {
         if (!delegate_connection) throw TaskError("delegate_to is not available here");
-        conn = &delegate_connection(delegate, host.name);
+        tc.conn = &delegate_connection(delegate, host.name);
+        tc.on_host = false;
         if (check) {
             // A delegated task's dry run plans on a throwaway overlay of the delegate.
-            scratch = std::make_unique<PlannedConnection>(*conn);
-            conn = scratch.get();
+            tc.scratch = std::make_unique<PlannedConnection>(*tc.conn);
+            tc.conn = tc.scratch.get();
         }
     } else if (check) {
         if (m_opts.check) {
             if (!host.planned) host.planned = std::make_unique<PlannedConnection>(*host.conn);
-            conn = host.planned.get();
+            tc.conn = host.planned.get();
         }
         if (!m_opts.check || task.check_mode.value_or(false)) {
             // check_mode: true (a probe): a throwaway overlay, so later tasks don't see its
             // writes, in a real run and in --check alike (there on top of the planned state).
-            scratch = std::make_unique<PlannedConnection>(*conn);
-            conn = scratch.get();
+            tc.scratch = std::make_unique<PlannedConnection>(*tc.conn);
+            tc.conn = tc.scratch.get();
         }
     }
-    std::unique_ptr<EnvConnection> with_env;
     if (!task.environment.empty()) {
         std::map<std::string, std::string> env;
         for (const auto& layer : task.environment) {
@@ -222,23 +253,55 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
             if (!e.is_map()) throw UserError(layer.mark(), "environment must be a map, got a " + std::string(e.type_name()));
             for (const auto& [k, v] : e.as_map()) env[k] = v.is_bool() ? (v.as_bool() ? "True" : "False") : v.to_string();
         }
-        with_env = std::make_unique<EnvConnection>(*conn, std::move(env));
-        conn = with_env.get();
+        tc.with_env = std::make_unique<EnvConnection>(*tc.conn, std::move(env));
+        tc.conn = tc.with_env.get();
     }
+    return tc;
+}
+
+namespace {
+
+// The module's arguments for this host: rendered, `omit` dropped, validated; secret
+// arguments (and every string argument of a no_log task) registered for masking.
+Args render_args(const Task& task, const Value& vars) {
+    Value rendered = thread_lua().render(task.args, vars);
+    if (rendered.is_map()) {
+        // Ansible's `default(omit)`: an argument rendered to the placeholder is left out.
+        Map& m = rendered.as_map_mut();
+        for (auto it = m.begin(); it != m.end();)
+            it = it->second.is_string() && it->second.as_string() == k_omit_placeholder ? m.erase(it) : std::next(it);
+    }
+    Args args = validate_args(task.module->spec(), rendered);
+    secrets().add_from(args.raw());
+    if (task.no_log) {
+        // Every string argument of a no_log task is a secret: mask it wherever it shows up.
+        for (const auto& [k, v] : args.raw().as_map())
+            if (v.is_string()) secrets().add(v.as_string());
+    }
+    return args;
+}
+
+}  // namespace
+
+TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& task, HostState& host, Value vars,
+                                                bool check, const std::string& task_name) {
+    ItemResult out;
+    const Module& mod = *task.module;
+    Args args = render_args(task, vars);
+    TaskConnection tc = task_connection(task, host, vars, check);
     auto eval = [&](const Value& expr) {
         if (expr.mark().known()) return thread_lua().eval_expression(expr, vars);
         Value at_task = expr;
         at_task.set_mark(task.mark);
         return thread_lua().eval_expression(at_task, vars);
     };
-    ModuleContext ctx{*conn, vars, eval, play.playbook_dir};
+    ModuleContext ctx{*tc.conn, vars, eval, play.playbook_dir};
     ctx.search_dirs = task.search_dirs.empty() ? std::vector<std::string>{play.playbook_dir} : task.search_dirs;
+    ctx.secrets = &secrets();
     Plan plan = mod.check(ctx, args);
     // What a real run carries out (a probe never does) goes past the reviewed plan.
-    if (m_opts.plan_gate && plan.changed() && !task.check_mode.value_or(false)) {
-        bool on_host = delegate.empty() || delegate == host.name;
-        m_opts.plan_gate->on_plan(host.name, on_host ? host.conn.get() : nullptr, task, task_name, plan);
-    }
+    if (m_opts.plan_gate && plan.changed() && !task.check_mode.value_or(false))
+        m_opts.plan_gate->on_plan(host.name, tc.on_host ? host.conn.get() : nullptr, task, task_name, plan);
     Value result = plan.result.is_map() ? plan.result : Value(Map{});
     if (plan.changed()) {
         Value applied = mod.apply(ctx, args, plan);
@@ -265,207 +328,141 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     if (!check && plan.unpredictable && changed && result.get("changed").is_bool())
         changed = result.get("changed").as_bool();
     result["changed"] = Value(changed);
-    bool failed = result.get("failed").truthy();
-
-    // changed_when / failed_when see the result as `result` and under the register name.
-    Value cond_vars = vars;
-    cond_vars["result"] = result;
-    if (!task.register_as.empty()) cond_vars[task.register_as] = result;
-    // A command the dry run only recorded has no output to judge; changed_when: false
-    // below clears would_run for the display, so remember it for failed_when.
-    const bool not_run = out.would_run;
-    if (!task.changed_when.is_null()) {
-        if (out.would_run && !task.changed_when.is_bool()) {
-            // The command did not run, so its output cannot be judged: keep "would run".
-        } else {
-            changed = eval_condition(task.changed_when, cond_vars);
-            result["changed"] = Value(changed);
-            if (!changed) out.would_run = false;
-        }
-    }
-    if (!task.failed_when.is_null() && !(not_run && !task.failed_when.is_bool())) {
-        failed = eval_condition(task.failed_when, cond_vars);
-        result["failed"] = Value(failed);
-        if (failed && result.get("msg").is_null()) out.msg = "failed_when condition met";
-    }
-    if (task.no_log) result.set_secret(true);
-    out.result = result;
-    out.status = failed ? Status::Failed : changed ? Status::Changed : Status::Ok;
-    // A probe (check_mode: true) changes nothing in either run: it reports ok, so the
-    // (host, task) pairs a dry run marks changed are those a real run changes. Its
-    // registered result keeps changed: true for the `when:` that reads it.
-    if (out.status == Status::Changed && task.check_mode.value_or(false)) {
-        out.status = Status::Ok;
-        out.would_run = false;
-        out.probe_would_change = true;
-    }
-    if (failed && out.msg.empty()) out.msg = "task failed";
+    judge_result(task, vars, result, out);
     return out;
 }
 
-bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, const std::string& task_name) {
-    // lookup('file'), lookup('template') and {% include %} look next to the playbook.
-    std::string pb = play.playbook_dir.empty() ? "." : play.playbook_dir;
-    set_template_search_path({pb + "/templates", pb + "/files", pb});
-    if (!ensure_connected(host, task, task_name)) return false;
-    bool check = task.check_mode.value_or(m_opts.check);
-    bool show_diff = task.diff.value_or(m_opts.diff);
-    HostResult summary;
-    summary.host = host.name;
-    summary.no_log = task.no_log;
-    summary.show_diff = show_diff;
-    Value registered;
-    bool any_changed = false, any_failed = false, all_skipped = true, unreachable = false;
-    bool any_probe_change = false;
-    std::vector<ItemResult> items;
-    // ignore_errors may be a template ("{{ ansible_check_mode }}"): judged against the
-    // task's variables when a failure needs it; a template that cannot be judged ignores nothing.
-    auto ignore_errors = [&](const Value& v) {
-        if (task.ignore_errors || task.ignore_errors_expr.is_null()) return task.ignore_errors;
-        try {
-            return eval_condition(task.ignore_errors_expr, v);
-        } catch (const std::exception&) {
-            return false;
+TaskExecutor::ItemResult TaskExecutor::run_until(const Play& play, const Task& task, HostState& host,
+                                                 const Value& vars, bool check, const std::string& task_name) {
+    ItemResult ir = run_item(play, task, host, vars, check, task_name);
+    // until/retries: run again while the condition does not hold (Ansible's order:
+    // the condition sees the result as `result` and under the register name).
+    for (int attempt = 1; !task.until.is_null() && !ir.would_run; ++attempt) {
+        Value cv = vars;
+        cv["result"] = ir.result;
+        if (!task.register_as.empty()) cv[task.register_as] = ir.result;
+        ir.result["attempts"] = Value(attempt);
+        if (eval_condition(task.until, cv)) break;
+        if (attempt > task.retries) {
+            ir.status = Status::Failed;
+            ir.msg = "still not true after " + std::to_string(attempt) + " attempts: " + task.until.to_string();
+            ir.result["failed"] = Value(true);
+            break;
         }
-    };
+        std::this_thread::sleep_for(std::chrono::duration<double>(task.delay));
+        ir = run_item(play, task, host, vars, check, task_name);
+    }
+    return ir;
+}
 
-    auto one = [&](const Value& vars, const Value* item) {
-        ItemResult ir;
-        try {
-            bool skip = false;
-            for (const auto& cond : task.when)
-                if (!eval_condition(cond, vars)) {
-                    skip = true;
-                    ir.msg = "conditional result was False: " + cond.to_string();
-                    break;
-                }
-            if (skip) {
+TaskExecutor::ItemResult TaskExecutor::run_guarded(const Play& play, const Task& task, HostState& host,
+                                                   const Value& vars, bool check, const std::string& task_name) {
+    ItemResult ir;
+    try {
+        for (const auto& cond : task.when)
+            if (!eval_condition(cond, vars)) {
                 ir.status = Status::Skipped;
+                ir.msg = "conditional result was False: " + cond.to_string();
                 ir.result["skipped"] = Value(true);
                 ir.result["changed"] = Value(false);
                 ir.result["skip_reason"] = Value(ir.msg);
-            } else {
-                ir = run_item(play, task, host, vars, check, task_name);
-                // until/retries: run again while the condition does not hold (Ansible's order:
-                // the condition sees the result as `result` and under the register name).
-                for (int attempt = 1; !task.until.is_null() && !ir.would_run; ++attempt) {
-                    Value cv = vars;
-                    cv["result"] = ir.result;
-                    if (!task.register_as.empty()) cv[task.register_as] = ir.result;
-                    ir.result["attempts"] = Value(attempt);
-                    if (eval_condition(task.until, cv)) break;
-                    if (attempt > task.retries) {
-                        ir.status = Status::Failed;
-                        ir.msg = "still not true after " + std::to_string(attempt) + " attempts: " + task.until.to_string();
-                        ir.result["failed"] = Value(true);
-                        break;
-                    }
-                    std::this_thread::sleep_for(std::chrono::duration<double>(task.delay));
-                    ir = run_item(play, task, host, vars, check, task_name);
-                }
+                return ir;
             }
-        } catch (const ConnectionError& e) {
-            ir.status = Status::Unreachable;
-            ir.msg = e.what();
-            unreachable = true;
-        } catch (const ContractError& e) {
-            ir.status = Status::Failed;
-            ir.msg = std::string("BUG: ") + e.what();
-            ir.result["failed"] = Value(true);
-        } catch (const std::exception& e) {
-            ir.status = Status::Failed;
-            ir.msg = describe_error(e);
-            ir.result["failed"] = Value(true);
-            ir.result["msg"] = Value(ir.msg);
-        }
-        if (item) ir.result[task.loop_var] = *item;
+        return run_until(play, task, host, vars, check, task_name);
+    } catch (const ConnectionError& e) {
+        ir.status = Status::Unreachable;
+        ir.msg = e.what();
+    } catch (const ContractError& e) {
+        ir.status = Status::Failed;
+        ir.msg = std::string("BUG: ") + e.what();
+        ir.result["failed"] = Value(true);
+    } catch (const std::exception& e) {
+        ir.status = Status::Failed;
+        ir.msg = describe_error(e);
+        ir.result["failed"] = Value(true);
+        ir.result["msg"] = Value(ir.msg);
+    }
+    return ir;
+}
+
+Value TaskExecutor::run_loop(const Play& play, const Task& task, HostState& host, const Value& vars, bool check,
+                             const std::string& task_name, HostResult& summary) {
+    List loop_items;
+    try {
+        Value lv = thread_lua().render(task.loop, vars);
+        if (!lv.is_list()) throw UserError(task.loop.mark(), "loop must be a list, got a " + std::string(lv.type_name()));
+        // Assigned only once everything succeeded: a failure leaves no items to run.
+        loop_items = task.first_found ? List{Value(first_found(task, lv.as_list()))} : lv.as_list();
+    } catch (const std::exception& e) {
+        // A loop that failed to render says why (e.g. an undefined name), not "no items".
+        summary.status = Status::Failed;
+        summary.msg = describe_error(e);
+        Value registered = Value(Map{});
+        registered["results"] = Value(List{});
+        registered["changed"] = Value(false);
+        registered["failed"] = Value(true);
+        return registered;
+    }
+    bool any_changed = false, any_failed = false, all_skipped = true, any_probe_change = false, unreachable = false;
+    List results;
+    for (const auto& item : loop_items) {
+        Value iv = vars;
+        iv[task.loop_var] = item;
+        ItemResult ir = run_guarded(play, task, host, iv, check, task_name);
+        ir.result[task.loop_var] = item;
         any_changed = any_changed || ir.status == Status::Changed;
         any_probe_change = any_probe_change || ir.probe_would_change;
         any_failed = any_failed || ir.status == Status::Failed;
         all_skipped = all_skipped && ir.status == Status::Skipped;
-        items.push_back(std::move(ir));
-    };
-
-    Value vars;
-    try {
-        vars = task_vars(task, host);
-    } catch (const std::exception& e) {
-        ItemResult ir;
-        ir.status = Status::Failed;
-        ir.msg = describe_error(e);
-        any_failed = true;
-        all_skipped = false;
-        items.push_back(ir);
-    }
-    if (!any_failed && task.loop.is_null()) {
-        one(vars, nullptr);
-        registered = items.back().result;
-        summary.status = items.back().status;
-        summary.msg = items.back().msg;
-        summary.changes = items.back().changes;
-        summary.would_run = items.back().would_run;
-        summary.probe_would_change = items.back().probe_would_change;
-        summary.depends_on = items.back().depends_on;
-    } else if (!any_failed) {
-        List loop_items;
+        unreachable = unreachable || ir.status == Status::Unreachable;
+        results.push_back(ir.result);
+        HostResult r;
+        r.host = host.name;
+        r.status = ir.status;
+        r.is_item = true;
+        r.no_log = task.no_log;
+        r.show_diff = summary.show_diff;
+        r.would_run = ir.would_run;
+        r.probe_would_change = ir.probe_would_change;
+        r.depends_on = ir.depends_on;
+        r.msg = ir.msg;
+        r.changes = ir.changes;
+        r.result = ir.result;
         try {
-            Value lv = thread_lua().render(task.loop, vars);
-            if (!lv.is_list()) throw UserError(task.loop.mark(), "loop must be a list, got a " + std::string(lv.type_name()));
-            // Assigned only once everything succeeded: a failure leaves no items to run.
-            loop_items = task.first_found ? List{Value(first_found(task, lv.as_list()))} : lv.as_list();
-        } catch (const std::exception& e) {
-            ItemResult ir;
-            ir.status = Status::Failed;
-            ir.msg = describe_error(e);
-            any_failed = true;
-            all_skipped = false;
-            items.push_back(ir);
+            r.item_label = task.loop_label.is_null() ? (item.is_string() ? item.as_string() : item.to_json())
+                                                     : thread_lua().render(task.loop_label, iv).to_string();
+        } catch (const std::exception&) {
+            r.item_label = item.to_json();
         }
-        List results;
-        for (const auto& item : loop_items) {
-            Value iv = vars;
-            iv[task.loop_var] = item;
-            one(iv, &item);
-            ItemResult& ir = items.back();
-            results.push_back(ir.result);
-            HostResult r;
-            r.host = host.name;
-            r.status = ir.status;
-            r.is_item = true;
-            r.no_log = task.no_log;
-            r.show_diff = show_diff;
-            r.would_run = ir.would_run;
-            r.probe_would_change = ir.probe_would_change;
-            r.depends_on = ir.depends_on;
-            r.msg = ir.msg;
-            r.changes = ir.changes;
-            r.result = ir.result;
-            try {
-                r.item_label = task.loop_label.is_null() ? (item.is_string() ? item.as_string() : item.to_json())
-                                                         : thread_lua().render(task.loop_label, iv).to_string();
-            } catch (const std::exception&) {
-                r.item_label = item.to_json();
-            }
-            if (task.no_log) r.item_label = k_masked;
-            r.ignored = ir.status == Status::Failed && ignore_errors(vars);
-            m_reporter.host_result(task, task_name, r);
-            if (unreachable) break;
-        }
-        registered = Value(Map{});
-        registered["results"] = Value(std::move(results));
-        registered["changed"] = Value(any_changed || any_probe_change);
-        if (any_failed) registered["failed"] = Value(true);
-        summary.status = any_failed ? Status::Failed : any_changed ? Status::Changed : all_skipped && !loop_items.empty() ? Status::Skipped : Status::Ok;
-        summary.msg = any_failed ? "one or more items failed" : "";
-        // A loop that failed to render says why (e.g. an undefined name), not "no items".
-        if (loop_items.empty()) summary.msg = any_failed && !items.empty() ? items.back().msg : "no items";
-    } else {
-        summary.status = Status::Failed;
-        summary.msg = items.back().msg;
+        if (task.no_log) r.item_label = k_masked;
+        r.ignored = ir.status == Status::Failed && ignores_errors(task, vars);
+        m_reporter.host_result(task, task_name, r);
+        if (unreachable) break;
     }
-    if (unreachable) summary.status = Status::Unreachable;
-    summary.result = registered;
+    Value registered = Value(Map{});
+    registered["results"] = Value(std::move(results));
+    registered["changed"] = Value(any_changed || any_probe_change);
+    if (any_failed) registered["failed"] = Value(true);
+    summary.status = unreachable  ? Status::Unreachable
+                     : any_failed ? Status::Failed
+                     : any_changed ? Status::Changed
+                     : all_skipped && !loop_items.empty() ? Status::Skipped
+                                                          : Status::Ok;
+    summary.msg = any_failed ? "one or more items failed" : loop_items.empty() ? "no items" : "";
+    return registered;
+}
 
+bool TaskExecutor::ignores_errors(const Task& task, const Value& vars) const {
+    if (task.ignore_errors || task.ignore_errors_expr.is_null()) return task.ignore_errors;
+    try {
+        return eval_condition(task.ignore_errors_expr, vars);
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+void TaskExecutor::record(const Task& task, HostState& host, HostResult& summary, Value registered, const Value& vars) {
+    summary.result = registered;
     // Register and set_fact land in the host's runtime vars (above play vars). A host
     // module's registered result (error messages included) is untrusted data.
     if (!runs_on_controller(*task.module)) registered.set_untrusted();
@@ -485,7 +482,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
             host.stats.unreachable++;
             break;
         case Status::Failed:
-            if (ignore_errors(vars)) {
+            if (ignores_errors(task, vars)) {
                 summary.ignored = true;
                 host.stats.ignored++;
             } else {
@@ -502,9 +499,45 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
     }
     if (summary.status == Status::Changed)
         for (const auto& n : task.notify) host.notified.insert(n);
-    // A looped task reports its items; the summary line is only needed for failures of the loop itself.
-    if (task.loop.is_null() || (items.size() == 1 && items[0].result.get(task.loop_var).is_null() && any_failed) ||
-        summary.status == Status::Unreachable)
+}
+
+bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, const std::string& task_name) {
+    // lookup('file'), lookup('template') and {% include %} look next to the playbook.
+    std::string pb = play.playbook_dir.empty() ? "." : play.playbook_dir;
+    set_template_search_path({pb + "/templates", pb + "/files", pb});
+    if (!ensure_connected(host, task, task_name)) return false;
+    bool check = task.check_mode.value_or(m_opts.check);
+    HostResult summary;
+    summary.host = host.name;
+    summary.no_log = task.no_log;
+    summary.show_diff = task.diff.value_or(m_opts.diff);
+    Value registered;
+    bool loop_summary = false;  // a looped task reports its items; its own line only when the loop itself failed
+    Value vars;
+    try {
+        vars = task_vars(task, host);
+    } catch (const std::exception& e) {
+        summary.status = Status::Failed;
+        summary.msg = describe_error(e);
+        loop_summary = true;
+    }
+    if (summary.status == Status::Failed) {
+        // The task's variables did not render: nothing ran.
+    } else if (task.loop.is_null()) {
+        ItemResult ir = run_guarded(play, task, host, vars, check, task_name);
+        registered = ir.result;
+        summary.status = ir.status;
+        summary.msg = ir.msg;
+        summary.changes = ir.changes;
+        summary.would_run = ir.would_run;
+        summary.probe_would_change = ir.probe_would_change;
+        summary.depends_on = ir.depends_on;
+    } else {
+        registered = run_loop(play, task, host, vars, check, task_name, summary);
+        loop_summary = registered.get("results").as_list().empty() && summary.status == Status::Failed;
+    }
+    record(task, host, summary, registered, vars);
+    if (task.loop.is_null() || loop_summary || summary.status == Status::Unreachable)
         m_reporter.host_result(task, task_name, summary);
     return summary.status == Status::Changed;
 }

@@ -7,6 +7,7 @@
 
 #include <functional>
 
+#include "engine/exec/connection_factory.hpp"
 #include "engine/exec/host_state.hpp"
 #include "engine/exec/run_options.hpp"
 #include "engine/playbook/playbook.hpp"
@@ -16,7 +17,8 @@ namespace upkeep {
 
 class TaskExecutor {
 public:
-    TaskExecutor(const RunOptions& opts, Reporter& reporter) : m_opts(opts), m_reporter(reporter) {}
+    TaskExecutor(const RunOptions& opts, Reporter& reporter, ConnectionFactory connect)
+        : m_opts(opts), m_reporter(reporter), m_connect(std::move(connect)) {}
 
     // Runs `task` on `host`, updating the host's state (registered vars, facts,
     // notified handlers, stats, failed/unreachable) and emitting one result event
@@ -37,11 +39,33 @@ public:
 
 private:
     struct ItemResult;
+    struct TaskConnection;
+    // The connection the module gets: the host's, a delegate's, the dry run's overlay
+    // or a probe's scratch overlay, with the task's environment on top.
+    TaskConnection task_connection(const Task& task, HostState& host, const Value& vars, bool check);
+    // One action: render and validate the arguments, check, apply when the plan
+    // changes something, then changed_when/failed_when.
     ItemResult run_item(const Play& play, const Task& task, HostState& host, Value vars, bool check,
                         const std::string& task_name);
+    // when -> run_item -> until/retries, with errors turned into a failed or
+    // unreachable item (never throws).
+    ItemResult run_guarded(const Play& play, const Task& task, HostState& host, const Value& vars, bool check,
+                           const std::string& task_name);
+    ItemResult run_until(const Play& play, const Task& task, HostState& host, const Value& vars, bool check,
+                         const std::string& task_name);
+    // A looped task: each item through run_guarded, one event per item; fills the
+    // summary and returns the registered value ({results: [...], changed, failed}).
+    Value run_loop(const Play& play, const Task& task, HostState& host, const Value& vars, bool check,
+                   const std::string& task_name, HostResult& summary);
+    // Register, facts, stats and notifications of the task's outcome on the host.
+    void record(const Task& task, HostState& host, HostResult& summary, Value registered, const Value& vars);
+    // ignore_errors, which may be a template ("{{ ansible_check_mode }}") judged against
+    // the task's variables when a failure needs it; one that cannot be judged ignores nothing.
+    bool ignores_errors(const Task& task, const Value& vars) const;
 
     const RunOptions& m_opts;
     Reporter& m_reporter;
+    ConnectionFactory m_connect;  // makes a host's connection on first use
 };
 
 }  // namespace upkeep

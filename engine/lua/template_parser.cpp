@@ -214,89 +214,188 @@ private:
     }
 
     NodePtr statement(const std::string& kw, size_t pos) {
+        if (kw == "if") return if_statement(pos);
+        if (kw == "for") return for_statement(pos);
+        if (kw == "set") return set_statement(pos);
+        if (kw == "macro") return macro_statement(pos);
+        if (kw == "include") return include_statement(pos);
+        if (kw == "extends") return extends_statement(pos);
+        if (kw == "block") return block_statement(pos);
+        if (kw == "call") return call_statement(pos);
+        throw SyntaxError(pos, "'{% " + kw + " %}' is not supported here (supported: if, for, set, macro, call, include, extends, block, raw)");
+    }
+
+    // {% if %}...{% elif %}...{% else %}...{% endif %}: kids are condition, body pairs, then the else body.
+    NodePtr if_statement(size_t pos) {
         ExprParser& p = *m_tag;
-        if (kw == "if") {
-            NodePtr n = make(Node::Kind::If, pos);
+        NodePtr n = make(Node::Kind::If, pos);
+        n->kids.push_back(p.parse_tuple(true));
+        p.expect_end();
+        for (;;) {
+            std::string end;
+            n->kids.push_back(parse_body({"elif", "else", "endif"}, end));
+            if (end == "endif") break;
+            ExprParser& q = *m_tag;
+            if (end == "elif") {
+                n->kids.push_back(q.parse_tuple(true));
+                q.expect_end();
+                continue;
+            }
+            q.expect_end();
+            n->kids.push_back(parse_body({"endif"}, end));
+            m_tag->expect_end();
+            break;
+        }
+        m_tag->expect_end();
+        return n;
+    }
+
+    // {% for names in iterable [if filter] %}...{% else %}...{% endfor %}.
+    NodePtr for_statement(size_t pos) {
+        ExprParser& p = *m_tag;
+        NodePtr n = make(Node::Kind::For, pos);
+        bool paren = p.peek().op("(");
+        if (paren) p.next();
+        n->names.push_back(p.expect_name());
+        while (p.peek().op(",")) {
+            p.next();
+            n->names.push_back(p.expect_name());
+        }
+        if (paren) p.expect_op(")");
+        if (!p.peek().name("in")) p.fail("expected 'in'");
+        p.next();
+        n->kids.push_back(p.parse_tuple(false));  // kids[0]: the iterable
+        NodePtr filter;
+        if (p.peek().name("if")) {
+            p.next();
+            filter = p.parse_expr();
+        }
+        if (p.peek().name("recursive")) p.fail("recursive loops are not supported");
+        p.expect_end();
+        std::string end;
+        n->kids.push_back(parse_body({"else", "endfor"}, end));  // kids[1]: the body
+        NodePtr else_body;
+        if (end == "else") {
+            m_tag->expect_end();
+            else_body = parse_body({"endfor"}, end);
+        }
+        m_tag->expect_end();
+        n->kids.push_back(std::move(else_body));  // kids[2]: else (may be null)
+        n->kids.push_back(std::move(filter));     // kids[3]: the `if` filter (may be null)
+        return n;
+    }
+
+    // {% set a, b = expr %} or the block form {% set x %}...{% endset %}.
+    NodePtr set_statement(size_t pos) {
+        ExprParser& p = *m_tag;
+        std::vector<std::string> names{p.expect_name()};
+        if (p.peek().op(".")) p.fail("namespace attributes ('set ns.x') are not supported");
+        while (p.peek().op(",")) {
+            p.next();
+            names.push_back(p.expect_name());
+        }
+        if (p.peek().op("=")) {
+            p.next();
+            NodePtr n = make(Node::Kind::Set, pos);
+            n->names = names;
             n->kids.push_back(p.parse_tuple(true));
             p.expect_end();
-            for (;;) {
-                std::string end;
-                n->kids.push_back(parse_body({"elif", "else", "endif"}, end));
-                if (end == "endif") break;
-                ExprParser& q = *m_tag;
-                if (end == "elif") {
-                    n->kids.push_back(q.parse_tuple(true));
-                    q.expect_end();
-                    continue;
-                }
-                q.expect_end();
-                n->kids.push_back(parse_body({"endif"}, end));
-                m_tag->expect_end();
-                break;
-            }
-            m_tag->expect_end();
             return n;
         }
-        if (kw == "for") {
-            NodePtr n = make(Node::Kind::For, pos);
-            bool paren = p.peek().op("(");
-            if (paren) p.next();
-            n->names.push_back(p.expect_name());
-            while (p.peek().op(",")) {
-                p.next();
-                n->names.push_back(p.expect_name());
-            }
-            if (paren) p.expect_op(")");
-            if (!p.peek().name("in")) p.fail("expected 'in'");
-            p.next();
-            n->kids.push_back(p.parse_tuple(false));  // kids[0]: the iterable
-            NodePtr filter;
-            if (p.peek().name("if")) {
-                p.next();
-                filter = p.parse_expr();
-            }
-            if (p.peek().name("recursive")) p.fail("recursive loops are not supported");
-            p.expect_end();
-            std::string end;
-            n->kids.push_back(parse_body({"else", "endfor"}, end));  // kids[1]: the body
-            NodePtr else_body;
-            if (end == "else") {
-                m_tag->expect_end();
-                else_body = parse_body({"endfor"}, end);
-            }
-            m_tag->expect_end();
-            n->kids.push_back(std::move(else_body));  // kids[2]: else (may be null)
-            n->kids.push_back(std::move(filter));     // kids[3]: the `if` filter (may be null)
-            return n;
-        }
-        if (kw == "set") {
-            std::vector<std::string> names{p.expect_name()};
-            if (p.peek().op(".")) p.fail("namespace attributes ('set ns.x') are not supported");
-            while (p.peek().op(",")) {
-                p.next();
-                names.push_back(p.expect_name());
-            }
+        if (names.size() != 1) p.fail("expected '='");
+        p.expect_end();
+        NodePtr n = make(Node::Kind::SetBlock, pos);
+        n->names = names;
+        std::string end;
+        n->kids.push_back(parse_body({"endset"}, end));
+        m_tag->expect_end();
+        return n;
+    }
+
+    // {% macro name(params, with=defaults) %}...{% endmacro %}.
+    NodePtr macro_statement(size_t pos) {
+        ExprParser& p = *m_tag;
+        NodePtr n = make(Node::Kind::Macro, pos);
+        n->text = p.expect_name();
+        p.expect_op("(");
+        while (!p.peek().op(")")) {
+            if (!n->names.empty()) p.expect_op(",");
+            std::string param = p.expect_name();
+            n->names.push_back(param);
             if (p.peek().op("=")) {
                 p.next();
-                NodePtr n = make(Node::Kind::Set, pos);
-                n->names = names;
-                n->kids.push_back(p.parse_tuple(true));
-                p.expect_end();
-                return n;
+                n->kwargs.emplace_back(param, p.parse_expr());
             }
-            if (names.size() != 1) p.fail("expected '='");
-            p.expect_end();
-            NodePtr n = make(Node::Kind::SetBlock, pos);
-            n->names = names;
-            std::string end;
-            n->kids.push_back(parse_body({"endset"}, end));
-            m_tag->expect_end();
-            return n;
         }
-        if (kw == "macro") {
-            NodePtr n = make(Node::Kind::Macro, pos);
-            n->text = p.expect_name();
-            p.expect_op("(");
+        p.next();
+        p.expect_end();
+        std::string end;
+        n->kids.push_back(parse_body({"endmacro"}, end));
+        if (m_tag->peek().kind == Token::Kind::Name) m_tag->next();  // {% endmacro name %}
+        m_tag->expect_end();
+        return n;
+    }
+
+    // {% include expr [ignore missing] [with[out] context] %}.
+    NodePtr include_statement(size_t pos) {
+        ExprParser& p = *m_tag;
+        NodePtr n = make(Node::Kind::Include, pos);
+        n->kids.push_back(p.parse_expr());
+        if (p.peek().name("ignore")) {
+            p.next();
+            if (!p.peek().name("missing")) p.fail("expected 'missing'");
+            p.next();
+            n->text = "ignore missing";
+        }
+        if (p.peek().name("with") || p.peek().name("without")) {
+            p.next();
+            if (!p.peek().name("context")) p.fail("expected 'context'");
+            p.next();
+        }
+        p.expect_end();
+        return n;
+    }
+
+    // {% extends parent %}.
+    NodePtr extends_statement(size_t pos) {
+        ExprParser& p = *m_tag;
+        // kids[0]: the parent template's name (any expression, as Jinja).
+        NodePtr n = make(Node::Kind::Extends, pos);
+        n->kids.push_back(p.parse_expr());
+        p.expect_end();
+        return n;
+    }
+
+    // {% block name [scoped] [required] %}...{% endblock [name] %}.
+    NodePtr block_statement(size_t pos) {
+        ExprParser& p = *m_tag;
+        // text: the name; kids[0]: the body. `scoped` and `required` are Jinja 3 words.
+        NodePtr n = make(Node::Kind::Block, pos);
+        n->text = p.expect_name();
+        while (p.peek().name("scoped") || p.peek().name("required")) {
+            if (p.peek().name("scoped")) n->names.push_back("scoped");
+            p.next();
+        }
+        p.expect_end();
+        if (!m_blocks.insert(n->text).second) p.fail("block '" + n->text + "' defined twice");
+        std::string end;
+        n->kids.push_back(parse_body({"endblock"}, end));
+        if (m_tag->peek().kind == Token::Kind::Name) {
+            std::string closing = m_tag->expect_name();
+            if (closing != n->text) m_tag->fail("'{% endblock " + closing + " %}' closes block '" + n->text + "'");
+        }
+        m_tag->expect_end();
+        return n;
+    }
+
+    // {% call [(params)] macro(args) %}...{% endcall %}.
+    NodePtr call_statement(size_t pos) {
+        ExprParser& p = *m_tag;
+        // {% call [(params)] macro(args) %}body{% endcall %}: names/kwargs are the
+        // caller's parameters, kids[0] the call expression, kids[1] the body.
+        NodePtr n = make(Node::Kind::CallBlock, pos);
+        if (p.peek().op("(")) {
+            p.next();
             while (!p.peek().op(")")) {
                 if (!n->names.empty()) p.expect_op(",");
                 std::string param = p.expect_name();
@@ -307,83 +406,15 @@ private:
                 }
             }
             p.next();
-            p.expect_end();
-            std::string end;
-            n->kids.push_back(parse_body({"endmacro"}, end));
-            if (m_tag->peek().kind == Token::Kind::Name) m_tag->next();  // {% endmacro name %}
-            m_tag->expect_end();
-            return n;
         }
-        if (kw == "include") {
-            NodePtr n = make(Node::Kind::Include, pos);
-            n->kids.push_back(p.parse_expr());
-            if (p.peek().name("ignore")) {
-                p.next();
-                if (!p.peek().name("missing")) p.fail("expected 'missing'");
-                p.next();
-                n->text = "ignore missing";
-            }
-            if (p.peek().name("with") || p.peek().name("without")) {
-                p.next();
-                if (!p.peek().name("context")) p.fail("expected 'context'");
-                p.next();
-            }
-            p.expect_end();
-            return n;
-        }
-        if (kw == "extends") {
-            // kids[0]: the parent template's name (any expression, as Jinja).
-            NodePtr n = make(Node::Kind::Extends, pos);
-            n->kids.push_back(p.parse_expr());
-            p.expect_end();
-            return n;
-        }
-        if (kw == "block") {
-            // text: the name; kids[0]: the body. `scoped` and `required` are Jinja 3 words.
-            NodePtr n = make(Node::Kind::Block, pos);
-            n->text = p.expect_name();
-            while (p.peek().name("scoped") || p.peek().name("required")) {
-                if (p.peek().name("scoped")) n->names.push_back("scoped");
-                p.next();
-            }
-            p.expect_end();
-            if (!m_blocks.insert(n->text).second) p.fail("block '" + n->text + "' defined twice");
-            std::string end;
-            n->kids.push_back(parse_body({"endblock"}, end));
-            if (m_tag->peek().kind == Token::Kind::Name) {
-                std::string closing = m_tag->expect_name();
-                if (closing != n->text) m_tag->fail("'{% endblock " + closing + " %}' closes block '" + n->text + "'");
-            }
-            m_tag->expect_end();
-            return n;
-        }
-        if (kw == "call") {
-            // {% call [(params)] macro(args) %}body{% endcall %}: names/kwargs are the
-            // caller's parameters, kids[0] the call expression, kids[1] the body.
-            NodePtr n = make(Node::Kind::CallBlock, pos);
-            if (p.peek().op("(")) {
-                p.next();
-                while (!p.peek().op(")")) {
-                    if (!n->names.empty()) p.expect_op(",");
-                    std::string param = p.expect_name();
-                    n->names.push_back(param);
-                    if (p.peek().op("=")) {
-                        p.next();
-                        n->kwargs.emplace_back(param, p.parse_expr());
-                    }
-                }
-                p.next();
-            }
-            NodePtr call = p.parse_expr();
-            if (call->kind != Node::Kind::Call) p.fail("expected a macro call after 'call'");
-            n->kids.push_back(std::move(call));
-            p.expect_end();
-            std::string end;
-            n->kids.push_back(parse_body({"endcall"}, end));
-            m_tag->expect_end();
-            return n;
-        }
-        throw SyntaxError(pos, "'{% " + kw + " %}' is not supported here (supported: if, for, set, macro, call, include, extends, block, raw)");
+        NodePtr call = p.parse_expr();
+        if (call->kind != Node::Kind::Call) p.fail("expected a macro call after 'call'");
+        n->kids.push_back(std::move(call));
+        p.expect_end();
+        std::string end;
+        n->kids.push_back(parse_body({"endcall"}, end));
+        m_tag->expect_end();
+        return n;
     }
 
     const std::string& m_src;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "engine/util/error.hpp"
+#include "engine/util/host_path.hpp"
 #include "engine/util/strings.hpp"
 
 namespace upkeep {
@@ -141,8 +142,7 @@ Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
             // see it where the real file will be; never a fixed, guessable
             // name. In --check this file is real too (the overlay passes it
             // through): the dry run validates exactly what the real run would.
-            size_t slash = path.find_last_of('/');
-            std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+            std::string dir = parent_path(path);
             if (!ctx.conn.stat(dir, true).is_dir()) dir = "/tmp";
             std::string tmp = ctx.conn.write_temp_file(dir, content.as_string());
             CommandResult r;
@@ -163,9 +163,8 @@ Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
         }
         // A file being created may need its directories first (lineinfile create: true).
         if (plan.data.get("created").truthy()) {
-            size_t slash = path.find_last_of('/');
-            if (slash != std::string::npos && slash > 0 && !ctx.conn.stat(path.substr(0, slash)).exists())
-                ctx.conn.make_dirs(path.substr(0, slash), std::nullopt);
+            std::string dir = parent_path(path);
+            if (dir != "/" && dir != "." && !ctx.conn.stat(dir).exists()) ctx.conn.make_dirs(dir, std::nullopt);
         }
         WriteOptions opts;
         opts.mode = mode;

@@ -1,4 +1,4 @@
-// The module contract (DESIGN.md): a spec of arguments, a read-only check() that
+// The module contract (ARCHITECTURE.md): a spec of arguments, a read-only check() that
 // returns a Plan with the exact before/after bytes of every change, and an apply()
 // that carries out exactly that plan. Modules never know whether this is a dry
 // run: in --check the executor hands apply() the planned-state overlay connection
@@ -13,37 +13,12 @@
 
 #include "engine/connection/connection.hpp"
 #include "engine/module/args.hpp"
+#include "engine/module/plan.hpp"
 #include "engine/value/value.hpp"
 
 namespace upkeep {
 
-// One thing that will change on the host.
-struct Change {
-    std::string target;   // the path or resource ("/etc/libvirt/hooks/qemu", "service libvirtd")
-    std::string summary;  // short fragment: "line added", "mode 0644 -> 0755", "would run"
-    // Exact bytes before and after, for the unified diff (files only).
-    std::optional<std::string> before, after;
-    bool secret = false;  // the diff is masked in every output
-};
-
-struct Plan {
-    std::vector<Change> changes;  // empty == converged, nothing to do
-    // Why nothing changes ("key 'resource' already set") or what will change.
-    std::string msg;
-    // Module-private data carried from check to apply (e.g. the new content) and
-    // result fields shown to the user and to `register` (check's view).
-    Value data;
-    Value result;
-    // The effect cannot be predicted before it happens (a raw command): the
-    // dry run says "would run" instead of guessing.
-    bool unpredictable = false;
-    // The change hangs on an earlier planned step whose outcome the dry run cannot
-    // foresee (the .dpkg-dist/.rpmnew an upgrade may leave): what it depends on, shown
-    // next to the planned change instead of a guess either way. "" for exact plans.
-    std::string depends_on;
-
-    bool changed() const { return !changes.empty(); }
-};
+class SecretRegistry;  // engine/report/secret_registry.hpp
 
 // What a module may use while it runs on one host.
 struct ModuleContext {
@@ -57,6 +32,12 @@ struct ModuleContext {
     // Controller directories to look up relative files in, most specific first: a
     // role's directory, then the playbook's. See find_controller_file().
     std::vector<std::string> search_dirs = {};
+    // Where a module registers a secret it made or read (a generated password):
+    // every output masks it from then on. The executor points it at the run's
+    // registry; null in a bare test context (then nothing is registered).
+    SecretRegistry* secrets = nullptr;
+
+    void add_secret(const std::string& secret) const;
 };
 
 // Ansible's lookup of a controller-side file named by a task: an absolute path as

@@ -258,48 +258,58 @@ Inventory::VarsDir Inventory::load_vars_dir(const std::string& dir) const {
 
 void Inventory::finalize() {
     InventoryBuilder b(*this);
-    // Every group hangs below 'all' (Ansible's reconcile_inventory).
-    for (const auto& name : std::vector<std::string>(m_group_order))
-        if (name != "all" && m_info[name].parents.empty()) b.add_child("all", name, Mark{});
+    b.attach_to_all();
+    b.compute_depths();
+    b.settle_ungrouped();
+    b.collect_group_hosts();
+    b.order_host_groups();
+    m_groups_magic = std::make_shared<LazyValue>();  // built on first use (--list-hosts never needs it)
+}
 
-    // Depth is the longest path from 'all'; groups sort by it for precedence.
+// Every group hangs below 'all' (Ansible's reconcile_inventory).
+void InventoryBuilder::attach_to_all() {
+    for (const auto& name : std::vector<std::string>(m_inv.m_group_order))
+        if (name != "all" && m_inv.m_info[name].parents.empty()) add_child("all", name, Mark{});
+}
+
+// Depth is the longest path from 'all'; groups sort by it for precedence.
+void InventoryBuilder::compute_depths() {
     std::map<std::string, int> depth;
     std::function<int(const std::string&)> depth_of = [&](const std::string& g) -> int {
         auto it = depth.find(g);
         if (it != depth.end()) return it->second;
         int d = 0;
-        for (const auto& p : m_info[g].parents) d = std::max(d, depth_of(p) + 1);
+        for (const auto& p : m_inv.m_info[g].parents) d = std::max(d, depth_of(p) + 1);
         depth[g] = d;
         return d;
     };
-    for (const auto& name : m_group_order) m_info[name].depth = depth_of(name);
+    for (const auto& name : m_inv.m_group_order) m_inv.m_info[name].depth = depth_of(name);
+}
 
-    // Hosts from one range share their direct groups: walk each distinct group list once
-    // (a walk per host dominated listing 200,000 hosts).
-    std::map<std::vector<std::string>, std::set<std::string>> ancestors_cache;
-    auto ancestors_of_host = [&](const std::string& host) -> const std::set<std::string>& {
-        const std::vector<std::string>& direct = m_hosts.at(host).groups;
-        auto hit = ancestors_cache.find(direct);
-        if (hit != ancestors_cache.end()) return hit->second;
-        std::set<std::string> seen;
-        std::vector<std::string> stack = direct;
-        while (!stack.empty()) {
-            std::string g = stack.back();
-            stack.pop_back();
-            if (!seen.insert(g).second) continue;
-            for (const auto& p : m_info[g].parents) stack.push_back(p);
-        }
-        return ancestors_cache.emplace(direct, std::move(seen)).first->second;
-    };
+const std::set<std::string>& InventoryBuilder::ancestors_of_host(const std::string& host) {
+    const std::vector<std::string>& direct = m_inv.m_hosts.at(host).groups;
+    auto hit = m_ancestors.find(direct);
+    if (hit != m_ancestors.end()) return hit->second;
+    std::set<std::string> seen;
+    std::vector<std::string> stack = direct;
+    while (!stack.empty()) {
+        std::string g = stack.back();
+        stack.pop_back();
+        if (!seen.insert(g).second) continue;
+        for (const auto& p : m_inv.m_info[g].parents) stack.push_back(p);
+    }
+    return m_ancestors.emplace(direct, std::move(seen)).first->second;
+}
 
-    // A host belongs in 'ungrouped' exactly when no other group holds it.
-    auto& ungrouped = m_groups.at("ungrouped").hosts;
+// A host belongs in 'ungrouped' exactly when no other group holds it.
+void InventoryBuilder::settle_ungrouped() {
+    auto& ungrouped = m_inv.m_groups.at("ungrouped").hosts;
     std::set<std::string> leave_ungrouped;  // removed in one pass below (one erase per host was quadratic)
-    for (const auto& host : m_host_order) {
+    for (const auto& host : m_inv.m_host_order) {
         const std::set<std::string>& groups = ancestors_of_host(host);
         bool in_other = std::any_of(groups.begin(), groups.end(),
                                     [](const std::string& g) { return g != "all" && g != "ungrouped"; });
-        auto& direct = m_hosts.at(host).groups;
+        auto& direct = m_inv.m_hosts.at(host).groups;
         bool in_ungrouped = std::find(direct.begin(), direct.end(), "ungrouped") != direct.end();
         if (in_ungrouped && in_other) {
             direct.erase(std::remove(direct.begin(), direct.end(), "ungrouped"), direct.end());
@@ -311,32 +321,38 @@ void Inventory::finalize() {
     }
     if (!leave_ungrouped.empty())
         std::erase_if(ungrouped, [&](const std::string& h) { return leave_ungrouped.count(h) != 0; });
+}
 
-    // A group's hosts: its own, then its descendants' level by level (Ansible's
-    // get_hosts walks the children breadth-first, preserving declaration order).
-    for (const auto& name : m_group_order) {
+// A group's hosts: its own, then its descendants' level by level (Ansible's
+// get_hosts walks the children breadth-first, preserving declaration order).
+void InventoryBuilder::collect_group_hosts() {
+    for (const auto& name : m_inv.m_group_order) {
         std::vector<std::string> order{name};
         std::set<std::string> seen{name};
         for (size_t i = 0; i < order.size(); ++i)
-            for (const auto& c : m_groups.at(order[i]).children)
+            for (const auto& c : m_inv.m_groups.at(order[i]).children)
                 if (seen.insert(c).second) order.push_back(c);
         if (order.size() == 1) {  // no children: its own list, already free of duplicates
-            m_info[name].all_hosts = m_groups.at(name).hosts;
+            m_inv.m_info[name].all_hosts = m_inv.m_groups.at(name).hosts;
             continue;
         }
         std::vector<std::string> hosts;
         std::unordered_set<std::string_view> hseen;  // views into the groups' host lists, unchanged here
         for (const auto& g : order)
-            for (const auto& h : m_groups.at(g).hosts)
+            for (const auto& h : m_inv.m_groups.at(g).hosts)
                 if (hseen.insert(h).second) hosts.push_back(h);
-        m_info[name].all_hosts = std::move(hosts);
+        m_inv.m_info[name].all_hosts = std::move(hosts);
     }
+}
 
-    m_host_groups.clear();
-    m_host_groups.reserve(m_host_order.size());
+// Each host's groups from lowest to highest precedence: 'all', then by depth,
+// ansible_group_priority and name.
+void InventoryBuilder::order_host_groups() {
+    m_inv.m_host_groups.clear();
+    m_inv.m_host_groups.reserve(m_inv.m_host_order.size());
     std::map<std::vector<std::string>, std::vector<std::string>> ordered_cache;  // by direct groups
-    for (const auto& host : m_host_order) {
-        const std::vector<std::string>& direct = m_hosts.at(host).groups;
+    for (const auto& host : m_inv.m_host_order) {
+        const std::vector<std::string>& direct = m_inv.m_hosts.at(host).groups;
         auto hit = ordered_cache.find(direct);
         if (hit == ordered_cache.end()) {
             std::set<std::string> s = ancestors_of_host(host);
@@ -344,18 +360,16 @@ void Inventory::finalize() {
             std::vector<std::string> groups(s.begin(), s.end());
             std::sort(groups.begin(), groups.end(), [&](const std::string& a, const std::string& b) {
                 if (a == "all" || b == "all") return a == "all" && b != "all";
-                const auto& ia = m_info.at(a);
-                const auto& ib = m_info.at(b);
+                const auto& ia = m_inv.m_info.at(a);
+                const auto& ib = m_inv.m_info.at(b);
                 if (ia.depth != ib.depth) return ia.depth < ib.depth;
                 if (ia.priority != ib.priority) return ia.priority < ib.priority;
                 return a < b;
             });
             hit = ordered_cache.emplace(direct, std::move(groups)).first;
         }
-        m_host_groups.emplace(host, hit->second);
+        m_inv.m_host_groups.emplace(host, hit->second);
     }
-
-    m_groups_magic = std::make_shared<LazyValue>();  // built on first use (--list-hosts never needs it)
 }
 
 const Value& Inventory::groups_magic() const {

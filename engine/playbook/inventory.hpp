@@ -52,8 +52,6 @@ public:
     // Every group, including 'all' and 'ungrouped'.
     const std::map<std::string, InventoryGroup>& groups() const { return m_groups; }
     bool has_group(const std::string& name) const { return m_groups.count(name) != 0; }
-    // Group names in the order they were created ('all', 'ungrouped', then as declared).
-    const std::vector<std::string>& group_order() const { return m_group_order; }
     // All hosts of a group and of its descendants, in Ansible's order (empty if unknown).
     const std::vector<std::string>& hosts_of(const std::string& group) const;
 

@@ -2,8 +2,11 @@
 // while loading, with Ansible's rules (idempotent adds, cycle checks, port vars).
 #pragma once
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "engine/playbook/inventory.hpp"
 #include "engine/value/mark.hpp"
@@ -27,9 +30,25 @@ public:
     // Makes `child` a child of `parent`; throws UserError at `mark` if that makes a cycle.
     void add_child(const std::string& parent, const std::string& child, const Mark& mark);
 
+    // The derived structure, once every source is read (Inventory::finalize, in order):
+    // every group below 'all', each group's depth from 'all', 'ungrouped' holding exactly
+    // the hosts no other group holds, each group's hosts (its descendants' included)
+    // and each host's groups by precedence.
+    void attach_to_all();
+    void compute_depths();
+    void settle_ungrouped();
+    void collect_group_hosts();
+    void order_host_groups();
+
 private:
     bool is_descendant(const std::string& group, const std::string& of) const;
+    // Every group that holds the host, directly or through its children; hosts from
+    // one range share their direct groups, so each distinct list is walked once (a
+    // walk per host dominated listing 200,000 hosts).
+    const std::set<std::string>& ancestors_of_host(const std::string& host);
+
     Inventory& m_inv;
+    std::map<std::vector<std::string>, std::set<std::string>> m_ancestors;  // by direct groups
 };
 
 // Readers for the source formats; `path` names the source in errors and marks.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/module/module_catalog.hpp"
 #include "engine/playbook/playbook.hpp"
 
 namespace upkeep::loader {
@@ -34,6 +35,7 @@ struct Scope {
     std::vector<std::string> search_dirs;
     Value role_defaults, role_vars;  // the current role's own
     List environment;  // environment: layers of enclosing play/blocks (maps or templates)
+    const ModuleCatalog* modules = nullptr;  // where module names are looked up (never null while loading)
 };
 
 std::vector<Task> load_task_list(const Value& list, const Scope& scope, bool handlers);

@@ -12,6 +12,7 @@
 namespace upkeep {
 
 class Module;
+class ModuleCatalog;
 
 struct Task {
     std::string name;  // as written, may be templated
@@ -93,6 +94,9 @@ struct Play {
     Value role_defaults = Value(Map{});
     Value role_vars = Value(Map{});
     std::vector<VarsPrompt> vars_prompt;
+    // The modules the play was loaded with: a dynamic include_tasks loads its file
+    // at run time with the same catalog.
+    const ModuleCatalog* modules = nullptr;
 };
 
 struct Playbook {
@@ -102,16 +106,21 @@ struct Playbook {
 
 // Loads a playbook file (following import_playbook, import_tasks and static
 // include_tasks), checks every task's module and argument names, and throws
-// UserError pointing at file:line:col on the first problem.
-Playbook load_playbook(const std::string& path);
+// UserError pointing at file:line:col on the first problem. Module names are
+// looked up in `modules` (the program hands in the built-in registry).
+Playbook load_playbook(const std::string& path, const ModuleCatalog& modules);
 
 // Loads a task file for a dynamic include_tasks at run time (same checks as at load time).
-std::vector<Task> load_included_tasks(const std::string& path, const Task& include);
+std::vector<Task> load_included_tasks(const std::string& path, const Task& include, const ModuleCatalog& modules);
 
 // The directories roles are looked up in, in order: <playbook dir>/roles, the
 // roles_path of an ansible.cfg next to the playbook (ANSIBLE_ROLES_PATH overrides
 // it), then the playbook directory itself.
 std::vector<std::string> role_search_path(const std::string& playbook_dir);
+
+// The meta: actions the play executor carries out (the one list: the loader checks
+// names against it, the executor acts on them).
+const std::vector<std::string>& meta_actions();
 
 // Parses "a=1 b='two words'" (Ansible's k=v form). Words that are not k=v are
 // returned in `free` (joined by spaces), used by command/shell.

@@ -6,13 +6,13 @@
 #include <set>
 
 #include "engine/module/args.hpp"
+#include "engine/module/module.hpp"
+#include "engine/module/module_catalog.hpp"
 #include "engine/playbook/loader_internal.hpp"
 #include "engine/playbook/playbook.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
-#include "modules/lua_module.hpp"
-#include "modules/registry.hpp"
 
 namespace fs = std::filesystem;
 
@@ -47,6 +47,13 @@ bool is_keyword(const std::string& k) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& meta_actions() {
+    static const std::vector<std::string> actions = {"clear_facts", "clear_host_errors", "end_batch", "end_host",
+                                                     "end_play",    "flush_handlers",    "noop",      "refresh_inventory",
+                                                     "reset_connection"};
+    return actions;
+}
 
 std::vector<std::string> loader::string_list(const Value& v, const char* what) {
     std::vector<std::string> out;
@@ -102,15 +109,28 @@ Value normalize_args(const Module& mod, const Value& raw, const Mark& mark) {
     return kv;
 }
 
+// Where a task's own modules may live: its role's and playbook's directories.
+std::vector<std::string> module_dirs(const Scope& scope) {
+    return scope.search_dirs.empty() ? std::vector<std::string>{scope.dir} : scope.search_dirs;
+}
+
+// meta: the action must be one the executor knows (a template is checked when it runs).
+void check_meta_action(const Value& args) {
+    const Value& cmd = args.get("cmd");
+    if (!cmd.is_string() || cmd.as_string().find("{{") != std::string::npos) return;
+    std::string action = trim(cmd.as_string());
+    const std::vector<std::string>& known = meta_actions();
+    if (std::find(known.begin(), known.end(), action) != known.end()) return;
+    std::string hint = closest_match(action, known);
+    throw UserError(cmd.mark(), "meta: unknown action '" + action + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+}
+
 Task load_action(const Value& t, const Scope& scope, const std::string& action, bool handlers) {
     Task task;
     task.mark = t.mark();
-    std::vector<std::string> lua_dirs = lua_module_dirs(scope.search_dirs.empty() ? std::vector<std::string>{scope.dir} : scope.search_dirs);
-    const Module* mod = find_module(action);
-    if (!mod) mod = find_lua_module(action, lua_dirs, t.key_mark(action));
+    const Module* mod = scope.modules->find_in(action, module_dirs(scope), t.key_mark(action));
     if (!mod) {
-        std::vector<std::string> candidates = module_names();
-        for (auto& n : lua_module_names(lua_dirs)) candidates.push_back(n);
+        std::vector<std::string> candidates = scope.modules->names_in(module_dirs(scope));
         std::string hint = closest_match(action, candidates);
         if (hint.empty()) hint = closest_match(action, k_task_keywords);
         throw UserError(t.key_mark(action), "unknown module '" + action + "'" +
@@ -130,7 +150,7 @@ Task load_action(const Value& t, const Scope& scope, const std::string& action, 
     check_arg_names(mod->spec(), args);
     if (!has_template) validate_args(mod->spec(), args);  // full check when nothing is templated
     task.args = args;
-    (void)scope;
+    if (task.module_name == "meta") check_meta_action(args);
     (void)handlers;
     return task;
 }
@@ -316,7 +336,7 @@ Task load_task(const Value& t_in, const Scope& scope, bool handlers) {
     if (actions.size() > 1) {
         // Usually a misspelled keyword next to the module: point at it.
         for (const auto& a : actions) {
-            if (find_module(a) || find_lua_module(a, lua_module_dirs(scope.search_dirs.empty() ? std::vector<std::string>{scope.dir} : scope.search_dirs))) continue;
+            if (scope.modules->find_in(a, module_dirs(scope), t.key_mark(a))) continue;
             std::string hint = closest_match(a, k_task_keywords);
             if (!hint.empty())
                 throw UserError(t.key_mark(a), "unknown keyword '" + a + "' (did you mean '" + hint + "'?)");
@@ -396,8 +416,82 @@ void load_vars_prompt(const Value& p, Play& play) {
     }
 }
 
+// One play (not an import_playbook entry) of the file in `dir`.
+Play load_play(const Value& p, const std::string& dir, const std::vector<std::string>& chain, const Value& import_vars,
+               const std::vector<std::string>& import_tags, const ModuleCatalog& modules) {
+    for (const auto& [k, v] : p.as_map()) {
+        if (std::find(k_play_keywords.begin(), k_play_keywords.end(), k) != k_play_keywords.end()) continue;
+        std::string hint = closest_match(k, k_play_keywords);
+        std::string extra = is_keyword(k) || modules.find(k) ? " (tasks go under 'tasks:')" : "";
+        throw UserError(p.key_mark(k), "unknown play keyword '" + k + "'" +
+                                           (hint.empty() ? extra : " (did you mean '" + hint + "'?)"));
+    }
+    Play play;
+    play.mark = p.mark();
+    play.playbook_dir = dir;
+    play.modules = &modules;
+    play.name = p.get("name").is_null() ? "" : p.get("name").to_string();
+    if (!p.has("hosts")) throw UserError(p.mark(), "play has no 'hosts:'");
+    play.hosts = p.get("hosts").is_list() ? join(string_list(p.get("hosts"), "hosts"), ":") : p.get("hosts").to_string();
+    play.vars = p.get("vars").is_null() ? Value(Map{}) : p.get("vars");
+    if (!play.vars.is_map()) throw UserError(play.vars.mark(), "vars must be a map");
+    play.vars = merge_maps(play.vars, import_vars);  // import_playbook's vars win (Ansible: entry.vars | import vars)
+    for (const auto& f : string_list(p.get("vars_files"), "vars_files")) {
+        fs::path vf = fs::path(f).is_absolute() ? fs::path(f) : fs::path(dir) / f;
+        play.vars_files.push_back(vf.string());
+    }
+    play.gather_facts = p.get("gather_facts").is_null() ? true : p.get("gather_facts").as_bool();
+    play.become = opt_bool(p.get("become"));
+    play.become_user = p.get("become_user").is_null() ? "" : p.get("become_user").to_string();
+    play.remote_user = p.get("remote_user").is_null() ? "" : p.get("remote_user").to_string();
+    play.connection = p.get("connection").is_null() ? "" : p.get("connection").to_string();
+    if (p.has("strategy") && p.get("strategy").to_string() != "linear")
+        throw UserError(p.get("strategy").mark(), "only the linear strategy is supported");
+    if (p.has("order") && p.get("order").to_string() != "inventory")
+        throw UserError(p.get("order").mark(), "only order: inventory is supported");
+    play.serial = p.get("serial");
+    if (p.has("max_fail_percentage")) play.max_fail_percentage = p.get("max_fail_percentage").as_double();
+    play.any_errors_fatal = p.get("any_errors_fatal").is_null() ? false : p.get("any_errors_fatal").as_bool();
+    play.tags = import_tags;
+    for (const auto& t : string_list(p.get("tags"), "tags")) play.tags.push_back(t);
+    load_vars_prompt(p, play);
+    loader::PlayRoles roles;
+    roles.playbook_dir = dir;
+    roles.search_path = role_search_path(dir);
+    Scope scope;
+    scope.dir = dir;
+    scope.tags = play.tags;
+    scope.vars = Value(Map{});
+    scope.chain = chain;
+    scope.roles = &roles;
+    scope.search_dirs = {dir};
+    scope.modules = &modules;
+    if (p.has("environment") && !p.get("environment").is_null()) {
+        const Value& e = p.get("environment");
+        if (!e.is_map() && !e.is_string()) throw UserError(e.mark(), "environment must be a map (or a template giving one)");
+        scope.environment.push_back(e);
+    }
+    play.pre_tasks = load_task_list(p.get("pre_tasks"), scope, false);
+    // roles: run after pre_tasks (and their handlers), before tasks, in one section.
+    if (p.has("roles") && !p.get("roles").is_null()) {
+        if (!p.get("roles").is_list()) throw UserError(p.get("roles").mark(), "roles must be a list");
+        for (const auto& entry : p.get("roles").as_list())
+            for (auto& t : loader::load_role(loader::role_ref_from_roles_entry(entry), scope))
+                play.tasks.push_back(std::move(t));
+    }
+    for (auto& t : load_task_list(p.get("tasks"), scope, false)) play.tasks.push_back(std::move(t));
+    play.post_tasks = load_task_list(p.get("post_tasks"), scope, false);
+    // Role handlers come first, as in Ansible's handler list.
+    play.handlers = std::move(roles.handlers);
+    for (auto& h : load_task_list(p.get("handlers"), scope, true)) play.handlers.push_back(std::move(h));
+    play.role_defaults = roles.defaults;
+    play.role_vars = roles.vars;
+    check_notify_targets(play);
+    return play;
+}
+
 void load_plays(const std::string& path, Playbook& pb, std::vector<std::string> chain, const Value& import_vars,
-                const std::vector<std::string>& import_tags) {
+                const std::vector<std::string>& import_tags, const ModuleCatalog& modules) {
     std::string canon = fs::weakly_canonical(path).string();
     if (std::find(chain.begin(), chain.end(), canon) != chain.end())
         throw UserError(path + ": import_playbook cycle");
@@ -428,90 +522,24 @@ void load_plays(const std::string& path, Playbook& pb, std::vector<std::string> 
             if (p.has("when")) throw UserError(p.key_mark("when"), "when: on import_playbook is not supported");
             std::vector<std::string> it = import_tags;
             for (const auto& t : string_list(p.get("tags"), "tags")) it.push_back(t);
-            load_plays(inc.string(), pb, chain, iv, it);
+            load_plays(inc.string(), pb, chain, iv, it, modules);
             continue;
         }
-        for (const auto& [k, v] : p.as_map()) {
-            if (std::find(k_play_keywords.begin(), k_play_keywords.end(), k) != k_play_keywords.end()) continue;
-            std::string hint = closest_match(k, k_play_keywords);
-            std::string extra = is_keyword(k) || find_module(k) ? " (tasks go under 'tasks:')" : "";
-            throw UserError(p.key_mark(k), "unknown play keyword '" + k + "'" +
-                                               (hint.empty() ? extra : " (did you mean '" + hint + "'?)"));
-        }
-        Play play;
-        play.mark = p.mark();
-        play.playbook_dir = dir;
-        play.name = p.get("name").is_null() ? "" : p.get("name").to_string();
-        if (!p.has("hosts")) throw UserError(p.mark(), "play has no 'hosts:'");
-        play.hosts = p.get("hosts").is_list() ? join(string_list(p.get("hosts"), "hosts"), ":") : p.get("hosts").to_string();
-        play.vars = p.get("vars").is_null() ? Value(Map{}) : p.get("vars");
-        if (!play.vars.is_map()) throw UserError(play.vars.mark(), "vars must be a map");
-        play.vars = merge_maps(play.vars, import_vars);  // import_playbook's vars win (Ansible: entry.vars | import vars)
-        for (const auto& f : string_list(p.get("vars_files"), "vars_files")) {
-            fs::path vf = fs::path(f).is_absolute() ? fs::path(f) : fs::path(dir) / f;
-            play.vars_files.push_back(vf.string());
-        }
-        play.gather_facts = p.get("gather_facts").is_null() ? true : p.get("gather_facts").as_bool();
-        play.become = opt_bool(p.get("become"));
-        play.become_user = p.get("become_user").is_null() ? "" : p.get("become_user").to_string();
-        play.remote_user = p.get("remote_user").is_null() ? "" : p.get("remote_user").to_string();
-        play.connection = p.get("connection").is_null() ? "" : p.get("connection").to_string();
-        if (p.has("strategy") && p.get("strategy").to_string() != "linear")
-            throw UserError(p.get("strategy").mark(), "only the linear strategy is supported");
-        if (p.has("order") && p.get("order").to_string() != "inventory")
-            throw UserError(p.get("order").mark(), "only order: inventory is supported");
-        play.serial = p.get("serial");
-        if (p.has("max_fail_percentage")) play.max_fail_percentage = p.get("max_fail_percentage").as_double();
-        play.any_errors_fatal = p.get("any_errors_fatal").is_null() ? false : p.get("any_errors_fatal").as_bool();
-        play.tags = import_tags;
-        for (const auto& t : string_list(p.get("tags"), "tags")) play.tags.push_back(t);
-        load_vars_prompt(p, play);
-        loader::PlayRoles roles;
-        roles.playbook_dir = dir;
-        roles.search_path = role_search_path(dir);
-        Scope scope;
-        scope.dir = dir;
-        scope.tags = play.tags;
-        scope.vars = Value(Map{});
-        scope.chain = chain;
-        scope.roles = &roles;
-        scope.search_dirs = {dir};
-        if (p.has("environment") && !p.get("environment").is_null()) {
-            const Value& e = p.get("environment");
-            if (!e.is_map() && !e.is_string()) throw UserError(e.mark(), "environment must be a map (or a template giving one)");
-            scope.environment.push_back(e);
-        }
-        play.pre_tasks = load_task_list(p.get("pre_tasks"), scope, false);
-        // roles: run after pre_tasks (and their handlers), before tasks, in one section.
-        if (p.has("roles") && !p.get("roles").is_null()) {
-            if (!p.get("roles").is_list()) throw UserError(p.get("roles").mark(), "roles must be a list");
-            for (const auto& entry : p.get("roles").as_list())
-                for (auto& t : loader::load_role(loader::role_ref_from_roles_entry(entry), scope))
-                    play.tasks.push_back(std::move(t));
-        }
-        for (auto& t : load_task_list(p.get("tasks"), scope, false)) play.tasks.push_back(std::move(t));
-        play.post_tasks = load_task_list(p.get("post_tasks"), scope, false);
-        // Role handlers come first, as in Ansible's handler list.
-        play.handlers = std::move(roles.handlers);
-        for (auto& h : load_task_list(p.get("handlers"), scope, true)) play.handlers.push_back(std::move(h));
-        play.role_defaults = roles.defaults;
-        play.role_vars = roles.vars;
-        check_notify_targets(play);
-        pb.plays.push_back(std::move(play));
+        pb.plays.push_back(load_play(p, dir, chain, import_vars, import_tags, modules));
     }
 }
 
 }  // namespace
 
-Playbook load_playbook(const std::string& path) {
+Playbook load_playbook(const std::string& path, const ModuleCatalog& modules) {
     if (!fs::exists(path)) throw UserError(path + ": playbook not found");
     Playbook pb;
     pb.path = path;
-    load_plays(path, pb, {}, Value(Map{}), {});
+    load_plays(path, pb, {}, Value(Map{}), {}, modules);
     return pb;
 }
 
-std::vector<Task> load_included_tasks(const std::string& path, const Task& include) {
+std::vector<Task> load_included_tasks(const std::string& path, const Task& include, const ModuleCatalog& modules) {
     if (!fs::exists(path)) throw UserError(include.include_file.mark(), "include_tasks: file not found: " + path);
     Scope scope;
     scope.dir = fs::path(path).parent_path().string();
@@ -524,6 +552,7 @@ std::vector<Task> load_included_tasks(const std::string& path, const Task& inclu
     scope.role_vars = include.role_vars;
     scope.environment = include.environment;
     scope.chain = {fs::weakly_canonical(path).string()};
+    scope.modules = &modules;
     return load_task_list(load_yaml_file(path), scope, false);
 }
 

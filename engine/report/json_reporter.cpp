@@ -1,6 +1,7 @@
 #include "engine/report/json_reporter.hpp"
 
 #include <ctime>
+#include <utility>
 
 #include "engine/util/error.hpp"
 #include "engine/report/report_file.hpp"
@@ -22,8 +23,8 @@ void JsonReporter::playbook_start(const std::string& path, bool check) {
 }
 
 void JsonReporter::close_task() {
-    if (!m_task.is_null()) m_tasks.push_back(m_task);
-    m_task = Value();
+    if (m_task.is_null()) return;
+    m_tasks.push_back(std::exchange(m_task, Value(nullptr)));
 }
 
 void JsonReporter::close_play() {

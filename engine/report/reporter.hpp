@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/module/module.hpp"
+#include "engine/module/plan.hpp"
 #include "engine/value/value.hpp"
 
 namespace upkeep {
@@ -43,12 +43,12 @@ struct HostStats {
 class Reporter {
 public:
     virtual ~Reporter() = default;
-    virtual void playbook_start(const std::string& path, bool check) {}
-    virtual void play_start(const Play& play, const std::string& name, const std::vector<std::string>& hosts) {}
-    virtual void task_start(const Task& task, const std::string& name, bool handler) {}
-    virtual void host_result(const Task& task, const std::string& task_name, const HostResult& r) {}
-    virtual void warning(const std::string& msg) {}
-    virtual void recap(const std::vector<HostStats>& stats, bool check) {}
+    virtual void playbook_start(const std::string& /*path*/, bool /*check*/) {}
+    virtual void play_start(const Play& /*play*/, const std::string& /*name*/, const std::vector<std::string>& /*hosts*/) {}
+    virtual void task_start(const Task& /*task*/, const std::string& /*name*/, bool /*handler*/) {}
+    virtual void host_result(const Task& /*task*/, const std::string& /*task_name*/, const HostResult& /*r*/) {}
+    virtual void warning(const std::string& /*msg*/) {}
+    virtual void recap(const std::vector<HostStats>& /*stats*/, bool /*check*/) {}
 };
 
 // Sends every event to several reporters.

@@ -1,5 +1,6 @@
 #include "modules/formats/account_db.hpp"
 
+#include "engine/module/host_query.hpp"
 #include "engine/util/strings.hpp"
 
 namespace upkeep {
@@ -12,13 +13,6 @@ uint32_t to_id(const std::string& s) {
     } catch (...) {
         return 0;
     }
-}
-
-CommandResult query(Connection& conn, const std::string& line) {
-    Command c;
-    c.cmdline = line;
-    c.mutating = false;
-    return conn.run(c);
 }
 
 }  // namespace

@@ -217,6 +217,13 @@ private:
                 m_res->carried.push_back(path + "/" + key + " removed");
             }
         }
+        carry_ours_children(b, t, path, repeated, bk, ok, tk);
+    }
+
+    // The children only ours has (the operator's additions, or elements the package
+    // dropped that the operator changed): each goes where it was among its siblings.
+    void carry_ours_children(pugi::xml_node b, pugi::xml_node t, const std::string& path, const std::set<std::string>& repeated,
+                             const std::vector<Keyed>& bk, const std::vector<Keyed>& ok, const std::vector<Keyed>& tk) {
         std::map<std::string, pugi::xml_node> renamed = renames(bk, tk);
         // theirs' commented-out elements by the key of the element they hold.
         std::map<std::string, pugi::xml_node> commented;

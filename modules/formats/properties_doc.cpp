@@ -80,6 +80,76 @@ std::string convert(const Logical& l, size_t begin, size_t end, const TextPos& p
     return out;
 }
 
+// Reads the logical line starting at `p`: physical lines joined where one ends in an
+// odd number of backslashes, the next one's leading blanks dropped. `end` is set to
+// where the last physical line's text ends (before its line break).
+Logical read_logical_line(std::string_view text, size_t p, const TextPos& pos, size_t& end) {
+    size_t n = text.size();
+    Logical l;
+    size_t q = p;
+    for (;;) {
+        bool backslash = false;
+        while (q < n && !is_eol(text[q])) {
+            backslash = text[q] == '\\' ? !backslash : false;
+            l.buf += text[q];
+            l.offs.push_back(q);
+            ++q;
+        }
+        if (!backslash) {
+            end = q;
+            return l;
+        }
+        size_t slash = l.offs.back();
+        l.buf.pop_back();
+        l.offs.pop_back();
+        q += eol_length(text, q);
+        if (q >= n) throw pos.error(slash, "line continuation (a trailing backslash) at the end of the file");
+        while (q < n && is_ws(text[q])) ++q;
+        if (q == n) {
+            end = q;
+            return l;
+        }
+    }
+}
+
+struct KeyValueSplit {
+    size_t key_len = 0, value_start = 0;
+    bool sep_found = false;  // a separator ('=', ':' or a blank) follows the key
+};
+
+// Key/value split, as java.util.Properties.load0.
+KeyValueSplit split_key_value(const Logical& l) {
+    KeyValueSplit kv;
+    kv.value_start = l.buf.size();
+    bool has_sep = false, preceding = false;
+    while (kv.key_len < l.buf.size()) {
+        char c = l.buf[kv.key_len];
+        if ((c == '=' || c == ':') && !preceding) {
+            kv.value_start = kv.key_len + 1;
+            has_sep = kv.sep_found = true;
+            break;
+        }
+        if (is_ws(c) && !preceding) {
+            kv.value_start = kv.key_len + 1;
+            kv.sep_found = true;
+            break;
+        }
+        preceding = c == '\\' ? !preceding : false;
+        ++kv.key_len;
+    }
+    while (kv.value_start < l.buf.size()) {
+        char c = l.buf[kv.value_start];
+        if (!is_ws(c)) {
+            if (!has_sep && (c == '=' || c == ':'))
+                has_sep = true;
+            else
+                break;
+        }
+        ++kv.value_start;
+    }
+    return kv;
+}
+
 }  // namespace
 
 Document Document::parse(std::string_view text, const std::string& filename) {
@@ -110,69 +180,18 @@ Document Document::parse(std::string_view text, const std::string& filename) {
             continue;
         }
         flush_trivia();
-        Logical l;
-        size_t q = p;
         size_t logical_end = 0;
-        for (;;) {
-            bool backslash = false;
-            while (q < n && !is_eol(text[q])) {
-                backslash = text[q] == '\\' ? !backslash : false;
-                l.buf += text[q];
-                l.offs.push_back(q);
-                ++q;
-            }
-            if (!backslash) {
-                logical_end = q;
-                break;
-            }
-            size_t slash = l.offs.back();
-            l.buf.pop_back();
-            l.offs.pop_back();
-            q += eol_length(text, q);
-            if (q >= n) throw pos.error(slash, "line continuation (a trailing backslash) at the end of the file");
-            while (q < n && is_ws(text[q])) ++q;
-            if (q == n) {
-                logical_end = q;
-                break;
-            }
-        }
-        // Key/value split, as java.util.Properties.load0.
-        size_t key_len = 0, value_start = l.buf.size();
-        bool has_sep = false, sep_found = false, preceding = false;
-        while (key_len < l.buf.size()) {
-            char c = l.buf[key_len];
-            if ((c == '=' || c == ':') && !preceding) {
-                value_start = key_len + 1;
-                has_sep = sep_found = true;
-                break;
-            }
-            if (is_ws(c) && !preceding) {
-                value_start = key_len + 1;
-                sep_found = true;
-                break;
-            }
-            preceding = c == '\\' ? !preceding : false;
-            ++key_len;
-        }
-        while (value_start < l.buf.size()) {
-            char c = l.buf[value_start];
-            if (!is_ws(c)) {
-                if (!has_sep && (c == '=' || c == ':'))
-                    has_sep = true;
-                else
-                    break;
-            }
-            ++value_start;
-        }
+        Logical l = read_logical_line(text, p, pos, logical_end);
+        KeyValueSplit kv = split_key_value(l);
         Piece piece;
         piece.is_entry = true;
-        piece.key = convert(l, 0, key_len, pos);
-        piece.value = convert(l, value_start, l.buf.size(), pos);
-        piece.has_separator = sep_found;
+        piece.key = convert(l, 0, kv.key_len, pos);
+        piece.value = convert(l, kv.value_start, l.buf.size(), pos);
+        piece.has_separator = kv.sep_found;
         size_t raw_begin = at;
         size_t raw_end = logical_end + eol_length(text, logical_end);
         piece.raw = std::string(text.substr(raw_begin, raw_end - raw_begin));
-        piece.value_begin = (value_start < l.buf.size() ? l.offs[value_start] : logical_end) - raw_begin;
+        piece.value_begin = (kv.value_start < l.buf.size() ? l.offs[kv.value_start] : logical_end) - raw_begin;
         piece.value_end = logical_end - raw_begin;
         piece.line = pos.line_of(p);
         doc.m_pieces.push_back(std::move(piece));

@@ -259,83 +259,72 @@ std::string node_path(pugi::xml_node node) {
     return path;
 }
 
-EditResult edit_xml(const std::string& text, const std::string& filename, const EditRequest& req) {
-    auto src = std::make_unique<XmlSource>(text, filename);
-    EditResult res;
-    res.text = text;
-    pugi::xpath_node_set nodes = select(*src, req.xpath, req, req.xpath_mark);
-    res.count = static_cast<int64_t>(nodes.size());
-    if (req.print_match)
-        for (pugi::xpath_node xn : nodes)
-            res.matches.push_back(xn.attribute() ? node_path(xn.parent()) + "/@" + xn.attribute().name()
-                                                 : node_path(xn.node()));
+namespace {
+
+// The read-only requests: count and content (Ansible's count: and content:).
+bool answer_query(const EditRequest& req, const pugi::xpath_node_set& nodes, EditResult& res) {
     if (req.count) {
         res.msg = "xpath matches " + plural(nodes.size(), "node");
-        return res;
+        return true;
     }
-    if (!req.content.empty()) {
-        List found;
-        for (pugi::xpath_node xn : nodes) {
-            pugi::xml_node el = xn.node();
-            if (!el || el.type() != pugi::node_element) continue;
-            Value entry;
-            if (req.content == "attribute") {
-                Value attrs = Value(Map{});
-                for (pugi::xml_attribute a : el.attributes()) attrs[a.name()] = Value(a.value());
-                entry[el.name()] = attrs;
-            } else {
-                entry[el.name()] = Value(std::string(el.text().get()));
-            }
-            found.push_back(entry);
+    if (req.content.empty()) return false;
+    List found;
+    for (pugi::xpath_node xn : nodes) {
+        pugi::xml_node el = xn.node();
+        if (!el || el.type() != pugi::node_element) continue;
+        Value entry;
+        if (req.content == "attribute") {
+            Value attrs = Value(Map{});
+            for (pugi::xml_attribute a : el.attributes()) attrs[a.name()] = Value(a.value());
+            entry[el.name()] = attrs;
+        } else {
+            entry[el.name()] = Value(std::string(el.text().get()));
         }
-        res.content = Value(std::move(found));
-        res.msg = "xpath matches " + plural(nodes.size(), "node");
-        return res;
+        found.push_back(entry);
     }
+    res.content = Value(std::move(found));
+    res.msg = "xpath matches " + plural(nodes.size(), "node");
+    return true;
+}
+
+// One edit of a document: each operation computes its splices on the current text,
+// applies them and re-parses (so the next operation sees the bytes as they are now).
+class XmlEditor {
+public:
+    XmlEditor(const std::string& text, const std::string& filename, const EditRequest& req)
+        : m_src(std::make_unique<XmlSource>(text, filename)), m_filename(filename), m_req(req), m_xpath(req.xpath) {
+        m_nodes = select(*m_src, m_xpath, m_req, m_req.xpath_mark);
+    }
+
+    const XmlSource& source() const { return *m_src; }
+    const pugi::xpath_node_set& nodes() const { return m_nodes; }
+    std::vector<std::string>& msgs() { return m_msgs; }
 
     // An xpath ending in /@name edits that attribute of the selected elements.
-    std::string xpath = req.xpath;
-    std::optional<std::string> attribute = req.attribute;
-    {
+    void split_attribute_step() {
+        m_attribute = m_req.attribute;
         std::vector<size_t> ends;
-        std::vector<std::string> steps = split_steps(xpath, &ends);
-        if (!attribute && steps.size() > 1 && steps.back()[0] == '@') {
-            attribute = steps.back().substr(1);
-            xpath = xpath.substr(0, ends[ends.size() - 2]);
-            nodes = select(*src, xpath, req, req.xpath_mark);
+        std::vector<std::string> steps = split_steps(m_xpath, &ends);
+        if (!m_attribute && steps.size() > 1 && steps.back()[0] == '@') {
+            m_attribute = steps.back().substr(1);
+            m_xpath = m_xpath.substr(0, ends[ends.size() - 2]);
+            m_nodes = select(*m_src, m_xpath, m_req, m_req.xpath_mark);
         }
+        for (pugi::xpath_node xn : m_nodes)
+            if (xn.node() && xn.node().type() != pugi::node_element)
+                throw UserError(m_req.xpath_mark, "xpath '" + m_req.xpath + "' must select elements or attributes");
     }
-    for (pugi::xpath_node xn : nodes)
-        if (xn.node() && xn.node().type() != pugi::node_element)
-            throw UserError(req.xpath_mark, "xpath '" + req.xpath + "' must select elements or attributes");
 
-    std::vector<std::string> msgs;
-    auto shown = [&](const std::string& v) { return req.value_secret ? std::string(k_masked) : v; };
-    auto round = [&](std::vector<Splice> splices) {
-        if (splices.empty()) return false;
-        std::string next = apply_splices(src->text(), std::move(splices));
-        src = std::make_unique<XmlSource>(std::move(next), filename);
-        nodes = select(*src, xpath, req, req.xpath_mark);
-        return true;
-    };
-    auto elements = [&] {
-        std::vector<pugi::xml_node> out;
-        for (pugi::xpath_node xn : nodes) out.push_back(xn.node() ? xn.node() : xn.parent());
-        return out;
-    };
-
-    if (req.absent) {
-        if (nodes.empty()) {
-            res.msg = "no node matches '" + req.xpath + "', nothing to remove";
-            return res;
-        }
+    // state: absent. False when nothing matches (nothing to remove).
+    bool remove() {
+        if (m_nodes.empty()) return false;
         std::vector<Splice> splices;
-        if (attribute) {
+        if (m_attribute) {
             for (pugi::xml_node el : elements())
-                if (auto s = remove_attribute_splice(*src, el, *attribute)) splices.push_back(*s);
-            msgs.push_back(splices.empty() ? "attribute '" + *attribute + "' already absent"
-                                           : "attribute '" + *attribute + "' removed from " +
-                                                 plural(splices.size(), "element"));
+                if (auto s = remove_attribute_splice(*m_src, el, *m_attribute)) splices.push_back(*s);
+            m_msgs.push_back(splices.empty() ? "attribute '" + *m_attribute + "' already absent"
+                                             : "attribute '" + *m_attribute + "' removed from " +
+                                                   plural(splices.size(), "element"));
         } else {
             std::set<pugi::xml_node> matched;
             for (pugi::xml_node el : elements()) matched.insert(el);
@@ -344,97 +333,164 @@ EditResult edit_xml(const std::string& text, const std::string& filename, const 
                 bool inside = false;
                 for (pugi::xml_node a = el.parent(); a; a = a.parent()) inside = inside || matched.count(a);
                 if (inside) continue;
-                if (el == src->root()) throw UserError(req.xpath_mark, "cannot remove the root element");
-                auto [b, e] = src->line_unit(el);
+                if (el == m_src->root()) throw UserError(m_req.xpath_mark, "cannot remove the root element");
+                auto [b, e] = m_src->line_unit(el);
                 splices.push_back({b, e, ""});
                 ++removed;
             }
-            msgs.push_back(plural(removed, "element") + " removed");
+            m_msgs.push_back(plural(removed, "element") + " removed");
         }
         round(std::move(splices));
-    } else {
-        if (nodes.empty()) {
-            std::string created = ensure_path(*src, xpath, req);
-            src = std::make_unique<XmlSource>(created, filename);
-            nodes = select(*src, xpath, req, req.xpath_mark);
-            if (nodes.empty())
-                throw UserError(req.xpath_mark, "created an element for '" + xpath +
-                                                    "' but the xpath still matches nothing; write the xpath so that "
-                                                    "its predicates describe the element to create");
-            msgs.push_back("element created for '" + xpath + "'");
-        }
-        if (req.set_children) {
-            std::vector<Splice> splices;
-            for (pugi::xml_node el : elements())
-                if (auto s = set_children_splice(*src, el, *req.set_children, req.children_mark)) splices.push_back(*s);
-            msgs.push_back(splices.empty() ? "children already as wanted"
-                                           : "children of " + plural(splices.size(), "element") + " replaced");
-            round(std::move(splices));
-        }
-        if (!req.add_children.empty()) {
-            std::vector<Splice> splices;
-            size_t added = 0;
-            for (pugi::xml_node el : elements()) {
-                std::vector<Splice> s = req.insert_before || req.insert_after
-                                            ? insert_sibling_splices(*src, el, req.add_children, req.insert_before,
-                                                                     req.children_mark, &added)
-                                            : add_children_splices(*src, el, req.add_children, req.children_mark, &added);
-                splices.insert(splices.end(), s.begin(), s.end());
-            }
-            msgs.push_back(added == 0 ? "children already present" : plural(added, "child element") + " added");
-            round(std::move(splices));
-        }
-        if (attribute) {
-            std::string want = req.value.value_or("");
-            std::vector<Splice> splices;
-            for (pugi::xml_node el : elements()) {
-                if (!req.value && el.attribute(attribute->c_str())) continue;
-                if (auto s = set_attribute_splice(*src, el, *attribute, want)) splices.push_back(*s);
-            }
-            msgs.push_back(splices.empty() ? "attribute '" + *attribute + "' already '" + shown(want) + "'"
-                                           : "attribute '" + *attribute + "' set to '" + shown(want) + "' on " +
-                                                 plural(splices.size(), "element"));
-            round(std::move(splices));
-        } else if (req.value) {
-            std::vector<Splice> splices;
-            for (pugi::xml_node el : elements())
-                if (auto s = set_text_splice(*src, el, *req.value)) splices.push_back(*s);
-            msgs.push_back(splices.empty() ? "text already '" + shown(*req.value) + "'"
-                                           : "text set to '" + shown(*req.value) + "' on " +
-                                                 plural(splices.size(), "element"));
-            round(std::move(splices));
-        }
-        if (!req.position.empty()) {
-            std::vector<pugi::xml_node> els = elements();
-            if (els.size() != 1)
-                throw UserError(req.position_mark, "position needs an xpath that matches exactly one element, '" +
-                                                       xpath + "' matches " + plural(els.size(), "node"));
-            pugi::xml_node el = els[0];
-            pugi::xml_node anchor;
-            std::string where = req.position;
-            if (starts_with(where, "before:") || starts_with(where, "after:")) {
-                std::string expr = where.substr(where.find(':') + 1);
-                pugi::xpath_node_set t = select(*src, expr, req, req.position_mark, el.parent());
-                if (t.size() != 1 || t.first().node().parent() != el.parent())
-                    throw UserError(req.position_mark, "position '" + where + "' must name exactly one sibling of '" +
-                                                           xpath + "', it matches " + plural(t.size(), "node") +
-                                                           (t.size() == 1 ? " that is not a sibling" : ""));
-                anchor = t.first().node();
-                if (anchor == el) throw UserError(req.position_mark, "position '" + where + "' names the element itself");
-            } else if (where != "first" && where != "last") {
-                throw UserError(req.position_mark,
-                                "position must be first, last, before:<xpath> or after:<xpath>, got '" + where + "'");
-            }
-            std::vector<Splice> s = move_splices(*src, el, where, anchor);
-            std::string label = where == "first" || where == "last" ? where : where;
-            msgs.push_back(s.empty() ? "element already " + label : "element moved " + label);
-            round(std::move(s));
-        }
-        if (msgs.empty()) msgs.push_back("xpath matches " + plural(nodes.size(), "node"));
+        return true;
     }
-    res.text = src->text();
+
+    // state: present with an xpath that matches nothing: create the element it describes.
+    void ensure_exists() {
+        if (!m_nodes.empty()) return;
+        std::string created = ensure_path(*m_src, m_xpath, m_req);
+        reparse(std::move(created));
+        if (m_nodes.empty())
+            throw UserError(m_req.xpath_mark, "created an element for '" + m_xpath +
+                                                  "' but the xpath still matches nothing; write the xpath so that "
+                                                  "its predicates describe the element to create");
+        m_msgs.push_back("element created for '" + m_xpath + "'");
+    }
+
+    void set_children() {
+        std::vector<Splice> splices;
+        for (pugi::xml_node el : elements())
+            if (auto s = set_children_splice(*m_src, el, *m_req.set_children, m_req.children_mark)) splices.push_back(*s);
+        m_msgs.push_back(splices.empty() ? "children already as wanted"
+                                         : "children of " + plural(splices.size(), "element") + " replaced");
+        round(std::move(splices));
+    }
+
+    void add_children() {
+        std::vector<Splice> splices;
+        size_t added = 0;
+        for (pugi::xml_node el : elements()) {
+            std::vector<Splice> s = m_req.insert_before || m_req.insert_after
+                                        ? insert_sibling_splices(*m_src, el, m_req.add_children, m_req.insert_before,
+                                                                 m_req.children_mark, &added)
+                                        : add_children_splices(*m_src, el, m_req.add_children, m_req.children_mark, &added);
+            splices.insert(splices.end(), s.begin(), s.end());
+        }
+        m_msgs.push_back(added == 0 ? "children already present" : plural(added, "child element") + " added");
+        round(std::move(splices));
+    }
+
+    // The attribute (from attribute: or an xpath ending in /@name) or the text; false when neither is asked.
+    bool set_value() {
+        if (m_attribute) {
+            std::string want = m_req.value.value_or("");
+            std::vector<Splice> splices;
+            for (pugi::xml_node el : elements()) {
+                if (!m_req.value && el.attribute(m_attribute->c_str())) continue;
+                if (auto s = set_attribute_splice(*m_src, el, *m_attribute, want)) splices.push_back(*s);
+            }
+            m_msgs.push_back(splices.empty() ? "attribute '" + *m_attribute + "' already '" + shown(want) + "'"
+                                             : "attribute '" + *m_attribute + "' set to '" + shown(want) + "' on " +
+                                                   plural(splices.size(), "element"));
+            round(std::move(splices));
+            return true;
+        }
+        if (!m_req.value) return false;
+        std::vector<Splice> splices;
+        for (pugi::xml_node el : elements())
+            if (auto s = set_text_splice(*m_src, el, *m_req.value)) splices.push_back(*s);
+        m_msgs.push_back(splices.empty() ? "text already '" + shown(*m_req.value) + "'"
+                                         : "text set to '" + shown(*m_req.value) + "' on " +
+                                               plural(splices.size(), "element"));
+        round(std::move(splices));
+        return true;
+    }
+
+    // position: first, last, before:<xpath> or after:<xpath> among the element's siblings.
+    void move() {
+        std::vector<pugi::xml_node> els = elements();
+        if (els.size() != 1)
+            throw UserError(m_req.position_mark, "position needs an xpath that matches exactly one element, '" +
+                                                     m_xpath + "' matches " + plural(els.size(), "node"));
+        pugi::xml_node el = els[0];
+        pugi::xml_node anchor;
+        const std::string& where = m_req.position;
+        if (starts_with(where, "before:") || starts_with(where, "after:")) {
+            std::string expr = where.substr(where.find(':') + 1);
+            pugi::xpath_node_set t = select(*m_src, expr, m_req, m_req.position_mark, el.parent());
+            if (t.size() != 1 || t.first().node().parent() != el.parent())
+                throw UserError(m_req.position_mark, "position '" + where + "' must name exactly one sibling of '" +
+                                                         m_xpath + "', it matches " + plural(t.size(), "node") +
+                                                         (t.size() == 1 ? " that is not a sibling" : ""));
+            anchor = t.first().node();
+            if (anchor == el) throw UserError(m_req.position_mark, "position '" + where + "' names the element itself");
+        } else if (where != "first" && where != "last") {
+            throw UserError(m_req.position_mark,
+                            "position must be first, last, before:<xpath> or after:<xpath>, got '" + where + "'");
+        }
+        std::vector<Splice> s = move_splices(*m_src, el, where, anchor);
+        m_msgs.push_back(s.empty() ? "element already " + where : "element moved " + where);
+        round(std::move(s));
+    }
+
+private:
+    std::string shown(const std::string& v) const { return m_req.value_secret ? std::string(k_masked) : v; }
+
+    void reparse(std::string text) {
+        m_src = std::make_unique<XmlSource>(std::move(text), m_filename);
+        m_nodes = select(*m_src, m_xpath, m_req, m_req.xpath_mark);
+    }
+
+    void round(std::vector<Splice> splices) {
+        if (splices.empty()) return;
+        reparse(apply_splices(m_src->text(), std::move(splices)));
+    }
+
+    // The selected elements (an attribute selection stands for its element).
+    std::vector<pugi::xml_node> elements() const {
+        std::vector<pugi::xml_node> out;
+        for (pugi::xpath_node xn : m_nodes) out.push_back(xn.node() ? xn.node() : xn.parent());
+        return out;
+    }
+
+    std::unique_ptr<XmlSource> m_src;
+    std::string m_filename;
+    const EditRequest& m_req;
+    std::string m_xpath;
+    std::optional<std::string> m_attribute;
+    pugi::xpath_node_set m_nodes;
+    std::vector<std::string> m_msgs;
+};
+
+}  // namespace
+
+EditResult edit_xml(const std::string& text, const std::string& filename, const EditRequest& req) {
+    XmlEditor ed(text, filename, req);
+    EditResult res;
+    res.text = text;
+    res.count = static_cast<int64_t>(ed.nodes().size());
+    if (req.print_match)
+        for (pugi::xpath_node xn : ed.nodes())
+            res.matches.push_back(xn.attribute() ? node_path(xn.parent()) + "/@" + xn.attribute().name()
+                                                 : node_path(xn.node()));
+    if (answer_query(req, ed.nodes(), res)) return res;
+
+    ed.split_attribute_step();
+    if (req.absent) {
+        if (!ed.remove()) {
+            res.msg = "no node matches '" + req.xpath + "', nothing to remove";
+            return res;
+        }
+    } else {
+        ed.ensure_exists();
+        if (req.set_children) ed.set_children();
+        if (!req.add_children.empty()) ed.add_children();
+        ed.set_value();
+        if (!req.position.empty()) ed.move();
+        if (ed.msgs().empty()) ed.msgs().push_back("xpath matches " + plural(ed.nodes().size(), "node"));
+    }
+    res.text = ed.source().text();
     res.changed = res.text != text;
-    res.msg = join(msgs, "; ");
+    res.msg = join(ed.msgs(), "; ");
     return res;
 }
 

@@ -135,12 +135,6 @@ size_t XmlSource::scan_element_end(size_t p, size_t* end_tag) const {
     }
 }
 
-size_t XmlSource::element_end(pugi::xml_node el) const {
-    StartTag t = start_tag(el);
-    if (t.self_closing) return t.end;
-    return scan_element_end(t.end, nullptr);
-}
-
 size_t XmlSource::end_tag_begin(pugi::xml_node el) const {
     StartTag t = start_tag(el);
     if (t.self_closing) return std::string::npos;

@@ -57,8 +57,6 @@ public:
     pugi::xml_node root() const { return m_doc->document_element(); }
 
     StartTag start_tag(pugi::xml_node el) const;
-    // One past the end of the element (its end tag or "/>").
-    size_t element_end(pugi::xml_node el) const;
     // The '<' of the element's end tag; npos for a self-closing element.
     size_t end_tag_begin(pugi::xml_node el) const;
     // The element's bytes, and the same widened to whole lines when the element

@@ -13,6 +13,7 @@
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
 #include "modules/registry.hpp"
+#include "tests/support/module_harness.hpp"
 #include "tests/support/sshd_lab.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -69,7 +70,7 @@ public:
     AptHost()
         : m_lab(SshdLab::Options{.hosts = 1, .own_root = true}),
           m_conn(m_lab.options(0)),
-          m_ctx{m_conn, vars, [](const Value&) { return Value(); }, ""} {
+          m_modules(m_conn) {
         m_conn.connect();
         repo = m_lab.dir() + "/repo";
         must("cp -r " + shell_quote(AptRepo::get().pool()) + " " + shell_quote(repo) + " && cp " +
@@ -99,42 +100,31 @@ public:
     // Publishes the "new" index (with upk-lib 2.1) without updating the host's cache.
     void publish_new_release() { must("cp " + shell_quote(repo + "/Packages.new") + " " + shell_quote(repo + "/Packages")); }
 
-    static Args args(const std::string& module, const std::string& yaml) {
-        return validate_args(find_module(module)->spec(), parse_yaml(yaml, "task.yml"));
-    }
-    Plan check(const std::string& module, const std::string& yaml) {
-        return find_module(module)->check(m_ctx, args(module, yaml));
-    }
+    static Args args(const std::string& module, const std::string& yaml) { return ModuleHarness::args(module, yaml); }
+    Plan check(const std::string& module, const std::string& yaml) { return m_modules.check(module, yaml); }
     Value apply(const std::string& module, const std::string& yaml, const Plan& plan) {
-        return find_module(module)->apply(m_ctx, args(module, yaml), plan);
+        return m_modules.apply(module, yaml, plan);
     }
     // check -> apply -> check, which must then be converged.
     Plan converge(const std::string& module, const std::string& yaml) {
-        Plan first = check(module, yaml);
-        if (first.changed()) apply(module, yaml, first);
-        Plan second = check(module, yaml);
-        INFO("second check: " << second.msg);
-        CHECK_FALSE(second.changed());
-        CHECK(second.msg == "all packages already at the wanted state");
+        Plan first = m_modules.converge(module, yaml);
+        CHECK(m_modules.last_converged().msg == "all packages already at the wanted state");
         return first;
     }
     SshConnection& conn() { return m_conn; }
     const SshdLab& lab() const { return m_lab; }
     // apply() as a dry run does it: through the planned-state overlay.
     std::vector<std::string> dry_apply(const std::string& module, const std::string& yaml, const Plan& plan) {
-        PlannedConnection planned(m_conn);
-        ModuleContext ctx{planned, vars, m_ctx.eval, ""};
-        find_module(module)->apply(ctx, args(module, yaml), plan);
-        return planned.would_run();
+        return m_modules.dry_apply(module, yaml, plan);
     }
+    Value& vars() { return m_modules.vars; }  // the host variables modules see
 
-    Value vars;
     std::string repo;
 
 private:
     SshdLab m_lab;
     SshConnection m_conn;
-    ModuleContext m_ctx;
+    ModuleHarness m_modules;
 };
 
 std::vector<std::string> summaries(const Plan& p) {
@@ -240,8 +230,8 @@ TEST_CASE("package: dispatches to apt on a Debian host", "[apt][integration]") {
     CHECK(host.version("upk-lib") == "2.0");
     // The gathered fact names the manager: apt on this Debian host, although
     // dnf is installed on it too. removed is apt's absent.
-    host.vars["ansible_facts"] = gather_facts(host.conn());
-    CHECK(host.vars.get("ansible_facts").get("pkg_mgr").as_string() == "apt");
+    host.vars()["ansible_facts"] = gather_facts(host.conn());
+    CHECK(host.vars().get("ansible_facts").get("pkg_mgr").as_string() == "apt");
     Plan gone = host.converge("package", "{name: upk-lib, state: removed}");
     CHECK(summaries(gone) == std::vector<std::string>{"remove upk-lib"});
 }

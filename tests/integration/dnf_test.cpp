@@ -9,6 +9,7 @@
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
 #include "modules/registry.hpp"
+#include "tests/support/module_harness.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace upkeep;
@@ -71,7 +72,9 @@ private:
 class RpmRoot {
 public:
     explicit RpmRoot(const std::string& repo)
-        : m_conn("local"), m_ctx{m_conn, m_vars, [](const Value&) { return Value(); }, ""} {
+        : m_conn("local"), m_modules(m_conn) {
+        m_modules.fixed_args["installroot"] = Value(m_root.path());
+        m_modules.fixed_args["releasever"] = Value("12");
         use_repo(repo);
     }
     void use_repo(const std::string& repo) {
@@ -79,25 +82,14 @@ public:
                    "[local]\nname=local\nbaseurl=file://" + repo + "\nenabled=1\ngpgcheck=0\nmetadata_expire=0\n");
     }
     // The task's arguments plus the install root.
-    Args args(const std::string& module, const std::string& yaml) {
-        Value raw = parse_yaml(yaml, "task.yml");
-        raw["installroot"] = Value(m_root.path());
-        raw["releasever"] = Value("12");
-        return validate_args(find_module(module)->spec(), raw);
-    }
-    Plan check(const std::string& module, const std::string& yaml) {
-        return find_module(module)->check(m_ctx, args(module, yaml));
-    }
+    Args args(const std::string& module, const std::string& yaml) { return m_modules.task_args(module, yaml); }
+    Plan check(const std::string& module, const std::string& yaml) { return m_modules.check(module, yaml); }
     Value apply(const std::string& module, const std::string& yaml, const Plan& plan) {
-        return find_module(module)->apply(m_ctx, args(module, yaml), plan);
+        return m_modules.apply(module, yaml, plan);
     }
     Plan converge(const std::string& module, const std::string& yaml) {
-        Plan first = check(module, yaml);
-        if (first.changed()) apply(module, yaml, first);
-        Plan second = check(module, yaml);
-        INFO("second check: " << second.msg);
-        CHECK_FALSE(second.changed());
-        CHECK(second.msg == "all packages already at the wanted state");
+        Plan first = m_modules.converge(module, yaml);
+        CHECK(m_modules.last_converged().msg == "all packages already at the wanted state");
         return first;
     }
     // The installed version-release, "" when not installed.
@@ -109,9 +101,8 @@ public:
 
 private:
     TempDir m_root;
-    Value m_vars;
     LocalConnection m_conn;
-    ModuleContext m_ctx;
+    ModuleHarness m_modules;
 };
 
 std::vector<std::string> summaries(const Plan& p) {

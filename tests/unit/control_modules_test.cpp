@@ -42,12 +42,6 @@ TEST_CASE("set_fact accepts any names and never changes", "[set_fact][module]") 
     CHECK_THROWS_AS(box.check("set_fact", "{}"), TaskError);
 }
 
-TEST_CASE("meta names the executor action", "[meta][module]") {
-    test::Sandbox box;
-    CHECK(box.check("meta", "cmd: flush_handlers\n").result.get("meta").as_string() == "flush_handlers");
-    CHECK_THROWS_WITH(box.check("meta", "cmd: flush_handler\n"), Catch::Contains("did you mean 'flush_handlers'"));
-}
-
 TEST_CASE("unknown arguments are still rejected for ordinary modules", "[module]") {
     CHECK_THROWS_WITH(test::Sandbox::args("copy", "dest: /x\ncontnet: a\n"), Catch::Contains("did you mean 'content'"));
 }

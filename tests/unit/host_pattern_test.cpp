@@ -112,7 +112,7 @@ TEST_CASE("patterns match Ansible's InventoryManager", "[pattern][ansible]") {
         "web:db:&app:!web0[!5]", "db-*", "node?", "db-[!ab]", "~web0[12]", "~(web|db)-?[ax1]", "~od", "w*",
         "web[0]", "web[-1]", "web[1:2]", "web[3:]", "odd[-1]:web[0]", "web[2:100]", "web[9]", "top1 localhost",
         "ungrouped", "all:!ungrouped", "*.example.com", "web0?:&~.*[24]", "app[1:0]"};
-    for (const std::string src : {fixtures + "/ini/hosts.ini", fixtures + "/yaml/inventory.yml"}) {
+    for (const std::string& src : {fixtures + "/ini/hosts.ini", fixtures + "/yaml/inventory.yml"}) {
         std::string cmd = script + " '" + src + "'";
         for (const auto& p : patterns) cmd += " '" + p + "'";
         test::Run r = test::sh(cmd + " 2>/dev/null");

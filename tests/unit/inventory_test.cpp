@@ -303,7 +303,7 @@ TEST_CASE("host vars match ansible-inventory", "[inventory][ansible]") {
         WARN("ansible-inventory not installed; skipping the comparison");
         return;
     }
-    for (const std::string src : {k_fixtures + "/ini/hosts.ini", k_fixtures + "/yaml/inventory.yml"}) {
+    for (const std::string& src : {k_fixtures + "/ini/hosts.ini", k_fixtures + "/yaml/inventory.yml"}) {
         test::Run r = test::sh("ANSIBLE_INVENTORY_UNPARSED_WARNING=0 ansible-inventory -i '" + src + "' --list 2>/dev/null");
         REQUIRE(r.rc == 0);
         Value ansible = parse_yaml(r.out, "ansible.json");

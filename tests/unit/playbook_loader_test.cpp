@@ -2,6 +2,7 @@
 
 #include "engine/playbook/playbook.hpp"
 #include "engine/util/error.hpp"
+#include "modules/registry.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace upkeep;
@@ -12,7 +13,7 @@ namespace {
 std::string load_error(const std::string& yml, TempDir& dir) {
     write_file(dir / "pb.yml", yml);
     try {
-        load_playbook(dir / "pb.yml");
+        load_playbook(dir / "pb.yml", builtin_modules());
     } catch (const UserError& e) {
         std::string where = e.mark().to_string();
         std::string prefix = dir.path() + "/";
@@ -35,6 +36,9 @@ TEST_CASE("loader points at typos with suggestions", "[loader]") {
           "pb.yml:3:7: notify: no handler named 'restrt' in this play (did you mean 'restart'?)");
     CHECK(load_error("- hosts: all\n  tasks:\n    - copy: dest=/x contnt=y\n", d) ==
           "pb.yml:3:13: copy: unknown argument 'contnt' (did you mean 'content'?)");
+    // meta: the executor's one list of actions, checked when the playbook loads.
+    CHECK(load_error("- hosts: all\n  tasks:\n    - meta: flush_handler\n", d) ==
+          "pb.yml:3:13: meta: unknown action 'flush_handler' (did you mean 'flush_handlers'?)");
 }
 
 TEST_CASE("bad YAML names the file and position", "[loader]") {
@@ -60,7 +64,7 @@ TEST_CASE("import_tasks, blocks, tags and when are inherited", "[loader]") {
     write_file(d / "pb.yml",
                "- hosts: all\n  tags: [play]\n  tasks:\n    - block:\n        - import_tasks: tasks/agent.yml\n"
                "      when: ansible_os_family == 'RedHat'\n      tags: [blk]\n");
-    Playbook pb = load_playbook(d / "pb.yml");
+    Playbook pb = load_playbook(d / "pb.yml", builtin_modules());
     REQUIRE(pb.plays.size() == 1);
     const Task& blk = pb.plays[0].tasks.at(0);
     REQUIRE(blk.is_block);
@@ -75,5 +79,5 @@ TEST_CASE("import_playbook cycles are caught", "[loader]") {
     TempDir d;
     write_file(d / "a.yml", "- import_playbook: b.yml\n");
     write_file(d / "b.yml", "- import_playbook: a.yml\n");
-    CHECK_THROWS_AS(load_playbook(d / "a.yml"), UserError);
+    CHECK_THROWS_AS(load_playbook(d / "a.yml", builtin_modules()), UserError);
 }

@@ -1,4 +1,4 @@
-#include "engine/connection/ssh_factory.hpp"
+#include "engine/exec/ssh_factory.hpp"
 
 #include "engine/connection/ssh_connection.hpp"
 #include "engine/connection/ssh_options.hpp"
