@@ -32,6 +32,7 @@ public:
     // ROOT/usr/bin:ROOT/sbin:ROOT/bin so that a sandbox can ship its own tools
     // (a `service` script, a fake `systemctl`) that shadow the machine's.
     CommandResult run(const Command& cmd) override;
+    bool env_stays_private() const override { return true; }  // execve's envp, never argv
 
     FileInfo stat(const std::string& path, bool follow = true) override;
     std::optional<std::string> read_file(const std::string& path) override;

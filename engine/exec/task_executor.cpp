@@ -204,6 +204,7 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
             Value e = thread_lua().render(layer, vars);
             if (e.is_null()) continue;
             if (!e.is_map()) throw UserError(layer.mark(), "environment must be a map, got a " + std::string(e.type_name()));
+            secrets().add_from(e);  // a vaulted value stays masked wherever the command echoes it
             for (const auto& [k, v] : e.as_map()) env[k] = v.is_bool() ? (v.as_bool() ? "True" : "False") : v.to_string();
         }
         with_env = std::make_unique<EnvConnection>(*conn, std::move(env));
