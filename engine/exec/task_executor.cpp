@@ -117,13 +117,29 @@ Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
     return vars;
 }
 
+Connection& TaskExecutor::task_connection(const Play& play, const Task& task, HostState& host) {
+    const Value& base = host.conn_vars.is_map() ? host.conn_vars : host.inventory_vars;
+    Value vars = with_become_keywords(base, become_keywords(play, &task));
+    std::string key = connection_key(vars);
+    if (key == connection_key(with_become_keywords(base, host.play_become))) return *host.conn;
+    ConnectionPtr& c = host.become_conns[key];
+    if (!c) {
+        ConnectionPtr fresh = make_connection(host.name, vars, m_opts);
+        fresh->connect();  // no run lock: the main connection holds the host's
+        for (const auto& w : fresh->take_warnings()) m_reporter.warning(w);
+        c = std::move(fresh);
+    }
+    return *c;
+}
+
 bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std::string& task_name) {
     if (host.connected) return true;
     try {
         if (!host.conn) {
-            // Play-level become (and -b) apply to the host's one connection.
-            Value vars = host.conn_vars.is_map() ? host.conn_vars : host.inventory_vars;
-            if (task.become.has_value() && !vars.has("ansible_become")) vars["ansible_become"] = Value(*task.become);
+            // The play's become keywords (and -b) apply to the host's main connection;
+            // a task that differs gets its own (task_connection).
+            Value vars = with_become_keywords(host.conn_vars.is_map() ? host.conn_vars : host.inventory_vars,
+                                              host.play_become);
             host.conn = make_connection(host.name, vars, m_opts);
         }
         host.conn->connect();
@@ -174,7 +190,7 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
             if (v.is_string()) secrets().add(v.as_string());
     }
     // The dry-run swap: in --check every read and write goes through the overlay.
-    Connection* conn = host.conn.get();
+    Connection* conn = &task_connection(play, task, host);
     std::unique_ptr<PlannedConnection> scratch;
     std::string delegate = task.delegate_to.is_null() ? "" : thread_lua().render(task.delegate_to, vars).to_string();
     if (!delegate.empty() && delegate != host.name) {
@@ -187,7 +203,9 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
         }
     } else if (check) {
         if (m_opts.check) {
-            if (!host.planned) host.planned = std::make_unique<PlannedConnection>(*host.conn);
+            // One planned state per host, whichever connection (become setting) the task uses.
+            if (!host.planned) host.planned = std::make_unique<PlannedConnection>(*conn);
+            else host.planned->rebase(*conn);
             conn = host.planned.get();
         }
         if (!m_opts.check || task.check_mode.value_or(false)) {

@@ -27,6 +27,9 @@ public:
     // Opens the host's connection if needed; false (and the host marked
     // unreachable, with an event) when it cannot be reached.
     bool ensure_connected(HostState& host, const Task& task, const std::string& task_name);
+    // The connection a task runs on: the host's main one, or for become keywords that
+    // differ from the play's, one of host.become_conns (opened on first use).
+    Connection& task_connection(const Play& play, const Task& task, HostState& host);
 
     // The variables a task sees on a host (play vars < task vars < register/set_fact < extra vars).
     Value task_vars(const Task& task, const HostState& host) const;
