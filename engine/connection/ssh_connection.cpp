@@ -110,6 +110,9 @@ void SshConnection::connect() {
 void SshConnection::close() { drop_session(); }
 
 void SshConnection::drop_session() {
+    // Channels before their session.
+    m_login_shell.reset();
+    m_become_shell.reset();
     if (m_lock_channel) {
         // Closing the channel ends the remote holder, which releases the lock.
         if (m_session && session_alive()) ssh_channel_close(m_lock_channel);
@@ -218,17 +221,38 @@ void SshConnection::take_run_lock() {
         if (ch) ssh_channel_free(ch);
         throw ConnectionError(endpoint() + ": cannot start the run lock: " + err);
     }
-    // The script answers with one line once it holds the lock or gave up.
-    std::string out, buf(1024, '\0');
+    // The script answers with one "UPKEEP-LOCK-..." line once it holds the lock
+    // or gave up. The login shell runs first: its rc files may print (a motd, a
+    // pyenv notice) and may take long (root's `pyenv rehash` waits 60 s on a
+    // stale lock), so the answer is looked for anywhere in the output and
+    // waited for as long as any command would be, not a fixed short time.
+    std::string out, err, buf(4096, '\0');
     auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::duration<double>(m_lock_request->timeout_s + k_op_timeout_s / 10.0);
-    while (out.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-        int n = ssh_channel_read_timeout(ch, buf.data(), static_cast<uint32_t>(buf.size()), 0, 500);
-        if (n == SSH_ERROR) break;
-        if (n > 0) out.append(buf.data(), static_cast<size_t>(n));
-        else if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)) break;
+                    std::chrono::duration<double>(m_lock_request->timeout_s + k_op_timeout_s);
+    std::string line;
+    bool timed_out = false;
+    for (;;) {
+        int n1 = ssh_channel_read_nonblocking(ch, buf.data(), static_cast<uint32_t>(buf.size()), 0);
+        if (n1 > 0) out.append(buf.data(), static_cast<size_t>(n1));
+        int n2 = ssh_channel_read_nonblocking(ch, buf.data(), static_cast<uint32_t>(buf.size()), 1);
+        if (n2 > 0 && err.size() < 4096) err.append(buf.data(), static_cast<size_t>(n2));
+        if (size_t at = out.find("UPKEEP-LOCK-"); at != std::string::npos) {
+            size_t nl = out.find('\n', at);
+            if (nl != std::string::npos) {
+                line = out.substr(at, nl - at);
+                break;
+            }
+        }
+        if (n1 == SSH_ERROR || n2 == SSH_ERROR || !session_alive()) break;
+        if (n1 > 0 || n2 > 0) continue;
+        if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)) break;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            timed_out = true;
+            break;
+        }
+        if (ssh_channel_poll_timeout(ch, 200, 0) == SSH_ERROR) break;
     }
-    std::string line = trim(out.substr(0, out.find('\n')));
+    line = trim(line);
     if (starts_with(line, "UPKEEP-LOCK-HELD ")) {
         m_lock_channel = ch;
         return;
@@ -241,12 +265,27 @@ void SshConnection::take_run_lock() {
         std::string path = rest.substr(0, sp), info = sp == std::string::npos ? "" : rest.substr(sp + 1);
         throw HostBusyError(run_lock_busy_message(m_opts.host_name, path, info, m_lock_request->timeout_s));
     }
-    // The host cannot give a lock (no flock, no answer): say so loudly and go
-    // on without one rather than make the host unreachable.
-    std::string why = starts_with(line, "UPKEEP-LOCK-ERROR ") ? line.substr(18)
-                      : line.empty() ? "no answer from the host (got '" + trim(out) + "')"
-                                     : "unexpected answer '" + line + "'";
-    m_warnings.push_back(m_opts.host_name + ": running WITHOUT the run lock: cannot take it: " + why);
+    if (!session_alive()) throw ConnectionError(endpoint() + ": connection lost while taking the run lock");
+    std::string why;
+    if (starts_with(line, "UPKEEP-LOCK-ERROR ")) {
+        why = line.substr(18);
+    } else {
+        std::string said = trim(err.empty() ? out : err);
+        if (said.size() > 300) said = said.substr(said.size() - 300);
+        why = std::string(timed_out ? "no answer from the host within " +
+                                          std::to_string(static_cast<long>(m_lock_request->timeout_s + k_op_timeout_s)) + " s"
+                                    : "the lock command ended without an answer") +
+              (said.empty() ? "" : " (it said: " + said + ")");
+    }
+    // Never run unlocked behind the user's back: a second run would interleave
+    // its edits with ours. A host that cannot give a lock (no flock(1)) may be
+    // let through explicitly with upkeep_run_lock=false.
+    if (!m_opts.run_lock_required) {
+        m_warnings.push_back(m_opts.host_name + ": running WITHOUT the run lock (upkeep_run_lock=false): cannot take it: " + why);
+        return;
+    }
+    throw ConnectionError(m_opts.host_name + ": cannot take the run lock: " + why +
+                          "; fix the host, or set upkeep_run_lock=false for it to run without the lock");
 }
 
 void SshConnection::authenticate() {
@@ -421,9 +460,35 @@ CommandResult SshConnection::exec(const std::string& cmdline, const std::string&
     return r;
 }
 
-CommandResult SshConnection::run_as_login(const std::string& script, const std::string& stdin_data,
-                                          const BecomeCommand* become) {
-    return with_session("a command", [&] { return exec(script, stdin_data, become); });
+CommandResult SshConnection::shell_exec(const std::string& script, const std::string& stdin_data, bool become) {
+    BecomeSpec spec{m_opts.become_method, m_opts.become_user, m_opts.become_password};
+    auto& slot = become ? m_become_shell : m_login_shell;
+    bool& off = become ? m_become_shell_off : m_login_shell_off;
+    if (!slot && !off && m_opts.persistent_shell) {
+        std::string why;
+        try {
+            slot = ShellChannel::start(m_session, become ? &spec : nullptr, m_host_key_changed, why, m_last_exec);
+        } catch (const ShellChannelGone&) {
+            if (!session_alive()) throw SessionLost{};
+        }
+        // No driver (no GNU head, a refused password): one exec per command,
+        // which gives the host's own answer to every command.
+        if (!slot) off = true;
+    }
+    if (slot) {
+        try {
+            return slot->run(script, stdin_data, endpoint());
+        } catch (const ShellChannelGone&) {
+            slot.reset();
+            if (!session_alive()) throw SessionLost{};
+            // The driver ended by itself (killed on the host): nothing ran;
+            // a new one starts with the next command.
+            return shell_exec(script, stdin_data, become);
+        }
+    }
+    if (!become) return exec(script, stdin_data);
+    BecomeCommand b = wrap_become(script, spec);
+    return exec(b.cmdline, stdin_data, &b);
 }
 
 CommandResult SshConnection::run(const Command& cmd) {
@@ -438,12 +503,30 @@ CommandResult SshConnection::run(const Command& cmd) {
         script += " ";
     }
     script += "/bin/sh -c " + q(cmd.cmdline);
-    if (!m_opts.become) return run_as_login(script, cmd.stdin_data);
-    BecomeCommand b = wrap_become(script, BecomeSpec{m_opts.become_method, m_opts.become_user, m_opts.become_password});
-    return run_as_login(b.cmdline, cmd.stdin_data, &b);
+    return with_session("a command", [&] { return shell_exec(script, cmd.stdin_data, m_opts.become); });
 }
 
-bool SshConnection::files_via_shell() const { return m_opts.become && m_opts.become_user != m_opts.user; }
+bool SshConnection::files_via_shell() {
+    if (m_opts.become && m_opts.become_user != m_opts.user) return true;
+    if (m_files_via_shell < 0) {
+        if (m_opts.files_via != "auto" || !m_opts.persistent_shell) {
+            m_files_via_shell = m_opts.files_via == "shell" ? 1 : 0;
+        } else {
+            // SFTP needs several round trips per file operation (stat, open,
+            // read, close...), the shell one: across a slow link the shell
+            // wins, on a fast one SFTP's lack of fork does. Best of three.
+            double best = with_session("a command", [&] {
+                shell_exec("", "", false);
+                double ms = 1e9;
+                if (m_login_shell)
+                    for (int i = 0; i < 3; ++i) ms = std::min(ms, m_login_shell->round_trip_ms(endpoint()));
+                return ms;
+            });
+            m_files_via_shell = best < 1e9 && best > 10.0 ? 1 : 0;
+        }
+    }
+    return m_files_via_shell == 1;
+}
 
 // ---- SFTP ----
 
@@ -523,7 +606,7 @@ uint32_t SshConnection::resolve_user(const std::string& name) {
     if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) return static_cast<uint32_t>(std::stoul(name));
     load_id_names();
     if (auto it = m_user_ids.find(name); it != m_user_ids.end()) return it->second;
-    CommandResult r = exec("id -u -- " + q(name), "");
+    CommandResult r = shell_exec("id -u -- " + q(name), "", false);
     if (r.rc != 0) throw TaskError(m_opts.host_name + ": unknown user '" + name + "'");
     uint32_t id = static_cast<uint32_t>(std::stoul(trim(r.out)));
     m_user_ids[name] = id;
@@ -534,7 +617,7 @@ uint32_t SshConnection::resolve_group(const std::string& name) {
     if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) return static_cast<uint32_t>(std::stoul(name));
     load_id_names();
     if (auto it = m_group_ids.find(name); it != m_group_ids.end()) return it->second;
-    CommandResult r = exec("getent group -- " + q(name), "");
+    CommandResult r = shell_exec("getent group -- " + q(name), "", false);
     auto fields = split(trim(r.out), ':');
     if (r.rc != 0 || fields.size() < 3) throw TaskError(m_opts.host_name + ": unknown group '" + name + "'");
     uint32_t id = static_cast<uint32_t>(std::stoul(fields[2]));
@@ -733,7 +816,7 @@ WriteResult SshConnection::sftp_write_file(const std::string& path, const std::s
             std::string script = "set -e; p=" + q(real) + "; t=" + q(tmp) + "; b=''; trap '[ -z \"$b\" ] || rm -f -- \"$b\"' EXIT; ";
             if (opts.backup && old.exists()) script += backup_script("$p");
             script += "mv -Tf -- \"$t\" \"$p\"; trap - EXIT; [ -z \"$b\" ] || echo \"backup:$b\"";
-            CommandResult r = exec(script, "");
+            CommandResult r = shell_exec(script, "", false);
             if (r.rc != 0) throw TaskError(m_opts.host_name + ": cannot replace " + path + ": " + trim(r.err));
             for (const auto& line : split(r.out, '\n'))
                 if (starts_with(line, "backup:")) result.backup_path = line.substr(7);
@@ -752,7 +835,7 @@ void SshConnection::remove_stale_temps(const std::string& dir) {
     // Left-overs of a run killed with SIGKILL; see stale_temp_cleanup_script.
     // Once per directory and connection: it costs a round trip.
     if (!m_swept_dirs.insert(dir).second) return;
-    exec("d=" + q(dir) + "; " + stale_temp_cleanup_script("$d"), "");
+    shell_exec("d=" + q(dir) + "; " + stale_temp_cleanup_script("$d"), "", false);
 }
 
 std::string SshConnection::write_temp_file(const std::string& dir, const std::string& content) {
@@ -830,7 +913,7 @@ void SshConnection::remove(const std::string& path, bool recursive) {
         if (!info.exists()) return;
         if (info.is_dir()) {
             if (recursive) {
-                CommandResult r = exec("rm -rf -- " + q(path), "");
+                CommandResult r = shell_exec("rm -rf -- " + q(path), "", false);
                 if (r.rc != 0) throw TaskError(m_opts.host_name + ": cannot remove " + path + ": " + trim(r.err));
             } else if (sftp_rmdir(m_sftp, path.c_str()) != SSH_OK) {
                 sftp_fail("cannot remove directory", path);
@@ -869,7 +952,7 @@ void SshConnection::symlink(const std::string& target, const std::string& path) 
         // Build the new link beside the old one and rename it over, atomically.
         std::string tmp = parent_dir(path) + "/.upkeep." + random_suffix();
         if (::sftp_symlink(m_sftp, target.c_str(), tmp.c_str()) != SSH_OK) sftp_fail("cannot create link", path);
-        CommandResult r = exec("mv -Tf -- " + q(tmp) + " " + q(path), "");
+        CommandResult r = shell_exec("mv -Tf -- " + q(tmp) + " " + q(path), "", false);
         if (r.rc != 0) {
             sftp_unlink(m_sftp, tmp.c_str());
             throw TaskError(m_opts.host_name + ": cannot replace " + path + ": " + trim(r.err));

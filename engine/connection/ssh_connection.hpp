@@ -16,6 +16,7 @@
 #include "engine/connection/become.hpp"
 #include "engine/connection/connection.hpp"
 #include "engine/connection/run_lock.hpp"
+#include "engine/connection/shell_channel.hpp"
 #include "engine/connection/shell_files.hpp"
 #include "engine/connection/ssh_options.hpp"
 
@@ -100,9 +101,11 @@ private:
     // prompt and holds stdin back until the payload's marker arrived.
     CommandResult exec(const std::string& cmdline, const std::string& stdin_data,
                        const BecomeCommand* become = nullptr);
-    CommandResult run_as_login(const std::string& script, const std::string& stdin_data = "",
-                               const BecomeCommand* become = nullptr);
-    bool files_via_shell() const;
+    // Runs a script as the login user (or under become) on the long-lived
+    // shell (shell_channel.hpp), starting it on first use; falls back to one
+    // exec channel per command where the host cannot run it.
+    CommandResult shell_exec(const std::string& script, const std::string& stdin_data, bool become);
+    bool files_via_shell();
 
     sftp_session sftp();
     [[noreturn]] void sftp_fail(const std::string& what, const std::string& path);
@@ -136,6 +139,9 @@ private:
     std::set<std::string> m_pending_temps;  // temp files a broken write may have left
     std::set<std::string> m_swept_dirs;     // directories already cleared of stale temp files
     std::unique_ptr<ShellFiles> m_shell_files;
+    std::unique_ptr<ShellChannel> m_login_shell, m_become_shell;
+    bool m_login_shell_off = false, m_become_shell_off = false;  // the host cannot run it: exec per command
+    int m_files_via_shell = -1;  // -1 undecided (upkeep_ssh_files=auto), 0 SFTP, 1 shell
 };
 
 }  // namespace upkeep

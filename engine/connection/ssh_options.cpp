@@ -361,6 +361,22 @@ SshOptions ssh_options_from_vars(const std::string& host, const Value& host_vars
     if (auto v = first_var(host_vars, {"ansible_become_user"})) o.become_user = v->to_string();
     if (auto v = first_var(host_vars, {"ansible_become_pass", "ansible_become_password"}))
         o.become_password = v->to_string();
+    if (const Value* v = host_vars.find("upkeep_run_lock"); v && !v->is_null()) {
+        std::string t = v->is_bool() ? (v->as_bool() ? "true" : "false") : to_lower(trim(v->to_string()));
+        if (t == "false" || t == "no" || t == "off" || t == "0") o.run_lock_required = false;
+        else if (t != "true" && t != "yes" && t != "on" && t != "1")
+            throw UserError(v->mark(), "upkeep_run_lock: '" + v->to_string() + "' is not true or false");
+    }
+    if (const Value* v = host_vars.find("upkeep_ssh_shell"); v && !v->is_null()) {
+        std::string t = to_lower(trim(v->to_string()));
+        if (t != "persistent" && t != "exec") throw UserError(v->mark(), "upkeep_ssh_shell: '" + v->to_string() + "' is not persistent or exec");
+        o.persistent_shell = t == "persistent";
+    }
+    if (const Value* v = host_vars.find("upkeep_ssh_files"); v && !v->is_null()) {
+        std::string t = to_lower(trim(v->to_string()));
+        if (t != "auto" && t != "sftp" && t != "shell") throw UserError(v->mark(), "upkeep_ssh_files: '" + v->to_string() + "' is not auto, sftp or shell");
+        o.files_via = t;
+    }
     if (o.become_method != "sudo" && o.become_method != "su") {
         const Value* v = host_vars.find("ansible_become_method");
         throw UserError(v ? v->mark() : Mark{}, "become method '" + o.become_method + "' is not supported (sudo, su)");

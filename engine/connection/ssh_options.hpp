@@ -32,6 +32,17 @@ struct SshOptions {
     // The OpenSSH client configuration read for Host blocks: "" means
     // ~/.ssh/config, "none" reads none (tests, reproducible runs).
     std::string ssh_config_file;
+    // upkeep_run_lock=false: a host that cannot give the per-host run lock
+    // (see run_lock.hpp) runs without it, with a warning, instead of failing.
+    bool run_lock_required = true;
+    // upkeep_ssh_shell: "persistent" runs every command in one long-lived
+    // shell per host and become user (shell_channel.hpp); "exec" opens an exec
+    // channel per command, as ssh does.
+    bool persistent_shell = true;
+    // upkeep_ssh_files: how file operations travel without become: "sftp",
+    // "shell" (one command on the persistent shell, one round trip each), or
+    // "auto": the shell when a round trip to the host is slow (> 10 ms).
+    std::string files_via = "auto";
 
     bool become = false;
     std::string become_method = "sudo";  // or "su"
