@@ -81,7 +81,7 @@ std::optional<std::string> PlannedConnection::pending_file(const std::string& ra
     // A path this overlay plans (written, or removed: a merge took the leftover away)
     // is no longer "may appear"; otherwise a probe's overlay asks the run's.
     if (find(path)) return std::nullopt;
-    return m_real.pending_file(path);
+    return m_real->pending_file(path);
 }
 
 FileInfo PlannedConnection::stat(const std::string& raw, bool follow) {
