@@ -151,6 +151,10 @@ public:
     // Warnings the connection gathered since the last call (a changed host key
     // let through by StrictHostKeyChecking=no...), for the reporter to show.
     virtual std::vector<std::string> take_warnings() { return {}; }
+    // Whether Command::env reaches the command without ever being in any process's
+    // argv (a local execve's envp). A remote connection that sends `env K=V ...`
+    // does not; EnvConnection then feeds a task's `environment:` on stdin instead.
+    virtual bool env_stays_private() const { return false; }
 };
 
 using ConnectionPtr = std::unique_ptr<Connection>;

@@ -1,6 +1,11 @@
 // EnvConnection: a task's `environment:` on top of any connection. Every command
 // the module runs gets the variables (the command's own env wins); file
-// operations pass straight through.
+// operations pass straight through. The values may be secrets (a database
+// password for a tool): they never go into a command line. Where the connection
+// cannot pass an environment privately (SSH sends `env K=V /bin/sh -c ...`, which
+// every user sees in ps), they travel on the command's stdin ahead of its own
+// input, octal-escaped, and a shell prologue of builtins (read, printf, export)
+// sets them, so no process's argv ever holds them.
 #pragma once
 
 #include <map>
@@ -15,11 +20,7 @@ public:
     EnvConnection(Connection& inner, std::map<std::string, std::string> env) : m_inner(inner), m_env(std::move(env)) {}
 
     const std::string& host_name() const override { return m_inner.host_name(); }
-    CommandResult run(const Command& cmd) override {
-        Command c = cmd;
-        for (const auto& [k, v] : m_env) c.env.emplace(k, v);  // emplace: the command's own value stays
-        return m_inner.run(c);
-    }
+    CommandResult run(const Command& cmd) override;
     FileInfo stat(const std::string& path, bool follow = true) override { return m_inner.stat(path, follow); }
     std::optional<std::string> read_file(const std::string& path) override { return m_inner.read_file(path); }
     WriteResult write_file(const std::string& path, const std::string& content, const WriteOptions& opts) override {

@@ -33,6 +33,7 @@ public:
     // (a `service` script, a fake `systemctl`) that shadow the machine's.
     CommandResult run(const Command& cmd) override;  // run_unlogged() plus a run-log event
     CommandResult run_unlogged(const Command& cmd);
+    bool env_stays_private() const override { return true; }  // execve's envp, never argv
 
     FileInfo stat(const std::string& path, bool follow = true) override;
     std::optional<std::string> read_file(const std::string& path) override;

@@ -44,7 +44,7 @@ bool PlannedConnection::hidden_by_ancestor(const std::string& path) const {
 }
 
 CommandResult PlannedConnection::run(const Command& cmd) {
-    if (!cmd.mutating) return m_real.run(cmd);
+    if (!cmd.mutating) return m_real->run(cmd);
     m_would_run.push_back(cmd.cmdline);
     CommandResult r;
     r.executed = false;
@@ -59,7 +59,7 @@ bool PlannedConnection::allow_external_effect(const std::string& what) {
 std::optional<bool> PlannedConnection::planned_service_running(const std::string& name) {
     auto it = m_services.find(name);
     // Not planned here: a probe's overlay sits on the run's overlay, which may know.
-    if (it == m_services.end()) return m_real.planned_service_running(name);
+    if (it == m_services.end()) return m_real->planned_service_running(name);
     return it->second;
 }
 
@@ -75,7 +75,7 @@ std::optional<std::string> PlannedConnection::pending_file(const std::string& ra
     // A path this overlay plans (written, or removed: a merge took the leftover away)
     // is no longer "may appear"; otherwise a probe's overlay asks the run's.
     if (find(path)) return std::nullopt;
-    return m_real.pending_file(path);
+    return m_real->pending_file(path);
 }
 
 FileInfo PlannedConnection::stat(const std::string& raw, bool follow) {
@@ -90,7 +90,7 @@ FileInfo PlannedConnection::stat(const std::string& raw, bool follow) {
         }
         return e->info;
     }
-    return m_real.stat(path, follow);
+    return m_real->stat(path, follow);
 }
 
 std::optional<std::string> PlannedConnection::read_file(const std::string& raw) {
@@ -107,7 +107,7 @@ std::optional<std::string> PlannedConnection::read_file(const std::string& raw) 
         if (e->info.is_dir()) throw TaskError(path + " is a directory");
         if (e->content) return e->content;
     }
-    return m_real.read_file(path);
+    return m_real->read_file(path);
 }
 
 PlannedConnection::Entry& PlannedConnection::materialize(const std::string& path) {
@@ -126,7 +126,7 @@ void PlannedConnection::require_parent_dir(const std::string& path) {
 }
 
 std::string PlannedConnection::write_temp_file(const std::string& dir, const std::string& content) {
-    return m_real.write_temp_file(m_real.stat(dir, true).is_dir() ? dir : "/tmp", content);
+    return m_real->write_temp_file(m_real->stat(dir, true).is_dir() ? dir : "/tmp", content);
 }
 
 WriteResult PlannedConnection::write_file(const std::string& raw, const std::string& content, const WriteOptions& opts) {
@@ -231,7 +231,7 @@ std::vector<std::string> PlannedConnection::list_dir(const std::string& raw) {
     const Entry* own = find(path);
     bool host_visible = own ? (own->info.is_dir() && !own->opaque) : !hidden_by_ancestor(path);
     if (host_visible)
-        for (const auto& n : m_real.list_dir(path)) names.insert(n);
+        for (const auto& n : m_real->list_dir(path)) names.insert(n);
     for (const auto& [p, e] : m_entries) {
         if (parent_path(p) != path) continue;
         std::string name = p.substr(p.rfind('/') + 1);

@@ -19,10 +19,13 @@ namespace upkeep {
 
 class PlannedConnection : public Connection {
 public:
-    explicit PlannedConnection(Connection& real) : m_real(real) {}
+    explicit PlannedConnection(Connection& real) : m_real(&real) {}
+    // Task-level become: the same planned state over another connection to the host
+    // (one per become setting), so a dry run sees earlier tasks' planned changes.
+    void rebase(Connection& real) { m_real = &real; }
 
-    const std::string& host_name() const override { return m_real.host_name(); }
-    Connection& underlying() override { return m_real.underlying(); }
+    const std::string& host_name() const override { return m_real->host_name(); }
+    Connection& underlying() override { return m_real->underlying(); }
     CommandResult run(const Command& cmd) override;
     FileInfo stat(const std::string& path, bool follow = true) override;
     std::optional<std::string> read_file(const std::string& path) override;
@@ -36,8 +39,8 @@ public:
     // Scratch files for validate: are real (in the host's directory when it
     // exists there, else /tmp), so the check runs like the real one.
     std::string write_temp_file(const std::string& dir, const std::string& content) override;
-    void remove_temp_file(const std::string& path) override { m_real.remove_temp_file(path); }
-    std::string command_path(const std::string& path) override { return m_real.command_path(path); }
+    void remove_temp_file(const std::string& path) override { m_real->remove_temp_file(path); }
+    std::string command_path(const std::string& path) override { return m_real->command_path(path); }
     // Records `what` as "would run" and refuses: nothing outside the host happens in a dry run.
     bool allow_external_effect(const std::string& what) override;
     std::optional<bool> planned_service_running(const std::string& name) override;
@@ -64,7 +67,7 @@ private:
     Entry& materialize(const std::string& path);
     void require_parent_dir(const std::string& path);
 
-    Connection& m_real;
+    Connection* m_real;
     std::map<std::string, Entry> m_entries;
     std::vector<std::string> m_would_run;
     std::map<std::string, bool> m_services;  // planned running state per service name

@@ -1,12 +1,14 @@
 // HostState: everything the executor keeps for one host during a run.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 
 #include "engine/connection/connection.hpp"
 #include "engine/connection/planned_connection.hpp"
+#include "engine/exec/become_keywords.hpp"
 #include "engine/report/reporter.hpp"
 #include "engine/value/value.hpp"
 
@@ -26,7 +28,11 @@ struct HostState {
     // changes them gets a new connection.
     Value conn_vars;
     std::string conn_key;
+    BecomeKeywords play_become;         // the play's become keywords (conn is opened with them)
     ConnectionPtr conn;                 // opened on first use, reused for every task
+    // Tasks or blocks whose become settings differ from the play's: one more connection
+    // per setting (keyed like conn_key), opened on first use; the run lock stays with conn.
+    std::map<std::string, ConnectionPtr> become_conns;
     std::unique_ptr<PlannedConnection> planned;  // dry-run overlay (--check), kept across plays
     bool connected = false;
     bool failed = false;       // out of the play (a task failed)

@@ -108,8 +108,10 @@ PlayExecutor::PlayExecutor(const Inventory& inventory, const RunOptions& opts, R
 }
 
 PlayExecutor::~PlayExecutor() {
-    for (auto& [name, h] : m_hosts)
+    for (auto& [name, h] : m_hosts) {
+        for (auto& [key, c] : h->become_conns) c->close();
         if (h->conn) h->conn->close();
+    }
     for (auto& [key, c] : m_delegates) c->close();
 }
 
@@ -194,12 +196,8 @@ void PlayExecutor::run_play(const Play& play) {
 }
 
 void PlayExecutor::run_batch(const Play& play, std::vector<HostState*>& batch) {
-    // A play's become applies to the host's connection, opened once per run.
     for (auto* h : batch) {
         if (h->connected) continue;
-        if (play.become && !h->inventory_vars.has("ansible_become")) h->inventory_vars["ansible_become"] = Value(*play.become);
-        if (!play.become_user.empty() && !h->inventory_vars.has("ansible_become_user"))
-            h->inventory_vars["ansible_become_user"] = Value(play.become_user);
         if (!play.remote_user.empty() && !h->inventory_vars.has("ansible_user"))
             h->inventory_vars["ansible_user"] = Value(play.remote_user);
         if (!play.connection.empty() && !h->inventory_vars.has("ansible_connection"))
@@ -209,9 +207,12 @@ void PlayExecutor::run_batch(const Play& play, std::vector<HostState*>& batch) {
     // `vars:` beat the inventory, -e beats both.
     for (auto* h : batch) {
         Value cv = merge_maps(merge_maps(h->inventory_vars, play.vars), m_opts.extra_vars);
-        std::string key = connection_key(cv);
+        // The play's become keywords apply where no ansible_become* variable is set.
+        h->play_become = become_keywords(play);
+        std::string key = connection_key(with_become_keywords(cv, h->play_become));
         if (h->conn && key != h->conn_key) {
             h->planned.reset();  // it wraps the old connection
+            h->become_conns.clear();
             h->conn.reset();
             h->connected = false;
         }

@@ -159,13 +159,29 @@ Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
     return vars;
 }
 
+Connection& TaskExecutor::become_connection(const Play& play, const Task& task, HostState& host) {
+    const Value& base = host.conn_vars.is_map() ? host.conn_vars : host.inventory_vars;
+    Value vars = with_become_keywords(base, become_keywords(play, &task));
+    std::string key = connection_key(vars);
+    if (key == connection_key(with_become_keywords(base, host.play_become))) return *host.conn;
+    ConnectionPtr& c = host.become_conns[key];
+    if (!c) {
+        ConnectionPtr fresh = m_connect(host.name, vars, m_opts);
+        fresh->connect();  // no run lock: the main connection holds the host's
+        for (const auto& w : fresh->take_warnings()) m_reporter.warning(w);
+        c = std::move(fresh);
+    }
+    return *c;
+}
+
 bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std::string& task_name) {
     if (host.connected) return true;
     try {
         if (!host.conn) {
-            // Play-level become (and -b) apply to the host's one connection.
-            Value vars = host.conn_vars.is_map() ? host.conn_vars : host.inventory_vars;
-            if (task.become.has_value() && !vars.has("ansible_become")) vars["ansible_become"] = Value(*task.become);
+            // The play's become keywords (and -b) apply to the host's main connection;
+            // a task that differs gets its own (become_connection).
+            Value vars = with_become_keywords(host.conn_vars.is_map() ? host.conn_vars : host.inventory_vars,
+                                              host.play_become);
             host.conn = m_connect(host.name, vars, m_opts);
         }
         host.conn->connect();
@@ -218,11 +234,11 @@ struct TaskExecutor::TaskConnection {
     std::unique_ptr<EnvConnection> with_env;     // environment: on top of whichever connection
 };
 
-TaskExecutor::TaskConnection TaskExecutor::task_connection(const Task& task, HostState& host, const Value& vars,
+TaskExecutor::TaskConnection TaskExecutor::task_connection(const Play& play, const Task& task, HostState& host, const Value& vars,
                                                            bool check) {
     // The dry-run swap: in --check every read and write goes through the overlay.
     TaskConnection tc;
-    tc.conn = host.conn.get();
+    tc.conn = &become_connection(play, task, host);
     std::string delegate = task.delegate_to.is_null() ? "" : thread_lua().render(task.delegate_to, vars).to_string();
     if (!delegate.empty() && delegate != host.name) {
         if (!delegate_connection) throw TaskError("delegate_to is not available here");
@@ -235,7 +251,9 @@ TaskExecutor::TaskConnection TaskExecutor::task_connection(const Task& task, Hos
         }
     } else if (check) {
         if (m_opts.check) {
-            if (!host.planned) host.planned = std::make_unique<PlannedConnection>(*host.conn);
+            // One planned state per host, whichever connection (become setting) the task uses.
+            if (!host.planned) host.planned = std::make_unique<PlannedConnection>(*tc.conn);
+            else host.planned->rebase(*tc.conn);
             tc.conn = host.planned.get();
         }
         if (!m_opts.check || task.check_mode.value_or(false)) {
@@ -251,6 +269,7 @@ TaskExecutor::TaskConnection TaskExecutor::task_connection(const Task& task, Hos
             Value e = thread_lua().render(layer, vars);
             if (e.is_null()) continue;
             if (!e.is_map()) throw UserError(layer.mark(), "environment must be a map, got a " + std::string(e.type_name()));
+            secrets().add_from(e);  // a vaulted value stays masked wherever the command echoes it
             for (const auto& [k, v] : e.as_map()) env[k] = v.is_bool() ? (v.as_bool() ? "True" : "False") : v.to_string();
         }
         tc.with_env = std::make_unique<EnvConnection>(*tc.conn, std::move(env));
@@ -288,7 +307,7 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     ItemResult out;
     const Module& mod = *task.module;
     Args args = render_args(task, vars);
-    TaskConnection tc = task_connection(task, host, vars, check);
+    TaskConnection tc = task_connection(play, task, host, vars, check);
     auto eval = [&](const Value& expr) {
         if (expr.mark().known()) return thread_lua().eval_expression(expr, vars);
         Value at_task = expr;

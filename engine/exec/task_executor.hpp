@@ -29,6 +29,9 @@ public:
     // Opens the host's connection if needed; false (and the host marked
     // unreachable, with an event) when it cannot be reached.
     bool ensure_connected(HostState& host, const Task& task, const std::string& task_name);
+    // The connection a task runs on: the host's main one, or for become keywords that
+    // differ from the play's, one of host.become_conns (opened on first use).
+    Connection& become_connection(const Play& play, const Task& task, HostState& host);
 
     // The variables a task sees on a host (play vars < task vars < register/set_fact < extra vars).
     Value task_vars(const Task& task, const HostState& host) const;
@@ -42,7 +45,7 @@ private:
     struct TaskConnection;
     // The connection the module gets: the host's, a delegate's, the dry run's overlay
     // or a probe's scratch overlay, with the task's environment on top.
-    TaskConnection task_connection(const Task& task, HostState& host, const Value& vars, bool check);
+    TaskConnection task_connection(const Play& play, const Task& task, HostState& host, const Value& vars, bool check);
     // One action: render and validate the arguments, check, apply when the plan
     // changes something, then changed_when/failed_when.
     ItemResult run_item(const Play& play, const Task& task, HostState& host, Value vars, bool check,

@@ -119,7 +119,7 @@ const char* const k_prelude = R"lua(
 local load_lua_file = ...
 local raw_load, raw_type, raw_error, select, ipairs, tostring = load, type, error, select, ipairs, tostring
 local raw_next, raw_rawget, raw_rawset, raw_rawlen = next, rawget, rawset, rawlen
-local raw_getmetatable, raw_setmetatable = getmetatable, setmetatable
+local raw_getmetatable, raw_setmetatable, rawequal = getmetatable, setmetatable, rawequal
 local concat = table.concat
 local kind = upkeep.kind
 local search_paths, loaded = {}, {}
@@ -148,20 +148,53 @@ for _, m in ipairs({ "__index", "__newindex", "__call", "__eq", "__lt", "__le", 
   metamethods[m] = true
 end
 
-local function freeze(t)
-  if raw_type(t) ~= "table" or backing_of[t] or locked[t] then return t end
+-- A table carrying metamethods (a module's class table, `M.__index = M`) is used
+-- as a metatable: Lua reads its metamethods raw, so they cannot move behind a
+-- backing table, and an assignment to an existing raw field cannot be refused.
+-- Expressions get a read-only view of it instead (what they read through the view
+-- is frozen or viewed in turn); the module's own code keeps the real table.
+local view_of = raw_setmetatable({}, { __mode = "k" })   -- real table -> its view
+local viewed = raw_setmetatable({}, { __mode = "k" })    -- view -> real table
+local freeze
+
+local function read_only_view(t)
+  local v = view_of[t]
+  if v then return v end
+  v = {}
+  view_of[t], viewed[v] = v, t
+  raw_setmetatable(v, {
+    __index = function(_, k) return freeze(raw_rawget(t, k)) end,
+    __newindex = read_only,
+    __len = function() return raw_rawlen(t) end,
+    __pairs = function(self)
+      return function(_, k)
+        local k2, x = raw_next(t, k)
+        return k2, freeze(x)
+      end, self, nil
+    end,
+    __call = function(_, ...) return t(...) end,
+    -- `getmetatable(v) == LIST` still recognises the class through its view.
+    __eq = function(a, b) return rawequal(viewed[a] or a, viewed[b] or b) end,
+    __metatable = "read-only",
+  })
+  return v
+end
+
+function freeze(t)
+  if raw_type(t) ~= "table" or backing_of[t] or locked[t] or viewed[t] then return t end
+  if view_of[t] then return view_of[t] end
   local old_mt = raw_getmetatable(t)
   if raw_type(old_mt) ~= "table" and old_mt ~= nil then return t end  -- protected already
-  -- A metatable with metamethods must keep them as raw fields (Lua reads them raw).
   for k in raw_next, t do
-    if metamethods[k] then return t end
+    if metamethods[k] then return read_only_view(t) end
   end
   local backing = {}
   backing_of[t] = backing
   local keys = {}
   for k, v in raw_next, t do keys[#keys + 1] = k; backing[k] = v end
   for _, k in ipairs(keys) do raw_rawset(t, k, nil) end
-  for _, k in ipairs(keys) do freeze(backing[k]) end
+  -- A value carrying metamethods is replaced by its view (plain tables freeze in place).
+  for _, k in ipairs(keys) do backing[k] = freeze(backing[k]) end
   -- A table that had a metatable (the filter table's "unknown filter" error) keeps it behind the backing.
   if old_mt then raw_setmetatable(backing, old_mt) end
   raw_setmetatable(t, {
@@ -177,21 +210,35 @@ end
 local function lock(t) locked[t] = true; return t end
 
 function rawset(t, k, v)
-  if backing_of[t] or locked[t] then read_only(t, k) end
+  if backing_of[t] or locked[t] or viewed[t] then read_only(t, k) end
   return raw_rawset(t, k, v)
 end
 function rawget(t, k)
   local b = backing_of[t]
   if b then return raw_rawget(b, k) end
+  local real = viewed[t]
+  if real then return freeze(raw_rawget(real, k)) end
   return raw_rawget(t, k)
 end
 function rawlen(t)
-  local b = backing_of[t]
+  local b = backing_of[t] or viewed[t]
   return raw_rawlen(b or t)
 end
 function next(t, k)
   local b = backing_of[t]
-  return raw_next(b or t, k)
+  if b then return raw_next(b, k) end
+  local real = viewed[t]
+  if real then
+    local k2, x = raw_next(real, k)
+    return k2, freeze(x)
+  end
+  return raw_next(t, k)
+end
+-- An object's metatable may be a module's class table: hand out its view.
+function getmetatable(v)
+  local mt = raw_getmetatable(v)
+  if raw_type(mt) == "table" then return freeze(mt) end
+  return mt
 end
 -- The string metatable (whose __index is the string table) cannot be reached.
 raw_rawset(raw_getmetatable(""), "__metatable", "read-only")
@@ -229,7 +276,7 @@ function require(name)
         local result = chunk(name, path)
         if result == nil then result = true end
         -- Shared by every host: a module's table cannot be changed by an expression.
-        freeze(result)
+        result = freeze(result)
         loaded[name] = result
         return result
       end

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <set>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ struct Scope {
     Value role_defaults, role_vars;  // the current role's own
     List environment;  // environment: layers of enclosing play/blocks (maps or templates)
     const ModuleCatalog* modules = nullptr;  // where module names are looked up (never null while loading)
+    // become keywords of the enclosing blocks (and include/role), inherited by tasks.
+    std::optional<bool> become;
+    std::string become_user, become_method;
 };
 
 std::vector<Task> load_task_list(const Value& list, const Scope& scope, bool handlers);

@@ -40,10 +40,13 @@ struct Task {
     Value ignore_errors_expr;  // a templated ignore_errors ("{{ ansible_check_mode }}"), judged at run time
     std::vector<std::string> tags;  // own tags plus every enclosing block's and play's
     Value vars;                     // task and enclosing block vars, merged
-    std::optional<bool> check_mode, diff, become;
+    std::optional<bool> check_mode, diff;
     bool no_log = false;
     bool run_once = false;
-    std::string become_user;
+    // become / become_user / become_method of the task or its enclosing blocks
+    // (unset / "": the play's); ansible_become* variables still win (Ansible).
+    std::optional<bool> become;
+    std::string become_user, become_method;
     Value delegate_to;  // null: run on the host itself; else a host name (may be templated)
     // environment: of the play, enclosing blocks and the task, outermost first; each a
     // map or a template rendering to one, merged at run time.
@@ -80,7 +83,7 @@ struct Play {
     std::vector<std::string> vars_files;  // resolved paths
     bool gather_facts = true;
     std::optional<bool> become;
-    std::string become_user;
+    std::string become_user, become_method;
     std::string remote_user;  // default for ansible_user
     std::string connection;   // default for ansible_connection
     Value serial;  // null, an int, "30%", or a list of those

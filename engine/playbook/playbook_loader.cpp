@@ -214,17 +214,16 @@ void load_common(Task& task, const Value& t, const Scope& scope) {
     }
     task.check_mode = opt_bool(t.get("check_mode"));
     task.diff = opt_bool(t.get("diff"));
-    task.become = opt_bool(t.get("become"));
-    task.become_user = t.get("become_user").is_null() ? "" : t.get("become_user").to_string();
+    // Block -> task inheritance: a task's own keyword wins over its blocks'.
+    task.become = t.has("become") ? opt_bool(t.get("become")) : scope.become;
+    task.become_user = t.get("become_user").is_null() ? scope.become_user : t.get("become_user").to_string();
+    task.become_method = t.get("become_method").is_null() ? scope.become_method : t.get("become_method").to_string();
     task.no_log = t.get("no_log").is_null() ? false : t.get("no_log").as_bool();
     task.run_once = t.get("run_once").is_null() ? false : t.get("run_once").as_bool();
     for (const char* k : {"debugger", "any_errors_fatal"})
         if (t.has(k)) throw UserError(t.key_mark(k), std::string(k) + " is not supported on tasks yet");
     task.delegate_to = t.get("delegate_to");
     task.environment = scope_environment(scope, t);
-    if (t.has("become_user") || t.has("become_method") || t.has("become")) {
-        // become is decided when the host's connection opens (play level); say so rather than ignore it.
-    }
     if (t.has("until")) {
         task.until = t.get("until");
         task.retries = t.get("retries").is_null() ? 3 : static_cast<int>(t.get("retries").as_int());
@@ -271,6 +270,9 @@ std::vector<Task> load_include(const Value& t, const std::string& key, const Sco
     // A condition on an include applies to every included task.
     for (auto& w : when_list(t.get("when"))) inner.when.push_back(std::move(w));
     inner.environment = scope_environment(scope, t);
+    if (t.has("become")) inner.become = opt_bool(t.get("become"));
+    if (!t.get("become_user").is_null()) inner.become_user = t.get("become_user").to_string();
+    if (!t.get("become_method").is_null()) inner.become_method = t.get("become_method").to_string();
     return load_task_list(list, inner, handlers);
 }
 
@@ -321,6 +323,9 @@ Task load_task(const Value& t_in, const Scope& scope, bool handlers) {
         inner.vars = task.vars;
         inner.when.clear();  // the block's conditions (scope's included) are pushed below
         inner.environment = task.environment;
+        inner.become = task.become;
+        inner.become_user = task.become_user;
+        inner.become_method = task.become_method;
         auto sub = [&](const char* key) {
             std::vector<Task> out = load_task_list(t.get(key), inner, handlers);
             for (auto& x : out) x.when.insert(x.when.begin(), task.when.begin(), task.when.end());
@@ -443,6 +448,7 @@ Play load_play(const Value& p, const std::string& dir, const std::vector<std::st
     play.gather_facts = p.get("gather_facts").is_null() ? true : p.get("gather_facts").as_bool();
     play.become = opt_bool(p.get("become"));
     play.become_user = p.get("become_user").is_null() ? "" : p.get("become_user").to_string();
+    play.become_method = p.get("become_method").is_null() ? "" : p.get("become_method").to_string();
     play.remote_user = p.get("remote_user").is_null() ? "" : p.get("remote_user").to_string();
     play.connection = p.get("connection").is_null() ? "" : p.get("connection").to_string();
     if (p.has("strategy") && p.get("strategy").to_string() != "linear")
@@ -551,6 +557,9 @@ std::vector<Task> load_included_tasks(const std::string& path, const Task& inclu
     scope.role_defaults = include.role_defaults;
     scope.role_vars = include.role_vars;
     scope.environment = include.environment;
+    scope.become = include.become;
+    scope.become_user = include.become_user;
+    scope.become_method = include.become_method;
     scope.chain = {fs::weakly_canonical(path).string()};
     scope.modules = &modules;
     return load_task_list(load_yaml_file(path), scope, false);

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/lua/lua_env.hpp"
+#include "tests/support/test_support.hpp"
 #include "engine/util/error.hpp"
 
 using namespace upkeep;
@@ -158,4 +159,46 @@ TEST_CASE("pristine environment: an evaluation cannot change what the next one s
     CHECK(lua.eval("lua: next(string) ~= nil", vars) == Value(true));
     // An expression's own tables stay writable.
     CHECK(lua.eval("lua: (function() local t = {} t.a = 1 rawset(t, 'b', 2) return t.a + t.b end)()", vars) == Value(3));
+}
+
+// Tables that carry metamethods (a module's class table `M.__index = M`, the
+// jinja runtime's LIST/DICT metatables reached through getmetatable) used to be
+// left writable by the freeze: one host's expression could rewrite a method every
+// other host's evaluation then ran.
+TEST_CASE("pristine environment: tables carrying metamethods are read-only too", "[trust][sandbox][metamethods]") {
+    test::TempDir dir;
+    test::write_file(dir / "site/point.lua",
+                     "local P = {}\nP.__index = P\n"
+                     "function P.new(x) return setmetatable({ x = x }, P) end\n"
+                     "function P:show() return 'x=' .. self.x end\n"
+                     "P.defaults = { x = 1 }\n"
+                     "return P\n");
+    LuaEnv lua;
+    lua.add_search_path(dir.path());
+    Value vars(Map{});
+    vars["items"] = Value(List{Value("b"), Value("a")});
+    const char* attacks[] = {
+        "(function() require('site.point').show = function() return 'PWNED' end end)()",
+        "(function() require('site.point').__index = { show = function() return 'PWNED' end } end)()",
+        "rawset(require('site.point'), 'show', function() return 'PWNED' end)",
+        "(function() require('site.point').defaults.x = 'PWNED' end)()",
+        "(function() getmetatable(require('site.point').new(1)).show = function() return 'PWNED' end end)()",
+        "(function() getmetatable(require('site.point').new(1)).__index = {} end)()",
+        "(function() local mt = getmetatable(__j.list({})) mt.__index = function() return 'PWNED' end end)()",
+        "(function() local mt = getmetatable(__j.list({})) mt.__len = function() return 99 end end)()",
+        "setmetatable(require('site.point'), nil)",
+    };
+    for (const char* attack : attacks) {
+        INFO(attack);
+        CHECK_THROWS_AS(lua.eval(std::string("lua: ") + attack, vars), UserError);
+        CHECK(lua.eval("lua: require('site.point').new(7):show()", vars) == Value("x=7"));
+        CHECK(lua.eval("lua: require('site.point').defaults.x", vars) == Value(1));
+        CHECK(lua.render(Value("{{ items | sort | join(',') }}"), vars) == Value("a,b"));
+        CHECK(lua.render(Value("{{ items | length }}"), vars) == Value(2));
+    }
+    // Reading through the view still works: fields, pairs, class identity.
+    CHECK(lua.eval("lua: require('site.point').show ~= nil", vars) == Value(true));
+    CHECK(lua.eval("lua: getmetatable(require('site.point').new(1)) == require('site.point')", vars) == Value(true));
+    CHECK(lua.eval("lua: (function() local n = 0 for k in pairs(require('site.point')) do n = n + 1 end return n end)()",
+                   vars) == Value(4));
 }
