@@ -10,6 +10,7 @@
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/formats/pkg_query.hpp"
+#include "modules/pkg_leftovers.hpp"
 
 namespace upkeep {
 
@@ -209,6 +210,9 @@ public:
             "Packages are installed with DEBIAN_FRONTEND=noninteractive and dpkg_options\n"
             "(default force-confdef,force-confold): a configuration file the operator changed is\n"
             "kept and the packaged one is left beside it as <file>.dpkg-dist for config_merge.\n"
+            "Whether that happens depends on the new package's file, which a dry run cannot see:\n"
+            "it notes <file>.dpkg-dist of every edited conffile of an upgraded package as \"may\n"
+            "appear\", and a later config_merge plans the merge as depending on the upgrade.\n"
             "update_cache runs `apt-get update` when the lists are older than cache_valid_time\n"
             "seconds (always when it is unset). A dry run cannot refresh the cache, so its package\n"
             "plan is computed against the current cache; the real run refreshes first and then\n"
@@ -258,6 +262,8 @@ public:
         plan.data["remove_args"] = strings_value(o.remove_args);
         plan.result["changes"] = ops_value(o.ops);
         plan.result["cache_updated"] = Value(false);
+        // Conffiles the operator edited: the upgrade may leave .dpkg-dist beside them.
+        plan.data["leftovers"] = leftovers_value(dpkg_leftovers(ctx.conn, o.ops));
         if (!plan.changed()) {
             plan.msg = "all packages already at the wanted state";
         } else {
@@ -305,6 +311,7 @@ public:
         if (!o.remove_args.empty())
             run("apt-get -y -q" + dpkg_options(args) + (args.flag("purge") ? " purge" : " remove") +
                 join_quoted(o.remove_args));
+        note_leftovers(conn, plan.data.get("leftovers"));
         out["stdout"] = Value(stdout_text);
         out["stderr"] = Value(stderr_text);
         return out;

@@ -112,6 +112,15 @@ Plan plan_command(ModuleContext& ctx, const Args& args, const std::string& shown
     }
     if (args.has("removes")) {
         std::string p = under_chdir(args, args.str("removes"));
+        if (auto why = has_glob_magic(p) ? std::nullopt : ctx.conn.pending_file(p); why && !glob_matches(ctx.conn, p)) {
+            // Not there yet, but an earlier planned step may leave it (a package's
+            // .dpkg-dist): the command runs exactly when it appears.
+            plan.changes.push_back({shown, "would run if " + p + " appears", {}, {}, args.get("cmd").contains_secret()});
+            plan.unpredictable = true;
+            plan.depends_on = *why;
+            plan.msg = "would run if " + p + " appears (it depends on " + *why + ")";
+            return plan;
+        }
         if (!glob_matches(ctx.conn, p)) {
             plan.msg = "skipped, since " + p + " does not exist";
             plan.result["cmd"] = Value(shown);

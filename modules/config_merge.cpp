@@ -90,6 +90,12 @@ public:
                 theirs_path = path;
             }
         }
+        if (theirs_path.empty() && !args.has("new")) {
+            // Nothing to merge yet, but an upgrade planned earlier in this dry run may
+            // leave the new file: say so as a planned change instead of guessing.
+            for (const char* suffix : {".rpmnew", ".dpkg-dist", ".dpkg-new", ".rpmsave"})
+                if (auto why = ctx.conn.pending_file(path + suffix)) return plan_pending(args, path, path + suffix, *why);
+        }
         if (theirs_path.empty()) {
             Plan p;
             p.msg = "nothing to merge: no " + path + ".rpmnew, .dpkg-dist, .dpkg-new or .rpmsave";
@@ -154,9 +160,35 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        if (plan.data.has("pending")) {
+            // The merge waits on a file that is not there: only its removal is planned,
+            // so later tasks see the leftover gone, as after the real merge.
+            if (plan.data.has("remove")) ctx.conn.remove(plan.data.get("remove").as_string(), false);
+            return Value(Map{});
+        }
         Value result = apply_file_plan(ctx, args, plan);
         if (plan.data.has("remove")) ctx.conn.remove(plan.data.get("remove").as_string(), false);
         return result;
+    }
+
+private:
+    // The plan when `leftover` does not exist yet but may appear (Connection::pending_file).
+    static Plan plan_pending(const Args& args, const std::string& path, const std::string& leftover,
+                             const std::string& why) {
+        Plan p;
+        p.depends_on = why;
+        p.changes.push_back({path, "merge depends on " + why + ": it leaves " + leftover +
+                                       " only if the new package's file differs from the old one's",
+                             std::nullopt, std::nullopt, false});
+        if (args.flag("remove_new")) {
+            p.changes.push_back({leftover, "removed after the merge", std::nullopt, std::nullopt, false});
+            p.data["remove"] = Value(leftover);
+        }
+        p.data["pending"] = Value(leftover);
+        p.msg = "merge depends on " + why + " (" + leftover + " may appear)";
+        p.result["path"] = Value(path);
+        p.result["new"] = Value(leftover);
+        return p;
     }
 };
 

@@ -8,6 +8,7 @@
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/formats/pkg_query.hpp"
+#include "modules/pkg_leftovers.hpp"
 
 namespace upkeep {
 
@@ -52,7 +53,8 @@ public:
             "package it touches, dependencies included, with old and new versions. Names may be\n"
             "patterns (`ovirt-engine-setup*`), .rpm files or URLs. Uses dnf, or yum where dnf is\n"
             "missing. A configuration file marked %config(noreplace) that the operator changed is\n"
-            "kept by rpm, the packaged one is left as <file>.rpmnew (see config_merge).\n"
+            "kept by rpm, the packaged one is left as <file>.rpmnew (see config_merge); a dry run\n"
+            "notes that file for every edited config file of an upgraded package as \"may appear\".\n"
             "update_cache adds --refresh (metadata is always fetched as needed, in a dry run too).\n"
             "Example (oVirt engine upgrade, `yum install ovirt-release43.rpm; yum update \"ovirt-engine-setup*\"`):\n"
             "  - " + name + ":\n"
@@ -150,6 +152,8 @@ public:
         }
         plan.result["changes"] = Value(std::move(summaries));
         plan.data["base"] = Value(base);
+        // Config files the operator edited: the upgrade may leave .rpmnew (.rpmsave) beside them.
+        plan.data["leftovers"] = leftovers_value(rpm_leftovers(ctx.conn, args.str("installroot", "/"), ops));
         plan.msg = plan.changed() ? join([&] {
             std::vector<std::string> s;
             for (const auto& c : plan.changes) s.push_back(c.summary);
@@ -179,6 +183,7 @@ public:
                 throw TaskError(c.cmdline + " failed (rc " + std::to_string(r.rc) + "):\n" +
                                 pkg::tail_lines(r.err.empty() ? r.out : r.err));
         }
+        note_leftovers(ctx.conn, plan.data.get("leftovers"));
         Value out;
         out["rc"] = Value(rc);
         out["stdout"] = Value(out_text);

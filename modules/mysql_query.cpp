@@ -1,18 +1,19 @@
 // mysql_query: runs SQL statements against MariaDB/MySQL, like
-// community.mysql.mysql_query, with a dry run that predicts exactly which
-// statements change rows (run in a transaction, counted, rolled back).
+// community.mysql.mysql_query, with a dry run that writes nothing: reads run,
+// simple UPDATE/DELETE are predicted by a derived SELECT COUNT(*) (sql_predict),
+// anything else is "would run".
+#include <algorithm>
 #include <set>
 
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/db/mariadb_client.hpp"
+#include "modules/db/sql_predict.hpp"
 #include "modules/db/sql_statement.hpp"
 
 namespace upkeep {
 namespace {
-
-constexpr unsigned k_warn_nontransactional_rollback = 1196;
 
 // The statements' text with the placeholders left in (the values may be
 // secret), masked and shortened for a one-line summary.
@@ -53,6 +54,19 @@ std::string plural(uint64_t n, const char* what) {
     return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
 }
 
+// A column's type for the dry run's comparison (see sql_predict.hpp).
+std::optional<db::ColumnType> column_type(db::Session& s, const std::string& schema, const std::string& table,
+                                          const std::string& column) {
+    auto r = s.execute("SELECT CHARACTER_SET_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
+                       (schema.empty() ? std::string("DATABASE()") : s.quote(schema)) +
+                       " AND TABLE_NAME = " + s.quote(table) + " AND COLUMN_NAME = " + s.quote(column));
+    if (r.rows.size() != 1 || r.rows[0].empty()) return std::nullopt;
+    db::ColumnType t;
+    t.is_string = r.rows[0][0].has_value();
+    t.charset = r.rows[0][0].value_or("");
+    return t;
+}
+
 class MysqlQueryModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -66,19 +80,20 @@ public:
                 "Runs on the CONTROLLER: upkeep has no agent, so the database connection is opened from the\n"
                 "machine running upkeep to login_host:login_port (or login_unix_socket), not from the\n"
                 "inventory host. The server must be reachable from there (open port or SSH tunnel).\n"
-                "Dry run and idempotence: check() runs the statements inside a transaction, counts the rows\n"
-                "each one changes (affected rows WITHOUT CLIENT_FOUND_ROWS: an UPDATE that sets a value\n"
-                "already there counts 0) and ROLLs BACK; the task is changed only when some statement\n"
-                "changes a row, and apply() then runs them for real and COMMITs. This needs a transactional\n"
-                "engine (InnoDB). check() runs only what it can prove harmless (an allow-list): plain\n"
-                "SELECT/SHOW/DESCRIBE/EXPLAIN, SET @user_var, and INSERT/UPDATE/DELETE/REPLACE on InnoDB\n"
-                "tables without triggers, calling only pure built-in functions, without executable comments\n"
-                "(/*! ... */), locking clauses, INTO OUTFILE or a second statement. Anything else (DDL, GRANT,\n"
-                "SET PASSWORD, SET STATEMENT ... FOR, SET GLOBAL, CALL, stored functions...) is never run\n"
-                "by check: it and the statements after it are reported as 'would run' and run on apply. Write\n"
-                "idempotent SQL (UPDATE ... SET, INSERT IGNORE, ON DUPLICATE KEY UPDATE): a plain INSERT\n"
-                "changes a row on every run. Reads (SELECT, SHOW) run in both; their rows are in\n"
-                "query_result (values as strings, NULL as null); rowcount has one count per statement.\n"
+                "Dry run and idempotence: check() never writes. It runs, in a READ ONLY transaction, only what\n"
+                "it can prove read-only (an allow-list): plain SELECT/SHOW/DESCRIBE/EXPLAIN and SET @user_var,\n"
+                "calling only pure built-in functions, without executable comments (/*! ... */), locking\n"
+                "clauses, INTO OUTFILE or a second statement. A simple single-table UPDATE or DELETE is not run\n"
+                "but counted: UPDATE t SET c = v WHERE w becomes SELECT COUNT(*) FROM t WHERE (w) AND NOT\n"
+                "(c <=> v) (strings compared byte for byte), DELETE FROM t WHERE w becomes SELECT COUNT(*)\n"
+                "FROM t WHERE w; 0 rows means ok (apply is skipped), more is a change. Anything else (INSERT,\n"
+                "REPLACE, multi-table forms, tables with triggers, DDL, GRANT, SET PASSWORD, SET STATEMENT ...\n"
+                "FOR, SET GLOBAL, CALL, stored functions...) and every statement after a predicted change is\n"
+                "reported as 'would run' and runs on apply. Write idempotent SQL: UPDATE ... SET ... WHERE\n"
+                "is predicted exactly; an INSERT IGNORE is 'would run' in --check, and a real run reports it\n"
+                "changed only when it added a row. Reads (SELECT, SHOW) run in both; their rows are in\n"
+                "query_result (values as strings, NULL as null); rowcount has one count per statement\n"
+                "(in check: per statement read or counted; counted_queries lists the writes only counted).\n"
                 "Example (CloudStack 4.3 upgrade, VMware: find the rows holding the vCenter password):\n"
                 "  - name: rows of cluster_details that hold a password\n"
                 "    mysql_query:\n"
@@ -121,38 +136,57 @@ public:
         std::string target = "mysql " + db::describe(login);
         db::Session s(login);
         Plan plan;
-        List executed, results, counts;
+        List executed, counted, results, counts;
         uint64_t changed_rows = 0;
         size_t ran = 0;
-        std::optional<size_t> stop;  // the first statement the dry run must not run
+        std::optional<size_t> stop;  // the first statement the dry run does not run or predict
         std::string stop_reason;
-        std::vector<db::TableRef> nontx = db::non_transactional_tables(s);
         std::vector<db::TableRef> triggered = db::tables_with_triggers(s);
-        s.execute("START TRANSACTION");
+        db::ColumnLookup lookup = [&s](const std::string& schema, const std::string& table, const std::string& column) {
+            return column_type(s, schema, table, column);
+        };
+        // Defence in depth: the server itself refuses any write the allow-list missed.
+        s.execute("START TRANSACTION READ ONLY");
         try {
             for (size_t i = 0; i < queries.size(); ++i) {
                 db::StatementCheck sc = db::check_statement(queries[i]);
-                db::StatementKind kind = sc.kind;
-                if (kind == db::StatementKind::Write && db::mentions_any(queries[i], nontx, login.database))
-                    sc.reason = "it writes to a non-transactional table", kind = db::StatementKind::Other;
-                else if (kind == db::StatementKind::Write && db::mentions_any(queries[i], triggered, login.database))
-                    sc.reason = "it writes to a table with a trigger", kind = db::StatementKind::Other;
-                if (kind == db::StatementKind::Other) {
-                    stop = i;
-                    stop_reason = sc.reason;
+                if (sc.kind == db::StatementKind::Write && db::mentions_any(queries[i], triggered, login.database))
+                    sc = {db::StatementKind::Other, "it writes to a table with a trigger"};
+                if (sc.kind == db::StatementKind::Other) {
+                    stop = i, stop_reason = sc.reason;
                     break;
                 }
                 std::string sql = db::bind_params(s, queries[i], args.get("positional_args"), args.get("named_args"));
-                db::StatementResult r = s.execute(sql);
+                if (sc.kind == db::StatementKind::Read) {
+                    db::StatementResult r = s.execute(sql);
+                    ++ran;
+                    executed.push_back(Value(mask_secrets(queries[i], secrets)));
+                    results.push_back(rows_value(r));
+                    counts.push_back(Value(static_cast<int64_t>(r.affected)));
+                    continue;
+                }
+                // A write never runs in a dry run: count the rows it would change.
+                db::CountQuery cq = db::derive_count_query(sql, lookup);
+                if (!cq.sql.empty() && db::check_statement(cq.sql).kind != db::StatementKind::Read)
+                    cq = {"", {}, "its condition holds a locking read or a write"};
+                if (cq.sql.empty()) {
+                    stop = i, stop_reason = cq.why_not;
+                    break;
+                }
+                db::StatementResult r = s.execute(cq.sql);
+                uint64_t n = r.rows.empty() || r.rows[0].empty() || !r.rows[0][0] ? 0 : std::stoull(*r.rows[0][0]);
+                if (cq.limit) n = std::min(n, *cq.limit);
                 ++ran;
-                executed.push_back(Value(mask_secrets(queries[i], secrets)));
-                results.push_back(rows_value(r));
-                counts.push_back(Value(static_cast<int64_t>(r.affected)));
-                if (kind == db::StatementKind::Write && r.affected > 0) {
-                    changed_rows += r.affected;
+                counted.push_back(Value(mask_secrets(queries[i], secrets)));  // not executed: counted
+                results.push_back(Value(List{}));
+                counts.push_back(Value(static_cast<int64_t>(n)));
+                if (n > 0) {
+                    changed_rows += n;
                     plan.changes.push_back(
-                        {target, shown(queries[i], secrets) + ": " + plural(r.affected, "row") + " changed", {}, {},
-                         !secrets.empty()});
+                        {target, shown(queries[i], secrets) + ": " + plural(n, "row") + " changed", {}, {}, !secrets.empty()});
+                    // What follows would see the changed rows, which the dry run did not make.
+                    if (i + 1 < queries.size()) stop = i + 1, stop_reason = "it follows a statement that changes rows";
+                    break;
                 }
             }
         } catch (...) {
@@ -160,27 +194,23 @@ public:
             throw;
         }
         s.execute("ROLLBACK");
-        for (unsigned code : s.warning_codes())
-            if (code == k_warn_nontransactional_rollback)
-                throw TaskError("mysql_query: the dry run changed a non-transactional table (MyISAM/Aria?) that "
-                                "could not be rolled back on " + db::describe(login) +
-                                ": those changes ARE made; mysql_query's check needs InnoDB tables");
         if (stop) {
             for (size_t i = *stop; i < queries.size(); ++i)
                 plan.changes.push_back({target, shown(queries[i], secrets) + ": would run", {}, {}, !secrets.empty()});
             plan.unpredictable = true;
         }
         plan.result["executed_queries"] = Value(executed);
+        plan.result["counted_queries"] = Value(counted);
         plan.result["query_result"] = Value(results);
         plan.result["rowcount"] = Value(counts);
         if (stop)
-            plan.msg = "would run " + plural(queries.size() - *stop, "statement") +
-                       " that a dry run cannot prove harmless (" + shown(queries[*stop], secrets) +
-                       (stop_reason.empty() ? "" : ": " + stop_reason) + ")";
+            plan.msg = (changed_rows ? plural(changed_rows, "row") + " would change; " : std::string()) + "would run " +
+                       plural(queries.size() - *stop, "statement") + " that a dry run cannot predict (" +
+                       shown(queries[*stop], secrets) + (stop_reason.empty() ? "" : ": " + stop_reason) + ")";
         else if (changed_rows)
             plan.msg = plural(plan.changes.size(), "statement") + " change " + plural(changed_rows, "row");
         else
-            plan.msg = "no statement changes any row (" + plural(ran, "statement") + " run and rolled back)";
+            plan.msg = "no statement changes any row (" + plural(ran, "statement") + " read or counted, none written)";
         return plan;
     }
 
@@ -193,11 +223,14 @@ public:
         bool one_tx = args.flag("single_transaction");
         db::Session s(login);
         List executed, results, counts;
+        bool changed = false;
         if (one_tx) s.execute("START TRANSACTION");
         try {
             for (const auto& q : queries) {
                 db::StatementResult r =
                     s.execute(db::bind_params(s, q, args.get("positional_args"), args.get("named_args")));
+                db::StatementKind kind = db::classify(q);
+                changed = changed || kind == db::StatementKind::Other || (kind == db::StatementKind::Write && r.affected > 0);
                 executed.push_back(Value(mask_secrets(q, secrets)));
                 results.push_back(rows_value(r));
                 counts.push_back(Value(static_cast<int64_t>(r.affected)));
@@ -208,6 +241,9 @@ public:
         }
         if (one_tx) s.execute("COMMIT");
         Value out;
+        // What really happened: an INSERT IGNORE the dry run could only call "would
+        // run" reports ok when it added no row (the executor reads this for such plans).
+        out["changed"] = Value(changed);
         out["executed_queries"] = Value(executed);
         out["query_result"] = Value(results);
         out["rowcount"] = Value(counts);

@@ -5,18 +5,28 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <unordered_set>
 
 #include "engine/cli/doc_command.hpp"
 #include "engine/cli/help_text.hpp"
 #include "engine/cli/vault_command.hpp"
+#include "engine/exec/exit_codes.hpp"
 #include "engine/exec/play_executor.hpp"
 #include "engine/playbook/inventory.hpp"
 #include "engine/playbook/playbook.hpp"
 #include "engine/report/console_reporter.hpp"
+#include "engine/plan/plan_enforcer.hpp"
+#include "engine/plan/plan_recorder.hpp"
+#include "engine/report/html_reporter.hpp"
 #include "engine/report/json_reporter.hpp"
+#include "engine/report/junit_reporter.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
@@ -46,6 +56,14 @@ std::string ask_password(const char* prompt) {
     std::string s = ok ? buf : "";
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
     return s;
+}
+
+std::optional<std::string> read_local_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
 }
 
 // -e key=value, -e '{"k": 1}', -e @vars.yml
@@ -85,18 +103,70 @@ void print_tasks(const std::vector<Task>& tasks, int indent) {
 struct PlayArgs {
     std::string playbook;
     std::vector<std::string> inventories;
-    bool check = false, diff = false, list_hosts = false, list_tasks = false, syntax_check = false;
+    bool check = false, diff = false, detailed_exitcode = false, list_hosts = false, list_tasks = false, syntax_check = false;
     bool ask_pass = false, ask_become_pass = false, become = false, verify = false, ask_vault_pass = false;
     std::vector<std::string> vault_password_files, vault_ids;
-    std::string limit, tags, skip_tags, json_report;
+    std::string limit, tags, skip_tags, json_report, junit_report, html_report;
+    std::string color = "auto";
+    std::string save_plan;   // play --check --save-plan FILE
+    std::string apply_plan;  // apply FILE
     std::vector<std::string> extra;
     RunOptions opts;
 };
 
+// `upkeep apply PLAN`: the run the plan was made for (its playbook, inventories and
+// host/tag selection), refused when the playbook file itself changed since.
+ReviewedPlan prepare_apply(PlayArgs& a) {
+    ReviewedPlan plan = ReviewedPlan::load(a.apply_plan);
+    std::optional<std::string> pb = read_local_file(plan.playbook);
+    if (!pb) throw UserError("the plan's playbook " + plan.playbook + " cannot be read");
+    if (sha256_hex(*pb) != plan.playbook_sha256)
+        throw UserError("the playbook " + plan.playbook + " changed since the plan " + a.apply_plan +
+                        " was made: make and review a new plan");
+    a.playbook = plan.playbook;
+    a.inventories = plan.inventories;
+    a.limit = plan.limit;
+    a.tags = join(plan.tags, ",");
+    a.skip_tags = join(plan.skip_tags, ",");
+    a.check = false;
+    return plan;
+}
+
+// The head of a plan `play --check --save-plan` writes: what `apply` must run again.
+ReviewedPlan plan_header(const PlayArgs& a) {
+    if (!a.check) throw UserError("--save-plan needs --check: a plan is made by a dry run and applied by `upkeep apply`");
+    if (!a.opts.start_at_task.empty()) throw UserError("--save-plan cannot be combined with --start-at-task");
+    ReviewedPlan p;
+    std::time_t now = std::time(nullptr);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    p.created = buf;
+    p.playbook = fs::absolute(a.playbook).lexically_normal().string();
+    std::optional<std::string> pb = read_local_file(a.playbook);
+    p.playbook_sha256 = pb ? sha256_hex(*pb) : "";
+    for (const auto& i : a.inventories)
+        p.inventories.push_back(fs::exists(i) ? fs::absolute(i).lexically_normal().string() : i);  // "a,b," lists as given
+    p.limit = a.limit;
+    p.tags = a.tags.empty() ? std::vector<std::string>{} : split(a.tags, ',');
+    p.skip_tags = a.skip_tags.empty() ? std::vector<std::string>{} : split(a.skip_tags, ',');
+    return p;
+}
+
 int run_play_command(PlayArgs& a, int verbosity) {
+    std::optional<PlanEnforcer> enforcer;
+    if (!a.apply_plan.empty()) {
+        try {
+            enforcer.emplace(prepare_apply(a), a.apply_plan);
+        } catch (const UserError& e) {
+            std::fprintf(stderr, "ERROR: %s\n", e.describe().c_str());
+            return k_exit_error;
+        }
+        a.opts.plan_gate = &*enforcer;
+    }
     RunOptions& opts = a.opts;
     opts.check = a.check;
     opts.diff = a.diff;
+    opts.detailed_exitcode = a.detailed_exitcode;
     opts.limit = a.limit;
     opts.tags = a.tags.empty() ? std::vector<std::string>{} : split(a.tags, ',');
     opts.skip_tags = a.skip_tags.empty() ? std::vector<std::string>{} : split(a.skip_tags, ',');
@@ -156,21 +226,37 @@ int run_play_command(PlayArgs& a, int verbosity) {
         ConsoleOptions copts;
         copts.verbosity = verbosity;
         copts.diff = opts.diff;
-        copts.color = isatty(fileno(stdout)) && std::getenv("NO_COLOR") == nullptr;
-        copts.escape_controls = isatty(fileno(stdout));
+        bool terminal = isatty(fileno(stdout));
+        copts.color = console_color(a.color, terminal, std::getenv("NO_COLOR"));
+        copts.escape_controls = terminal;
+        copts.progress = terminal;  // CI logs get no carriage returns
         reporters.add(std::make_unique<ConsoleReporter>(stdout, copts));
-        JsonReporter* json = nullptr;
-        if (!a.json_report.empty()) {
-            auto r = std::make_unique<JsonReporter>(a.json_report);
-            json = r.get();
+        // Each report file is checked writable before the run; a report lost at the end fails the run.
+        std::vector<std::function<std::string()>> report_errors;
+        auto add_report = [&](auto r) {
+            auto* raw = r.get();
+            report_errors.push_back([raw] { return raw->write_error(); });
             reporters.add(std::move(r));
+        };
+        if (!a.json_report.empty()) add_report(std::make_unique<JsonReporter>(a.json_report));
+        if (!a.junit_report.empty()) add_report(std::make_unique<JunitReporter>(a.junit_report));
+        if (!a.html_report.empty()) add_report(std::make_unique<HtmlReporter>(a.html_report));
+        if (!a.save_plan.empty()) {
+            auto r = std::make_unique<PlanRecorder>(a.save_plan, plan_header(a));
+            opts.plan_gate = r.get();
+            add_report(std::move(r));
         }
         PlayExecutor exec(inv, opts, reporters);
         int rc = exec.run(pb);
-        if (json && !json->write_error().empty()) {  // a lost audit record fails the run
-            std::fprintf(stderr, "ERROR: %s\n", json->write_error().c_str());
-            return rc != 0 ? rc : 1;
+        for (const auto& error : report_errors) {
+            std::string e = error();
+            if (e.empty()) continue;
+            std::fprintf(stderr, "ERROR: %s\n", e.c_str());
+            if (rc == k_exit_ok || rc == k_exit_changes) rc = k_exit_error;
         }
+        if (enforcer)
+            for (const auto& missed : enforcer->not_applied())
+                std::printf("[WARNING]: reviewed change not carried out: %s\n", missed.c_str());
         return rc;
     } catch (const UserError& e) {
         std::fprintf(stderr, "ERROR: %s\n", e.describe().c_str());
@@ -178,30 +264,14 @@ int run_play_command(PlayArgs& a, int verbosity) {
     }
 }
 
-}  // namespace
-
-int run_cli(int argc, char** argv) {
-    CLI::App app{"upkeep: agentless, idempotent configuration engine (Ansible-style playbooks, Lua expressions)"};
-    app.require_subcommand(0, 1);
-    bool version = false;
-    app.add_flag("--version", version, "print the version and exit");
-    int verbosity = 0;
-
-    PlayArgs pa;
-    CLI::App* play = app.add_subcommand("play", "run a playbook against an inventory");
-    play->add_option("playbook", pa.playbook, "the playbook file")->required();
-    play->add_option("-i,--inventory", pa.inventories, "inventory file, directory or host list (a,b,)");
-    play->add_flag("-C,--check", pa.check, "dry run: report what would change, change nothing");
+// Options of every command that runs a playbook (`play` and `apply`).
+void add_run_options(CLI::App* cmd, PlayArgs& pa, int& verbosity) {
+    CLI::App* play = cmd;
     play->add_flag("-D,--diff", pa.diff, "show the exact diff of every file change");
-    play->add_option("-l,--limit", pa.limit, "further limit hosts to this pattern");
-    play->add_option("-t,--tags", pa.tags, "only run tasks with these tags (comma-separated)");
-    play->add_option("--skip-tags", pa.skip_tags, "skip tasks with these tags (comma-separated)");
-    play->add_option("--start-at-task", pa.opts.start_at_task, "skip the tasks before the first one with this name");
     play->add_option("-e,--extra-vars", pa.extra, "key=value, a YAML/JSON map, or @file (highest precedence)");
     play->add_option("-f,--forks", pa.opts.forks, "hosts to run in parallel")->check(CLI::Range(1, 10000));
-    play->add_flag("--list-hosts", pa.list_hosts, "list the hosts each play would run on");
-    play->add_flag("--list-tasks", pa.list_tasks, "list the tasks each play would run");
-    play->add_flag("--syntax-check", pa.syntax_check, "load and check the playbook, run nothing");
+    play->add_option("--color", pa.color, "auto (a terminal without NO_COLOR), always or never")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
     play->add_flag("-v,--verbose", verbosity, "more output (-vv, -vvv)");
     play->add_option("--private-key,--key-file", pa.opts.private_key, "SSH private key file");
     play->add_option("--known-hosts", pa.opts.known_hosts, "known_hosts file to verify host keys against");
@@ -222,7 +292,48 @@ int run_cli(int argc, char** argv) {
     play->add_flag("-J,--ask-vault-pass,--ask-vault-password", pa.ask_vault_pass,
                    "refused: upkeep never prompts for vault passwords (use --vault-password-file)");
     play->add_option("--report-json", pa.json_report, "write a JSON report of every host and task (drift audit)");
+    play->add_flag("--detailed-exitcode", pa.detailed_exitcode,
+                   "exit 8 when changes are pending (--check) or were made, and nothing failed (2 failed and 4 "
+                   "unreachable take precedence; 0 converged)");
+    play->add_option("--report-junit", pa.junit_report,
+                     "write a JUnit XML report: a test case per host and task (in --check, drift is a failure with the diff)");
+    play->add_option("--report-html", pa.html_report,
+                     "write a self-contained HTML report: summary, host x task matrix, diffs grouped across hosts, filters");
     play->add_flag("--verify-convergence", pa.verify, "after each change, check again and fail if the module did not converge");
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    CLI::App app{"upkeep: agentless, idempotent configuration engine (Ansible-style playbooks, Lua expressions)"};
+    app.require_subcommand(0, 1);
+    bool version = false;
+    app.add_flag("--version", version, "print the version and exit");
+    int verbosity = 0;
+
+    PlayArgs pa;
+    CLI::App* play = app.add_subcommand("play", "run a playbook against an inventory");
+    play->add_option("playbook", pa.playbook, "the playbook file")->required();
+    play->add_option("-i,--inventory", pa.inventories, "inventory file, directory or host list (a,b,)");
+    play->add_flag("-C,--check", pa.check, "dry run: report what would change, change nothing");
+    play->add_option("-l,--limit", pa.limit, "further limit hosts to this pattern");
+    play->add_option("-t,--tags", pa.tags, "only run tasks with these tags (comma-separated)");
+    play->add_option("--skip-tags", pa.skip_tags, "skip tasks with these tags (comma-separated)");
+    play->add_option("--start-at-task", pa.opts.start_at_task, "skip the tasks before the first one with this name");
+    play->add_flag("--list-hosts", pa.list_hosts, "list the hosts each play would run on");
+    play->add_flag("--list-tasks", pa.list_tasks, "list the tasks each play would run");
+    play->add_flag("--syntax-check", pa.syntax_check, "load and check the playbook, run nothing");
+    play->add_option("--save-plan", pa.save_plan,
+                     "with --check: write the reviewed plan (per host and task, the changes and the before-state of "
+                     "what they touch) for `upkeep apply`");
+    add_run_options(play, pa, verbosity);
+
+    PlayArgs aa;
+    CLI::App* apply = app.add_subcommand(
+        "apply", "apply a reviewed plan (play --check --save-plan): exactly its changes; a host whose reviewed "
+                 "before-state changed is refused, the others go on");
+    apply->add_option("plan", aa.apply_plan, "the plan file")->required();
+    add_run_options(apply, aa, verbosity);
 
     VaultArgs va;
     CLI::App* vault = add_vault_command(app, va);
@@ -251,6 +362,7 @@ int run_cli(int argc, char** argv) {
         return 0;
     }
     if (*play) return run_play_command(pa, verbosity);
+    if (*apply) return run_play_command(aa, verbosity);
     if (*doc) return run_doc_command(doc_module);
     if (*man) {
         std::printf("%s", man_page(app).c_str());

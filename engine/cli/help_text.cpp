@@ -76,7 +76,8 @@ std::string man_page(const CLI::App& app) {
     m += ".SH FILES\n.TP\n.I PREFIX/share/upkeep/lua\nThe Lua helpers, found relative to the binary (bin/../share/upkeep/lua).\n"
          ".TP\n.I PREFIX/share/doc/upkeep/examples\nThe seed playbooks and the sandbox estate for a first run.\n";
     m += ".SH EXIT STATUS\n0 every host ok; 1 usage, playbook or inventory error; 2 a task failed; "
-         "4 a host was unreachable; 250 an unexpected error.\n";
+         "4 a host was unreachable; 8 (only with \\fB\\-\\-detailed\\-exitcode\\fR) changes pending in "
+         "\\fB\\-\\-check\\fR or changes made, and nothing failed; 250 an unexpected error.\n";
     return m;
 }
 
@@ -103,7 +104,7 @@ std::string bash_completion(const CLI::App& app) {
            "    [[ $cur != -* ]] && { COMPREPLY=($(compgen -W \"" + mods + "\" -- \"$cur\")); return; } ;;\n"
            "  esac\n"
            "  case \"$prev\" in\n"
-           "    -i|--inventory|--private-key|--key-file|--known-hosts|--report-json) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+           "    -i|--inventory|--private-key|--key-file|--known-hosts|--report-json|--report-junit|--report-html|--save-plan) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
            "  esac\n"
            "  if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\")); else COMPREPLY=($(compgen -f -- \"$cur\")); fi\n"
            "}\n"

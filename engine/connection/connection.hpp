@@ -140,6 +140,14 @@ public:
     // connections ignore it (the host itself knows); the overlay keeps it so the
     // next task's check sees the planned state, as with files.
     virtual void note_service_state(const std::string& name, bool running) {}
+    // A file that a planned step may leave behind but that the dry run cannot
+    // foresee (a package upgrade's .dpkg-dist/.rpmnew next to an operator-edited
+    // config file: it appears only when the new package's file differs). Real
+    // connections ignore the note (the host itself shows what appeared); the
+    // overlay keeps it, so a later task can plan "depends on the upgrade" honestly
+    // instead of "nothing to do". pending_file() gives the reason, or nullopt.
+    virtual void note_pending_file(const std::string& path, const std::string& reason) {}
+    virtual std::optional<std::string> pending_file(const std::string& path) { return std::nullopt; }
     // Warnings the connection gathered since the last call (a changed host key
     // let through by StrictHostKeyChecking=no...), for the reporter to show.
     virtual std::vector<std::string> take_warnings() { return {}; }

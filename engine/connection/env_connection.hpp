@@ -44,6 +44,10 @@ public:
         return m_inner.planned_service_running(name);
     }
     void note_service_state(const std::string& name, bool running) override { m_inner.note_service_state(name, running); }
+    void note_pending_file(const std::string& path, const std::string& reason) override {
+        m_inner.note_pending_file(path, reason);
+    }
+    std::optional<std::string> pending_file(const std::string& path) override { return m_inner.pending_file(path); }
     std::vector<std::string> take_warnings() override { return m_inner.take_warnings(); }
     Connection& underlying() override { return m_inner.underlying(); }
 

@@ -71,6 +71,19 @@ std::optional<bool> PlannedConnection::planned_service_running(const std::string
 
 void PlannedConnection::note_service_state(const std::string& name, bool running) { m_services[name] = running; }
 
+void PlannedConnection::note_pending_file(const std::string& path, const std::string& reason) {
+    m_pending[normalize_path(path)] = reason;
+}
+
+std::optional<std::string> PlannedConnection::pending_file(const std::string& raw) {
+    std::string path = normalize_path(raw);
+    if (auto it = m_pending.find(path); it != m_pending.end()) return it->second;
+    // A path this overlay plans (written, or removed: a merge took the leftover away)
+    // is no longer "may appear"; otherwise a probe's overlay asks the run's.
+    if (find(path)) return std::nullopt;
+    return m_real.pending_file(path);
+}
+
 FileInfo PlannedConnection::stat(const std::string& raw, bool follow) {
     std::string path = normalize_path(raw);
     const Entry* own = find(path);
@@ -173,8 +186,15 @@ void PlannedConnection::make_dirs(const std::string& raw, std::optional<uint32_t
 
 void PlannedConnection::remove(const std::string& raw, bool recursive) {
     std::string path = normalize_path(raw);
+    // A file that may appear (a package's leftover) and is removed by this step is
+    // planned as gone: the real run removes it if it appeared.
+    bool was_pending = pending_file(path).has_value();
+    m_pending.erase(path);
     FileInfo fi = stat(path, false);
-    if (!fi.exists()) return;
+    if (!fi.exists()) {
+        if (was_pending) m_entries[path] = Entry{};
+        return;
+    }
     if (fi.is_dir() && !recursive && !list_dir(path).empty())
         throw TaskError("cannot remove " + path + ": directory not empty");
     for (auto it = m_entries.begin(); it != m_entries.end();) {

@@ -41,6 +41,9 @@ public:
     bool allow_external_effect(const std::string& what) override;
     std::optional<bool> planned_service_running(const std::string& name) override;
     void note_service_state(const std::string& name, bool running) override;
+    void note_pending_file(const std::string& path, const std::string& reason) override;
+    // Pending unless the overlay already plans the path (written or removed since).
+    std::optional<std::string> pending_file(const std::string& path) override;
 
     // The mutating commands a real run would have executed, in order.
     const std::vector<std::string>& would_run() const { return m_would_run; }
@@ -64,6 +67,7 @@ private:
     std::map<std::string, Entry> m_entries;
     std::vector<std::string> m_would_run;
     std::map<std::string, bool> m_services;  // planned running state per service name
+    std::map<std::string, std::string> m_pending;  // path -> why it may appear (note_pending_file)
 };
 
 // Normalizes an absolute path: collapses "//", "/./", "dir/.." and a trailing "/".

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/exec/connection_factory.hpp"
+#include "engine/exec/exit_codes.hpp"
 #include "engine/exec/facts.hpp"
 #include "engine/playbook/playbook.hpp"
 #include "engine/lua/lua_env.hpp"
@@ -94,15 +95,18 @@ int PlayExecutor::run(const Playbook& pb) {
     m_reporter.playbook_start(pb.path, m_opts.check);
     for (const auto& play : pb.plays) run_play(play);
     std::vector<HostStats> stats;
-    bool failed = false, unreachable = false;
+    bool failed = false, unreachable = false, changed = false;
     for (const auto& name : m_host_order) {
         const HostState& h = *m_hosts[name];
         stats.push_back(h.stats);
         failed = failed || h.stats.failed > 0;
         unreachable = unreachable || h.stats.unreachable > 0;
+        changed = changed || h.stats.changed > 0;
     }
     m_reporter.recap(stats, m_opts.check);
-    return failed ? 2 : unreachable ? 4 : 0;
+    if (failed) return k_exit_failed;  // failures and unreachable hosts take precedence
+    if (unreachable) return k_exit_unreachable;
+    return m_opts.detailed_exitcode && changed ? k_exit_changes : k_exit_ok;
 }
 
 void PlayExecutor::run_play(const Play& play) {

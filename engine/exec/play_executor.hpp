@@ -24,7 +24,8 @@ public:
     PlayExecutor(const Inventory& inventory, const RunOptions& opts, Reporter& reporter);
     ~PlayExecutor();
 
-    // Runs every play; returns the exit code (0 ok, 2 a host failed, 4 a host unreachable).
+    // Runs every play; returns the exit code (exit_codes.hpp: 0 ok, 2 a host failed, 4 a host
+    // unreachable, 8 changes with --detailed-exitcode).
     int run(const Playbook& pb);
 
 private:

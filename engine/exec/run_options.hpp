@@ -9,9 +9,14 @@
 
 namespace upkeep {
 
+class PlanGate;
+
 struct RunOptions {
     bool check = false;  // --check: dry run against the planned-state overlay
     bool diff = false;   // --diff
+    // --detailed-exitcode: exit 8 (k_exit_changes) when the run found or made
+    // changes and nothing failed (a drift check in CI).
+    bool detailed_exitcode = false;
     int forks = 20;
     std::string limit;                 // --limit pattern
     std::vector<std::string> tags;     // --tags
@@ -29,6 +34,8 @@ struct RunOptions {
     int timeout_s = 10;
     double lock_timeout_s = 0;  // --lock-timeout: wait this long for a host another run holds
     std::optional<bool> become;
+    // --save-plan records through it, `upkeep apply` checks through it (null: neither).
+    PlanGate* plan_gate = nullptr;
 };
 
 }  // namespace upkeep

@@ -7,6 +7,7 @@
 #include "engine/connection/run_lock.hpp"
 #include "engine/connection/env_connection.hpp"
 #include "engine/exec/connection_factory.hpp"
+#include "engine/exec/plan_gate.hpp"
 #include "engine/lua/lua_env.hpp"
 #include "engine/module/module.hpp"
 #include "engine/lua/jinja_native.hpp"
@@ -21,6 +22,7 @@ struct TaskExecutor::ItemResult {
     Status status = Status::Ok;
     bool would_run = false;
     bool probe_would_change = false;  // check_mode: true task whose plan has changes
+    std::string depends_on;           // Plan::depends_on of a changed plan
     std::string msg;
     std::vector<Change> changes;
     Value result = Value(Map{});
@@ -132,6 +134,20 @@ bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std
         host.conn->lock_run(RunLockRequest{run_lock_holder(), m_opts.lock_timeout_s});
         for (const auto& w : host.conn->take_warnings()) m_reporter.warning(w);
         host.connected = true;
+        // A reviewed plan admits the host only while what it touches is as reviewed.
+        if (m_opts.plan_gate) {
+            std::string refused = m_opts.plan_gate->admit_host(host.name, *host.conn);
+            if (!refused.empty()) {
+                host.failed = true;
+                host.stats.failed++;
+                HostResult r;
+                r.host = host.name;
+                r.status = Status::Failed;
+                r.msg = refused;
+                m_reporter.host_result(task, task_name, r);
+                return false;
+            }
+        }
         return true;
     } catch (const HostBusyError& e) {
         // Another run works on this host: fail it (for the whole run), never interleave.
@@ -156,7 +172,7 @@ bool TaskExecutor::ensure_connected(HostState& host, const Task& task, const std
 }
 
 TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& task, HostState& host, Value vars,
-                                                bool check) {
+                                                bool check, const std::string& task_name) {
     ItemResult out;
     const Module& mod = *task.module;
     Value rendered = thread_lua().render(task.args, vars);
@@ -218,6 +234,11 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     ModuleContext ctx{*conn, vars, eval, play.playbook_dir};
     ctx.search_dirs = task.search_dirs.empty() ? std::vector<std::string>{play.playbook_dir} : task.search_dirs;
     Plan plan = mod.check(ctx, args);
+    // What a real run carries out (a probe never does) goes past the reviewed plan.
+    if (m_opts.plan_gate && plan.changed() && !task.check_mode.value_or(false)) {
+        bool on_host = delegate.empty() || delegate == host.name;
+        m_opts.plan_gate->on_plan(host.name, on_host ? host.conn.get() : nullptr, task, task_name, plan);
+    }
     Value result = plan.result.is_map() ? plan.result : Value(Map{});
     if (plan.changed()) {
         Value applied = mod.apply(ctx, args, plan);
@@ -230,6 +251,7 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
         }
     }
     out.would_run = check && plan.unpredictable && plan.changed();
+    if (plan.changed()) out.depends_on = plan.depends_on;
     out.changes = plan.changes;
     out.msg = plan.msg;
     if (result.get("msg").is_null() && !plan.msg.empty()) result["msg"] = Value(plan.msg);
@@ -238,6 +260,10 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     // changed_when/failed_when/until conditions and `register` may read it, never run it.
     if (!runs_on_controller(mod)) result.set_untrusted();
     bool changed = plan.changed();
+    // A plan that could not predict its effect (mysql_query's INSERT IGNORE) may learn
+    // from apply whether anything changed.
+    if (!check && plan.unpredictable && changed && result.get("changed").is_bool())
+        changed = result.get("changed").as_bool();
     result["changed"] = Value(changed);
     bool failed = result.get("failed").truthy();
 
@@ -309,7 +335,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
                 ir.result["changed"] = Value(false);
                 ir.result["skip_reason"] = Value(ir.msg);
             } else {
-                ir = run_item(play, task, host, vars, check);
+                ir = run_item(play, task, host, vars, check, task_name);
                 // until/retries: run again while the condition does not hold (Ansible's order:
                 // the condition sees the result as `result` and under the register name).
                 for (int attempt = 1; !task.until.is_null() && !ir.would_run; ++attempt) {
@@ -325,7 +351,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
                         break;
                     }
                     std::this_thread::sleep_for(std::chrono::duration<double>(task.delay));
-                    ir = run_item(play, task, host, vars, check);
+                    ir = run_item(play, task, host, vars, check, task_name);
                 }
             }
         } catch (const ConnectionError& e) {
@@ -369,6 +395,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         summary.changes = items.back().changes;
         summary.would_run = items.back().would_run;
         summary.probe_would_change = items.back().probe_would_change;
+        summary.depends_on = items.back().depends_on;
     } else if (!any_failed) {
         List loop_items;
         try {
@@ -399,6 +426,7 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
             r.show_diff = show_diff;
             r.would_run = ir.would_run;
             r.probe_would_change = ir.probe_would_change;
+            r.depends_on = ir.depends_on;
             r.msg = ir.msg;
             r.changes = ir.changes;
             r.result = ir.result;

@@ -37,7 +37,8 @@ public:
 
 private:
     struct ItemResult;
-    ItemResult run_item(const Play& play, const Task& task, HostState& host, Value vars, bool check);
+    ItemResult run_item(const Play& play, const Task& task, HostState& host, Value vars, bool check,
+                        const std::string& task_name);
 
     const RunOptions& m_opts;
     Reporter& m_reporter;

@@ -34,6 +34,7 @@ struct Node {
         Unary, Binary, Compare, And, Or, CondExpr,
         // statements
         Text, Output, If, For, Set, SetBlock, Macro, Include, Body,
+        Extends, Block, CallBlock,
     };
     Kind kind;
     size_t pos = 0;          // byte offset in the source

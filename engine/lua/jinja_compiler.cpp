@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "engine/lua/jinja_ast.hpp"
 
@@ -155,6 +157,8 @@ public:
                     params += (params.empty() ? "" : ", ") + bind(p);
                     names += lua_string(p) + ", ";
                 }
+                // The body of a {% call %} arrives as the extra last argument `caller`.
+                params += (params.empty() ? "" : ", ") + bind("caller");
                 emit(name + " = R.macro(" + lua_string(n.text) + ", {" + names + "}, " + defaults + ", function(" + params + ")");
                 emit("local out = {}");
                 predeclare(*n.kids[0]);
@@ -167,6 +171,19 @@ public:
             case K::Include:
                 emit("out[#out + 1] = R.include(" + expr(*n.kids[0]) + ", " + (n.text.empty() ? "false" : "true") + ")");
                 return;
+            case K::Extends:
+                // What was written so far stays; what follows is not output (Jinja
+                // renders the parent instead), but its statements still run.
+                emit("__parent = " + expr(*n.kids[0]));
+                emit("__before = R.join(out) out = {}");
+                return;
+            case K::Block:
+                // Defined once at the top (define_blocks); here it is rendered, in its
+                // most derived version.
+                // In a child (after extends) the parent renders it, once all blocks are known.
+                emit("if __parent == nil then out[#out + 1] = R.render_block(__blocks, " + lua_string(n.text) + ") end");
+                return;
+            case K::CallBlock: return call_block(n);
             default: emit("out[#out + 1] = R.str(" + expr(n) + ")"); return;
         }
     }
@@ -182,6 +199,29 @@ public:
             m_scopes.back()[nm] = local;
             emit("local " + local);
         }
+    }
+
+    // Registers every {% block %} of the template (wherever it stands: Jinja
+    // defines blocks at compile time) as a function of its place in the chain
+    // of overrides, so that super() can render the next one.
+    void define_blocks(const Node& n) {
+        using K = Node::Kind;
+        if (n.kind == K::Macro) return;
+        if (n.kind == K::Block) {
+            std::string k = fresh("k");
+            m_scopes.emplace_back();
+            emit("R.add_block(__blocks, " + lua_string(n.text) + ", function(" + k + ")");
+            emit("local out = {}");
+            m_block_stack.emplace_back(n.text, k);
+            predeclare(*n.kids[0]);
+            stmt(*n.kids[0]);
+            m_block_stack.pop_back();
+            emit("return R.join(out)");
+            emit("end)");
+            m_scopes.pop_back();
+        }
+        for (const auto& k : n.kids)
+            if (k) define_blocks(*k);
     }
 
     std::string code() const { return m_code; }
@@ -204,6 +244,34 @@ private:
     }
 
     void block(const Node& body) { stmt(body); }
+
+    // {% call(params) m(args) %}body{% endcall %}: the body becomes a macro named
+    // caller, handed to m as the keyword argument `caller`.
+    void call_block(const Node& n) {
+        std::string c = fresh("caller");
+        m_scopes.emplace_back();
+        std::string defaults = "{";
+        for (const auto& [param, def] : n.kwargs) defaults += "[" + lua_string(param) + "] = function() return " + expr(*def) + " end, ";
+        defaults += "}";
+        std::string params, names;
+        for (const std::string& p : n.names) {
+            params += (params.empty() ? "" : ", ") + bind(p);
+            names += lua_string(p) + ", ";
+        }
+        emit("local " + c + " = R.macro(\"caller\", {" + names + "}, " + defaults + ", function(" + params + ")");
+        emit("local out = {}");
+        predeclare(*n.kids[1]);
+        stmt(*n.kids[1]);
+        emit("return R.join(out)");
+        emit("end)");
+        m_scopes.pop_back();
+        const Node& call = *n.kids[0];
+        std::string kw = "{";
+        for (const auto& [k, v] : call.kwargs) kw += "[" + lua_string(k) + "] = " + expr(*v) + ", ";
+        kw += "caller = " + c + "}";
+        emit("out[#out + 1] = R.out(R.call(" + expr(*call.kids[0]) + ", {" + list(call.kids, 1) + "}, " + kw + ", " +
+             lua_string(call.kids[0]->src) + "))");
+    }
 
     void for_loop(const Node& n) {
         std::string items = fresh("items"), count = fresh("n"), idx = fresh("i");
@@ -273,6 +341,9 @@ private:
     std::string name_ref(const std::string& name) {
         for (auto it = m_scopes.rbegin(); it != m_scopes.rend(); ++it)
             if (auto f = it->find(name); f != it->end()) return "R.lv(" + f->second + ", " + lua_string(name) + ")";
+        if (name == "super" && !m_block_stack.empty())
+            return "R.super(__blocks, " + lua_string(m_block_stack.back().first) + ", " + m_block_stack.back().second + ")";
+        if (name == "self") return "R.self_blocks(__blocks)";
         return "R.var(" + lua_string(name) + ")";
     }
 
@@ -316,6 +387,7 @@ private:
 
     std::string m_code;
     int m_counter = 0;
+    std::vector<std::pair<std::string, std::string>> m_block_stack;  // (block name, its chain-index local)
 };
 
 }  // namespace
@@ -328,9 +400,14 @@ std::string compile_expression(const Node& e) {
 std::string compile_template(const Node& body) {
     Compiler c;
     c.emit("local R = __j");
+    // A parent template is called with its child's blocks (see R.extend).
+    c.emit("local __blocks = ... or {}");
+    c.emit("local __parent, __before");
     c.emit("local out = {}");
     c.predeclare(body);
+    c.define_blocks(body);
     c.stmt(body);
+    c.emit("if __parent ~= nil then return __before .. R.extend(__parent, __blocks) end");
     c.emit("return R.join(out)");
     return c.code();
 }

@@ -387,6 +387,7 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
     lua::open_native(L);
     lua::open_bounded_patterns(L);
     lua::open_jinja_native(L);
+    lua::open_user_plugins(L);
 
     if (luaL_loadbufferx(L, k_prelude, std::strlen(k_prelude), "=prelude", "t") != LUA_OK) {
         std::string msg = lua_tostring(L, -1);
@@ -426,7 +427,6 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
     try {
         std::vector<std::string> refused;
         for (const std::string& dir : builtin_lua_dirs(refused)) add_search_path(dir);
-        sync_global_paths();
         if (m_search_count == 0) {
             std::string why;
             for (const std::string& r : refused) why += "; " + r;
@@ -445,6 +445,8 @@ __j = require("upkeep.jinja")
         lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
         if (lua_pcall(L, 1, 0, 0) != LUA_OK)
             throw std::runtime_error(std::string("Lua set-up failed: ") + lua_tostring(L, -1));
+        // The playbook's lua/ (require path, its filters and tests), after the built-ins.
+        sync_global_paths();
     } catch (...) {
         lua_close(L);
         m_L = nullptr;
@@ -468,11 +470,16 @@ void LuaEnv::run_setup(const char* code, const char* name) {
 }
 
 void LuaEnv::add_global_search_path(const std::string& dir) {
-    std::lock_guard<std::mutex> lock(g_paths_mutex);
-    for (const std::string& d : g_paths)
-        if (d == dir) return;
-    g_paths.push_back(dir);
-    g_paths_count = g_paths.size();
+    {
+        std::lock_guard<std::mutex> lock(g_paths_mutex);
+        for (const std::string& d : g_paths)
+            if (d == dir) return;
+        g_paths.push_back(dir);
+        g_paths_count = g_paths.size();
+    }
+    // Load the directory's filters and tests now, on the calling thread, so a broken
+    // file stops the run before any host is touched (workers load them again).
+    thread_lua().sync_global_paths();
 }
 
 void LuaEnv::sync_global_paths() {
@@ -483,7 +490,37 @@ void LuaEnv::sync_global_paths() {
         add.assign(g_paths.begin() + static_cast<std::ptrdiff_t>(m_global_synced), g_paths.end());
         m_global_synced = g_paths.size();
     }
-    for (const std::string& dir : add) add_search_path(dir);
+    for (const std::string& dir : add) {
+        add_search_path(dir);
+        load_user_plugins(dir);
+    }
+}
+
+int LuaEnv::limited_pcall(int nargs, int nresults) {
+    lua::Runtime& rt = *m_rt;
+    rt.enforce = true;
+    rt.ticks = 0;
+    rt.native_steps = 0;
+    rt.exhausted = false;
+    rt.deadline = std::chrono::steady_clock::now() + rt.time_limit;
+    if (rt.hook_tight) {
+        rt.hook_tight = false;
+        lua_sethook(m_L, count_hook, LUA_MASKCOUNT, lua::k_hook_every);
+    }
+    int status = lua_pcall(m_L, nargs, nresults, 0);
+    rt.enforce = false;
+    return status;
+}
+
+void LuaEnv::freeze_top() {
+    lua_State* L = m_L;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &k_freeze_key);
+    lua_pushvalue(L, -2);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        std::string msg = lua_tostring(L, -1) ? lua_tostring(L, -1) : "freeze failed";
+        lua_pop(L, 1);
+        throw std::runtime_error(msg);
+    }
 }
 
 void LuaEnv::add_search_path(const std::string& dir) {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/connection/connection.hpp"
 #include "engine/value/mark.hpp"
 #include "engine/value/value.hpp"
 
@@ -82,7 +83,29 @@ public:
     // string pattern functions, so a C call that backtracks cannot stall the run.
     void set_time_limit(std::chrono::milliseconds limit);
 
+    // Lua modules (modules/lua_module.hpp). The file at `path` (passed through
+    // unsafe_code_path) is run once per state; it returns a table. module_info()
+    // gives the table's data fields as a Value (summary, args...) and the names of
+    // its function fields under "functions".
+    Value module_info(const std::string& path);
+    // Calls the module's function `fn`(first, host, extra) with the evaluation
+    // limits; `host` is bound to `conn` for this call only (lua_host_api.hpp) and
+    // read-only when `read_only` (check()). Returns the converted result, marked
+    // secret when a secret went into the call. Lua errors are TaskError
+    // ("path:line: message"); a broken connection is rethrown as ConnectionError.
+    Value call_module(const std::string& path, const char* fn, const Value& first, const Value& extra,
+                      Connection& conn, bool read_only);
+
 private:
+    // Pushes the module table of `path`, loading and freezing it on first use.
+    void push_module_table(const std::string& path);
+    // lua_pcall with the evaluation limits armed (instructions, memory, wall time).
+    int limited_pcall(int nargs, int nresults);
+    // Loads lua/filters/*.lua and lua/tests/*.lua of a playbook's lua/ directory.
+    void load_user_plugins(const std::string& lua_dir);
+    // Freezes the table on the stack top (read-only, shared by every host).
+    void freeze_top();
+
     // Renders one string; the result carries the string's mark.
     Value render_one(const Value& s, const Value& vars);
     // What run() compiles: an expression (when:, assert), the expression of a playbook
@@ -103,6 +126,7 @@ private:
     size_t m_global_synced = 0;  // global directories already added
     lua_State* m_L = nullptr;
     std::unordered_map<std::string, int> m_chunks;  // expression -> registry ref of its function
+    std::unordered_map<std::string, int> m_modules;  // Lua module path -> registry ref of its table
 };
 
 // Python's truth value: None, false, 0, "" and empty containers are false; any

@@ -16,4 +16,9 @@ void open_native(lua_State* L);
 // (lua_patterns.cpp): Lua's own run inside one C call the hook never interrupts.
 void open_bounded_patterns(lua_State* L);
 
+// Adds upkeep.user_filter(name) and upkeep.user_test(name): the filters and tests
+// a playbook's lua/filters/*.lua and lua/tests/*.lua registered in this state
+// (lua_env_modules.cpp), nil for unknown names.
+void open_user_plugins(lua_State* L);
+
 }  // namespace upkeep::lua

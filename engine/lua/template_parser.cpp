@@ -331,7 +331,59 @@ private:
             p.expect_end();
             return n;
         }
-        throw SyntaxError(pos, "'{% " + kw + " %}' is not supported here (supported: if, for, set, macro, include, raw)");
+        if (kw == "extends") {
+            // kids[0]: the parent template's name (any expression, as Jinja).
+            NodePtr n = make(Node::Kind::Extends, pos);
+            n->kids.push_back(p.parse_expr());
+            p.expect_end();
+            return n;
+        }
+        if (kw == "block") {
+            // text: the name; kids[0]: the body. `scoped` and `required` are Jinja 3 words.
+            NodePtr n = make(Node::Kind::Block, pos);
+            n->text = p.expect_name();
+            while (p.peek().name("scoped") || p.peek().name("required")) {
+                if (p.peek().name("scoped")) n->names.push_back("scoped");
+                p.next();
+            }
+            p.expect_end();
+            if (!m_blocks.insert(n->text).second) p.fail("block '" + n->text + "' defined twice");
+            std::string end;
+            n->kids.push_back(parse_body({"endblock"}, end));
+            if (m_tag->peek().kind == Token::Kind::Name) {
+                std::string closing = m_tag->expect_name();
+                if (closing != n->text) m_tag->fail("'{% endblock " + closing + " %}' closes block '" + n->text + "'");
+            }
+            m_tag->expect_end();
+            return n;
+        }
+        if (kw == "call") {
+            // {% call [(params)] macro(args) %}body{% endcall %}: names/kwargs are the
+            // caller's parameters, kids[0] the call expression, kids[1] the body.
+            NodePtr n = make(Node::Kind::CallBlock, pos);
+            if (p.peek().op("(")) {
+                p.next();
+                while (!p.peek().op(")")) {
+                    if (!n->names.empty()) p.expect_op(",");
+                    std::string param = p.expect_name();
+                    n->names.push_back(param);
+                    if (p.peek().op("=")) {
+                        p.next();
+                        n->kwargs.emplace_back(param, p.parse_expr());
+                    }
+                }
+                p.next();
+            }
+            NodePtr call = p.parse_expr();
+            if (call->kind != Node::Kind::Call) p.fail("expected a macro call after 'call'");
+            n->kids.push_back(std::move(call));
+            p.expect_end();
+            std::string end;
+            n->kids.push_back(parse_body({"endcall"}, end));
+            m_tag->expect_end();
+            return n;
+        }
+        throw SyntaxError(pos, "'{% " + kw + " %}' is not supported here (supported: if, for, set, macro, call, include, extends, block, raw)");
     }
 
     const std::string& m_src;
@@ -339,6 +391,7 @@ private:
     size_t m_i = 0;
     std::unique_ptr<ExprParser> m_tag;  // the parser of the block tag being read
     bool m_raw_strings;
+    std::set<std::string> m_blocks;  // block names seen (Jinja refuses a name twice)
 };
 
 }  // namespace

@@ -37,6 +37,10 @@ struct Plan {
     // The effect cannot be predicted before it happens (a raw command): the
     // dry run says "would run" instead of guessing.
     bool unpredictable = false;
+    // The change hangs on an earlier planned step whose outcome the dry run cannot
+    // foresee (the .dpkg-dist/.rpmnew an upgrade may leave): what it depends on, shown
+    // next to the planned change instead of a guess either way. "" for exact plans.
+    std::string depends_on;
 
     bool changed() const { return !changes.empty(); }
 };

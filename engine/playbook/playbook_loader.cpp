@@ -11,6 +11,7 @@
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
+#include "modules/lua_module.hpp"
 #include "modules/registry.hpp"
 
 namespace fs = std::filesystem;
@@ -104,9 +105,12 @@ Value normalize_args(const Module& mod, const Value& raw, const Mark& mark) {
 Task load_action(const Value& t, const Scope& scope, const std::string& action, bool handlers) {
     Task task;
     task.mark = t.mark();
+    std::vector<std::string> lua_dirs = lua_module_dirs(scope.search_dirs.empty() ? std::vector<std::string>{scope.dir} : scope.search_dirs);
     const Module* mod = find_module(action);
+    if (!mod) mod = find_lua_module(action, lua_dirs, t.key_mark(action));
     if (!mod) {
         std::vector<std::string> candidates = module_names();
+        for (auto& n : lua_module_names(lua_dirs)) candidates.push_back(n);
         std::string hint = closest_match(action, candidates);
         if (hint.empty()) hint = closest_match(action, k_task_keywords);
         throw UserError(t.key_mark(action), "unknown module '" + action + "'" +
@@ -308,7 +312,7 @@ Task load_task(const Value& t_in, const Scope& scope, bool handlers) {
     if (actions.size() > 1) {
         // Usually a misspelled keyword next to the module: point at it.
         for (const auto& a : actions) {
-            if (find_module(a)) continue;
+            if (find_module(a) || find_lua_module(a, lua_module_dirs(scope.search_dirs.empty() ? std::vector<std::string>{scope.dir} : scope.search_dirs))) continue;
             std::string hint = closest_match(a, k_task_keywords);
             if (!hint.empty())
                 throw UserError(t.key_mark(a), "unknown keyword '" + a + "' (did you mean '" + hint + "'?)");

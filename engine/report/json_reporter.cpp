@@ -59,6 +59,7 @@ void JsonReporter::host_result(const Task&, const std::string&, const HostResult
     e["changed"] = Value(r.status == Status::Changed);
     if (r.would_run) e["would_run"] = Value(true);
     if (r.probe_would_change) e["probe_would_change"] = Value(true);
+    if (!r.depends_on.empty() && r.status == Status::Changed) e["depends_on"] = Value(secrets().mask(r.depends_on));
     if (r.ignored) e["ignored"] = Value(true);
     e["msg"] = Value(r.no_log ? std::string("hidden (no_log)") : secrets().mask(r.msg));
     List changes;

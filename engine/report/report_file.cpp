@@ -52,20 +52,21 @@ std::string random_suffix() {
     return s;
 }
 
-[[noreturn]] void fail(const std::string& path, const std::string& what, int err) {
-    throw UserError("cannot write the JSON report " + path + ": " + what + ": " + std::strerror(err));
+[[noreturn]] void fail(const char* kind, const std::string& path, const std::string& what, int err) {
+    std::string noun = std::string(kind) == "plan" ? "plan" : std::string(kind) + " report";
+    throw UserError("cannot write the " + noun + " " + path + ": " + what + ": " + std::strerror(err));
 }
 
 // A new temp file next to `path`, created exclusively and mode 0600 from the start.
-std::pair<int, std::string> create_temp(const std::string& path) {
+std::pair<int, std::string> create_temp(const std::string& path, const char* kind) {
     std::string base = std::filesystem::path(path).filename().string();
     for (int attempt = 0; attempt < 16; ++attempt) {
         std::string tmp = directory_of(path) + "/." + base + ".upkeep." + random_suffix();
         int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd >= 0) return {fd, tmp};
-        if (errno != EEXIST) fail(path, "cannot create a file in " + directory_of(path), errno);
+        if (errno != EEXIST) fail(kind, path, "cannot create a file in " + directory_of(path), errno);
     }
-    fail(path, "cannot create a temp file", EEXIST);
+    fail(kind, path, "cannot create a temp file", EEXIST);
 }
 
 // The process umask without changing it (umask() would change it for every thread
@@ -84,14 +85,15 @@ mode_t current_umask() {
 
 }  // namespace
 
-std::string json_text_valid_utf8(std::string_view text) {
+namespace {
+std::string valid_utf8(std::string_view text, const char* escape) {
     std::string out;
     out.reserve(text.size());
     for (size_t i = 0; i < text.size();) {
         size_t n = utf8_sequence_length(text, i);
         if (n == 0) {
             char buf[8];
-            std::snprintf(buf, sizeof buf, "\\\\x%02x", static_cast<unsigned char>(text[i]));
+            std::snprintf(buf, sizeof buf, escape, static_cast<unsigned char>(text[i]));
             out += buf;
             ++i;
         } else {
@@ -101,23 +103,28 @@ std::string json_text_valid_utf8(std::string_view text) {
     }
     return out;
 }
+}  // namespace
 
-void check_report_path_writable(const std::string& path) {
+std::string json_text_valid_utf8(std::string_view text) { return valid_utf8(text, "\\\\x%02x"); }
+std::string text_valid_utf8(std::string_view text) { return valid_utf8(text, "\\x%02x"); }
+
+void check_report_path_writable(const std::string& path, const char* kind) {
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-        throw UserError("cannot write the JSON report " + path + ": it is a directory");
-    auto [fd, tmp] = create_temp(path);
+        throw UserError("cannot write the " + std::string(std::string(kind) == "plan" ? "plan" : std::string(kind) + " report") +
+                        " " + path + ": it is a directory");
+    auto [fd, tmp] = create_temp(path, kind);
     ::close(fd);
     ::unlink(tmp.c_str());
 }
 
-void write_report_file(const std::string& path, const std::string& content) {
-    auto [fd, tmp] = create_temp(path);
+void write_report_file(const std::string& path, const std::string& content, const char* kind) {
+    auto [fd, tmp] = create_temp(path, kind);
     auto abandon = [&](const std::string& what) {
         int err = errno;
         ::close(fd);
         ::unlink(tmp.c_str());
-        fail(path, what, err);
+        fail(kind, path, what, err);
     };
     size_t done = 0;
     while (done < content.size()) {
@@ -133,12 +140,12 @@ void write_report_file(const std::string& path, const std::string& content) {
     if (::close(fd) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
-        fail(path, "close failed", err);
+        fail(kind, path, "close failed", err);
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
-        fail(path, "rename failed", err);
+        fail(kind, path, "rename failed", err);
     }
 }
 

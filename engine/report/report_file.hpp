@@ -14,12 +14,17 @@ namespace upkeep {
 // the backslash is written escaped, so the result stays valid JSON.
 std::string json_text_valid_utf8(std::string_view text);
 
+// `text` with every byte that is not part of valid UTF-8 replaced by the four
+// characters `\xNN` (for XML and HTML reports, where a backslash needs no escape).
+std::string text_valid_utf8(std::string_view text);
+
 // Throws UserError naming the path and the reason when `path`'s directory does not
 // accept a new file (checked before a run, so an audit run never goes unrecorded).
-void check_report_path_writable(const std::string& path);
+// `kind` names the report in messages ("JSON", "JUnit", "HTML", "plan").
+void check_report_path_writable(const std::string& path, const char* kind = "JSON");
 
 // Writes `content` to `path` atomically; throws UserError on any failure, leaving
 // no temp file behind.
-void write_report_file(const std::string& path, const std::string& content);
+void write_report_file(const std::string& path, const std::string& content, const char* kind = "JSON");
 
 }  // namespace upkeep

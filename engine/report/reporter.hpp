@@ -25,6 +25,8 @@ struct HostResult {
     bool is_item = false;    // one item of a loop
     // check_mode: true (a probe) that found work: reported ok, registered changed.
     bool probe_would_change = false;
+    // Dry run: a planned change that depends on what an earlier step leaves (Plan::depends_on).
+    std::string depends_on;
     std::string item_label;
     bool no_log = false;
     bool show_diff = false;

@@ -555,7 +555,8 @@ function R.macro(name, params, defaults, body)
       bound[i] = v
     end
     if #args > #params then fail("macro '" .. name .. "' takes not more than " .. #params .. " argument(s)") end
-    return body(unpack_list(bound, 1, #params))
+    bound[#params + 1] = kw.caller  -- the body of a {% call %}, or nil
+    return body(unpack_list(bound, 1, #params + 1))
   end
 end
 
@@ -603,6 +604,43 @@ function R.include(name, ignore_missing)
   local fn = jn.load_template(str(name), ignore_missing, R)
   if fn == nil then return "" end
   return fn()
+end
+
+-- Template inheritance. `blocks` maps a block name to its versions, the most
+-- derived first: a child registers its blocks, then renders its parent with them.
+function R.add_block(blocks, name, fn)
+  local chain = blocks[name]
+  if chain == nil then
+    chain = {}
+    blocks[name] = chain
+  end
+  chain[#chain + 1] = fn
+end
+
+function R.render_block(blocks, name)
+  return blocks[name][1](1)
+end
+
+-- super() inside version k of a block: a callable rendering version k + 1.
+function R.super(blocks, name, k)
+  return function()
+    local next_fn = blocks[name][k + 1]
+    if next_fn == nil then fail("there is no parent block called '" .. name .. "'") end
+    return next_fn(k + 1)
+  end
+end
+
+-- self.name(): renders block `name` again.
+function R.self_blocks(blocks)
+  local obj = {}
+  for name in pairs(blocks) do obj[name] = function() return R.render_block(blocks, name) end end
+  return new_dict(obj)
+end
+
+function R.extend(name, blocks)
+  need(name)
+  local fn = jn.load_template(str(name), false, R)
+  return fn(blocks)
 end
 
 require("upkeep.jinja_methods")(R)

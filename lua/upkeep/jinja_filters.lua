@@ -654,7 +654,17 @@ return function(R)
   function R.filter(name, v, a, kw)
     local short = name:match("^ansible%.builtin%.(.+)$") or name:match("^community%.general%.(.+)$") or name
     local f = F[short]
-    if not f then fail("no filter named '" .. name .. "'") end
+    if not f then
+      -- A filter of the playbook's lua/filters/*.lua: called as f(value, args..., kwargs).
+      local user = native.user_filter(short)
+      if not user then fail("no filter named '" .. name .. "'") end
+      f = function(x, args, kwargs)
+        local n = #args
+        local all = { table.unpack(args, 1, n) }
+        if kwargs then n = n + 1; all[n] = kwargs end
+        return user(x, table.unpack(all, 1, n))
+      end
+    end
     if not allow_undefined[short] then need(v) end
     for i = 1, #a do need(a[i]) end
     if kw then for _, x in pairs(kw) do need(x) end end

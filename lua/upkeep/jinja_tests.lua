@@ -85,7 +85,17 @@ return function(R)
   function R.test(name, v, a, kw)
     local short = name:match("^ansible%.builtin%.(.+)$") or name
     local t = T[short]
-    if not t then fail("no test named '" .. name .. "'") end
+    if not t then
+      -- A test of the playbook's lua/tests/*.lua: called as t(value, args..., kwargs).
+      local user = upkeep.user_test(short)
+      if not user then fail("no test named '" .. name .. "'") end
+      t = function(x, args, kwargs)
+        local n = #args
+        local all = { table.unpack(args, 1, n) }
+        if kwargs then n = n + 1; all[n] = kwargs end
+        return user(x, table.unpack(all, 1, n))
+      end
+    end
     if not allow_undefined[short] then need(v) end
     for i = 1, #a do need(a[i]) end
     return t(v, a, kw) and true or false

@@ -19,6 +19,11 @@ const std::set<std::string> k_table_intro = {"into", "insert", "replace", "ignor
 SqlScan scan_sql(const std::string& s) {
     SqlScan out;
     auto& toks = out.tokens;
+    auto add = [&toks](SqlToken::Kind kind, std::string text, size_t begin, size_t end) {
+        toks.push_back({kind, std::move(text)});
+        toks.back().begin = begin;
+        toks.back().end = end;
+    };
     size_t i = 0;
     const size_t n = s.size();
     bool after_semicolon = false;
@@ -75,7 +80,7 @@ SqlScan scan_sql(const std::string& s) {
                 out.unterminated = true;
                 break;
             }
-            toks.push_back({c == '`' ? SqlToken::Kind::QuotedName : SqlToken::Kind::String, text});
+            add(c == '`' ? SqlToken::Kind::QuotedName : SqlToken::Kind::String, text, i, j);
             i = j;
             continue;
         }
@@ -86,7 +91,7 @@ SqlScan scan_sql(const std::string& s) {
             while (j < n && (word_char(s[j]) || s[j] == '.')) ++j;
             std::string w = s.substr(start, j - start);
             for (char& ch : w) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-            toks.push_back({sys ? SqlToken::Kind::SystemVar : SqlToken::Kind::UserVar, w});
+            add(sys ? SqlToken::Kind::SystemVar : SqlToken::Kind::UserVar, w, i, j);
             i = j;
             continue;
         }
@@ -96,7 +101,7 @@ SqlScan scan_sql(const std::string& s) {
             std::string w = s.substr(i, j - i);
             for (char& ch : w) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
             bool numeric = std::isdigit(static_cast<unsigned char>(w[0])) != 0;
-            toks.push_back({numeric ? SqlToken::Kind::Number : SqlToken::Kind::Word, w});
+            add(numeric ? SqlToken::Kind::Number : SqlToken::Kind::Word, w, i, j);
             i = j;
             continue;
         }
@@ -117,7 +122,7 @@ SqlScan scan_sql(const std::string& s) {
                 if (!table) out.calls.push_back(qualified || toks[k - 1].kind == SqlToken::Kind::QuotedName ? "`" + name + "`" : name);
             }
         }
-        toks.push_back({SqlToken::Kind::Punct, std::string(1, c)});
+        add(SqlToken::Kind::Punct, std::string(1, c), i, i + 1);
         ++i;
     }
     return out;

@@ -13,6 +13,7 @@ struct SqlToken {
     enum class Kind { Word, QuotedName, UserVar, SystemVar, String, Number, Punct };
     Kind kind;
     std::string text;  // words lower case; quoted names without their backticks
+    size_t begin = 0, end = 0;  // the token's bytes in the scanned text: [begin, end)
 };
 
 struct SqlScan {

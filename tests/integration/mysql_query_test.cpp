@@ -1,5 +1,6 @@
 // mysql_query and jasypt_db_secret against a real MariaDB started by the test
-// (MariaDbLab): the dry run predicts exactly and leaves the data alone, apply
+// (MariaDbLab): the dry run writes nothing (data, AUTO_INCREMENT, binary and
+// general log untouched), predicts UPDATE/DELETE exactly by counting, apply
 // converges, a second check is empty; the seed's "(VMware only)" step end to end
 // with Java's jasypt reading what we stored.
 #include <catch2/catch.hpp>
@@ -77,7 +78,8 @@ Args args(const std::string& name, const std::string& yaml) {
 // top; a fresh server each time would cost seconds); every run recreates the
 // schema. The server stops when the process ends.
 MariaDbLab& shared_lab() {
-    static MariaDbLab lab;
+    // A binary log, so a test can prove that --check writes nothing to it.
+    static MariaDbLab lab({"--log-bin=upkeep-bin", "--server-id=1", "--log-bin-trust-function-creators=1"});
     lab.sql(k_schema);
     return lab;
 }
@@ -108,7 +110,7 @@ std::string task_error(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST_CASE("mysql_query: the dry run predicts affected rows exactly and rolls back", "[mysql]") {
+TEST_CASE("mysql_query: the dry run predicts affected rows exactly without writing", "[mysql]") {
     MariaDbLab& lab = shared_lab();
     Host host;
     const Module& m = module("mysql_query");
@@ -132,19 +134,22 @@ TEST_CASE("mysql_query: the dry run predicts affected rows exactly and rolls bac
                "  - SELECT id, name FROM cloud.cluster_details WHERE value = %(old)s ORDER BY id\n"
                "  - UPDATE cloud.cluster_details SET value = %(new)s WHERE name = 'password'\n"
                "  - UPDATE cloud.cluster_details SET value = '2' WHERE name = 'cpuOvercommitRatio'\n"
-               "  - INSERT IGNORE INTO cloud.cluster_details (id, cluster_id, name, value) VALUES (1, 1, 'url', 'x')\n"
+               "  - DELETE FROM cloud.cluster_details WHERE name = 'url'\n"
                "named_args: {old: \"vC3nter!pw\", new: \"O'Brien %s \\\\ 50%\"}\n";
         Args a = args("mysql_query", yaml);
         Plan p = m.check(ctx, a);
         INFO(p.msg);
-        REQUIRE(p.changes.size() == 2);
+        // The first write changes 2 rows; what follows would see them changed, so it
+        // is "would run", not guessed.
+        REQUIRE(p.changes.size() == 3);
         CHECK(p.changes[0].summary.find(": 2 rows changed") != std::string::npos);
-        CHECK(p.changes[1].summary.find(": 1 row changed") != std::string::npos);
-        CHECK(p.msg == "2 statements change 3 rows");
-        CHECK(p.result.get("rowcount").to_json() == "[2, 2, 1, 0]");
+        CHECK(p.changes[1].summary.find(": would run") != std::string::npos);
+        CHECK(p.changes[2].summary.find(": would run") != std::string::npos);
+        CHECK(p.unpredictable);
+        CHECK(p.result.get("rowcount").to_json() == "[2, 2]");
         CHECK(p.result.get("query_result").as_list()[0].to_json() ==
               R"([{"id": "3", "name": "password"}, {"id": "5", "name": "password"}])");
-        CHECK(lab.sql("SELECT id, value FROM cloud.cluster_details ORDER BY id") == before);  // rolled back
+        CHECK(lab.sql("SELECT id, value FROM cloud.cluster_details ORDER BY id") == before);
 
         // The dry-run overlay refuses the effect: nothing reaches the database.
         PlannedConnection planned(host.conn);
@@ -155,13 +160,63 @@ TEST_CASE("mysql_query: the dry run predicts affected rows exactly and rolls bac
         CHECK(lab.sql("SELECT id, value FROM cloud.cluster_details ORDER BY id") == before);
 
         Value r = m.apply(ctx, a, p);
-        CHECK(r.get("rowcount").to_json() == "[2, 2, 1, 0]");
+        CHECK(r.get("rowcount").to_json() == "[2, 2, 1, 1]");
+        CHECK(r.get("changed").as_bool());
         CHECK(lab.sql("SELECT value FROM cloud.cluster_details WHERE name = 'password'") ==
               "O'Brien %s \\\\ 50%\nO'Brien %s \\\\ 50%\n");  // the client's batch mode escapes the backslash
         Plan again = m.check(ctx, a);
         INFO(again.msg);
         CHECK_FALSE(again.changed());
         CHECK(again.result.get("rowcount").to_json() == "[0, 0, 0, 0]");
+    }
+
+    SECTION("the count is exact: predicted rows == rows the real statement changes") {
+        // Each statement alone: the prediction, then the real run's affected rows.
+        struct Case {
+            const char* sql;
+            int predicted;  // -1: "would run"
+        };
+        const Case cases[] = {
+            // utf8_general_ci calls these equal; the UPDATE still rewrites the bytes.
+            {"UPDATE cluster_details SET value = 'VC3NTER!PW' WHERE name = 'password'", 2},
+            {"UPDATE cluster_details SET value = 'VC3NTER!PW' WHERE name = 'password'", 0},
+            {"UPDATE cluster_details SET cluster_id = '1' WHERE id <= 3", 0},  // compared as the column's type
+            {"UPDATE cluster_details SET cluster_id = cluster_id + 0, value = value WHERE id = 1", 0},
+            {"UPDATE cluster_details AS d SET d.value = CONCAT(d.value, '/') WHERE d.name = 'url'", 1},
+            {"UPDATE cluster_details SET value = TRIM(TRAILING '/' FROM value) WHERE value LIKE '%/'", 1},
+            {"UPDATE cluster_details SET value = TRIM(TRAILING '/' FROM value) WHERE value LIKE '%/'", 0},
+            {"UPDATE IGNORE cloud.cluster_details SET value = NULL WHERE id IN (4, 5) LIMIT 1", 1},
+            {"UPDATE cluster_details SET value = NULL WHERE id = 4", 0},
+            {"DELETE FROM cluster_details WHERE cluster_id = 2 ORDER BY id LIMIT 1", 1},
+            {"DELETE FROM cloud.cluster_details WHERE id = 4", 0},
+            // Left to right: `name = value` would read the new value.
+            {"UPDATE cluster_details SET value = 'x', name = value WHERE id = 1", -1},
+            {"UPDATE cluster_details c JOIN vmware_data_center d ON c.id = d.id SET c.value = 'x'", -1},
+            {"DELETE cluster_details FROM cluster_details WHERE id = 1", -1},
+            {"INSERT IGNORE INTO cluster_details (id, cluster_id, name, value) VALUES (1, 1, 'url', 'x')", -1},
+        };
+        for (const auto& c : cases) {
+            Args a = args("mysql_query", socket_login(lab) + "login_db: cloud\nquery: \"" + c.sql + "\"\n");
+            std::string table = lab.sql("SELECT * FROM cloud.cluster_details ORDER BY id");
+            Plan p = m.check(ctx, a);
+            INFO(c.sql << "\n" << p.msg);
+            CHECK(lab.sql("SELECT * FROM cloud.cluster_details ORDER BY id") == table);
+            if (c.predicted < 0) {
+                CHECK(p.unpredictable);
+                REQUIRE(p.changes.size() == 1);
+                CHECK(p.changes[0].summary.find("would run") != std::string::npos);
+                continue;
+            }
+            CHECK_FALSE(p.unpredictable);
+            CHECK(p.result.get("rowcount").to_json() == "[" + std::to_string(c.predicted) + "]");
+            CHECK(p.changed() == (c.predicted > 0));
+            Value r = m.apply(ctx, a, p);
+            CHECK(r.get("rowcount").to_json() == "[" + std::to_string(c.predicted) + "]");
+        }
+        // INSERT IGNORE: "would run" in the dry run; the real run says whether it added a row.
+        Args ins = args("mysql_query", socket_login(lab) + "query: INSERT IGNORE INTO cloud.cluster_details "
+                                                           "(id, cluster_id, name, value) VALUES (1, 1, 'url', 'x')\n");
+        CHECK_FALSE(m.apply(ctx, ins, m.check(ctx, ins)).get("changed").as_bool());
     }
 
     SECTION("positional arguments must match the placeholders") {
@@ -171,48 +226,40 @@ TEST_CASE("mysql_query: the dry run predicts affected rows exactly and rolls bac
         CHECK(m.check(ctx, b).result.get("query_result").to_json() == R"([[{"%": "%", "7": "7"}]])");
     }
 
-    SECTION("DDL and non-transactional tables are never run by check") {
+    SECTION("DDL is never run by check; a MyISAM table is counted, not written") {
         lab.sql("CREATE TABLE cloud.legacy (id INT PRIMARY KEY, v INT) ENGINE=MyISAM; INSERT INTO cloud.legacy VALUES (1, 1);");
         Args a = args("mysql_query", socket_login(lab) + "login_db: cloud\nquery:\n"
-                                                         "  - UPDATE cluster_details SET value = 'x' WHERE id = 1\n"
                                                          "  - UPDATE legacy SET v = 2\n"
                                                          "  - CREATE TABLE t2 (id INT)\n");
         Plan p = m.check(ctx, a);
         INFO(p.msg);
         CHECK(p.unpredictable);
-        REQUIRE(p.changes.size() == 3);
+        REQUIRE(p.changes.size() == 2);
         CHECK(p.changes[0].summary.find("1 row changed") != std::string::npos);
         CHECK(p.changes[1].summary.find("would run") != std::string::npos);
-        CHECK(p.changes[2].summary.find("would run") != std::string::npos);
         CHECK(lab.sql("SELECT v FROM cloud.legacy") == "1\n");
         CHECK(lab.sql("SHOW TABLES FROM cloud LIKE 't2'") == "");
-        CHECK(lab.sql("SELECT id, value FROM cloud.cluster_details ORDER BY id") == before);
 
         Value r = m.apply(ctx, a, p);
-        CHECK(r.get("rowcount").to_json() == "[1, 1, 0]");
+        CHECK(r.get("rowcount").to_json() == "[1, 0]");
         CHECK(lab.sql("SELECT v FROM cloud.legacy") == "2\n");
         CHECK(lab.sql("SHOW TABLES FROM cloud LIKE 't2'") == "t2\n");
-    }
 
-    SECTION("a write to a table with a trigger is not run by check (the trigger could write anywhere)") {
-        lab.sql("CREATE TABLE cloud.audit (n INT) ENGINE=MyISAM;"
-                "CREATE TRIGGER cloud.cd_audit AFTER UPDATE ON cloud.cluster_details "
-                "FOR EACH ROW INSERT INTO cloud.audit VALUES (NEW.id);");
-        Args a = args("mysql_query", socket_login(lab) + "query: UPDATE cloud.cluster_details SET value = 'z' WHERE id = 1\n");
-        Plan p = m.check(ctx, a);
-        INFO(p.msg);
-        REQUIRE(p.changes.size() == 1);
-        CHECK(p.changes[0].summary.find("would run") != std::string::npos);
-        CHECK(p.msg.find("a table with a trigger") != std::string::npos);
-        CHECK(lab.sql("SELECT COUNT(*) FROM cloud.audit") == "0\n");  // before: the trigger ran, then the check failed
-        CHECK(lab.sql("SELECT id, value FROM cloud.cluster_details ORDER BY id") == before);
+        Args ddl = args("mysql_query", socket_login(lab) + "query: CREATE TABLE cloud.t3 (id INT)\n");
+        Plan pd = m.check(ctx, ddl);
+        CHECK(pd.unpredictable);
+        CHECK(lab.sql("SHOW TABLES FROM cloud LIKE 't3'") == "");
     }
 
     SECTION("a failing statement in a single transaction leaves the data as it was") {
         Args a = args("mysql_query", socket_login(lab) + "single_transaction: true\nquery:\n"
                                                          "  - UPDATE cloud.cluster_details SET value = 'y'\n"
                                                          "  - UPDATE cloud.no_such_table SET value = 'y'\n");
-        CHECK_THROWS_WITH(m.check(ctx, a), Catch::Contains("doesn't exist"));
+        // The check counts the first statement's rows; the second would run.
+        CHECK(m.check(ctx, a).unpredictable);
+        // Alone, the missing table fails the check as it would fail the real run.
+        Args missing = args("mysql_query", socket_login(lab) + "query: UPDATE cloud.no_such_table SET value = 'y'\n");
+        CHECK_THROWS_WITH(m.check(ctx, missing), Catch::Contains("doesn't exist"));
         CHECK(lab.sql("SELECT id, value FROM cloud.cluster_details ORDER BY id") == before);
         Plan fake;
         fake.changes.push_back({"x", "y", {}, {}, false});

@@ -19,10 +19,12 @@
 #include <sys/stat.h>
 
 #include <regex>
+#include <set>
 
 #include "engine/connection/ssh_connection.hpp"
 #include "engine/util/strings.hpp"
 #include "tests/support/jasypt_java.hpp"
+#include "tests/support/json_values.hpp"
 #include "tests/support/mariadb_lab.hpp"
 #include "tests/support/sshd_lab.hpp"
 #include "tests/support/test_support.hpp"
@@ -331,6 +333,7 @@ public:
         return trim(try_run(host, "dpkg-query -W -f='${Version} ${db:Status-Abbrev}' " + pkg + " 2>/dev/null").out);
     }
     MariaDbLab& db() { return m_db; }
+    const TempDir& dir() const { return m_dir; }
     std::string apt_line() const { return "deb [trusted=yes] file:" + m_debs.repo() + " ./"; }
     std::string rpm_url() const { return "file://" + m_rpms.repo(); }
     std::string rpm_version(int host, const std::string& pkg) {
@@ -352,6 +355,26 @@ int recap(const std::string& out, const std::string& host, const std::string& fi
     return std::stoi(m[1]);
 }
 
+// Every (host, task) a run's --report-json marks changed, as "host | task".
+std::set<std::string> changed_pairs(const std::string& report_path) {
+    std::set<std::string> pairs;
+    std::vector<Value> doc = parse_json_values(read_file(report_path));
+    REQUIRE(doc.size() == 1);
+    for (const auto& play : doc[0].get("plays").as_list())
+        for (const auto& task : play.get("tasks").as_list())
+            for (const auto& [host, r] : task.get("hosts").as_map())
+                if (r.has("changed") && r.get("changed").as_bool()) pairs.insert(host + " | " + task.get("name").as_string());
+    return pairs;
+}
+
+// The pairs in `a` and not in `b`, one a line (the failure message of a set comparison).
+std::string missing_from(const std::set<std::string>& a, const std::set<std::string>& b) {
+    std::string out;
+    for (const auto& x : a)
+        if (!b.count(x)) out += "  " + x + "\n";
+    return out.empty() ? "  (none)\n" : out;
+}
+
 }  // namespace
 
 TEST_CASE("site.yml upgrades an estate of real packages, database and daemons from 4.2 to 4.3", "[seeds][estate]") {
@@ -360,17 +383,36 @@ TEST_CASE("site.yml upgrades an estate of real packages, database and daemons fr
     REQUIRE(e.rpm_version(2, "cloudstack-management") == "4.2.0");
     std::string mgmt_pid = trim(e.get(0, "/var/run/cloudstack-management.pid"));
 
-    Run dry = e.play("--check --diff");
+    Run dry = e.play("--check --diff --report-json " + e.dir() / "dry.json");
     INFO(dry.out);
     REQUIRE(dry.rc == 0);
     CHECK(e.version(0, "cloudstack-management") == "4.2.0 ii");
     CHECK(e.db().sql("SELECT value FROM cloud.cluster_details WHERE id = 3") == k_vcenter_pw + "\n");
     CHECK(trim(e.get(0, "/var/run/cloudstack-management.pid")) == mgmt_pid);
     CHECK(dry.out.find("cloudstack-management 4.2.0 -> 4.3.0") != std::string::npos);
+    // What only the upgrade can tell (does the new package's file differ?) is planned as
+    // depending on it: the operator-edited conffiles' .dpkg-dist / .rpmnew merges, and the
+    // agent's log4j-cloud.xml.dpkg-dist move.
+    CHECK(dry.out.find("changed: [mgmt01] (depends on the upgrade of cloudstack-management 4.2.0 -> 4.3.0)") !=
+          std::string::npos);
+    CHECK(dry.out.find("changed: [mgmt03] (depends on the upgrade of cloudstack-management 4.2.0-1 -> 4.3.0-1)") !=
+          std::string::npos);
+    CHECK(dry.out.find("/etc/cloudstack/management/components.xml.rpmnew only if the new package's file differs") !=
+          std::string::npos);
+    CHECK(dry.out.find("changed: [kvm01] (would run) (depends on the upgrade of cloudstack-agent 4.2.0 -> 4.3.0)") !=
+          std::string::npos);
+    CHECK(read_file(e.dir() / "dry.json").find("\"depends_on\": \"the upgrade of cloudstack-agent 4.2.0 -> 4.3.0\"") !=
+          std::string::npos);
 
-    Run real = e.play();
+    Run real = e.play("--report-json " + e.dir() / "real.json");
     INFO(real.out);
     REQUIRE(real.rc == 0);
+    // Issue 8.3: the dry run marks exactly the (host, task) pairs the real run changes.
+    std::set<std::string> predicted = changed_pairs(e.dir() / "dry.json"), made = changed_pairs(e.dir() / "real.json");
+    INFO("predicted by --check but not changed:\n" << missing_from(predicted, made)
+                                                   << "changed but not predicted by --check:\n" << missing_from(made, predicted));
+    CHECK(predicted == made);
+    CHECK(made.size() >= 25);
     CHECK(recap(real.out, "mgmt01", "failed") == 0);
     CHECK(recap(real.out, "kvm01", "failed") == 0);
     // Versions are the targets; the old agent package is purged.

@@ -35,7 +35,7 @@ int free_port() {
 
 }  // namespace
 
-MariaDbLab::MariaDbLab() : m_socket(m_dir / "mysqld.sock"), m_port(free_port()) {
+MariaDbLab::MariaDbLab(const std::vector<std::string>& extra_args) : m_socket(m_dir / "mysqld.sock"), m_port(free_port()) {
     std::string data = m_dir / "data";
     auto init = sh("mariadb-install-db --no-defaults --datadir=" + shell_quote(data) +
                    " --user=root --skip-test-db --auth-root-authentication-method=socket");
@@ -45,6 +45,7 @@ MariaDbLab::MariaDbLab() : m_socket(m_dir / "mysqld.sock"), m_port(free_port()) 
                                      "--bind-address=127.0.0.1", "--pid-file=" + (m_dir / "mariadbd.pid"),
                                      "--log-error=" + (m_dir / "error.log"), "--user=root", "--skip-name-resolve",
                                      "--innodb-buffer-pool-size=16M"};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {

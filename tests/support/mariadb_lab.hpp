@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "tests/support/test_support.hpp"
 
@@ -15,7 +16,8 @@ namespace upkeep::test {
 
 class MariaDbLab {
 public:
-    MariaDbLab();
+    // `extra_args` go to mariadbd after the lab's own (e.g. "--log-bin=binlog").
+    explicit MariaDbLab(const std::vector<std::string>& extra_args = {});
     ~MariaDbLab();
     MariaDbLab(const MariaDbLab&) = delete;
     MariaDbLab& operator=(const MariaDbLab&) = delete;

@@ -1,0 +1,78 @@
+// group: a local group through groupadd/groupmod/groupdel (ansible.builtin.group).
+#include "engine/module/module.hpp"
+#include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
+#include "modules/account_exec.hpp"
+
+namespace upkeep {
+
+namespace {
+
+class GroupModule : public Module {
+public:
+    const ModuleSpec& spec() const override {
+        static const ModuleSpec s{
+            "group",
+            "Create, change the gid of, or remove a local group",
+            "ansible.builtin.group: groupadd (-g gid, -o with non_unique, -r for system), groupmod -g\n"
+            "when the gid differs, groupdel for state: absent. Groups are read from the host's\n"
+            "/etc/group; on a sandbox host the tools run with --prefix SANDBOX.\n"
+            "Example:\n"
+            "  - group: name=docker gid=998 system=true",
+            {
+                {"name", ArgType::String, true, {}, {}, {}, false, "the group"},
+                {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false, "absent removes it"},
+                {"gid", ArgType::Int, false, {}, {}, {}, false, "group id"},
+                {"system", ArgType::Bool, false, Value(false), {}, {}, false, "a system group (groupadd -r)"},
+                {"non_unique", ArgType::Bool, false, Value(false), {}, {}, false, "allow a gid already in use (-o)"},
+                {"local", ArgType::Bool, false, Value(false), {}, {}, false, "accepted; groups are always local here"},
+            },
+            false,
+            {},
+            {},
+            false,
+        };
+        return s;
+    }
+
+    Plan check(ModuleContext& ctx, const Args& args) const override {
+        GroupRequest r;
+        r.name = args.str("name");
+        r.present = args.str("state") == "present";
+        if (args.has("gid")) r.gid = args.integer("gid");
+        r.system = args.flag("system");
+        r.non_unique = args.flag("non_unique");
+        if (r.non_unique && !r.gid) throw UserError(args.get("non_unique").mark(), "non_unique is True but all of the following are missing: gid");
+        AccountDb db = read_account_db(ctx.conn);
+        AccountCommands cmds = plan_group(r, db);
+        Plan plan;
+        for (const auto& w : cmds.what) plan.changes.push_back({"group " + r.name, w, {}, {}, false});
+        plan.data["commands"] = account_commands_value(cmds);
+        plan.result["name"] = Value(r.name);
+        plan.result["state"] = Value(args.str("state"));
+        if (r.present) {
+            plan.result["system"] = Value(r.system);
+            if (const GroupEntry* g = db.group(r.name); g && g->name == r.name) plan.result["gid"] = Value(static_cast<int64_t>(g->gid));
+        }
+        plan.msg = plan.changed() ? join(cmds.what, ", ") : r.present ? "group " + r.name + " already as wanted"
+                                                                      : "group " + r.name + " not present";
+        return plan;
+    }
+
+    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        run_account_commands(ctx.conn, account_commands_from(plan.data.get("commands")), "");
+        Value out;
+        if (args.str("state") == "present") {
+            AccountDb db = read_account_db(ctx.conn);
+            for (const auto& g : db.groups)
+                if (g.name == args.str("name")) out["gid"] = Value(static_cast<int64_t>(g.gid));
+        }
+        return out;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_group_module() { return std::make_unique<GroupModule>(); }
+
+}  // namespace upkeep

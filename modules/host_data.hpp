@@ -1,0 +1,26 @@
+// Small pieces several host-data modules share (find, slurp, fetch, get_url,
+// unarchive): digests as Ansible prints them, base64, Python's fnmatch, and
+// the host's clock.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "engine/connection/connection.hpp"
+
+namespace upkeep {
+
+// Lower-case hex digest of `data` ("md5", "sha1", "sha256"...); throws TaskError
+// for an algorithm OpenSSL does not know.
+std::string digest_hex(const std::string& algo, std::string_view data);
+std::string base64_encode(std::string_view data);
+// Decodes standard base64 (whitespace ignored); throws TaskError on bad input.
+std::string base64_decode(std::string_view text);
+// Python's fnmatch.fnmatch on POSIX (case-sensitive): * ? [seq] [!seq]; `*`
+// also matches '/' (fnmatch knows no path separators).
+bool py_fnmatch(std::string_view name, std::string_view pattern);
+// Seconds since the epoch on the host (`date +%s.%N` over the connection), so
+// ages and timeouts use the host's clock as Ansible's modules (run there) do.
+double host_now(Connection& conn);
+
+}  // namespace upkeep

@@ -1,0 +1,92 @@
+#include "modules/pkg_leftovers.hpp"
+
+#include "engine/util/strings.hpp"
+#include "modules/formats/pkg_conffiles.hpp"
+
+namespace upkeep {
+
+namespace {
+
+CommandResult query(Connection& conn, const std::string& line) {
+    Command c;
+    c.cmdline = line;
+    c.env["LC_ALL"] = "C";
+    c.mutating = false;
+    return conn.run(c);
+}
+
+// name -> "the upgrade of name old -> new" for the packages whose files the
+// transaction replaces (installs of new packages bring no edited files along).
+std::map<std::string, std::string> replaced_packages(const std::vector<pkg::PkgOp>& ops) {
+    std::map<std::string, std::string> out;
+    for (const auto& op : ops) {
+        if (op.kind == pkg::PkgOp::Kind::Install || op.kind == pkg::PkgOp::Kind::Remove) continue;
+        std::string s = pkg::op_summary(op);  // "upgrade cloudstack-agent 4.2.0 -> 4.3.0"
+        out[op.name] = "the " + (op.kind == pkg::PkgOp::Kind::Upgrade     ? std::string("upgrade")
+                                 : op.kind == pkg::PkgOp::Kind::Downgrade ? std::string("downgrade")
+                                                                          : std::string("reinstall")) +
+                       " of " + s.substr(s.find(' ') + 1);
+    }
+    return out;
+}
+
+// True when the file on the host (or in the planned state) exists and differs from
+// the packaged bytes: the operator edited it.
+bool edited(Connection& conn, const std::string& path, const pkg::ConfFile& f) {
+    if (!conn.stat(path, false).is_file()) return false;
+    auto text = conn.read_file(path);
+    if (!text) return false;
+    std::string now = pkg::digest_hex(f.algo, *text);
+    return !now.empty() && now != f.digest;
+}
+
+std::string names_quoted(const std::map<std::string, std::string>& pkgs) {
+    std::string s;
+    for (const auto& [name, why] : pkgs) s += " " + shell_quote(name);
+    return s;
+}
+
+}  // namespace
+
+std::vector<Leftover> dpkg_leftovers(Connection& conn, const std::vector<pkg::PkgOp>& ops) {
+    auto pkgs = replaced_packages(ops);
+    if (pkgs.empty()) return {};
+    CommandResult r = query(conn, "dpkg-query -W -f=" + shell_quote(pkg::k_dpkg_conffiles_format) + names_quoted(pkgs));
+    std::vector<Leftover> out;
+    for (const auto& f : pkg::parse_dpkg_conffiles(r.out)) {
+        auto it = pkgs.find(f.package);
+        if (it != pkgs.end() && edited(conn, f.path, f)) out.push_back({f.path + ".dpkg-dist", it->second});
+    }
+    return out;
+}
+
+std::vector<Leftover> rpm_leftovers(Connection& conn, const std::string& rpm_root, const std::vector<pkg::PkgOp>& ops) {
+    auto pkgs = replaced_packages(ops);
+    if (pkgs.empty()) return {};
+    std::string line = "rpm";
+    if (!rpm_root.empty() && rpm_root != "/") line += " --root " + shell_quote(conn.command_path(rpm_root));
+    line += " -q --qf " + shell_quote(pkg::k_rpm_config_format) + names_quoted(pkgs);
+    CommandResult r = query(conn, line);
+    std::string prefix = rpm_root == "/" ? "" : rpm_root;
+    std::vector<Leftover> out;
+    for (const auto& f : pkg::parse_rpm_config_files(r.out)) {
+        auto it = pkgs.find(f.package);
+        std::string path = prefix + f.path;
+        if (it != pkgs.end() && edited(conn, path, f))
+            out.push_back({path + (f.noreplace ? ".rpmnew" : ".rpmsave"), it->second});
+    }
+    return out;
+}
+
+Value leftovers_value(const std::vector<Leftover>& l) {
+    List out;
+    for (const auto& x : l) out.push_back(Value(Map{{"path", Value(x.path)}, {"reason", Value(x.reason)}}));
+    return Value(std::move(out));
+}
+
+void note_leftovers(Connection& conn, const Value& v) {
+    if (!v.is_list()) return;
+    for (const auto& x : v.as_list()) conn.note_pending_file(x.get("path").as_string(), x.get("reason").as_string());
+}
+
+}  // namespace upkeep

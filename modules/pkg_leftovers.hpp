@@ -1,0 +1,37 @@
+// What a package upgrade may leave beside the config files the operator edited:
+// dpkg (force-confold) keeps the edited file and puts the new one beside it as
+// .dpkg-dist; rpm does the same as .rpmnew for %config(noreplace) and moves the
+// edited file aside as .rpmsave for plain %config. Whether it happens depends on
+// the new package's bytes, which a dry run cannot see without downloading it; so
+// the apt and dnf modules note these paths on the connection as "may appear"
+// (Connection::note_pending_file), and a later task (config_merge, a command with
+// removes:) plans the work as depending on the upgrade instead of "nothing to do".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/connection/connection.hpp"
+#include "engine/value/value.hpp"
+#include "modules/formats/pkg_query.hpp"
+
+namespace upkeep {
+
+struct Leftover {
+    std::string path;    // the file that may appear: /etc/x.conf.dpkg-dist
+    std::string reason;  // "the upgrade of pkg 1.0 -> 2.0"
+};
+
+// The packages `ops` upgrade (or downgrade, reinstall) whose conffiles differ
+// from the bytes dpkg recorded: read-only (dpkg-query, then the files).
+std::vector<Leftover> dpkg_leftovers(Connection& conn, const std::vector<pkg::PkgOp>& ops);
+// The same for rpm; `rpm_root` is "" or the --root the transaction uses.
+std::vector<Leftover> rpm_leftovers(Connection& conn, const std::string& rpm_root, const std::vector<pkg::PkgOp>& ops);
+
+// Carried in Plan::data from check() to apply().
+Value leftovers_value(const std::vector<Leftover>& l);
+// Notes each leftover on the connection (kept by the dry-run overlay, ignored by a
+// real connection, where the host itself shows what appeared).
+void note_leftovers(Connection& conn, const Value& v);
+
+}  // namespace upkeep

@@ -1,0 +1,254 @@
+// systemd / systemd_service: a unit's state, enablement and mask through systemctl
+// (ansible.builtin.systemd: same arguments, same decisions, same results).
+// enabled and masked work without a running systemd (systemctl edits the unit
+// symlinks offline; on a sandbox host with --root=SANDBOX); state, daemon_reload
+// and daemon_reexec need systemd as PID 1 and fail with a clear error otherwise.
+#include "engine/module/module.hpp"
+#include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
+#include "modules/formats/account_db.hpp"
+
+namespace upkeep {
+
+namespace {
+
+CommandResult query(Connection& conn, const std::string& line) {
+    Command c;
+    c.cmdline = line;
+    c.mutating = false;
+    c.env = {{"LANG", "C"}, {"LC_ALL", "C"}, {"SYSTEMD_PAGER", ""}};
+    return conn.run(c);
+}
+
+// `systemctl show` output as a map (multi-line values in { } are joined, as Ansible does).
+Value parse_show(const std::string& out) {
+    Value m = Value(Map{});
+    std::string key, value;
+    bool in_block = false;
+    for (const auto& line : split(out, '\n')) {
+        if (in_block) {
+            value += "\n" + line;
+            if (ends_with(trim(line), "}")) {
+                m[key] = Value(value);
+                in_block = false;
+            }
+            continue;
+        }
+        size_t eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        key = line.substr(0, eq);
+        value = line.substr(eq + 1);
+        if (starts_with(value, "{") && !ends_with(trim(value), "}")) {
+            in_block = true;
+            continue;
+        }
+        m[key] = Value(value);
+    }
+    return m;
+}
+
+bool is_running(const Value& status) {
+    std::string s = status.get("ActiveState").is_string() ? status.get("ActiveState").as_string() : "";
+    return s == "active" || s == "activating";
+}
+
+class SystemdModule : public Module {
+public:
+    explicit SystemdModule(std::string name) : m_name(std::move(name)) {}
+
+    const ModuleSpec& spec() const override {
+        if (m_name == "systemd_service") {
+            static const ModuleSpec s = make_spec("systemd_service");
+            return s;
+        }
+        static const ModuleSpec s = make_spec("systemd");
+        return s;
+    }
+
+    Plan check(ModuleContext& ctx, const Args& args) const override {
+        std::optional<std::string> unit = args.opt_str("name");
+        if (!unit && (args.has("state") || args.has("enabled") || args.has("masked")))
+            throw UserError(args.raw().mark(), "state, enabled and masked need name");
+        if (unit && unit->find_first_of("*?[") != std::string::npos)
+            throw TaskError("This module does not currently support using glob patterns, found in service name: " + *unit);
+        Connection& conn = ctx.conn;
+        bool sandbox = is_sandbox_host(conn);
+        bool running = conn.stat("/run/systemd/system", true).is_dir() && !sandbox;
+        std::string systemctl = "systemctl";
+        if (sandbox) systemctl += " --root=" + shell_quote(conn.command_path("/"));
+        if (args.str("scope") != "system") systemctl += " --" + args.str("scope");
+        if (args.flag("no_block")) systemctl += " --no-block";
+        if (args.flag("force")) systemctl += " --force";
+        auto offline_error = [&](const std::string& what) {
+            return TaskError(what + ": systemd is not running on " + conn.host_name() +
+                             " (PID 1 is not systemd, no /run/systemd/system" + (sandbox ? "; a sandbox host has no init" : "") +
+                             "). Only enabled and masked work offline.");
+        };
+        Plan plan;
+        List commands;
+        std::vector<std::string> why;
+        std::string target = "unit " + unit.value_or("(daemon)");
+        auto act = [&](const std::string& cmd, const std::string& summary) {
+            commands.push_back(Value(cmd));
+            plan.changes.push_back({target, summary, {}, {}, false});
+        };
+        // daemon-reload runs before anything else is looked at, as in Ansible; it is an
+        // action, never a state, so it is planned every time.
+        if (args.flag("daemon_reload")) {
+            if (!running) throw offline_error("daemon_reload");
+            commands.push_back(Value(systemctl + " daemon-reload"));
+        }
+        if (args.flag("daemon_reexec")) {
+            if (!running) throw offline_error("daemon_reexec");
+            commands.push_back(Value(systemctl + " daemon-reexec"));
+        }
+        plan.result["name"] = unit ? Value(*unit) : Value();
+        plan.result["status"] = Value(Map{});
+        if (unit) {
+            std::string q = shell_quote(*unit);
+            Value status = Value(Map{});
+            bool is_systemd = false;
+            if (running) {
+                CommandResult r = query(conn, systemctl + " show " + q);
+                if (r.rc == 0 && !r.out.empty()) {
+                    status = parse_show(r.out);
+                    std::string load = status.get("LoadState").is_string() ? status.get("LoadState").as_string() : "";
+                    is_systemd = !load.empty() && load != "not-found";
+                    if (is_systemd && load != "masked" && status.has("LoadError"))
+                        throw TaskError("Error loading unit file '" + *unit + "': " + status.get("LoadError").to_string());
+                }
+            } else {
+                static const char* valid[] = {"enabled", "enabled-runtime", "linked", "linked-runtime", "masked",
+                                              "masked-runtime", "static", "indirect", "disabled", "generated", "transient"};
+                std::string st = trim(query(conn, systemctl + " is-enabled " + q).out);
+                for (const char* v : valid) is_systemd = is_systemd || st == v;
+                if (!is_systemd) is_systemd = query(conn, systemctl + " list-unit-files " + q).rc == 0 &&
+                                              query(conn, systemctl + " list-unit-files " + q).out.find(*unit) != std::string::npos;
+            }
+            bool is_initd = conn.stat("/etc/init.d/" + *unit, true).is_file();
+            bool found = is_systemd || is_initd;
+            plan.result["status"] = status;
+            auto need_found = [&] {
+                if (!found) throw TaskError("Could not find the requested service " + *unit + ": host");
+            };
+            if (args.has("masked")) {
+                bool masked = trim(query(conn, systemctl + " is-enabled " + q).out) == "masked";
+                bool want = args.flag("masked");
+                if (masked != want) act(systemctl + (want ? " mask " : " unmask ") + q, want ? "would mask" : "would unmask");
+                else why.push_back(want ? "already masked" : "not masked");
+            }
+            if (args.has("enabled")) {
+                need_found();
+                CommandResult r = query(conn, systemctl + " is-enabled " + q + " -l");
+                bool enabled = false;
+                if (r.rc == 0) {
+                    std::string o = trim(r.out);
+                    enabled = o != "indirect" && o != "alias";
+                } else if (r.rc == 1 && args.str("scope") == "system" && is_initd && !ends_with(trim(r.out), "disabled")) {
+                    // A SysV script: a start link in a multi-user runlevel counts as enabled.
+                    for (const char* rl : {"2", "3", "4", "5"})
+                        for (const auto& e : conn.list_dir(std::string("/etc/rc") + rl + ".d"))
+                            if (e.size() == unit->size() + 3 && e[0] == 'S' && e.substr(3) == *unit) enabled = true;
+                }
+                bool want = args.flag("enabled");
+                plan.result["enabled"] = Value(want);
+                if (enabled != want) act(systemctl + (want ? " enable " : " disable ") + q, want ? "would enable" : "would disable");
+                else why.push_back(want ? "already enabled" : "already disabled");
+            }
+            if (args.has("state")) {
+                need_found();
+                std::string state = args.str("state");
+                if (!running) throw offline_error("state=" + state + " of " + *unit);
+                std::optional<bool> planned = conn.planned_service_running(*unit);
+                bool up = planned ? *planned : is_running(status);
+                std::string deact = status.get("ActiveState").is_string() ? status.get("ActiveState").as_string() : "";
+                plan.result["state"] = Value(state == "stopped" ? "stopped" : "started");
+                if (state == "started") {
+                    if (!up) act(systemctl + " start " + q, "would start");
+                    else why.push_back("already running");
+                } else if (state == "stopped") {
+                    if (up || deact == "deactivating") act(systemctl + " stop " + q, "would stop");
+                    else why.push_back("already stopped");
+                } else {
+                    std::string verb = !up ? "start" : state == "restarted" ? "restart" : "reload";
+                    act(systemctl + " " + verb + " " + q, "would " + verb);
+                    plan.unpredictable = true;  // restarted/reloaded are actions, not states
+                }
+                plan.data["running_after"] = Value(state != "stopped");
+            }
+        }
+        plan.data["commands"] = Value(std::move(commands));
+        std::vector<std::string> summaries;
+        for (const auto& c : plan.changes) summaries.push_back(c.summary);
+        plan.msg = plan.changed() ? join(summaries, ", ") : why.empty() ? "nothing to change" : join(why, ", ");
+        // Deliberate difference: Ansible runs daemon-reload/-reexec without counting it
+        // as a change; here check() is read-only and apply() runs only for a change, so
+        // it is one (an action, like restarted: never held to converging).
+        if (!plan.changed() && (args.flag("daemon_reload") || args.flag("daemon_reexec"))) {
+            plan.changes.push_back({"systemd", args.flag("daemon_reload") ? "daemon-reload" : "daemon-reexec", {}, {}, false});
+            plan.unpredictable = true;
+            plan.msg = plan.changes.back().summary;
+        }
+        return plan;
+    }
+
+    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        Value out;
+        for (const auto& c : plan.data.get("commands").as_list()) {
+            Command cmd;
+            cmd.cmdline = c.as_string();
+            cmd.env = {{"LANG", "C"}, {"LC_ALL", "C"}};
+            CommandResult r = ctx.conn.run(cmd);
+            if (!r.executed) continue;
+            if (r.rc != 0) throw TaskError(cmd.cmdline + " failed (rc " + std::to_string(r.rc) + "): " + trim(r.err.empty() ? r.out : r.err));
+        }
+        if (plan.data.has("running_after") && args.has("name"))
+            ctx.conn.note_service_state(args.str("name"), plan.data.get("running_after").as_bool());
+        out["name"] = args.get("name");
+        return out;
+    }
+
+private:
+    static ModuleSpec make_spec(const std::string& name) {
+        return ModuleSpec{
+            name,
+            "Manage a systemd unit: start/stop/restart/reload, enable, mask, daemon-reload",
+            "ansible.builtin.systemd (also systemd_service). enabled and masked are read and changed\n"
+            "with systemctl is-enabled/enable/disable/mask/unmask, which work without a running\n"
+            "systemd (a container, a chroot; on a sandbox host with --root=SANDBOX). state and\n"
+            "daemon_reload/daemon_reexec need systemd as PID 1: without it the task fails saying so.\n"
+            "restarted and reloaded always count as a change.\n"
+            "Example:\n"
+            "  - systemd:\n"
+            "      name: ntpsec\n"
+            "      state: started\n"
+            "      enabled: true\n"
+            "      daemon_reload: true",
+            {
+                {"name", ArgType::String, false, {}, {}, {"service", "unit"}, false, "the unit (foo or foo.service)"},
+                {"state", ArgType::String, false, {}, {"reloaded", "restarted", "started", "stopped"}, {}, false, "what to do"},
+                {"enabled", ArgType::Bool, false, {}, {}, {}, false, "start at boot"},
+                {"masked", ArgType::Bool, false, {}, {}, {}, false, "masked (cannot be started at all)"},
+                {"force", ArgType::Bool, false, {}, {}, {}, false, "systemctl --force"},
+                {"daemon_reload", ArgType::Bool, false, Value(false), {}, {"daemon-reload"}, false,
+                 "systemctl daemon-reload first (after a unit file changed)"},
+                {"daemon_reexec", ArgType::Bool, false, Value(false), {}, {"daemon-reexec"}, false, "systemctl daemon-reexec first"},
+                {"scope", ArgType::String, false, Value("system"), {"system", "user", "global"}, {}, false, "systemctl --user/--global"},
+                {"no_block", ArgType::Bool, false, Value(false), {}, {}, false, "systemctl --no-block"},
+            },
+            false,
+            {},
+            {{"state", "enabled", "masked", "daemon_reload", "daemon_reexec"}},
+            false,
+        };
+    }
+
+    std::string m_name;
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_systemd_module() { return std::make_unique<SystemdModule>("systemd"); }
+std::unique_ptr<Module> make_systemd_service_module() { return std::make_unique<SystemdModule>("systemd_service"); }
+
+}  // namespace upkeep

@@ -1,0 +1,141 @@
+// Issue 8.3: what a package upgrade leaves beside an operator-edited config file
+// (.dpkg-dist, .rpmnew, .rpmsave) cannot be foreseen by a dry run. The package
+// modules note those paths as "may appear" on the dry-run overlay; config_merge
+// and a command with removes: then plan the work as depending on the upgrade, so
+// the (host, task) pairs --check marks changed are those the real run changes.
+#include <catch2/catch.hpp>
+
+#include "engine/connection/local_connection.hpp"
+#include "engine/connection/planned_connection.hpp"
+#include "engine/module/module.hpp"
+#include "engine/value/yaml.hpp"
+#include "modules/formats/pkg_conffiles.hpp"
+#include "modules/registry.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace upkeep;
+
+namespace {
+
+Plan check_module(Connection& conn, const std::string& module, const std::string& yaml) {
+    const Module* m = find_module(module);
+    REQUIRE(m);
+    Value vars;
+    ModuleContext ctx{conn, vars, nullptr, ""};
+    return m->check(ctx, validate_args(m->spec(), parse_yaml(yaml, "site.yml")));
+}
+
+Value apply_module(Connection& conn, const std::string& module, const std::string& yaml, const Plan& plan) {
+    const Module* m = find_module(module);
+    Value vars;
+    ModuleContext ctx{conn, vars, nullptr, ""};
+    return m->apply(ctx, validate_args(m->spec(), parse_yaml(yaml, "site.yml")), plan);
+}
+
+}  // namespace
+
+TEST_CASE("pkg: dpkg conffiles, obsolete ones left out", "[pkg][leftovers]") {
+    std::string out =
+        "cloudstack-management\n"
+        " /etc/cloudstack/management/components.xml 0cc175b9c0f1b6a831c399e269772661\n"
+        " /etc/cloudstack/management/old.xml 92eb5ffee6ae2fec3ad71c777531578f obsolete\n"
+        "cloudstack-usage\n"
+        "\n"
+        "cloudstack-agent\n"
+        " /etc/cloudstack/agent/agent.properties 4a8a08f09d37b73795649038408b5f33\n";
+    auto files = pkg::parse_dpkg_conffiles(out);
+    REQUIRE(files.size() == 2);
+    CHECK(files[0].package == "cloudstack-management");
+    CHECK(files[0].path == "/etc/cloudstack/management/components.xml");
+    CHECK(files[0].digest == "0cc175b9c0f1b6a831c399e269772661");
+    CHECK(files[0].algo == "md5");
+    CHECK(files[1].package == "cloudstack-agent");
+    CHECK(pkg::digest_hex("md5", "a") == "0cc175b9c0f1b6a831c399e269772661");
+}
+
+TEST_CASE("pkg: rpm %config files with their digest algorithm and noreplace", "[pkg][leftovers]") {
+    std::string out =
+        "cloudstack-management\t8\tcn\tca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\t"
+        "/etc/cloudstack/management/db.properties\n"
+        "cloudstack-management\t8\tc\t3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d\t"
+        "/etc/cloudstack/management/log4j.xml\n"
+        "cloudstack-management\t8\t\tabc\t/usr/lib/cloudstack-management/java\n"   // not %config
+        "cloudstack-management\t8\tcg\t\t/etc/cloudstack/management/key\n"        // ghost
+        "cloudstack-management\t8\tc\t\t/etc/cloudstack/management\n"             // a directory
+        "ovirt-engine\t(none)\tcn\t0cc175b9c0f1b6a831c399e269772661\t/etc/ovirt-engine/engine.conf\n";
+    auto files = pkg::parse_rpm_config_files(out);
+    REQUIRE(files.size() == 3);
+    CHECK(files[0].path == "/etc/cloudstack/management/db.properties");
+    CHECK(files[0].algo == "sha256");
+    CHECK(files[0].noreplace);
+    CHECK_FALSE(files[1].noreplace);  // plain %config: rpm moves the edited file to .rpmsave
+    CHECK(files[2].algo == "md5");
+    CHECK(pkg::digest_hex("sha256", "a") == files[0].digest);
+    CHECK(pkg::rpm_digest_algo("99").empty());
+}
+
+TEST_CASE("overlay: a pending file is reported until planned, removal plans it gone", "[planned][leftovers]") {
+    test::TempDir root;
+    LocalConnection real("h", root.path());
+    CHECK_FALSE(real.pending_file("/etc/a.conf.dpkg-dist"));  // a real host shows what is there
+    real.note_pending_file("/etc/a.conf.dpkg-dist", "x");
+    CHECK_FALSE(real.pending_file("/etc/a.conf.dpkg-dist"));
+
+    PlannedConnection run(real);
+    run.note_pending_file("/etc//a.conf.dpkg-dist", "the upgrade of a 1 -> 2");
+    CHECK(run.pending_file("/etc/a.conf.dpkg-dist") == std::optional<std::string>("the upgrade of a 1 -> 2"));
+    CHECK_FALSE(run.stat("/etc/a.conf.dpkg-dist").exists());  // may appear: not planned as there
+    // A probe's throwaway overlay sees the run's notes, and its removal stays its own.
+    {
+        PlannedConnection probe(run);
+        CHECK(probe.pending_file("/etc/a.conf.dpkg-dist"));
+        probe.remove("/etc/a.conf.dpkg-dist", false);
+        CHECK_FALSE(probe.pending_file("/etc/a.conf.dpkg-dist"));
+    }
+    CHECK(run.pending_file("/etc/a.conf.dpkg-dist"));
+    run.remove("/etc/a.conf.dpkg-dist", false);
+    CHECK_FALSE(run.pending_file("/etc/a.conf.dpkg-dist"));
+}
+
+TEST_CASE("config_merge: a merge that waits on the upgrade is planned as depending on it", "[merge][leftovers]") {
+    test::TempDir root;
+    test::write_file(root / "etc/app/db.properties", "max=50\n");
+    LocalConnection real("h", root.path());
+    const std::string yaml = "path: /etc/app/db.properties\nremove_new: true\n";
+    // Nothing noted (a real run, or no upgrade planned): nothing to merge.
+    CHECK_FALSE(check_module(real, "config_merge", yaml).changed());
+
+    PlannedConnection run(real);
+    run.note_pending_file("/etc/app/db.properties.rpmnew", "the upgrade of app 1-1 -> 2-1");
+    Plan plan = check_module(run, "config_merge", yaml);
+    REQUIRE(plan.changed());
+    CHECK(plan.depends_on == "the upgrade of app 1-1 -> 2-1");
+    CHECK(plan.changes[0].target == "/etc/app/db.properties");
+    CHECK(plan.changes[0].summary.rfind("merge depends on the upgrade of app 1-1 -> 2-1: it leaves "
+                                        "/etc/app/db.properties.rpmnew only if",
+                                        0) == 0);
+    CHECK_FALSE(plan.changes[0].before);  // no diff is invented
+    apply_module(run, "config_merge", yaml, plan);
+    CHECK(test::read_file(root / "etc/app/db.properties") == "max=50\n");
+    // As after the real merge (remove_new), the leftover is planned gone: a second
+    // merge task in the same dry run has nothing to wait for.
+    CHECK_FALSE(check_module(run, "config_merge", yaml).changed());
+}
+
+TEST_CASE("command removes: a file that may appear makes the command depend on the upgrade", "[command][leftovers]") {
+    test::TempDir root;
+    test::write_file(root / "etc/agent/log4j-cloud.xml", "<old/>\n");
+    LocalConnection real("h", root.path());
+    const std::string yaml =
+        "cmd: mv -f /etc/agent/log4j-cloud.xml.dpkg-dist /etc/agent/log4j-cloud.xml\n"
+        "removes: /etc/agent/log4j-cloud.xml.dpkg-dist\n";
+    Plan skipped = check_module(real, "command", yaml);
+    CHECK_FALSE(skipped.changed());
+    PlannedConnection run(real);
+    run.note_pending_file("/etc/agent/log4j-cloud.xml.dpkg-dist", "the upgrade of agent 4.2.0 -> 4.3.0");
+    Plan plan = check_module(run, "command", yaml);
+    REQUIRE(plan.changed());
+    CHECK(plan.unpredictable);
+    CHECK(plan.depends_on == "the upgrade of agent 4.2.0 -> 4.3.0");
+    CHECK(plan.changes[0].summary == "would run if /etc/agent/log4j-cloud.xml.dpkg-dist appears");
+}

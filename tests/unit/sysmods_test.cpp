@@ -1,0 +1,182 @@
+// sysctl, cron and authorized_key: their pure cores (parse -> edit -> render) and
+// the modules on a sandbox host, each converging and then idempotent. The sandbox
+// ships a stand-in `crontab` (first on its PATH) that keeps tables under
+// ROOT/var/spool/cron/crontabs, so user crontabs are exercised without touching
+// this machine's.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "engine/connection/planned_connection.hpp"
+#include "engine/util/error.hpp"
+#include "modules/formats/authorized_keys.hpp"
+#include "modules/formats/crontab.hpp"
+#include "modules/formats/sysctl_conf.hpp"
+#include "tests/unit/module_sandbox.hpp"
+
+using namespace upkeep;
+
+TEST_CASE("sysctl core: Ansible's normalising edit", "[sysctl][module]") {
+    SysctlEdit e = sysctl_edit(std::string("# c\n  a.b = 1 \n\n;x\na.b=2\nc.d=3"), "c.d", "4", true);
+    CHECK(e.content == "# c\na.b=1\n\n;x\nc.d=4\n");
+    CHECK(e.file_value == "3");
+    // The last assignment is the file's value; duplicates are dropped on rewrite.
+    e = sysctl_edit(std::string("a.b = 1\na.b = 2\n"), "a.b", "2", true);
+    CHECK(e.file_value == "2");
+    CHECK(e.content == "a.b=2\n");
+    e = sysctl_edit(std::nullopt, "x.y", "1", true);
+    CHECK(e.content == "x.y=1\n");
+    CHECK_FALSE(e.file_value);
+    e = sysctl_edit(std::string("x.y=1\nz=2\n"), "x.y", "", false);
+    CHECK(e.content == "z=2\n");
+    CHECK(sysctl_normalise_value("Yes") == "1");
+    CHECK(sysctl_normalise_value("off") == "0");
+    CHECK(sysctl_normalise_value(" 4096 87380 ") == "4096 87380");
+    CHECK(sysctl_values_equal("4096\t87380  6291456\n", "4096 87380 6291456"));
+    CHECK_FALSE(sysctl_values_equal("1 2", "1 2 3"));
+}
+
+TEST_CASE("sysctl module: converges a sysctl.d file, dry run exact, reload refused on a sandbox", "[sysctl][module]") {
+    test::Sandbox box;
+    test::write_file(box.local("/etc/sysctl.d/90-upkeep.conf"), "vm.swappiness = 60\n");
+    std::string task = "name: vm.swappiness\nvalue: '10'\nsysctl_file: /etc/sysctl.d/90-upkeep.conf\nreload: false\n";
+    Plan p = box.check("sysctl", task);
+    REQUIRE(p.changes.size() == 1);
+    CHECK(*p.changes[0].before == "vm.swappiness = 60\n");
+    CHECK(*p.changes[0].after == "vm.swappiness=10\n");
+    // --check: the planned overlay takes the write, the host keeps its bytes.
+    PlannedConnection planned(box.conn());
+    ModuleContext pctx{planned, box.vars, nullptr, box.root()};
+    const Module& m = test::Sandbox::module("sysctl");
+    m.apply(pctx, test::Sandbox::args("sysctl", task), p);
+    CHECK(test::read_file(box.local("/etc/sysctl.d/90-upkeep.conf")) == "vm.swappiness = 60\n");
+    box.converge("sysctl", task);
+    CHECK(test::read_file(box.local("/etc/sysctl.d/90-upkeep.conf")) == "vm.swappiness=10\n");
+    // A reload would run `sysctl -p` on this machine's kernel: refused, with the way out.
+    try {
+        box.check("sysctl", "name: vm.swappiness\nvalue: '11'\nsysctl_file: /etc/sysctl.d/90-upkeep.conf\n");
+        FAIL("a reload on a sandbox host must be refused");
+    } catch (const TaskError& e) {
+        CHECK(std::string(e.what()).find("reload: false") != std::string::npos);
+    }
+    CHECK_THROWS_AS(box.check("sysctl", "name: vm.swappiness\nsysctl_file: /etc/x.conf\nreload: false\n"), UserError);
+}
+
+TEST_CASE("cron core: markers, updates, legacy jobs, env lines, headers", "[cron][module]") {
+    CronRequest r;
+    r.name = "backup";
+    r.job = "/usr/bin/backup";
+    r.minute = "5";
+    CronOutcome o = cron_edit("", r);
+    CHECK(o.changed);
+    CHECK(o.content == "#Ansible: backup\n5 * * * * /usr/bin/backup\n");
+    CHECK(cron_edit(o.content, r).changed == false);
+    r.hour = "2";
+    o = cron_edit(o.content, r);
+    CHECK(o.content == "#Ansible: backup\n5 2 * * * /usr/bin/backup\n");
+    CHECK(o.jobs == std::vector<std::string>{"backup"});
+    // A job line written by hand, without a marker, gets Ansible's marker.
+    CronRequest legacy = r;
+    legacy.name = "legacy";
+    o = cron_edit("MAILTO=x\n5 2 * * * /usr/bin/backup\n", legacy);
+    CHECK(o.content == "MAILTO=x\n#Ansible: legacy\n5 2 * * * /usr/bin/backup\n");
+    CHECK(o.envs == std::vector<std::string>{"MAILTO"});
+    // Cron files carry the user field; removing the last job deletes the file.
+    CronRequest f;
+    f.name = "nightly";
+    f.job = "/bin/n";
+    f.special_time = "daily";
+    f.user = "root";
+    f.cron_file = true;
+    o = cron_edit("", f);
+    CHECK(o.content == "#Ansible: nightly\n@daily root /bin/n\n");
+    f.present = false;
+    CHECK(cron_edit(o.content, f).remove_file);
+    CronRequest env;
+    env.name = "PATH";
+    env.job = "/bin";
+    env.env = true;
+    env.insertafter = "MAILTO";
+    CHECK(cron_edit("MAILTO=x\n", env).content == "MAILTO=x\nPATH=\"/bin\"\n");
+    env.insertafter = "NONE";
+    CHECK_THROWS_AS(cron_edit("MAILTO=x\n", env), TaskError);
+    CHECK(crontab_existing("# DO NOT EDIT THIS FILE - edit the master and reinstall.\n# (/tmp/x installed on now)\n"
+                           "# (Cron version -- $Id$)\n1 * * * * a\n", true) == "1 * * * * a\n");
+}
+
+TEST_CASE("cron module: a user's crontab through `crontab`, dry run leaves it alone, idempotent", "[cron][module]") {
+    test::Sandbox box;
+    std::string tool = box.local("/usr/bin/crontab");
+    test::write_file(tool,
+                     "#!/bin/sh\n"
+                     "d=\"$UPKEEP_ROOT/var/spool/cron/crontabs\"; mkdir -p \"$d\"\n"
+                     "u=$(id -un); if [ \"$1\" = -u ]; then u=$2; shift 2; fi\n"
+                     "if [ \"$1\" = -l ]; then [ -f \"$d/$u\" ] || { echo \"no crontab for $u\" >&2; exit 1; }; cat \"$d/$u\"; exit 0; fi\n"
+                     "cp \"$1\" \"$d/$u\"\n");
+    ::chmod(tool.c_str(), 0755);
+    std::filesystem::create_directories(box.local("/tmp"));  // where `crontab FILE` gets its file
+    std::string task = "name: sync\nuser: app\nminute: '*/10'\njob: /opt/app/sync\n";
+    Plan p = box.check("cron", task);
+    REQUIRE(p.changes.size() == 1);
+    CHECK(p.changes[0].target == "crontab for user \"app\"");
+    CHECK(*p.changes[0].after == "#Ansible: sync\n*/10 * * * * /opt/app/sync\n");
+    PlannedConnection planned(box.conn());
+    ModuleContext pctx{planned, box.vars, nullptr, box.root()};
+    test::Sandbox::module("cron").apply(pctx, test::Sandbox::args("cron", task), p);
+    CHECK_FALSE(test::exists(box.local("/var/spool/cron/crontabs/app")));
+    box.converge("cron", task);
+    CHECK(test::read_file(box.local("/var/spool/cron/crontabs/app")) == "#Ansible: sync\n*/10 * * * * /opt/app/sync\n");
+    box.converge("cron", "name: sync\nuser: app\nstate: absent\n");
+    CHECK(test::read_file(box.local("/var/spool/cron/crontabs/app")) == "");
+}
+
+TEST_CASE("authorized_keys core: Ansible's format, options, exclusive, ordering", "[authorized_key][module]") {
+    const std::string k1 = "ssh-ed25519 AAAAk1", k2 = "ssh-rsa AAAAk2";
+    AuthorizedKeysRequest r;
+    r.keys = k1 + " me";
+    auto o = authorized_keys_edit("", r);
+    CHECK(o.content == k1 + " me\n");
+    CHECK_FALSE(authorized_keys_edit(o.content, r).write);
+    // Options in another order are the same options (no rewrite).
+    r.keys = k2;
+    r.key_options = "no-pty,from=\"a,b\"";
+    o = authorized_keys_edit(o.content, r);
+    CHECK(o.content == k1 + " me\nno-pty,from=\"a,b\" " + k2 + " \n");  // Ansible's trailing space without a comment
+    r.key_options = "from=\"a,b\",no-pty";
+    CHECK_FALSE(authorized_keys_edit(o.content, r).write);
+    // A changed comment moves the key to the end, as Ansible does.
+    AuthorizedKeysRequest c;
+    c.keys = k1;
+    c.comment = "you";
+    CHECK(authorized_keys_edit(k1 + " me\n" + k2 + " x\n", c).content == k2 + " x\n" + k1 + " you\n");
+    // Exclusive removes everything else, comment lines too.
+    AuthorizedKeysRequest ex;
+    ex.keys = k2 + " x";
+    ex.exclusive = true;
+    CHECK(authorized_keys_edit("# hi\n" + k1 + " me\n" + k2 + " x\n", ex).content == k2 + " x\n");
+    // Deliberate difference: never glue a key onto a last line without its newline.
+    AuthorizedKeysRequest add;
+    add.keys = k2 + " x";
+    CHECK(authorized_keys_edit("# last", add).content == "# last\n" + k2 + " x\n");
+    add.keys = "garbage";
+    CHECK_THROWS_AS(authorized_keys_edit("", add), TaskError);
+}
+
+TEST_CASE("authorized_key module: ~user/.ssh from the host's passwd, 0700/0600, idempotent", "[authorized_key][module]") {
+    test::Sandbox box;
+    uid_t me = ::getuid();
+    gid_t mg = ::getgid();
+    test::write_file(box.local("/etc/passwd"), "root:x:0:0:root:/root:/bin/sh\ndeploy:x:" + std::to_string(me) + ":" +
+                                                   std::to_string(mg) + "::/home/deploy:/bin/sh\n");
+    std::filesystem::create_directories(box.local("/home/deploy"));
+    std::string task = "user: deploy\nkey: 'ssh-ed25519 AAAAdeploy ci@build'\n";
+    Plan p = box.converge("authorized_key", task);
+    CHECK(p.result.get("keyfile").as_string() == "/home/deploy/.ssh/authorized_keys");
+    CHECK(test::read_file(box.local("/home/deploy/.ssh/authorized_keys")) == "ssh-ed25519 AAAAdeploy ci@build\n");
+    FileInfo d = box.conn().stat("/home/deploy/.ssh"), f = box.conn().stat("/home/deploy/.ssh/authorized_keys");
+    CHECK(d.mode == 0700);
+    CHECK(f.mode == 0600);
+    CHECK_THROWS_AS(box.check("authorized_key", "user: nobody_here\nkey: 'ssh-ed25519 AAAA'\n"), TaskError);
+    CHECK_THROWS_AS(box.check("authorized_key", "user: deploy\nkey: 'https://example.invalid/k.pub'\n"), TaskError);
+}
