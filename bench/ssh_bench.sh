@@ -1,38 +1,60 @@
 #!/usr/bin/env bash
-# upkeep vs ansible-playbook vs a raw-ssh floor, over N loopback sshd "hosts".
+# upkeep vs ansible-playbook vs a raw-ssh floor, over N loopback sshd "hosts",
+# under the conditions of issue 12, all in one run:
+#   user  the unprivileged $BENCH_USER, login shell /bin/sh, loopback
+#   root  root login (its real bash sourcing ~/.bashrc), loopback
+#   rtt   root login through bench/delayproxy.py (BENCH_RTT_MS round trip, 40)
+#   sudo  $BENCH_USER with become through sudo with a password
+#   big   $BENCH_USER at BENCH_BIG_HOSTS (1000) hosts: upkeep and floor only
 #
-#   bash bench/ssh_bench.sh            # N = 1 10 50
-#   BENCH_HOSTS="1 10 50 100" bash bench/ssh_bench.sh
+#   bash bench/ssh_bench.sh                          # every condition
+#   BENCH_CONDITIONS="user root" BENCH_HOSTS="1 10 50" bash bench/ssh_bench.sh
+#   BENCH_USER_HOSTS / BENCH_ROOT_HOSTS / BENCH_RTT_HOSTS / BENCH_SUDO_HOSTS /
+#   BENCH_BIG_HOSTS: the host counts of each condition (BENCH_HOSTS sets user's).
 #
-# Needs root (it creates an unprivileged user and starts sshd daemons) and the
-# packages of `bash .ci/setup test` (openssh-server, ansible-core, python3).
-# It builds build/upkeep if needed. Every tool runs as the unprivileged user
-# $BENCH_USER (login shell /bin/sh: root's ~/.bashrc here sources pyenv and
-# costs ~100 ms per command, which would measure the shell, not the tools).
+# Needs root (it creates an unprivileged user, a sudoers drop-in and starts sshd
+# daemons) and the packages of `bash .ci/setup test` (openssh-server,
+# ansible-core, python3, sudo). It builds build/upkeep if needed. Every tool
+# runs as the unprivileged user $BENCH_USER on the controller side.
 #
-# Hosts: sshd daemons on 127.0.3.1..N:2222 (loopback only), each with its own
-# host key, MaxStartups 200:30:400 and MaxSessions 100, sharing one filesystem:
-# the playbook puts each host's files under $work/data/<inventory_hostname>,
-# so no copy-on-write roots are needed.
+# Hosts: host i is 127.93.<i/250>.<i%250+1>:2222 (loopback only); sshd daemons
+# listen on up to 16 addresses each (OpenSSH's limit) once there are more than
+# 100 hosts, else one daemon per host, each daemon with its own host key,
+# sharing one filesystem: the playbook puts each host's files under
+# $work/data/<inventory_hostname>, so no copy-on-write roots are needed. The
+# rtt condition's delay proxy listens on 127.94.<i/250>.<i%250+1>:2222.
 #
-# For each N and each tool: the data dir is emptied, then a first run (10
+# For each condition, N and tool: the data dir is emptied, then a first run (10
 # changes per host) and a second run (0 changes) are measured with
 # bench/measure.py (wall, user+sys CPU of the process tree, peak RSS of the
-# tree). The final state of the three tools is compared (paths, modes, bytes).
+# tree); sshd's logs give the exec channels each tool opened per host (under
+# sudo, each one is a sudo authentication). The final state of the tools is
+# compared (paths, modes, bytes).
 # Prints a markdown table at the end; BENCH_RESULTS=FILE also writes it there.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-hosts_list=${BENCH_HOSTS:-"1 10 50"}
-tools=${BENCH_TOOLS:-"upkeep ansible floor"}  # a subset skips the ratio table
+conditions=${BENCH_CONDITIONS:-"user root rtt sudo big"}
+declare -A hosts_of=(
+  [user]=${BENCH_USER_HOSTS:-${BENCH_HOSTS:-"10 50"}}
+  [root]=${BENCH_ROOT_HOSTS:-10}
+  [rtt]=${BENCH_RTT_HOSTS:-5}
+  [sudo]=${BENCH_SUDO_HOSTS:-10}
+  [big]=${BENCH_BIG_HOSTS:-1000}
+)
+tools=${BENCH_TOOLS:-"upkeep ansible floor"}
+big_tools=${BENCH_BIG_TOOLS:-"upkeep floor"}  # ansible at 1000 hosts would take most of an hour here
 user=${BENCH_USER:-upkeep-bench}
-net=${BENCH_NET:-127.0.3}
+become_pw=${BENCH_BECOME_PASSWORD:-bench-Sudo-pw-1}
+rtt_ms=${BENCH_RTT_MS:-40}
 port=${BENCH_PORT:-2222}
 upkeep_bin=${UPKEEP_BIN:-$repo/build/upkeep}
+addr() { echo "127.93.$(($1 / 250)).$(($1 % 250 + 1))"; }
+proxy_addr() { echo "127.94.$(($1 / 250)).$(($1 % 250 + 1))"; }
 
 [[ $(id -u) -eq 0 ]] || { echo "run as root (creates $user, starts sshd)" >&2; exit 1; }
-for tool in sshd ssh ssh-keygen ansible-playbook python3 runuser; do
+for tool in sshd ssh ssh-keygen ansible-playbook python3 runuser sudo; do
   command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] || { echo "missing $tool: bash .ci/setup test" >&2; exit 1; }
 done
 
@@ -43,14 +65,15 @@ if [[ -z ${UPKEEP_BIN:-} ]]; then
 fi
 
 max_n=0
-for n in $hosts_list; do ((n > max_n)) && max_n=$n; done
-((max_n <= 254)) || { echo "at most 254 hosts" >&2; exit 1; }
+for c in $conditions; do for n in ${hosts_of[$c]}; do ((n > max_n)) && max_n=$n; done; done
+((max_n <= 2000)) || { echo "at most 2000 hosts" >&2; exit 1; }
+per_daemon=$((max_n > 100 ? 16 : 1))
 
-# ---- the unprivileged user ----
+# ---- the unprivileged user (a real password: the sudo condition types it) ----
 if ! id -u "$user" >/dev/null 2>&1; then
   useradd -m -s /bin/sh "$user"
 fi
-usermod -p '*' "$user"  # sshd without PAM refuses a locked ("!") password field
+echo "$user:$become_pw" | chpasswd
 user_home=$(getent passwd "$user" | cut -d: -f6)
 
 # ---- work dir, keys, daemons ----
@@ -63,62 +86,92 @@ cleanup() {
   for s in "$work"/cp/*; do
     [[ -S $s ]] && runuser -u "$user" -- ssh -o ControlPath="$s" -O exit bench >/dev/null 2>&1 || true
   done
+  rm -f "/etc/sudoers.d/$user"
   rm -rf "$work"
 }
 trap cleanup EXIT
+printf 'Defaults:%s lecture=never\n%s ALL=(ALL) ALL\n' "$user" "$user" >"/etc/sudoers.d/$user"
+chmod 440 "/etc/sudoers.d/$user"
 
 mkdir -p /run/sshd "$work/authorized_keys" "$work/data" "$work/cp" "$work/results" "$work/ansible-tmp"
 ssh-keygen -q -t ed25519 -N '' -C bench-client -f "$work/client_key"
 cp "$work/client_key.pub" "$work/authorized_keys/$user"
+cp "$work/client_key.pub" "$work/authorized_keys/root"
 chmod -R a+rX "$work/authorized_keys"
 chown -R "$user" "$work/client_key" "$work/client_key.pub" "$work/data" "$work/cp" "$work/results" "$work/ansible-tmp"
+# root's ~/.bashrc (pyenv) waits 60 s for a rehash lock that a killed login left behind.
+rm -f /root/.pyenv/shims/.pyenv-shim
 
 : >"$work/known_hosts"
-echo "== starting $max_n sshd hosts on $net.1..$max_n:$port"
-for ((i = 1; i <= max_n; i++)); do
-  addr=$net.$i
-  if (exec 3<>"/dev/tcp/$addr/$port") 2>/dev/null; then
-    echo "$addr:$port is taken; set BENCH_NET or BENCH_PORT" >&2
-    exit 1
-  fi
-  ssh-keygen -q -t ed25519 -N '' -C "bench-host$i" -f "$work/host$i"
-  cat >"$work/sshd$i.conf" <<EOF
-Port $port
-ListenAddress $addr
-HostKey $work/host$i
-PidFile $work/sshd$i.pid
+daemons=$(((max_n + per_daemon - 1) / per_daemon))
+echo "== starting $daemons sshd daemons for $max_n hosts ($per_daemon address(es) each) on 127.93.x.y:$port"
+for ((k = 0; k < daemons; k++)); do
+  ssh-keygen -q -t ed25519 -N '' -C "bench-daemon$k" -f "$work/host$k"
+  {
+    echo "Port $port"
+    for ((i = k * per_daemon + 1; i <= max_n && i <= (k + 1) * per_daemon; i++)); do
+      a=$(addr "$i")
+      if (exec 3<>"/dev/tcp/$a/$port") 2>/dev/null; then echo "$a:$port is taken" >&2; exit 1; fi
+      echo "ListenAddress $a"
+      echo "[$a]:$port $(cut -d' ' -f1-2 "$work/host$k.pub")" >>"$work/known_hosts"
+      echo "[$(proxy_addr "$i")]:$port $(cut -d' ' -f1-2 "$work/host$k.pub")" >>"$work/known_hosts"
+    done
+    cat <<EOF
+HostKey $work/host$k
+PidFile $work/sshd$k.pid
 AuthorizedKeysFile $work/authorized_keys/%u
-PermitRootLogin no
+PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 Subsystem sftp internal-sftp
-MaxStartups 200:30:400
+MaxStartups 400:30:800
 MaxSessions 100
+LogLevel VERBOSE
 EOF
-  /usr/sbin/sshd -D -f "$work/sshd$i.conf" -E "$work/sshd$i.log" &
+  } >"$work/sshd$k.conf"
+  /usr/sbin/sshd -D -f "$work/sshd$k.conf" -E "$work/sshd$k.log" &
   pids+=($!)
-  echo "[$addr]:$port $(cut -d' ' -f1-2 "$work/host$i.pub")" >>"$work/known_hosts"
 done
 for ((i = 1; i <= max_n; i++)); do
-  for _ in $(seq 100); do (exec 3<>"/dev/tcp/$net.$i/$port") 2>/dev/null && break; sleep 0.05; done
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/$(addr "$i")/$port") 2>/dev/null && break; sleep 0.05; done
 done
 chmod 644 "$work/known_hosts"
+# The WAN stand-in: one delay proxy process for every host of the rtt condition.
+if [[ " $conditions " == *" rtt "* ]]; then
+  rtt_max=0
+  for n in ${hosts_of[rtt]}; do ((n > rtt_max)) && rtt_max=$n; done
+  pargs=()
+  for ((i = 1; i <= rtt_max; i++)); do pargs+=("$(proxy_addr "$i"):$port" "$(addr "$i"):$port"); done
+  python3 "$here/delayproxy.py" "${pargs[@]:0:2}" $((rtt_ms / 2)) "${pargs[@]:2}" &
+  pids+=($!)
+  for ((i = 1; i <= rtt_max; i++)); do
+    for _ in $(seq 100); do (exec 3<>"/dev/tcp/$(proxy_addr "$i")/$port") 2>/dev/null && break; sleep 0.05; done
+  done
+fi
 
 # ---- inventories, ansible.cfg, floor scripts ----
-for n in $hosts_list; do
-  {
-    echo "[bench]"
-    for ((i = 1; i <= n; i++)); do echo "h$i ansible_host=$net.$i"; done
-    echo
-    echo "[bench:vars]"
-    echo "ansible_port=$port"
-    echo "ansible_user=$user"
-    echo "ansible_ssh_private_key_file=$work/client_key"
-    echo "ansible_python_interpreter=/usr/bin/python3"
-    echo "bench_data=$work/data"
-  } >"$work/inventory$n.ini"
+for c in $conditions; do
+  for n in ${hosts_of[$c]}; do
+    {
+      echo "[bench]"
+      for ((i = 1; i <= n; i++)); do
+        if [[ $c == rtt ]]; then echo "h$i ansible_host=$(proxy_addr "$i")"; else echo "h$i ansible_host=$(addr "$i")"; fi
+      done
+      echo
+      echo "[bench:vars]"
+      echo "ansible_port=$port"
+      case $c in root | rtt) echo "ansible_user=root" ;; *) echo "ansible_user=$user" ;; esac
+      if [[ $c == sudo ]]; then
+        echo "ansible_become=true"
+        echo "ansible_become_password=$become_pw"
+      fi
+      echo "ansible_ssh_private_key_file=$work/client_key"
+      echo "ansible_python_interpreter=/usr/bin/python3"
+      echo "bench_data=$work/data"
+    } >"$work/inventory-$c-$n.ini"
+  done
 done
 cp "$here/site.yml" "$work/site.yml"
 
@@ -140,7 +193,8 @@ EOF
 # plain `ssh` each, all hosts in parallel. Idempotent like the playbook.
 # KexAlgorithms=curve25519-sha256: what libssh (upkeep) negotiates; OpenSSH
 # 9's default sntrup761x25519 costs ~0.1 s of CPU per handshake on each side,
-# which would make the floor slower than it has to be.
+# which would make the floor slower than it has to be. Under sudo, the password
+# goes first on stdin (sudo -S reads exactly one line), then the script.
 cat >"$work/floor.sh" <<'EOF'
 d=$1
 mkdir -p "$d/etc" && chmod 0755 "$d/etc"
@@ -158,21 +212,28 @@ token=not-a-secret'
 mkdir -p "$d/log" && chmod 0750 "$d/log"
 [ -e "$d/log/initialised" ] || touch "$d/log/initialised"
 EOF
+printf '%s\n' "$become_pw" >"$work/become_pw"
+cat "$work/become_pw" "$work/floor.sh" >"$work/floor_sudo.sh"
 cat >"$work/floor_all.sh" <<EOF
-#!/bin/sh
-n=\$1
-i=1
-while [ \$i -le \$n ]; do
+#!/bin/bash
+# floor_all.sh CONDITION N
+c=\$1 n=\$2
+for ((i = 1; i <= n; i++)); do
+  a=127.93.\$((i / 250)).\$((i % 250 + 1)) u=$user remote="sh -s $work/data/h\$i" in=$work/floor.sh
+  case \$c in
+    rtt) a=127.94.\$((i / 250)).\$((i % 250 + 1)) u=root ;;
+    root) u=root ;;
+    sudo) remote="sudo -S -p '' sh -s $work/data/h\$i" in=$work/floor_sudo.sh ;;
+  esac
   ssh -F /dev/null -o BatchMode=yes -o KexAlgorithms=curve25519-sha256 -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$work/known_hosts \\
-    -i $work/client_key -p $port $user@$net.\$i "sh -s $work/data/h\$i" <$work/floor.sh &
-  i=\$((i + 1))
+    -i $work/client_key -p $port \$u@\$a "\$remote" <\$in &
 done
 fail=0
 for p in \$(jobs -p); do wait \$p || fail=1; done
-wait
 exit \$fail
 EOF
 chmod 755 "$work/floor_all.sh" "$work/floor.sh" "$work/site.yml" "$work"/inventory*.ini "$work/ansible.cfg"
+chown "$user" "$work/become_pw" "$work/floor_sudo.sh" && chmod 600 "$work/become_pw" "$work/floor_sudo.sh"
 
 # Runs a command as the bench user with a minimal environment, measured.
 as_user() {
@@ -187,6 +248,8 @@ as_user() {
 changed_total() { grep -Eo 'changed=[0-9]+' "$1" | cut -d= -f2 | awk '{s+=$1} END {print s+0}'; }
 unreachable_total() { grep -Eo 'unreachable=[0-9]+' "$1" | cut -d= -f2 | awk '{s+=$1} END {print s+0}'; }
 failed_total() { grep -Eo 'failed=[0-9]+' "$1" | cut -d= -f2 | awk '{s+=$1} END {print s+0}'; }
+# Exec channels sshd started so far ("Starting session: command"), all daemons.
+channels() { cat "$work"/sshd*.log 2>/dev/null | grep -c 'Starting session: command' || true; }
 state_hash() {
   (cd "$work/data" && find . -mindepth 1 -printf '%p %y %m %s\n' | sort && find . -type f -print0 | sort -z | xargs -0 -r cat) |
     sha256sum | cut -c1-12
@@ -194,70 +257,87 @@ state_hash() {
 
 load_before=$(cut -d" " -f1-3 /proc/loadavg)
 rows=()
-declare -A wall cpu hash
-for n in $hosts_list; do
-  for tool in $tools; do
-    rm -rf "${work:?}/data" && mkdir "$work/data" && chown "$user" "$work/data"
-    for run in 1 2; do
-      log=$work/results/$tool-$n-$run.log
-      json=$work/results/$tool-$n-$run.json
-      echo "== N=$n $tool run $run"
-      case $tool in
-        upkeep)
-          as_user "$json" "$upkeep_bin" play "$work/site.yml" -i "$work/inventory$n.ini" -f "$n" \
-            --known-hosts "$work/known_hosts" >"$log" 2>&1 || true ;;
-        ansible)
-          as_user "$json" ansible-playbook "$work/site.yml" -i "$work/inventory$n.ini" -f "$n" >"$log" 2>&1 || true ;;
-        floor)
-          as_user "$json" "$work/floor_all.sh" "$n" >"$log" 2>&1 || true ;;
-      esac
-      read -r rc w c u s rss maxrss < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["rc"], d["wall_s"], d["cpu_s"], d["user_s"], d["sys_s"], d["peak_rss_mb"], d["max_proc_rss_mb"])' "$json")
-      if [[ $tool == floor ]]; then chg=-; else chg=$(changed_total "$log"); fi
-      bad=""
-      if [[ $rc != 0 ]]; then
-        bad=" rc=$rc"
-        [[ $tool != floor ]] && bad+=" (unreachable $(unreachable_total "$log"), failed $(failed_total "$log"))"
-        echo "   $tool failed: see below"; tail -20 "$log"
-      fi
-      wall[$tool-$n-$run]=$w
-      cpu[$tool-$n-$run]=$c
-      printf '   wall %s s, cpu %s s, peak RSS %s MB, changed %s%s\n' "$w" "$c" "$rss" "$chg" "$bad"
-      rows+=("| $n | $tool | $run | $w | $c ($u + $s) | $rss | $maxrss | $chg$bad |")
+declare -A wall cpu rssmax hash
+for c in $conditions; do
+  ctools=$tools
+  [[ $c == big ]] && ctools=$big_tools
+  for n in ${hosts_of[$c]}; do
+    for tool in $ctools; do
+      rm -rf "${work:?}/data" && mkdir "$work/data" && chown "$user" "$work/data"
+      for run in 1 2; do
+        log=$work/results/$c-$tool-$n-$run.log
+        json=$work/results/$c-$tool-$n-$run.json
+        echo "== $c N=$n $tool run $run"
+        ch0=$(channels)
+        case $tool in
+          upkeep)
+            as_user "$json" "$upkeep_bin" play "$work/site.yml" -i "$work/inventory-$c-$n.ini" -f "$n" \
+              --known-hosts "$work/known_hosts" >"$log" 2>&1 || true ;;
+          ansible)
+            as_user "$json" ansible-playbook "$work/site.yml" -i "$work/inventory-$c-$n.ini" -f "$n" >"$log" 2>&1 || true ;;
+          floor)
+            as_user "$json" "$work/floor_all.sh" "$c" "$n" >"$log" 2>&1 || true ;;
+        esac
+        sleep 0.2  # sshd writes its log lines asynchronously
+        chan=$(python3 -c 'import sys; print(f"{(int(sys.argv[2]) - int(sys.argv[1])) / int(sys.argv[3]):.1f}")' "$ch0" "$(channels)" "$n")
+        read -r rc w cp u s rss maxrss < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["rc"], d["wall_s"], d["cpu_s"], d["user_s"], d["sys_s"], d["peak_rss_mb"], d["max_proc_rss_mb"])' "$json")
+        if [[ $tool == floor ]]; then chg=-; else chg=$(changed_total "$log"); fi
+        bad=""
+        if [[ $rc != 0 ]]; then
+          bad=" rc=$rc"
+          [[ $tool != floor ]] && bad+=" (unreachable $(unreachable_total "$log"), failed $(failed_total "$log"))"
+          echo "   $tool failed: see below"; tail -20 "$log"
+        fi
+        wall[$c-$tool-$n-$run]=$w
+        cpu[$c-$tool-$n-$run]=$cp
+        rssmax[$c-$tool-$n-$run]=$maxrss
+        printf '   wall %s s, cpu %s s, peak RSS %s MB (largest process %s MB), changed %s, exec channels/host %s%s\n' \
+          "$w" "$cp" "$rss" "$maxrss" "$chg" "$chan" "$bad"
+        rows+=("| $c | $n | $tool | $run | $w | $cp ($u + $s) | $rss | $maxrss | $chan | $chg$bad |")
+      done
+      hash[$c-$tool-$n]=$(state_hash)
     done
-    hash[$tool-$n]=$(state_hash)
   done
 done
+load_after=$(cut -d" " -f1-3 /proc/loadavg)
 
-[[ $tools == "upkeep ansible floor" ]] || { printf '%s\n' "${rows[@]}"; exit 0; }
-ratio() { python3 -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f"{a/b:.3f}" if b else "-")' "$1" "$2"; }
+ratio() { python3 -c 'import sys; a,b=sys.argv[1],sys.argv[2]; print(f"{float(a)/float(b):.2f}" if a and b and float(b) else "-")' "${1:-}" "${2:-}"; }
+declare -A cond_text=(
+  [user]="unprivileged user, login shell /bin/sh, loopback"
+  [root]="root login, bash sourcing ~/.bashrc (pyenv), loopback"
+  [rtt]="root login, ${rtt_ms} ms round trip (bench/delayproxy.py)"
+  [sudo]="unprivileged user, become through sudo with a password"
+  [big]="unprivileged user, loopback, $per_daemon addresses per sshd"
+)
 {
-  echo "### SSH fleet benchmark (user \`$user\`, login shell /bin/sh)"
+  echo "### SSH fleet benchmark"
   echo
   echo "$(date -u +%Y-%m-%d) · $(nproc) cores · $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') ·" \
-    "$(awk '/MemTotal/ {printf "%.1f GB RAM", $2/1048576}' /proc/meminfo) · load average before: $load_before ·" \
-    "$("$upkeep_bin" --version 2>/dev/null | head -1) · $(ansible-playbook --version | head -1) · $(ssh -V 2>&1)"
+    "$(awk '/MemTotal/ {printf "%.1f GB RAM", $2/1048576}' /proc/meminfo) · load average before: $load_before, after: $load_after ·" \
+    "$("$upkeep_bin" --version 2>/dev/null | head -1) · $(ansible-playbook --version 2>/dev/null | head -1) · $(ssh -V 2>&1)"
   echo
   echo "10-task playbook (bench/site.yml, gather_facts: false), hosts = loopback sshd daemons sharing one filesystem" \
-    "(per-host paths via \`{{ inventory_hostname }}\`), forks = N for both tools; ansible: pipelining, ControlPersist 60s" \
+    "(per-host paths via \`{{ inventory_hostname }}\`), forks = N for every tool; ansible: pipelining, ControlPersist 60s" \
     "in a private ControlPath dir, strict host key checking against the generated known_hosts (as upkeep)." \
     "CPU = user + sys of the tool's process tree (ssh clients included; sshd servers and ansible's detached" \
-    "ControlPersist masters not). Peak RSS = largest sum over the live process tree (sampled every 20 ms); max proc = largest single process."
+    "ControlPersist masters not). Peak RSS = largest sum over the live process tree (sampled every 20 ms); max proc = largest single process." \
+    "Channels = exec channels sshd started per host (under sudo each is one sudo authentication)."
   echo
-  echo "| N | tool | run | wall s | CPU s (user + sys) | peak RSS tree MB | max proc RSS MB | changed |"
-  echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+  echo "| condition | N | tool | run | wall s | CPU s (user + sys) | peak RSS tree MB | max proc RSS MB | channels/host | changed |"
+  echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "| N | run | upkeep/ansible wall | ansible ÷ upkeep (× faster) | upkeep/floor wall | upkeep/ansible CPU | upkeep/floor CPU | same final state |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|---|"
-  for n in $hosts_list; do
-    same=no
-    [[ ${hash[upkeep-$n]} == "${hash[ansible-$n]}" && ${hash[upkeep-$n]} == "${hash[floor-$n]}" ]] && same=yes
-    for run in 1 2; do
-      echo "| $n | $run | $(ratio "${wall[upkeep-$n-$run]}" "${wall[ansible-$n-$run]}") |" \
-        "$(ratio "${wall[ansible-$n-$run]}" "${wall[upkeep-$n-$run]}") |" \
-        "$(ratio "${wall[upkeep-$n-$run]}" "${wall[floor-$n-$run]}") |" \
-        "$(ratio "${cpu[upkeep-$n-$run]}" "${cpu[ansible-$n-$run]}") |" \
-        "$(ratio "${cpu[upkeep-$n-$run]}" "${cpu[floor-$n-$run]}") | $same (${hash[upkeep-$n]}/${hash[ansible-$n]}/${hash[floor-$n]}) |"
+  echo "| condition | N | run | ansible ÷ upkeep (× faster) | upkeep ÷ floor | upkeep max RSS MB | same final state |"
+  echo "|---|---:|---:|---:|---:|---:|---|"
+  for c in $conditions; do
+    for n in ${hosts_of[$c]}; do
+      same="upkeep ${hash[$c-upkeep-$n]:-}"
+      [[ -n ${hash[$c-ansible-$n]:-} ]] && same+=" / ansible ${hash[$c-ansible-$n]}"
+      [[ -n ${hash[$c-floor-$n]:-} ]] && same+=" / floor ${hash[$c-floor-$n]}"
+      for run in 1 2; do
+        echo "| $c: ${cond_text[$c]} | $n | $run | $(ratio "${wall[$c-ansible-$n-$run]:-}" "${wall[$c-upkeep-$n-$run]:-}") |" \
+          "$(ratio "${wall[$c-upkeep-$n-$run]:-}" "${wall[$c-floor-$n-$run]:-}") | ${rssmax[$c-upkeep-$n-$run]:-} | $same |"
+      done
     done
   done
 } >"$work/table.md"
@@ -265,5 +345,5 @@ echo
 cat "$work/table.md"
 [[ -n ${BENCH_RESULTS:-} ]] && cp "$work/table.md" "$BENCH_RESULTS"
 if [[ -n ${BENCH_KEEP_LOGS:-} ]]; then
-  mkdir -p "$BENCH_KEEP_LOGS" && cp -r "$work/results/." "$BENCH_KEEP_LOGS/"
+  mkdir -p "$BENCH_KEEP_LOGS" && cp -r "$work/results/." "$BENCH_KEEP_LOGS/" && cp "$work"/sshd*.log "$BENCH_KEEP_LOGS/"
 fi

@@ -109,7 +109,7 @@ LocalRunLock::~LocalRunLock() {
     if (m_fd >= 0) ::close(m_fd);
 }
 
-std::string remote_run_lock_script(const std::string& host_name, const RunLockRequest& req) {
+std::string remote_run_lock_script(const std::string& host_name, const RunLockRequest& req, bool hold) {
     std::string wait = req.timeout_s > 0 ? "-w " + std::to_string(static_cast<long>(req.timeout_s + 0.999)) : "-n";
     // /run/lock is where FHS puts lock files (root, and 1777 on Debian); an
     // account that cannot write there locks under $TMPDIR or /tmp. The holder
@@ -128,8 +128,8 @@ std::string remote_run_lock_script(const std::string& host_name, const RunLockRe
            "if [ -n \"$p\" ] && [ -d \"/proc/$p\" ]; then echo \"UPKEEP-LOCK-BUSY $f $i\"; else echo \"UPKEEP-LOCK-BUSY $f\"; fi; "
            "exit 75; fi; "
            "printf '%s hostpid %s\\n' " + shell_quote(req.holder) + " $$ 2>/dev/null > \"$f\" || true; "
-           "echo \"UPKEEP-LOCK-HELD $f\"; "
-           "exec cat >/dev/null";
+           "echo \"UPKEEP-LOCK-HELD $f\"; " +
+           std::string(hold ? "exec cat >/dev/null" : "");
 }
 
 }  // namespace upkeep

@@ -61,6 +61,9 @@ std::string local_run_lock_dir();
 // The /bin/sh script that takes the lock on a remote host and then holds it
 // while its stdin stays open. It prints one line: "UPKEEP-LOCK-HELD <path>",
 // "UPKEEP-LOCK-BUSY <path> [<holder info>]" or "UPKEEP-LOCK-ERROR <why>".
-std::string remote_run_lock_script(const std::string& host_name, const RunLockRequest& req);
+// With hold=false it ends once it holds the lock (descriptor 9) instead of
+// holding it with `cat`: the prelude of the long-lived remote shell
+// (shell_channel.hpp), which then holds it for as long as it lives.
+std::string remote_run_lock_script(const std::string& host_name, const RunLockRequest& req, bool hold = true);
 
 }  // namespace upkeep

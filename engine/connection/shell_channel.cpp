@@ -21,15 +21,16 @@ constexpr auto k_start_timeout = std::chrono::seconds(300);
 // The driver (see shell_channel.hpp). `read` without -r would eat
 // backslashes; the header check stops at once on a desynchronised stream
 // rather than run data as a command.
+constexpr const char* k_driver_check =
+    "case $(head --version 2>/dev/null) in *coreutils*) ;; *) echo UPKEEP-SHELL-UNSUPPORTED-5c1e; exit 70;; esac; ";
 constexpr const char* k_driver =
-    "case $(head --version 2>/dev/null) in *coreutils*) ;; *) echo UPKEEP-SHELL-UNSUPPORTED-5c1e; exit 70;; esac; "
     "echo UPKEEP-SHELL-READY-5c1e; "
     "while IFS=' ' read -r n c i; do "
     "case $n in ''|*[!A-Za-z0-9]*) exit 70;; esac; "
     "case $c$i in ''|*[!0-9]*) exit 70;; esac; "
     "s=$(head -c \"$c\"; echo x); s=${s%x}; "
-    "if [ \"$i\" -gt 0 ]; then head -c \"$i\" | { /bin/sh -c \"$s\"; r=$?; cat >/dev/null; exit $r; }; r=$?; "
-    "elif [ \"$c\" -gt 0 ]; then /bin/sh -c \"$s\" </dev/null; r=$?; "
+    "if [ \"$i\" -gt 0 ]; then head -c \"$i\" | { /bin/sh -c \"$s\" 9<&-; r=$?; cat >/dev/null; exit $r; }; r=$?; "
+    "elif [ \"$c\" -gt 0 ]; then /bin/sh -c \"$s\" </dev/null 9<&-; r=$?; "
     "else r=0; fi; "
     "printf '\\036%s\\n' \"$n\" >&2; printf '\\036%s:%d\\n' \"$n\" \"$r\"; "
     "done";
@@ -44,9 +45,12 @@ std::string nonce() {
 
 }  // namespace
 
+bool ShellChannel::unsupported(const std::string& said) { return said.find(k_unsupported) != std::string::npos; }
+
 std::unique_ptr<ShellChannel> ShellChannel::start(ssh_session session, const BecomeSpec* become, bool refuse_password,
-                                                  std::string& why, std::string& exec_cmdline) {
-    std::string driver = "exec /bin/sh -c " + shell_quote(k_driver);
+                                                  const std::string& prelude, double extra_wait_s, std::string& why,
+                                                  std::string& said, std::string& exec_cmdline) {
+    std::string driver = "exec /bin/sh -c " + shell_quote(std::string(k_driver_check) + prelude + k_driver);
     BecomeCommand b;
     if (become) b = wrap_become(driver, *become);
     exec_cmdline = become ? b.cmdline : driver;
@@ -63,9 +67,11 @@ std::unique_ptr<ShellChannel> ShellChannel::start(ssh_session session, const Bec
         ssh_channel_close(ch);
         ssh_channel_free(ch);
         why = std::move(text);
+        said = out;
         return nullptr;
     };
-    auto deadline = std::chrono::steady_clock::now() + k_start_timeout;
+    auto deadline = std::chrono::steady_clock::now() + k_start_timeout +
+                    std::chrono::milliseconds(static_cast<long>(extra_wait_s * 1000));
     for (;;) {
         int n1 = ssh_channel_read_nonblocking(ch, buf.data(), static_cast<uint32_t>(buf.size()), 0);
         if (n1 == SSH_ERROR) {

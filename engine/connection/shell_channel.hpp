@@ -35,12 +35,18 @@ struct ShellChannelGone {};
 
 class ShellChannel {
 public:
-    // Starts the driver through `launch_prefix` ("" for the login user, or a
-    // become wrapper, see below). Returns nullptr when the host cannot run it;
-    // `why` then says what the host answered (a refused sudo password...).
-    // Under become, the password is written once, in answer to the prompt.
+    // Starts the driver as the login user, or under `become` (the password is
+    // written once, in answer to the prompt). `prelude` runs first in the
+    // driver's own shell: the run lock (run_lock.hpp), whose descriptor 9 the
+    // driver then holds for its lifetime (commands run without it). Returns
+    // nullptr when the host cannot run it or the prelude exited; `why` then
+    // holds what the host said on stderr, `said` on stdout (a lock answer).
     static std::unique_ptr<ShellChannel> start(ssh_session session, const BecomeSpec* become, bool refuse_password,
-                                               std::string& why, std::string& exec_cmdline);
+                                               const std::string& prelude, double extra_wait_s, std::string& why,
+                                               std::string& said, std::string& exec_cmdline);
+    // Whether the host lacked what the driver needs (the caller then keeps one
+    // exec per command) rather than refusing (the lock, a password).
+    static bool unsupported(const std::string& said);
     ~ShellChannel();
     ShellChannel(const ShellChannel&) = delete;
     ShellChannel& operator=(const ShellChannel&) = delete;

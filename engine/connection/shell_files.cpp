@@ -22,10 +22,12 @@ std::string octal_mode(uint32_t mode) {
 }
 
 CommandResult ShellFiles::run_checked(const std::string& script, const std::string& what, const std::string& path,
-                                      const std::string& stdin_data) {
+                                      const std::string& stdin_data, bool mutating) {
+    if (mutating) m_cache.clear();
     Command c;
     c.cmdline = script;
     c.stdin_data = stdin_data;
+    c.mutating = mutating;
     CommandResult r = m_run(c);
     if (r.rc != 0)
         throw TaskError(m_where + ": " + what + " " + path + ": " +
@@ -33,19 +35,13 @@ CommandResult ShellFiles::run_checked(const std::string& script, const std::stri
     return r;
 }
 
-FileInfo ShellFiles::stat(const std::string& path, bool follow) {
-    std::string p = q(path);
-    std::string test = follow ? "[ -e " + p + " ]" : "{ [ -e " + p + " ] || [ -L " + p + " ]; }";
-    std::string script = "if " + test + "; then stat " + (follow ? "-L " : "") + "-c '%f %u %g %s %U %G' -- " + p +
-                         (follow ? "" : " && { readlink -- " + p + " || true; }") + "; else echo missing; fi";
-    CommandResult r = run_checked(script, "cannot stat", path);
+FileInfo ShellFiles::parse_stat_line(const std::string& line, const std::string& path) const {
     FileInfo info;
-    if (starts_with(r.out, "missing")) return info;
-    std::istringstream in(r.out);
+    std::istringstream in(line);
     std::string hex;
     uint64_t size = 0;
     in >> hex >> info.uid >> info.gid >> size >> info.owner >> info.group;
-    if (!in) throw TaskError(m_where + ": cannot stat " + path + ": unexpected output '" + trim(r.out) + "'");
+    if (!in) throw TaskError(m_where + ": cannot stat " + path + ": unexpected output '" + trim(line) + "'");
     uint32_t raw = static_cast<uint32_t>(std::stoul(hex, nullptr, 16));
     info.mode = raw & 07777;
     info.size = size;
@@ -59,15 +55,80 @@ FileInfo ShellFiles::stat(const std::string& path, bool follow) {
     }
     if (info.owner == "UNKNOWN") info.owner = std::to_string(info.uid);
     if (info.group == "UNKNOWN") info.group = std::to_string(info.gid);
+    return info;
+}
+
+const ShellFiles::Probe* ShellFiles::probe(const std::string& path) {
+    if (!m_cache_on) return nullptr;
+    auto now = std::chrono::steady_clock::now();
+    if (auto it = m_cache.find(path); it != m_cache.end()) {
+        if (now - it->second.at < std::chrono::seconds(5)) return &it->second;
+        m_cache.erase(it);
+    }
+    if (m_cache.size() > 256) m_cache.clear();
+    std::string fmt = " -c '%f %u %g %s %U %G' -- \"$p\"";
+    Command c;
+    c.cmdline = "p=" + q(path) + "; if [ -e \"$p\" ] || [ -L \"$p\" ]; then stat" + fmt + " || exit 1; " +
+                "if [ -L \"$p\" ]; then readlink -- \"$p\" || echo; fi; else echo missing; fi; " +
+                "if [ -e \"$p\" ]; then s=$(stat -L" + fmt + ") || exit 1; echo \"$s\"; set -- $s; else echo missing; set -- x x x 99999999; fi; " +
+                "if [ -f \"$p\" ] && [ -r \"$p\" ] && [ \"$4\" -le 65536 ]; then echo content; exec head -c 65537 -- \"$p\"; fi; echo none";
+    c.mutating = false;
+    CommandResult r = m_run(c);
+    if (r.rc != 0) return nullptr;  // the plain operations report the error
+    Probe pr;
+    pr.at = now;
+    size_t pos = 0;
+    auto next_line = [&](std::string& line) {
+        size_t nl = r.out.find('\n', pos);
+        if (nl == std::string::npos) return false;
+        line = r.out.substr(pos, nl - pos);
+        pos = nl + 1;
+        return true;
+    };
+    std::string a, b, tail;
+    try {
+        if (!next_line(a)) return nullptr;
+        if (a != "missing") {
+            pr.lstat = parse_stat_line(a, path);
+            if (pr.lstat.is_link() && !next_line(pr.lstat.link_target)) return nullptr;
+        }
+        if (!next_line(b)) return nullptr;
+        if (b != "missing") pr.stat = parse_stat_line(b, path);
+        if (!next_line(tail)) return nullptr;
+    } catch (const TaskError&) {
+        return nullptr;
+    }
+    if (tail == "content") {
+        std::string bytes = r.out.substr(pos);
+        if (bytes.size() <= 65536) pr.content = std::move(bytes);
+    }
+    return &(m_cache[path] = std::move(pr));
+}
+
+FileInfo ShellFiles::stat(const std::string& path, bool follow) {
+    if (const Probe* pr = probe(path)) return follow ? pr->stat : pr->lstat;
+    std::string p = q(path);
+    std::string test = follow ? "[ -e " + p + " ]" : "{ [ -e " + p + " ] || [ -L " + p + " ]; }";
+    std::string script = "if " + test + "; then stat " + (follow ? "-L " : "") + "-c '%f %u %g %s %U %G' -- " + p +
+                         (follow ? "" : " && { readlink -- " + p + " || true; }") + "; else echo missing; fi";
+    CommandResult r = run_checked(script, "cannot stat", path, "", false);
+    FileInfo info;
+    if (starts_with(r.out, "missing")) return info;
+    std::string first = r.out.substr(0, r.out.find('\n'));
+    info = parse_stat_line(first, path);
     if (info.is_link()) {
-        std::string rest;
-        std::getline(in, rest);  // end of the stat line
-        std::getline(in, info.link_target);
+        size_t nl = r.out.find('\n');
+        std::string rest = nl == std::string::npos ? "" : r.out.substr(nl + 1);
+        info.link_target = rest.substr(0, rest.find('\n'));
     }
     return info;
 }
 
 std::optional<std::string> ShellFiles::read_file(const std::string& path) {
+    if (const Probe* pr = probe(path)) {
+        if (!pr->stat.exists() && !pr->lstat.exists()) return std::nullopt;
+        if (pr->content) return *pr->content;
+    }
     std::string p = q(path);
     Command c;
     // Only a regular file is read (a FIFO would block, a device never end),

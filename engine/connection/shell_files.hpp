@@ -4,7 +4,9 @@
 // command, so one round trip.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,12 +36,31 @@ public:
     void symlink(const std::string& target, const std::string& path);
     std::vector<std::string> list_dir(const std::string& path);
 
+    // Read-ahead for slow links: with the cache on, the first stat or read of
+    // a path fetches, in the same single command, its lstat, stat and (for a
+    // readable regular file up to 64 KiB) its bytes, so a module's stat +
+    // read + stat of one file costs one round trip. Any write through this
+    // object, and invalidate() (the connection calls it for every mutating
+    // command), forgets everything; an entry also expires after 5 s.
+    void enable_cache(bool on) { m_cache_on = on; m_cache.clear(); }
+    void invalidate() { m_cache.clear(); }
+
 private:
+    struct Probe {
+        std::chrono::steady_clock::time_point at;
+        FileInfo lstat, stat;
+        std::optional<std::string> content;  // set when the bytes came along
+    };
+    const Probe* probe(const std::string& path);
+    FileInfo parse_stat_line(const std::string& line, const std::string& path) const;
+
     CommandResult run_checked(const std::string& script, const std::string& what, const std::string& path,
-                              const std::string& stdin_data = "");
+                              const std::string& stdin_data = "", bool mutating = true);
 
     CommandRunner m_run;
     std::string m_where;
+    bool m_cache_on = false;
+    std::map<std::string, Probe> m_cache;
 };
 
 // Shell snippets shared with the SFTP path (ssh_connection.cpp): removing our

@@ -29,6 +29,8 @@ constexpr size_t k_io_chunk = 64 * 1024;
 // Timeout for blocking libssh calls once connected (SFTP replies, channel
 // setup); long-running commands are polled and never hit it.
 constexpr long k_op_timeout_s = 300;
+// upkeep_ssh_files=auto: a round trip slower than this is a slow link.
+constexpr double k_slow_link_ms = 20.0;
 
 std::string q(const std::string& s) { return shell_quote(s); }
 
@@ -239,6 +241,23 @@ void SshConnection::take_run_lock() {
     std::string key = m_opts.host_name;
     if (!m_opts.address.empty() && m_opts.address != m_opts.host_name) key += "@" + m_opts.address;
     if (m_opts.port != 22) key += "_" + std::to_string(m_opts.port);
+    // The long-lived shell takes the lock before it serves (one login shell
+    // for both); a host that cannot run it gets a channel of its own for the lock.
+    m_lock_skipped = false;
+    if (m_opts.persistent_shell && !m_login_shell_off) {
+        m_login_shell.reset();
+        std::string why, said;
+        try {
+            m_login_shell = ShellChannel::start(m_session, nullptr, false,
+                                                remote_run_lock_script(key, *m_lock_request, false),
+                                                m_lock_request->timeout_s, why, said, m_last_exec);
+        } catch (const ShellChannelGone&) {
+            if (!session_alive()) throw ConnectionError(endpoint() + ": connection lost while taking the run lock");
+        }
+        if (m_login_shell) return;
+        if (!ShellChannel::unsupported(said)) return lock_not_held(said, why, false);
+        m_login_shell_off = true;
+    }
     std::string script = "/bin/sh -c " + q(remote_run_lock_script(key, *m_lock_request));
     ssh_channel ch = ssh_channel_new(m_session);
     if (!ch || ssh_channel_open_session(ch) != SSH_OK || ssh_channel_request_exec(ch, script.c_str()) != SSH_OK) {
@@ -254,20 +273,13 @@ void SshConnection::take_run_lock() {
     std::string out, err, buf(4096, '\0');
     auto deadline = std::chrono::steady_clock::now() +
                     std::chrono::duration<double>(m_lock_request->timeout_s + k_op_timeout_s);
-    std::string line;
     bool timed_out = false;
     for (;;) {
         int n1 = ssh_channel_read_nonblocking(ch, buf.data(), static_cast<uint32_t>(buf.size()), 0);
         if (n1 > 0) out.append(buf.data(), static_cast<size_t>(n1));
         int n2 = ssh_channel_read_nonblocking(ch, buf.data(), static_cast<uint32_t>(buf.size()), 1);
         if (n2 > 0 && err.size() < 4096) err.append(buf.data(), static_cast<size_t>(n2));
-        if (size_t at = out.find("UPKEEP-LOCK-"); at != std::string::npos) {
-            size_t nl = out.find('\n', at);
-            if (nl != std::string::npos) {
-                line = out.substr(at, nl - at);
-                break;
-            }
-        }
+        if (size_t at = out.find("UPKEEP-LOCK-"); at != std::string::npos && out.find('\n', at) != std::string::npos) break;
         if (n1 == SSH_ERROR || n2 == SSH_ERROR || !session_alive()) break;
         if (n1 > 0 || n2 > 0) continue;
         if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)) break;
@@ -277,13 +289,20 @@ void SshConnection::take_run_lock() {
         }
         if (ssh_channel_poll_timeout(ch, 200, 0) == SSH_ERROR) break;
     }
-    line = trim(line);
-    if (starts_with(line, "UPKEEP-LOCK-HELD ")) {
+    size_t at = out.find("UPKEEP-LOCK-HELD ");
+    if (at != std::string::npos && out.find('\n', at) != std::string::npos) {
         m_lock_channel = ch;
         return;
     }
     ssh_channel_close(ch);
     ssh_channel_free(ch);
+    lock_not_held(out, err, timed_out);
+}
+
+void SshConnection::lock_not_held(const std::string& out, const std::string& err, bool timed_out) {
+    std::string line;
+    if (size_t at = out.find("UPKEEP-LOCK-"); at != std::string::npos)
+        line = trim(out.substr(at, out.find('\n', at) == std::string::npos ? std::string::npos : out.find('\n', at) - at));
     if (starts_with(line, "UPKEEP-LOCK-BUSY ")) {
         std::string rest = line.substr(17);
         size_t sp = rest.find(' ');
@@ -306,6 +325,7 @@ void SshConnection::take_run_lock() {
     // its edits with ours. A host that cannot give a lock (no flock(1)) may be
     // let through explicitly with upkeep_run_lock=false.
     if (!m_opts.run_lock_required) {
+        m_lock_skipped = true;
         m_warnings.push_back(m_opts.host_name + ": running WITHOUT the run lock (upkeep_run_lock=false): cannot take it: " + why);
         return;
     }
@@ -499,10 +519,14 @@ CommandResult SshConnection::shell_exec(const std::string& script, const std::st
     BecomeSpec spec{m_opts.become_method, m_opts.become_user, m_opts.become_password};
     auto& slot = become ? m_become_shell : m_login_shell;
     bool& off = become ? m_become_shell_off : m_login_shell_off;
-    if (!slot && !off && m_opts.persistent_shell) {
-        std::string why;
+    if (!slot && !off && m_opts.persistent_shell && !become && m_lock_request && !m_lock_channel &&
+        !m_lock_skipped) {
+        // The login shell holds the run lock: a new one takes it again.
+        take_run_lock();
+    } else if (!slot && !off && m_opts.persistent_shell) {
+        std::string why, said;
         try {
-            slot = ShellChannel::start(m_session, become ? &spec : nullptr, m_host_key_changed, why, m_last_exec);
+            slot = ShellChannel::start(m_session, become ? &spec : nullptr, m_host_key_changed, "", 0, why, said, m_last_exec);
         } catch (const ShellChannelGone&) {
             if (!session_alive()) throw SessionLost{};
         }
@@ -549,27 +573,33 @@ CommandResult SshConnection::run_unlogged(const Command& cmd) {
         script += " ";
     }
     script += "/bin/sh -c " + q(cmd.cmdline);
+    // A command may change any file: what the shell files read ahead is gone.
+    if (cmd.mutating) m_shell_files->invalidate();
     return with_session("a command", [&] { return shell_exec(script, cmd.stdin_data, m_opts.become); });
 }
 
 bool SshConnection::files_via_shell() {
-    if (m_opts.become && m_opts.become_user != m_opts.user) return true;
     if (m_files_via_shell < 0) {
-        if (m_opts.files_via != "auto" || !m_opts.persistent_shell) {
+        if (m_opts.become && m_opts.become_user != m_opts.user) {
+            m_files_via_shell = 1;
+        } else if (m_opts.files_via != "auto" || !m_opts.persistent_shell) {
             m_files_via_shell = m_opts.files_via == "shell" ? 1 : 0;
         } else {
             // SFTP needs several round trips per file operation (stat, open,
-            // read, close...), the shell one: across a slow link the shell
-            // wins, on a fast one SFTP's lack of fork does. Best of three.
+            // read, close...), the shell one: across a slow link (a WAN's
+            // tens of ms) the shell wins, on a fast one SFTP's lack of fork
+            // does. A slow answer is measured again, up to three times: a
+            // loaded machine stalls loopback now and then, a link's delay stays.
             double best = with_session("a command", [&] {
-                shell_exec("", "", false);
+                shell_exec("", "", false);  // starts the shell
                 double ms = 1e9;
-                if (m_login_shell)
-                    for (int i = 0; i < 3; ++i) ms = std::min(ms, m_login_shell->round_trip_ms(endpoint()));
+                for (int i = 0; i < 3 && m_login_shell && ms > k_slow_link_ms; ++i)
+                    ms = std::min(ms, m_login_shell->round_trip_ms(endpoint()));
                 return ms;
             });
-            m_files_via_shell = best < 1e9 && best > 10.0 ? 1 : 0;
+            m_files_via_shell = best < 1e9 && best > k_slow_link_ms ? 1 : 0;
         }
+        m_shell_files->enable_cache(m_files_via_shell == 1);
     }
     return m_files_via_shell == 1;
 }

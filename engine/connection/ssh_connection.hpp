@@ -99,6 +99,9 @@ private:
 
     void authenticate();
     void take_run_lock();
+    // A lock answer other than "held" (`out`/`err` of the lock command):
+    // throws HostBusyError or ConnectionError, or warns under upkeep_run_lock=false.
+    void lock_not_held(const std::string& out, const std::string& err, bool timed_out);
     // Runs one command on a new channel. Under become, answers the password
     // prompt and holds stdin back until the payload's marker arrived.
     CommandResult exec(const std::string& cmdline, const std::string& stdin_data,
@@ -134,7 +137,8 @@ private:
     bool m_host_key_changed = false;  // let through by StrictHostKeyChecking=no: no passwords
     std::vector<std::string> m_warnings;
     std::optional<RunLockRequest> m_lock_request;
-    ssh_channel m_lock_channel = nullptr;  // its remote process holds the run lock
+    ssh_channel m_lock_channel = nullptr;  // its remote process holds the run lock (else the login shell does)
+    bool m_lock_skipped = false;           // upkeep_run_lock=false and the host gave none
     bool m_ids_loaded = false;
     std::map<uint32_t, std::string> m_users, m_groups;
     std::map<std::string, uint32_t> m_user_ids, m_group_ids;

@@ -41,7 +41,7 @@ struct SshOptions {
     bool persistent_shell = true;
     // upkeep_ssh_files: how file operations travel without become: "sftp",
     // "shell" (one command on the persistent shell, one round trip each), or
-    // "auto": the shell when a round trip to the host is slow (> 10 ms).
+    // "auto": the shell when a round trip to the host is slow (> 20 ms).
     std::string files_via = "auto";
 
     bool become = false;

@@ -302,6 +302,10 @@ SshOptions SshdLab::options(int i, const std::string& user) const {
     o.known_hosts_file = m_known_hosts;
     o.ssh_config_file = "none";
     o.connect_timeout_s = 5;
+    // These tests exercise SFTP; upkeep_ssh_files=auto could take a stall of
+    // a loaded machine for a slow link and pick the shell (tested on its own
+    // behind a delay proxy in ssh_shell_channel_test).
+    o.files_via = "sftp";
     return o;
 }
 
