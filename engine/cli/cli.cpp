@@ -430,7 +430,7 @@ int run_cli(int argc, char** argv, const ModuleCatalog& modules) {
                 pla.inventories = {"localhost,"};
                 pla.extra.insert(pla.extra.begin(), "ansible_connection=local");
             }
-            return run_play_command(pla, verbosity);
+            return run_play_command(pla, verbosity, modules);
         });
     std::printf("%s", app.help().c_str());
     return 1;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/exec/become_keywords.hpp"
+#include "modules/registry.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace upkeep;
@@ -38,7 +39,7 @@ TEST_CASE("become keywords: play -> block -> include -> task inheritance", "[bec
     - name: after
       command: id -un
 )");
-    Playbook pb = load_playbook(dir / "site.yml");
+    Playbook pb = load_playbook(dir / "site.yml", builtin_modules());
     const Play& play = pb.plays.at(0);
     auto find = [&](const std::string& name) -> const Task& {
         std::function<const Task*(const std::vector<Task>&)> walk = [&](const std::vector<Task>& ts) -> const Task* {
