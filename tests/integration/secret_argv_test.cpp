@@ -132,7 +132,7 @@ void check_masked(const Run& r, const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("secrets via environment: and stdin: are in no process's argv; output and report mask them (sandbox)",
+TEST_CASE("secrets via environment: and stdin: are in no process's argv, output and report mask them (sandbox)",
           "[secret_argv]") {
     TempDir dir;
     write_file(dir / "root/etc/hostname", "h\n");

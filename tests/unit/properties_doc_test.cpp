@@ -137,7 +137,7 @@ TEST_CASE("properties: a leading '=' or ':' survives a whitespace separator (fou
     CHECK(Document::parse(doc.render(), "t").get("other") == "\xff:");
 }
 
-TEST_CASE("properties: non-ASCII is written as \\u escapes when the file already uses them", "[properties]") {
+TEST_CASE("properties: non-ASCII is written as backslash-u escapes when the file already uses them", "[properties]") {
     auto doc = Document::parse("name=caf\\u00e9\n", "t");
     CHECK(doc.ascii_escapes());
     CHECK(doc.set("city", "Z\xc3\xbcrich \xf0\x9f\x98\x80"));

@@ -43,7 +43,7 @@ TEST_CASE("py_regex: unsupported or broken patterns are clear errors", "[py_rege
     CHECK_THROWS_WITH(py_expand(re, m, "\\q"), Catch::Contains("bad escape \\q"));
 }
 
-TEST_CASE("py_regex: lookbehind, \\A with MULTILINE, {,n} and \\Z as Python has them", "[py_regex]") {
+TEST_CASE("py_regex: lookbehind, backslash-A with MULTILINE, {,n} and backslash-Z as Python has them", "[py_regex]") {
     CHECK(py_search(compile_py_regex("(?<!a)b"), "cb"));
     CHECK_FALSE(py_search(compile_py_regex("(?<!a)b"), "ab"));
     PyRegexFlags ml;

@@ -11,7 +11,7 @@
 
 using namespace upkeep;
 
-TEST_CASE("report: bytes that are not UTF-8 become \\xNN, valid UTF-8 stays as it is", "[report][hostile]") {
+TEST_CASE("report: bytes that are not UTF-8 become backslash-xNN, valid UTF-8 stays as it is", "[report][hostile]") {
     CHECK(json_text_valid_utf8("plain \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") == "plain \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
     CHECK(json_text_valid_utf8("\"a\xff\"") == "\"a\\\\xff\"");
     CHECK(json_text_valid_utf8("\xc0\xaf") == "\\\\xc0\\\\xaf");          // overlong '/'
