@@ -20,12 +20,16 @@
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
 #include "modules/registry.hpp"
+#include "tests/support/diff_tree.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace upkeep;
 namespace fs = std::filesystem;
 
 namespace {
+
+using test::substitute;
+using test::indent;
 
 // Several checkouts on one machine (parallel CI runs, other worktrees) would fight
 // over the same machine-wide names: one run at a time holds this lock.
@@ -77,17 +81,6 @@ std::vector<std::pair<std::string, std::string>> tasks() {
         {"group", "name: upkeep_t_g3\nstate: absent\n"},
         {"group", "name: upkeep_t_nothere\nstate: absent\n"},
     };
-}
-
-std::string substitute(std::string s, const std::string& dir) {
-    for (size_t p; (p = s.find("@D@")) != std::string::npos;) s.replace(p, 3, dir);
-    return s;
-}
-
-std::string indent(const std::string& text, const std::string& pad) {
-    std::string out;
-    for (const auto& l : split_lines_keep(text)) out += pad + l;
-    return out;
 }
 
 // The test accounts' lines (shadow: name and password only, the dates vary) and the

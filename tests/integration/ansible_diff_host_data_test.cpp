@@ -15,12 +15,15 @@
 #include "engine/value/yaml.hpp"
 #include "modules/registry.hpp"
 #include "tests/support/http_lab.hpp"
+#include "tests/support/diff_tree.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace upkeep;
 namespace fs = std::filesystem;
 
 namespace {
+
+using test::indent;
 
 struct DiffTask {
     std::string module;
@@ -87,12 +90,6 @@ std::string substitute(std::string s, const std::string& dir) {
     for (size_t p; (p = s.find("@D@")) != std::string::npos;) s.replace(p, 3, dir);
     for (size_t p; (p = s.find("@P@")) != std::string::npos;) s.replace(p, 3, std::to_string(g_port));
     return s;
-}
-
-std::string indent(const std::string& text, const std::string& pad) {
-    std::string out;
-    for (const auto& l : split_lines_keep(text)) out += pad + l;
-    return out;
 }
 
 std::string py(const Value& v) {

@@ -13,12 +13,17 @@
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
 #include "modules/registry.hpp"
+#include "tests/support/diff_tree.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace upkeep;
 namespace fs = std::filesystem;
 
 namespace {
+
+using test::substitute;
+using test::indent;
+const auto snapshot = test::tree_snapshot;
 
 struct DiffTask {
     std::string module;
@@ -56,32 +61,6 @@ void seed(const std::string& d) {
     fs::create_symlink("file.txt", d + "/stat/link");
     test::write_file(d + "/stat/suid", "");
     ::chmod((d + "/stat/suid").c_str(), 04755);
-}
-
-std::string substitute(std::string s, const std::string& dir) {
-    for (size_t p; (p = s.find("@D@")) != std::string::npos;) s.replace(p, 3, dir);
-    return s;
-}
-
-std::string indent(const std::string& text, const std::string& pad) {
-    std::string out;
-    for (const auto& l : split_lines_keep(text)) out += pad + l;
-    return out;
-}
-
-std::map<std::string, std::string> snapshot(const std::string& root) {
-    std::map<std::string, std::string> out;
-    for (const auto& e : fs::recursive_directory_iterator(root)) {
-        std::string rel = e.path().string().substr(root.size());
-        struct stat st;
-        REQUIRE(::lstat(e.path().c_str(), &st) == 0);
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
-        if (S_ISLNK(st.st_mode)) out[rel] = "link -> " + fs::read_symlink(e.path()).string();
-        else if (S_ISDIR(st.st_mode)) out[rel] = std::string("dir ") + mode;
-        else out[rel] = std::string("file ") + mode + " " + json_quote(test::read_file(e.path().string()));
-    }
-    return out;
 }
 
 // The stat fields compared, in this order, one line per stat task.

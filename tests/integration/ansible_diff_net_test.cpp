@@ -17,12 +17,16 @@
 #include "modules/host_data.hpp"
 #include "modules/registry.hpp"
 #include "tests/support/http_lab.hpp"
+#include "tests/support/diff_tree.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace upkeep;
 namespace fs = std::filesystem;
 
 namespace {
+
+using test::indent;
+const auto snapshot = test::tree_snapshot;
 
 struct DiffTask {
     std::string module;
@@ -62,12 +66,6 @@ std::string substitute(std::string s, const std::map<std::string, std::string>& 
     return s;
 }
 
-std::string indent(const std::string& text, const std::string& pad) {
-    std::string out;
-    for (const auto& l : split_lines_keep(text)) out += pad + l;
-    return out;
-}
-
 std::string py(const Value& v) {
     if (v.is_null()) return "None";
     if (v.is_bool()) return v.as_bool() ? "True" : "False";
@@ -95,21 +93,6 @@ std::string our_line(const Value& r, bool changed, bool failed, const std::strin
            strip(or_dash(r.get("msg"))) + " " + strip(or_dash(r.get("dest"))) + " " + or_dash(r.get("json").get("count")) + " " +
            or_dash(r.get("redirected")) + " " + strip(or_dash(r.get("url"))) + " " + trim(or_dash(r.get("content"))) + " " +
            or_dash(r.get("handler")) + " " + join(files, ",") + " " + or_dash(r.get("content_type"));
-}
-
-std::map<std::string, std::string> snapshot(const std::string& root) {
-    std::map<std::string, std::string> out;
-    for (const auto& e : fs::recursive_directory_iterator(root)) {
-        std::string rel = e.path().string().substr(root.size());
-        struct stat st;
-        REQUIRE(::lstat(e.path().c_str(), &st) == 0);
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
-        if (S_ISLNK(st.st_mode)) out[rel] = "link -> " + fs::read_symlink(e.path()).string();
-        else if (S_ISDIR(st.st_mode)) out[rel] = std::string("dir ") + mode;
-        else out[rel] = std::string("file ") + mode + " " + json_quote(test::read_file(e.path().string()));
-    }
-    return out;
 }
 
 void seed(const std::string& d, const std::string& files) {

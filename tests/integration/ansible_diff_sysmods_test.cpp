@@ -19,12 +19,16 @@
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
 #include "modules/registry.hpp"
+#include "tests/support/diff_tree.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace upkeep;
 namespace fs = std::filesystem;
 
 namespace {
+
+using test::substitute;
+using test::indent;
 
 struct DiffTask {
     std::string module;
@@ -97,17 +101,6 @@ void seed(const std::string& d) {
     test::write_file(d + "/seeded/authorized_keys", std::string("# managed elsewhere\n") + k_ed1 + " one\n" + k_rsa + " bob\n");
     ::chmod((d + "/seeded/authorized_keys").c_str(), 0644);
     test::write_file(d + "/opts/authorized_keys", std::string("no-pty,from=\"a\" ") + k_ed1 + " x\n");
-}
-
-std::string substitute(std::string s, const std::string& dir) {
-    for (size_t p; (p = s.find("@D@")) != std::string::npos;) s.replace(p, 3, dir);
-    return s;
-}
-
-std::string indent(const std::string& text, const std::string& pad) {
-    std::string out;
-    for (const auto& l : split_lines_keep(text)) out += pad + l;
-    return out;
 }
 
 std::map<std::string, std::string> snapshot(const std::string& root) {

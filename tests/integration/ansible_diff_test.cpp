@@ -20,12 +20,16 @@
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
 #include "modules/registry.hpp"
+#include "tests/support/diff_tree.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace upkeep;
 namespace fs = std::filesystem;
 
 namespace {
+
+using test::substitute;
+using test::indent;
 
 struct DiffTask {
     std::string module;
@@ -102,17 +106,6 @@ void seed(const std::string& d) {
     test::write_file(d + "/sub/a.txt", "a");
     test::write_file(d + "/sub/deeper/b.txt", "b");
     ::chmod((d + "/sub/deeper/b.txt").c_str(), 0755);
-}
-
-std::string substitute(std::string s, const std::string& dir) {
-    for (size_t p; (p = s.find("@D@")) != std::string::npos;) s.replace(p, 3, dir);
-    return s;
-}
-
-std::string indent(const std::string& text, const std::string& pad) {
-    std::string out;
-    for (const auto& l : split_lines_keep(text)) out += pad + l;
-    return out;
 }
 
 // A description of a tree: relative path -> kind, mode, content or link target.
