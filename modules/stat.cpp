@@ -6,25 +6,11 @@
 #include "engine/module/file_edit.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
+#include "modules/host_data.hpp"
 
 namespace upkeep {
 
 namespace {
-
-std::string digest_hex(const std::string& algo, const std::string& data) {
-    const EVP_MD* md = EVP_get_digestbyname(algo.c_str());
-    if (!md) throw TaskError("stat: unknown checksum_algorithm " + algo);
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
-    static const char* d = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < len; ++i) {
-        hex += d[out[i] >> 4];
-        hex += d[out[i] & 15];
-    }
-    return hex;
-}
 
 class StatModule : public Module {
 public:

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "engine/util/strings.hpp"
+#include "modules/host_data.hpp"
 
 namespace upkeep::pkg {
 
@@ -69,18 +70,9 @@ std::vector<ConfFile> parse_rpm_config_files(const std::string& out) {
 }
 
 std::string digest_hex(const std::string& algo, const std::string& data) {
-    const EVP_MD* md = EVP_get_digestbyname(algo.c_str());
-    if (!md) return "";
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
-    static const char* d = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < len; ++i) {
-        hex += d[out[i] >> 4];
-        hex += d[out[i] & 15];
-    }
-    return hex;
+    // An algorithm rpm names but OpenSSL lacks gives "" (the file counts as unknown), not an error.
+    if (!EVP_get_digestbyname(algo.c_str())) return "";
+    return upkeep::digest_hex(algo, data);
 }
 
 }  // namespace upkeep::pkg
