@@ -28,27 +28,7 @@ struct PlaybookDir {
 };
 
 // A module that writes key=value lines into a file: the smallest full module.
-const char* const k_kv_module = R"lua(
-return {
-  summary = "a key=value line",
-  args = {
-    { name = "path", type = "path", required = true },
-    { name = "key", required = true },
-    { name = "value", required = true },
-    { name = "token", secret = true },
-  },
-  check = function(args, host)
-    local old = host:read_file(args.path) or ""
-    local line = args.key .. "=" .. args.value .. "\n"
-    if old:find(line, 1, true) then return { msg = "already set" } end
-    return { changes = { { target = args.path, summary = "line added", before = old, after = old .. line } },
-             data = { path = args.path, content = old .. line } }
-  end,
-  apply = function(plan, host)
-    host:write_file(plan.data.path, plan.data.content, { mode = "0640" })
-  end,
-}
-)lua";
+std::string kv_module() { return read_file(std::string(UPKEEP_TEST_FIXTURES) + "/lua/kv_line.lua"); }
 
 }  // namespace
 
@@ -68,7 +48,7 @@ TEST_CASE("lua module: a world-writable module file is refused and never runs", 
 TEST_CASE("lua module: a playbook's module runs end to end: --check writes nothing, then applies, then converges",
           "[lua_module][e2e]") {
     PlaybookDir pb;
-    pb.module("kv_line", k_kv_module);
+    pb.module("kv_line", kv_module());
     pb.playbook("    - name: set it\n      kv_line: {path: /etc/app.conf, key: port, value: '8250'}\n"
                 "    - name: typo'd argument is caught at load time\n      debug: msg=x\n");
     write_file(pb.dir / "root/etc/app.conf", "host=a\n");
@@ -90,7 +70,7 @@ TEST_CASE("lua module: a playbook's module runs end to end: --check writes nothi
 
 TEST_CASE("lua module: did-you-mean for a module name and for an argument", "[lua_module]") {
     PlaybookDir pb;
-    pb.module("kv_line", k_kv_module);
+    pb.module("kv_line", kv_module());
     pb.playbook("    - kv_lin: {path: /a, key: k, value: v}\n");
     Run r = pb.play();
     CHECK(has(r.out, "unknown module 'kv_lin' (did you mean 'kv_line'?)"));
@@ -110,7 +90,7 @@ TEST_CASE("lua module: did-you-mean for a module name and for an argument", "[lu
 
 TEST_CASE("lua module: a secret argument masks the module's diff", "[lua_module][secret]") {
     PlaybookDir pb;
-    pb.module("kv_line", k_kv_module);
+    pb.module("kv_line", kv_module());
     write_file(pb.dir / "root/etc/app.conf", "user=a\n");
     pb.playbook("    - kv_line: {path: /etc/app.conf, key: password, value: \"{{ pw }}\", token: \"{{ pw }}\"}\n");
     Run r = pb.play("--check --diff -e pw=Hunter2Secret");

@@ -11,4 +11,5 @@ TEST_CASE("run log: logfmt quoting", "[runlog]") {
     CHECK(quote("") == "\"\"");
     CHECK(quote("two words") == "\"two words\"");
     CHECK(quote("a\"b\\c\nd\x01") == "\"a\\\"b\\\\c\\nd\\u0001\"");
+    CHECK(quote("a\x7f") == "\"a\\u007f\"");  // DEL too: the log is read on terminals
 }
