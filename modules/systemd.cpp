@@ -45,6 +45,150 @@ bool is_running(const Value& status) {
     return s == "active" || s == "activating";
 }
 
+// What check() reads and plans for one task, kept together so that each decision
+// (daemon actions, mask, enablement, state) is a step of its own.
+struct UnitPlanner {
+    Connection& conn;
+    const Args& args;
+    std::optional<std::string> unit;
+    bool sandbox;
+    bool running;
+    std::string systemctl = "systemctl";
+    std::string target;
+    std::string q;  // the unit, shell-quoted
+    Plan plan;
+    List commands;
+    std::vector<std::string> why;
+    Value status = Value(Map{});
+    bool is_initd = false;
+    bool found = false;
+
+    UnitPlanner(Connection& c, const Args& a, std::optional<std::string> u)
+        : conn(c), args(a), unit(std::move(u)), sandbox(is_sandbox_host(c)),
+          running(c.stat("/run/systemd/system", true).is_dir() && !sandbox),
+          target("unit " + unit.value_or("(daemon)")), q(unit ? shell_quote(*unit) : "") {
+        if (sandbox) systemctl += " --root=" + shell_quote(conn.command_path("/"));
+        if (args.str("scope") != "system") systemctl += " --" + args.str("scope");
+        if (args.flag("no_block")) systemctl += " --no-block";
+        if (args.flag("force")) systemctl += " --force";
+    }
+
+    TaskError offline_error(const std::string& what) const {
+        return TaskError(what + ": systemd is not running on " + conn.host_name() +
+                         " (PID 1 is not systemd, no /run/systemd/system" + (sandbox ? "; a sandbox host has no init" : "") +
+                         "). Only enabled and masked work offline.");
+    }
+
+    void act(const std::string& cmd, const std::string& summary) {
+        commands.push_back(Value(cmd));
+        plan.changes.push_back({target, summary, {}, {}, false});
+    }
+
+    void need_found() const {
+        if (!found) throw TaskError("Could not find the requested service " + *unit + ": host");
+    }
+
+    void plan_daemon() {
+        if (args.flag("daemon_reload")) {
+            if (!running) throw offline_error("daemon_reload");
+            commands.push_back(Value(systemctl + " daemon-reload"));
+        }
+        if (args.flag("daemon_reexec")) {
+            if (!running) throw offline_error("daemon_reexec");
+            commands.push_back(Value(systemctl + " daemon-reexec"));
+        }
+    }
+
+    // status (systemctl show, with systemd running), and whether the unit exists at all.
+    void look_up_unit() {
+        bool is_systemd = false;
+        if (running) {
+            CommandResult r = query(conn, systemctl + " show " + q);
+            if (r.rc == 0 && !r.out.empty()) {
+                status = parse_show(r.out);
+                std::string load = status.get("LoadState").is_string() ? status.get("LoadState").as_string() : "";
+                is_systemd = !load.empty() && load != "not-found";
+                if (is_systemd && load != "masked" && status.has("LoadError"))
+                    throw TaskError("Error loading unit file '" + *unit + "': " + status.get("LoadError").to_string());
+            }
+        } else {
+            static const char* valid[] = {"enabled", "enabled-runtime", "linked", "linked-runtime", "masked",
+                                          "masked-runtime", "static", "indirect", "disabled", "generated", "transient"};
+            std::string st = trim(query(conn, systemctl + " is-enabled " + q).out);
+            for (const char* v : valid) is_systemd = is_systemd || st == v;
+            if (!is_systemd) is_systemd = query(conn, systemctl + " list-unit-files " + q).rc == 0 &&
+                                          query(conn, systemctl + " list-unit-files " + q).out.find(*unit) != std::string::npos;
+        }
+        is_initd = conn.stat("/etc/init.d/" + *unit, true).is_file();
+        found = is_systemd || is_initd;
+        plan.result["status"] = status;
+    }
+
+    void plan_masked() {
+        bool masked = trim(query(conn, systemctl + " is-enabled " + q).out) == "masked";
+        bool want = args.flag("masked");
+        if (masked != want) act(systemctl + (want ? " mask " : " unmask ") + q, want ? "would mask" : "would unmask");
+        else why.push_back(want ? "already masked" : "not masked");
+    }
+
+    void plan_enabled() {
+        need_found();
+        CommandResult r = query(conn, systemctl + " is-enabled " + q + " -l");
+        bool enabled = false;
+        if (r.rc == 0) {
+            std::string o = trim(r.out);
+            enabled = o != "indirect" && o != "alias";
+        } else if (r.rc == 1 && args.str("scope") == "system" && is_initd && !ends_with(trim(r.out), "disabled")) {
+            // A SysV script: a start link in a multi-user runlevel counts as enabled.
+            for (const char* rl : {"2", "3", "4", "5"})
+                for (const auto& e : conn.list_dir(std::string("/etc/rc") + rl + ".d"))
+                    if (e.size() == unit->size() + 3 && e[0] == 'S' && e.substr(3) == *unit) enabled = true;
+        }
+        bool want = args.flag("enabled");
+        plan.result["enabled"] = Value(want);
+        if (enabled != want) act(systemctl + (want ? " enable " : " disable ") + q, want ? "would enable" : "would disable");
+        else why.push_back(want ? "already enabled" : "already disabled");
+    }
+
+    void plan_state() {
+        need_found();
+        std::string state = args.str("state");
+        if (!running) throw offline_error("state=" + state + " of " + *unit);
+        std::optional<bool> planned = conn.planned_service_running(*unit);
+        bool up = planned ? *planned : is_running(status);
+        std::string deact = status.get("ActiveState").is_string() ? status.get("ActiveState").as_string() : "";
+        plan.result["state"] = Value(state == "stopped" ? "stopped" : "started");
+        if (state == "started") {
+            if (!up) act(systemctl + " start " + q, "would start");
+            else why.push_back("already running");
+        } else if (state == "stopped") {
+            if (up || deact == "deactivating") act(systemctl + " stop " + q, "would stop");
+            else why.push_back("already stopped");
+        } else {
+            std::string verb = !up ? "start" : state == "restarted" ? "restart" : "reload";
+            act(systemctl + " " + verb + " " + q, "would " + verb);
+            plan.unpredictable = true;  // restarted/reloaded are actions, not states
+        }
+        plan.data["running_after"] = Value(state != "stopped");
+    }
+
+    Plan finish() {
+        plan.data["commands"] = Value(std::move(commands));
+        std::vector<std::string> summaries;
+        for (const auto& c : plan.changes) summaries.push_back(c.summary);
+        plan.msg = plan.changed() ? join(summaries, ", ") : why.empty() ? "nothing to change" : join(why, ", ");
+        // Deliberate difference: Ansible runs daemon-reload/-reexec without counting it
+        // as a change; here check() is read-only and apply() runs only for a change, so
+        // it is one (an action, like restarted: never held to converging).
+        if (!plan.changed() && (args.flag("daemon_reload") || args.flag("daemon_reexec"))) {
+            plan.changes.push_back({"systemd", args.flag("daemon_reload") ? "daemon-reload" : "daemon-reexec", {}, {}, false});
+            plan.unpredictable = true;
+            plan.msg = plan.changes.back().summary;
+        }
+        return std::move(plan);
+    }
+};
+
 class SystemdModule : public Module {
 public:
     explicit SystemdModule(std::string name) : m_name(std::move(name)) {}
@@ -64,125 +208,19 @@ public:
             throw UserError(args.raw().mark(), "state, enabled and masked need name");
         if (unit && unit->find_first_of("*?[") != std::string::npos)
             throw TaskError("This module does not currently support using glob patterns, found in service name: " + *unit);
-        Connection& conn = ctx.conn;
-        bool sandbox = is_sandbox_host(conn);
-        bool running = conn.stat("/run/systemd/system", true).is_dir() && !sandbox;
-        std::string systemctl = "systemctl";
-        if (sandbox) systemctl += " --root=" + shell_quote(conn.command_path("/"));
-        if (args.str("scope") != "system") systemctl += " --" + args.str("scope");
-        if (args.flag("no_block")) systemctl += " --no-block";
-        if (args.flag("force")) systemctl += " --force";
-        auto offline_error = [&](const std::string& what) {
-            return TaskError(what + ": systemd is not running on " + conn.host_name() +
-                             " (PID 1 is not systemd, no /run/systemd/system" + (sandbox ? "; a sandbox host has no init" : "") +
-                             "). Only enabled and masked work offline.");
-        };
-        Plan plan;
-        List commands;
-        std::vector<std::string> why;
-        std::string target = "unit " + unit.value_or("(daemon)");
-        auto act = [&](const std::string& cmd, const std::string& summary) {
-            commands.push_back(Value(cmd));
-            plan.changes.push_back({target, summary, {}, {}, false});
-        };
+        UnitPlanner p(ctx.conn, args, unit);
         // daemon-reload runs before anything else is looked at, as in Ansible; it is an
         // action, never a state, so it is planned every time.
-        if (args.flag("daemon_reload")) {
-            if (!running) throw offline_error("daemon_reload");
-            commands.push_back(Value(systemctl + " daemon-reload"));
-        }
-        if (args.flag("daemon_reexec")) {
-            if (!running) throw offline_error("daemon_reexec");
-            commands.push_back(Value(systemctl + " daemon-reexec"));
-        }
-        plan.result["name"] = unit ? Value(*unit) : Value();
-        plan.result["status"] = Value(Map{});
+        p.plan_daemon();
+        p.plan.result["name"] = unit ? Value(*unit) : Value();
+        p.plan.result["status"] = Value(Map{});
         if (unit) {
-            std::string q = shell_quote(*unit);
-            Value status = Value(Map{});
-            bool is_systemd = false;
-            if (running) {
-                CommandResult r = query(conn, systemctl + " show " + q);
-                if (r.rc == 0 && !r.out.empty()) {
-                    status = parse_show(r.out);
-                    std::string load = status.get("LoadState").is_string() ? status.get("LoadState").as_string() : "";
-                    is_systemd = !load.empty() && load != "not-found";
-                    if (is_systemd && load != "masked" && status.has("LoadError"))
-                        throw TaskError("Error loading unit file '" + *unit + "': " + status.get("LoadError").to_string());
-                }
-            } else {
-                static const char* valid[] = {"enabled", "enabled-runtime", "linked", "linked-runtime", "masked",
-                                              "masked-runtime", "static", "indirect", "disabled", "generated", "transient"};
-                std::string st = trim(query(conn, systemctl + " is-enabled " + q).out);
-                for (const char* v : valid) is_systemd = is_systemd || st == v;
-                if (!is_systemd) is_systemd = query(conn, systemctl + " list-unit-files " + q).rc == 0 &&
-                                              query(conn, systemctl + " list-unit-files " + q).out.find(*unit) != std::string::npos;
-            }
-            bool is_initd = conn.stat("/etc/init.d/" + *unit, true).is_file();
-            bool found = is_systemd || is_initd;
-            plan.result["status"] = status;
-            auto need_found = [&] {
-                if (!found) throw TaskError("Could not find the requested service " + *unit + ": host");
-            };
-            if (args.has("masked")) {
-                bool masked = trim(query(conn, systemctl + " is-enabled " + q).out) == "masked";
-                bool want = args.flag("masked");
-                if (masked != want) act(systemctl + (want ? " mask " : " unmask ") + q, want ? "would mask" : "would unmask");
-                else why.push_back(want ? "already masked" : "not masked");
-            }
-            if (args.has("enabled")) {
-                need_found();
-                CommandResult r = query(conn, systemctl + " is-enabled " + q + " -l");
-                bool enabled = false;
-                if (r.rc == 0) {
-                    std::string o = trim(r.out);
-                    enabled = o != "indirect" && o != "alias";
-                } else if (r.rc == 1 && args.str("scope") == "system" && is_initd && !ends_with(trim(r.out), "disabled")) {
-                    // A SysV script: a start link in a multi-user runlevel counts as enabled.
-                    for (const char* rl : {"2", "3", "4", "5"})
-                        for (const auto& e : conn.list_dir(std::string("/etc/rc") + rl + ".d"))
-                            if (e.size() == unit->size() + 3 && e[0] == 'S' && e.substr(3) == *unit) enabled = true;
-                }
-                bool want = args.flag("enabled");
-                plan.result["enabled"] = Value(want);
-                if (enabled != want) act(systemctl + (want ? " enable " : " disable ") + q, want ? "would enable" : "would disable");
-                else why.push_back(want ? "already enabled" : "already disabled");
-            }
-            if (args.has("state")) {
-                need_found();
-                std::string state = args.str("state");
-                if (!running) throw offline_error("state=" + state + " of " + *unit);
-                std::optional<bool> planned = conn.planned_service_running(*unit);
-                bool up = planned ? *planned : is_running(status);
-                std::string deact = status.get("ActiveState").is_string() ? status.get("ActiveState").as_string() : "";
-                plan.result["state"] = Value(state == "stopped" ? "stopped" : "started");
-                if (state == "started") {
-                    if (!up) act(systemctl + " start " + q, "would start");
-                    else why.push_back("already running");
-                } else if (state == "stopped") {
-                    if (up || deact == "deactivating") act(systemctl + " stop " + q, "would stop");
-                    else why.push_back("already stopped");
-                } else {
-                    std::string verb = !up ? "start" : state == "restarted" ? "restart" : "reload";
-                    act(systemctl + " " + verb + " " + q, "would " + verb);
-                    plan.unpredictable = true;  // restarted/reloaded are actions, not states
-                }
-                plan.data["running_after"] = Value(state != "stopped");
-            }
+            p.look_up_unit();
+            if (args.has("masked")) p.plan_masked();
+            if (args.has("enabled")) p.plan_enabled();
+            if (args.has("state")) p.plan_state();
         }
-        plan.data["commands"] = Value(std::move(commands));
-        std::vector<std::string> summaries;
-        for (const auto& c : plan.changes) summaries.push_back(c.summary);
-        plan.msg = plan.changed() ? join(summaries, ", ") : why.empty() ? "nothing to change" : join(why, ", ");
-        // Deliberate difference: Ansible runs daemon-reload/-reexec without counting it
-        // as a change; here check() is read-only and apply() runs only for a change, so
-        // it is one (an action, like restarted: never held to converging).
-        if (!plan.changed() && (args.flag("daemon_reload") || args.flag("daemon_reexec"))) {
-            plan.changes.push_back({"systemd", args.flag("daemon_reload") ? "daemon-reload" : "daemon-reexec", {}, {}, false});
-            plan.unpredictable = true;
-            plan.msg = plan.changes.back().summary;
-        }
-        return plan;
+        return p.finish();
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {

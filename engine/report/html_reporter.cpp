@@ -75,9 +75,8 @@ std::string who(const std::vector<std::string>& hosts) {
                              : "same on " + describe_hosts(hosts) + " (" + std::to_string(hosts.size()) + " hosts)";
 }
 
-}  // namespace
-
-std::string html_report(const RunRecord& r) {
+// Columns of the matrix: one a task, in play order.
+std::vector<Column> columns_of(const RunRecord& r) {
     std::vector<Column> columns;
     for (size_t p = 0; p < r.plays.size(); ++p)
         for (size_t t = 0; t < r.plays[p].tasks.size(); ++t) {
@@ -90,13 +89,13 @@ std::string html_report(const RunRecord& r) {
             if (r.plays.size() > 1) label = r.plays[p].name + ": " + label;
             columns.push_back({"p" + std::to_string(p) + "t" + std::to_string(t), label, &task});
         }
-    std::vector<HostStats> stats = r.stats;
-    std::sort(stats.begin(), stats.end(), [](const HostStats& a, const HostStats& b) { return natural_less(a.host, b.host); });
-    std::map<std::string, int> state_count;
-    for (const auto& s : stats) state_count[host_state(s)]++;
+    return columns;
+}
 
-    std::string title = "upkeep report: " + r.playbook + (r.check ? " (dry run)" : "");
+// The document head and the title line.
+std::string html_head(const RunRecord& r) {
     std::string h;
+    std::string title = "upkeep report: " + r.playbook + (r.check ? " (dry run)" : "");
     h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
     h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
          "script-src 'unsafe-inline'\">\n";
@@ -108,7 +107,14 @@ std::string html_report(const RunRecord& r) {
          (r.check ? "dry run (<code>--check</code>): changed means the host has drifted from the playbook"
                   : "real run") +
          "</p>\n";
+    return h;
+}
 
+// Counts of hosts by state and the per-host statistics table.
+std::string html_summary(const RunRecord& r, const std::vector<HostStats>& stats) {
+    std::map<std::string, int> state_count;
+    for (const auto& s : stats) state_count[host_state(s)]++;
+    std::string h;
     h += "<h2>Summary</h2>\n<div class=\"cards\" id=\"summary\">\n";
     h += "<div class=\"card\"><span class=\"count\" id=\"count-hosts\">" + std::to_string(stats.size()) + "</span>hosts</div>\n";
     for (const char* s : {"ok", "changed", "failed", "unreachable"})
@@ -123,8 +129,12 @@ std::string html_report(const RunRecord& r) {
              std::to_string(s.unreachable) + "</td><td>" + std::to_string(s.skipped) + "</td><td>" +
              std::to_string(s.rescued) + "</td><td>" + std::to_string(s.ignored) + "</td></tr>\n";
     h += "</tbody></table>\n";
+    return h;
+}
 
-    // Filters.
+// The status, host and task filters and the search box.
+std::string html_toolbar(const std::vector<HostStats>& stats, const std::vector<Column>& columns) {
+    std::string h;
     h += "<div class=\"toolbar\">\n";
     for (const char* s : {"all", "changed", "failed"})
         h += "<button type=\"button\" class=\"status-filter" + std::string(std::string(s) == "all" ? " active" : "") +
@@ -135,8 +145,12 @@ std::string html_report(const RunRecord& r) {
     for (const auto& c : columns) h += "<option value=\"" + c.id + "\">" + esc(c.label) + "</option>";
     h += "</select>\n<input id=\"search\" type=\"search\" placeholder=\"search hosts, diffs, messages\">\n"
          "<span>showing <b id=\"shown-hosts\"></b> hosts, <b id=\"shown-entries\"></b> entries</span>\n</div>\n";
+    return h;
+}
 
-    // Host x task matrix.
+// Host x task matrix: a row a host (its states and failure text for the filters), a cell a task.
+std::string html_matrix(const RunRecord& r, const std::vector<HostStats>& stats, const std::vector<Column>& columns) {
+    std::string h;
     h += "<h2>Hosts &times; tasks</h2>\n<table id=\"matrix\"><thead><tr><th>host</th>";
     for (size_t i = 0; i < columns.size(); ++i)
         h += "<th data-task=\"" + columns[i].id + "\" title=\"" + esc(columns[i].label) + "\">" + std::to_string(i + 1) + "</th>";
@@ -167,8 +181,12 @@ std::string html_report(const RunRecord& r) {
     h += "</tbody></table>\n<ol class=\"legend\">";
     for (const auto& c : columns) h += "<li>" + esc(c.label) + "</li>";
     h += "</ol>\n";
+    return h;
+}
 
-    // Problems and changes, grouped across hosts.
+// Problems and changes, grouped across hosts: identical failures and diffs show once.
+std::string html_entries(const RunRecord& r, const std::vector<Column>& columns) {
+    std::string h;
     std::string problems, changes;
     int n_problems = 0, n_changes = 0;
     for (const auto& c : columns) {
@@ -207,6 +225,20 @@ std::string html_report(const RunRecord& r) {
     h += "<h2>" + std::string(r.check ? "Drift" : "Changes") + " <span id=\"count-change-entries\">" +
          std::to_string(n_changes) + "</span></h2>\n<div id=\"changes\">\n" + (changes.empty() ? "<p>none</p>\n" : changes) +
          "</div>\n";
+    return h;
+}
+
+}  // namespace
+
+std::string html_report(const RunRecord& r) {
+    std::vector<Column> columns = columns_of(r);
+    std::vector<HostStats> stats = r.stats;
+    std::sort(stats.begin(), stats.end(), [](const HostStats& a, const HostStats& b) { return natural_less(a.host, b.host); });
+    std::string h = html_head(r);
+    h += html_summary(r, stats);
+    h += html_toolbar(stats, columns);
+    h += html_matrix(r, stats, columns);
+    h += html_entries(r, columns);
     if (!r.warnings.empty()) {
         h += "<h2>Warnings</h2>\n<ul id=\"warnings\">";
         for (const auto& w : r.warnings) h += "<li class=\"msg\">" + esc(w) + "</li>";

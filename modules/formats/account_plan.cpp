@@ -46,119 +46,94 @@ AccountDb parse_account_db(const std::string& passwd, const std::string& shadow,
     return db;
 }
 
-AccountCommands plan_user(const UserRequest& r, const AccountDb& db) {
-    AccountCommands out;
-    const PasswdEntry* cur = db.user(r.name);
-    auto check_group = [&](const std::string& g) {
-        if (!db.group(g)) throw TaskError("Group " + g + " does not exist");
-    };
-    // The requested supplementary groups as Ansible's get_groups_set: split, stripped, checked.
+namespace {
+
+void check_group(const AccountDb& db, const std::string& g) {
+    if (!db.group(g)) throw TaskError("Group " + g + " does not exist");
+}
+
+// The requested supplementary groups as Ansible's get_groups_set: split, stripped, checked.
+std::vector<std::string> requested_groups(const UserRequest& r, const AccountDb& db) {
     std::vector<std::string> groups;
     if (r.groups)
         for (const auto& item : *r.groups)
             for (const auto& g : split(item, ','))
                 if (!trim(g).empty() && std::find(groups.begin(), groups.end(), trim(g)) == groups.end()) groups.push_back(trim(g));
-    for (const auto& g : groups) check_group(g);
-    if (!r.present) {
-        if (!cur) return out;
-        std::vector<std::string> cmd = {"userdel"};
-        if (r.force) cmd.push_back("-f");
-        if (r.remove) cmd.push_back("-r");
-        cmd.push_back(r.name);
-        out.argv.push_back(cmd);
-        out.what.push_back(r.remove ? "removed with its home" : "removed");
-        return out;
-    }
-    if (!cur) {
-        std::vector<std::string> cmd = {"useradd"};
-        if (r.uid) {
-            cmd.insert(cmd.end(), {"-u", std::to_string(*r.uid)});
-            if (r.non_unique) cmd.push_back("-o");
-        }
-        if (r.group) {
-            check_group(*r.group);
-            cmd.insert(cmd.end(), {"-g", *r.group});
-        } else if (db.group(r.name)) {
-            cmd.push_back("-N");  // a group of the user's name exists: no new user group
-        }
-        if (!groups.empty()) {
-            // Ansible drops the primary group only when the user already exists (never here).
-            std::vector<std::string> sorted = groups;
-            cmd.insert(cmd.end(), {"-G", join(sorted, ",")});
-        }
-        if (r.comment) cmd.insert(cmd.end(), {"-c", *r.comment});
-        if (r.home) cmd.insert(cmd.end(), {"-d", *r.home});
-        if (r.shell) cmd.insert(cmd.end(), {"-s", *r.shell});
-        if (r.create_home) {
-            cmd.push_back("-m");
-            if (r.skeleton) cmd.insert(cmd.end(), {"-k", *r.skeleton});
-            if (r.umask) cmd.insert(cmd.end(), {"-K", "UMASK=" + *r.umask});
-        } else {
-            cmd.push_back("-M");
-        }
-        if (r.system) cmd.push_back("-r");
-        cmd.push_back(r.name);
-        out.argv.push_back(cmd);
-        out.what.push_back("created");
-        if (r.password) out.password_hash = r.password_lock.value_or(false) ? "!" + *r.password : *r.password;
-        return out;
-    }
-    std::vector<std::string> cmd = {"usermod"};
-    if (r.uid && cur->uid != static_cast<uint32_t>(*r.uid)) {
+    for (const auto& g : groups) check_group(db, g);
+    return groups;
+}
+
+AccountCommands plan_useradd(const UserRequest& r, const AccountDb& db, const std::vector<std::string>& groups) {
+    AccountCommands out;
+    std::vector<std::string> cmd = {"useradd"};
+    if (r.uid) {
         cmd.insert(cmd.end(), {"-u", std::to_string(*r.uid)});
         if (r.non_unique) cmd.push_back("-o");
-        out.what.push_back("uid " + std::to_string(cur->uid) + " -> " + std::to_string(*r.uid));
     }
     if (r.group) {
-        check_group(*r.group);
-        const GroupEntry* g = db.group(*r.group);
-        if (cur->gid != g->gid) {
-            cmd.insert(cmd.end(), {"-g", std::to_string(g->gid)});
-            out.what.push_back("primary group -> " + g->name);
+        check_group(db, *r.group);
+        cmd.insert(cmd.end(), {"-g", *r.group});
+    } else if (db.group(r.name)) {
+        cmd.push_back("-N");  // a group of the user's name exists: no new user group
+    }
+    if (!groups.empty()) {
+        // Ansible drops the primary group only when the user already exists (never here).
+        std::vector<std::string> sorted = groups;
+        cmd.insert(cmd.end(), {"-G", join(sorted, ",")});
+    }
+    if (r.comment) cmd.insert(cmd.end(), {"-c", *r.comment});
+    if (r.home) cmd.insert(cmd.end(), {"-d", *r.home});
+    if (r.shell) cmd.insert(cmd.end(), {"-s", *r.shell});
+    if (r.create_home) {
+        cmd.push_back("-m");
+        if (r.skeleton) cmd.insert(cmd.end(), {"-k", *r.skeleton});
+        if (r.umask) cmd.insert(cmd.end(), {"-K", "UMASK=" + *r.umask});
+    } else {
+        cmd.push_back("-M");
+    }
+    if (r.system) cmd.push_back("-r");
+    cmd.push_back(r.name);
+    out.argv.push_back(cmd);
+    out.what.push_back("created");
+    if (r.password) out.password_hash = r.password_lock.value_or(false) ? "!" + *r.password : *r.password;
+    return out;
+}
+
+// usermod -G [-a] when the groups listing the user differ from the request.
+void usermod_groups(const UserRequest& r, const AccountDb& db, const std::vector<std::string>& groups,
+                    std::vector<std::string>& cmd, AccountCommands& out) {
+    // Every group listing the user, the primary one included (exclude_primary=False).
+    std::set<std::string> current;
+    for (const auto& g : db.groups)
+        if (std::find(g.members.begin(), g.members.end(), r.name) != g.members.end()) current.insert(g.name);
+    std::set<std::string> wanted(groups.begin(), groups.end());
+    std::set<std::string> diff;
+    std::set_symmetric_difference(current.begin(), current.end(), wanted.begin(), wanted.end(), std::inserter(diff, diff.end()));
+    bool need = false;
+    if (groups.empty()) {
+        need = !current.empty() && !r.append;
+    } else if (!diff.empty()) {
+        if (r.append) {
+            for (const auto& g : groups)
+                if (diff.count(g)) {
+                    cmd.push_back("-a");
+                    need = true;
+                    break;
+                }
+        } else {
+            need = true;
         }
     }
-    if (r.groups) {
-        // Every group listing the user, the primary one included (exclude_primary=False).
-        std::set<std::string> current;
-        for (const auto& g : db.groups)
-            if (std::find(g.members.begin(), g.members.end(), r.name) != g.members.end()) current.insert(g.name);
-        std::set<std::string> wanted(groups.begin(), groups.end());
-        std::set<std::string> diff;
-        std::set_symmetric_difference(current.begin(), current.end(), wanted.begin(), wanted.end(), std::inserter(diff, diff.end()));
-        bool need = false;
-        if (groups.empty()) {
-            need = !current.empty() && !r.append;
-        } else if (!diff.empty()) {
-            if (r.append) {
-                for (const auto& g : groups)
-                    if (diff.count(g)) {
-                        cmd.push_back("-a");
-                        need = true;
-                        break;
-                    }
-            } else {
-                need = true;
-            }
-        }
-        if (need) {
-            cmd.insert(cmd.end(), {"-G", join(groups, ",")});
-            out.what.push_back("groups -> " + (groups.empty() ? std::string("(none)") : join(groups, ",")));
-        }
+    if (need) {
+        cmd.insert(cmd.end(), {"-G", join(groups, ",")});
+        out.what.push_back("groups -> " + (groups.empty() ? std::string("(none)") : join(groups, ",")));
     }
-    if (r.comment && cur->gecos != *r.comment) {
-        cmd.insert(cmd.end(), {"-c", *r.comment});
-        out.what.push_back("comment");
-    }
-    if (r.home && cur->home != *r.home) {
-        cmd.insert(cmd.end(), {"-d", *r.home});
-        if (r.move_home) cmd.push_back("-m");
-        out.what.push_back("home " + cur->home + " -> " + *r.home);
-    }
-    if (r.shell && cur->shell != *r.shell) {
-        cmd.insert(cmd.end(), {"-s", *r.shell});
-        out.what.push_back("shell " + cur->shell + " -> " + *r.shell);
-    }
-    std::string hash = cur->password;
+}
+
+// A new hash (through chpasswd's stdin), or usermod -L / -U for the lock alone.
+void usermod_password(const UserRequest& r, const AccountDb& db, const PasswdEntry& cur, std::vector<std::string>& cmd,
+                      AccountCommands& out) {
+    std::string hash = cur.password;
     if (hash.size() <= 1) {
         auto it = db.shadow.find(r.name);
         hash = it == db.shadow.end() ? "" : it->second;
@@ -177,11 +152,64 @@ AccountCommands plan_user(const UserRequest& r, const AccountDb& db) {
         cmd.push_back("-U");
         out.what.push_back("password unlocked");
     }
+}
+
+AccountCommands plan_usermod(const UserRequest& r, const AccountDb& db, const PasswdEntry& cur,
+                             const std::vector<std::string>& groups) {
+    AccountCommands out;
+    std::vector<std::string> cmd = {"usermod"};
+    if (r.uid && cur.uid != static_cast<uint32_t>(*r.uid)) {
+        cmd.insert(cmd.end(), {"-u", std::to_string(*r.uid)});
+        if (r.non_unique) cmd.push_back("-o");
+        out.what.push_back("uid " + std::to_string(cur.uid) + " -> " + std::to_string(*r.uid));
+    }
+    if (r.group) {
+        check_group(db, *r.group);
+        const GroupEntry* g = db.group(*r.group);
+        if (cur.gid != g->gid) {
+            cmd.insert(cmd.end(), {"-g", std::to_string(g->gid)});
+            out.what.push_back("primary group -> " + g->name);
+        }
+    }
+    if (r.groups) usermod_groups(r, db, groups, cmd, out);
+    if (r.comment && cur.gecos != *r.comment) {
+        cmd.insert(cmd.end(), {"-c", *r.comment});
+        out.what.push_back("comment");
+    }
+    if (r.home && cur.home != *r.home) {
+        cmd.insert(cmd.end(), {"-d", *r.home});
+        if (r.move_home) cmd.push_back("-m");
+        out.what.push_back("home " + cur.home + " -> " + *r.home);
+    }
+    if (r.shell && cur.shell != *r.shell) {
+        cmd.insert(cmd.end(), {"-s", *r.shell});
+        out.what.push_back("shell " + cur.shell + " -> " + *r.shell);
+    }
+    usermod_password(r, db, cur, cmd, out);
     if (cmd.size() > 1) {
         cmd.push_back(r.name);
         out.argv.push_back(cmd);
     }
     return out;
+}
+
+}  // namespace
+
+AccountCommands plan_user(const UserRequest& r, const AccountDb& db) {
+    const PasswdEntry* cur = db.user(r.name);
+    std::vector<std::string> groups = requested_groups(r, db);
+    if (!r.present) {
+        AccountCommands out;
+        if (!cur) return out;
+        std::vector<std::string> cmd = {"userdel"};
+        if (r.force) cmd.push_back("-f");
+        if (r.remove) cmd.push_back("-r");
+        cmd.push_back(r.name);
+        out.argv.push_back(cmd);
+        out.what.push_back(r.remove ? "removed with its home" : "removed");
+        return out;
+    }
+    return cur ? plan_usermod(r, db, *cur, groups) : plan_useradd(r, db, groups);
 }
 
 AccountCommands plan_group(const GroupRequest& r, const AccountDb& db) {
