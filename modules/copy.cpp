@@ -29,34 +29,60 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "copy",
-                "Put exact bytes (inline content or a file) at a path on the host",
-                "Ansible's copy. `src` is a file on the controller (relative to the playbook's files/ or\n"
-                "directory), or on the host with `remote_src: true`; `content` is inline text.\n"
-                "Example:\n"
-                "  - copy:\n"
-                "      src: qemu-hook\n"
-                "      dest: /etc/libvirt/hooks/qemu\n"
-                "      mode: \"0755\"",
-                {
-                    {"dest", ArgType::Path, true, {}, {}, {"path"}, false, "where the file goes; a directory takes src's name"},
-                    {"src", ArgType::Path, false, {}, {}, {}, false, "file to copy (controller side unless remote_src)"},
-                    {"content", ArgType::String, false, {}, {}, {}, false, "the file's exact content"},
-                    {"remote_src", ArgType::Bool, false, Value(false), {}, {}, false, "src is on the host"},
-                    {"force", ArgType::Bool, false, Value(true), {}, {"thirsty"}, false,
-                     "replace a file whose content differs; false: only create"},
-                    {"backup", ArgType::Bool, false, Value(false), {}, {}, false, "keep the old file as <path>.<pid>.<time>~"},
-                    {"validate", ArgType::String, false, {}, {}, {}, false, "command to check the new file; %s is the file"},
-                    {"mode", ArgType::Mode, false, {}, {}, {}, false, "permissions, octal, symbolic, or \"preserve\" (src's)"},
-                    {"owner", ArgType::String, false, {}, {}, {}, false, "owner name or uid"},
-                    {"group", ArgType::String, false, {}, {}, {}, false, "group name or gid"},
-                    {"directory_mode", ArgType::Mode, false, {}, {}, {}, false, "mode of directories a tree copy creates"},
-                    {"follow", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "a symbolic link at dest: true writes its target; false (the default, as Ansible) replaces the link with the file"},
-                },
-                false,
-                {{"content", "src"}},
-                {{"content", "src"}},
+                .name = "copy",
+                .summary = "Put exact bytes (inline content or a file) at a path on the host",
+                .doc =
+                    "Ansible's copy. `src` is a file on the controller (relative to the playbook's files/ or\n"
+                    "directory), or on the host with `remote_src: true`; `content` is inline text.\n"
+                    "Example:\n"
+                    "  - copy:\n"
+                    "      src: qemu-hook\n"
+                    "      dest: /etc/libvirt/hooks/qemu\n"
+                    "      mode: \"0755\"",
+                .args =
+                    {
+                        {.name = "dest",
+                         .type = ArgType::Path,
+                         .required = true,
+                         .aliases = {"path"},
+                         .doc = "where the file goes; a directory takes src's name"},
+                        {.name = "src",
+                         .type = ArgType::Path,
+                         .doc = "file to copy (controller side unless remote_src)"},
+                        {.name = "content", .type = ArgType::String, .doc = "the file's exact content"},
+                        {.name = "remote_src",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "src is on the host"},
+                        {.name = "force",
+                         .type = ArgType::Bool,
+                         .default_value = Value(true),
+                         .aliases = {"thirsty"},
+                         .doc = "replace a file whose content differs; false: only create"},
+                        {.name = "backup",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "keep the old file as <path>.<pid>.<time>~"},
+                        {.name = "validate",
+                         .type = ArgType::String,
+                         .doc = "command to check the new file; %s is the file"},
+                        {.name = "mode",
+                         .type = ArgType::Mode,
+                         .doc = "permissions, octal, symbolic, or \"preserve\" (src's)"},
+                        {.name = "owner", .type = ArgType::String, .doc = "owner name or uid"},
+                        {.name = "group", .type = ArgType::String, .doc = "group name or gid"},
+                        {.name = "directory_mode",
+                         .type = ArgType::Mode,
+                         .doc = "mode of directories a tree copy creates"},
+                        {.name = "follow",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "a symbolic link at dest: true writes its target; false (the default, as Ansible) "
+                                "replaces "
+                                "the link with the file"},
+                    },
+                .mutually_exclusive = {{"content", "src"}},
+                .required_one_of = {{"content", "src"}},
             };
             return m;
         }();

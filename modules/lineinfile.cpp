@@ -219,28 +219,52 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "lineinfile",
-                "Ensure a line is in a file, or replace the line a regexp matches",
-                "Ansible's lineinfile. The last line matching `regexp` is replaced (`firstmatch: true`: the\n"
-                "first); without a match `line` goes after `insertafter` / before `insertbefore`, or at the end.\n"
-                "Example:\n"
-                "  - lineinfile:\n"
-                "      path: /etc/cloudstack/agent/agent.properties\n"
-                "      regexp: '^resource='\n"
-                "      line: resource=com.cloud.hypervisor.kvm.resource.LibvirtComputingResource",
-                {
-                    {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false, "present or absent"},
-                    {"regexp", ArgType::String, false, {}, {}, {"regex"}, false, "Python regexp to look for in every line"},
-                    {"search_string", ArgType::String, false, {}, {}, {}, false, "literal string to look for in every line"},
-                    {"line", ArgType::String, false, {}, {}, {"value"}, false, "the line to insert or replace"},
-                    {"insertafter", ArgType::String, false, {}, {}, {}, false, "regexp, EOF or BOF: where a new line goes"},
-                    {"insertbefore", ArgType::String, false, {}, {}, {}, false, "regexp or BOF: where a new line goes"},
-                    {"backrefs", ArgType::Bool, false, Value(false), {}, {}, false, "expand \\1 in line; no match: no change"},
-                    {"firstmatch", ArgType::Bool, false, Value(false), {}, {}, false, "use the first match, not the last"},
-                },
-                false,
-                {{"insertbefore", "insertafter"}, {"regexp", "search_string"}, {"backrefs", "search_string"}},
-                {},
+                .name = "lineinfile",
+                .summary = "Ensure a line is in a file, or replace the line a regexp matches",
+                .doc =
+                    "Ansible's lineinfile. The last line matching `regexp` is replaced (`firstmatch: true`: the\n"
+                    "first); without a match `line` goes after `insertafter` / before `insertbefore`, or at the end.\n"
+                    "Example:\n"
+                    "  - lineinfile:\n"
+                    "      path: /etc/cloudstack/agent/agent.properties\n"
+                    "      regexp: '^resource='\n"
+                    "      line: resource=com.cloud.hypervisor.kvm.resource.LibvirtComputingResource",
+                .args =
+                    {
+                        {.name = "state",
+                         .type = ArgType::String,
+                         .default_value = Value("present"),
+                         .choices = {"present", "absent"},
+                         .doc = "present or absent"},
+                        {.name = "regexp",
+                         .type = ArgType::String,
+                         .aliases = {"regex"},
+                         .doc = "Python regexp to look for in every line"},
+                        {.name = "search_string",
+                         .type = ArgType::String,
+                         .doc = "literal string to look for in every line"},
+                        {.name = "line",
+                         .type = ArgType::String,
+                         .aliases = {"value"},
+                         .doc = "the line to insert or replace"},
+                        {.name = "insertafter",
+                         .type = ArgType::String,
+                         .doc = "regexp, EOF or BOF: where a new line goes"},
+                        {.name = "insertbefore",
+                         .type = ArgType::String,
+                         .doc = "regexp or BOF: where a new line goes"},
+                        {.name = "backrefs",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "expand \\1 in line; no match: no change"},
+                        {.name = "firstmatch",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "use the first match, not the last"},
+                    },
+                .mutually_exclusive = {{"insertbefore", "insertafter"},
+                                       {"regexp", "search_string"},
+                                       {"backrefs", "search_string"}},
             };
             for (auto& a : file_edit_args(true)) m.args.push_back(a);
             return m;

@@ -15,11 +15,13 @@
 
 namespace upkeep {
 
+// Members have default member initialisers so that Command{.cmdline = "..."} leaves the
+// rest out without a -Wmissing-field-initializers warning.
 struct Command {
-    std::string cmdline;                     // run by /bin/sh -c on the target
-    std::string stdin_data;                  // fed on stdin: secrets travel here, never in argv
-    std::string chdir;                       // working directory; "" keeps the default
-    std::map<std::string, std::string> env;  // extra environment
+    std::string cmdline{};                     // run by /bin/sh -c on the target
+    std::string stdin_data{};                  // fed on stdin: secrets travel here, never in argv
+    std::string chdir{};                       // working directory; "" keeps the default
+    std::map<std::string, std::string> env{};  // extra environment
     // A query only reads state, so it runs even in a dry run. A mutating command
     // is recorded as "would run" by the planned-state overlay instead of running.
     bool mutating = true;

@@ -16,21 +16,32 @@ std::string format_mode(uint32_t mode) {
 
 std::vector<ArgSpec> file_attr_args() {
     return {
-        {"mode", ArgType::Mode, false, {}, {}, {}, false, "permissions, octal (\"0644\") or symbolic (\"u+x\")"},
-        {"owner", ArgType::String, false, {}, {}, {}, false, "owner name or uid"},
-        {"group", ArgType::String, false, {}, {}, {}, false, "group name or gid"},
+        {.name = "mode", .type = ArgType::Mode, .doc = "permissions, octal (\"0644\") or symbolic (\"u+x\")"},
+        {.name = "owner", .type = ArgType::String, .doc = "owner name or uid"},
+        {.name = "group", .type = ArgType::String, .doc = "group name or gid"},
     };
 }
 
 std::vector<ArgSpec> file_edit_args(bool with_create) {
     std::vector<ArgSpec> out = {
-        {"path", ArgType::Path, true, {}, {}, {"dest", "destfile", "name"}, false, "the file to edit"},
-        {"backup", ArgType::Bool, false, Value(false), {}, {}, false, "keep the old file as <path>.<pid>.<time>~"},
-        {"validate", ArgType::String, false, {}, {}, {}, false,
-         "command to check the new file before it replaces the old one; %s is the temp file"},
+        {.name = "path",
+         .type = ArgType::Path,
+         .required = true,
+         .aliases = {"dest", "destfile", "name"},
+         .doc = "the file to edit"},
+        {.name = "backup",
+         .type = ArgType::Bool,
+         .default_value = Value(false),
+         .doc = "keep the old file as <path>.<pid>.<time>~"},
+        {.name = "validate",
+         .type = ArgType::String,
+         .doc = "command to check the new file before it replaces the old one; %s is the temp file"},
     };
     if (with_create)
-        out.push_back({"create", ArgType::Bool, false, Value(false), {}, {}, false, "create the file if it is missing"});
+        out.push_back({.name = "create",
+                       .type = ArgType::Bool,
+                       .default_value = Value(false),
+                       .doc = "create the file if it is missing"});
     for (auto& a : file_attr_args()) out.push_back(a);
     return out;
 }

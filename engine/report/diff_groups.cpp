@@ -28,20 +28,24 @@ std::vector<DiffLine> diff_lines(const HostResult& r) {
         }
         std::string d = unified_diff(c.before.or_empty(), c.after.or_empty(), c.target);
         if (!c.before) d = "--- before: " + c.target + " (absent)\n" + d.substr(d.find('\n') + 1);
-        int n = 0;
-        for (const auto& raw : split_lines_keep(secrets().mask(d))) {
-            std::string line = !raw.empty() && raw.back() == '\n' ? raw.substr(0, raw.size() - 1) : raw;
-            DiffLine::Kind k = n < 2 ? DiffLine::Header
-                               : line.empty()    ? DiffLine::Context
-                               : line[0] == '+'  ? DiffLine::Added
-                               : line[0] == '-'  ? DiffLine::Removed
-                               : line[0] == '@'  ? DiffLine::Hunk
-                                                 : DiffLine::Context;
-            out.push_back({k, line});
-            ++n;
-        }
+        append_unified_diff(secrets().mask(d), out);
     }
     return out;
+}
+
+void append_unified_diff(const std::string& diff, std::vector<DiffLine>& out) {
+    int n = 0;
+    for (const auto& raw : split_lines_keep(diff)) {
+        std::string line = !raw.empty() && raw.back() == '\n' ? raw.substr(0, raw.size() - 1) : raw;
+        DiffLine::Kind k = n < 2 ? DiffLine::Header
+                           : line.empty()    ? DiffLine::Context
+                           : line[0] == '+'  ? DiffLine::Added
+                           : line[0] == '-'  ? DiffLine::Removed
+                           : line[0] == '@'  ? DiffLine::Hunk
+                                             : DiffLine::Context;
+        out.push_back({k, line});
+        ++n;
+    }
 }
 
 std::string join_diff_lines(const std::vector<DiffLine>& lines) {

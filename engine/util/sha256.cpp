@@ -1,5 +1,6 @@
 #include "engine/util/sha256.hpp"
 
+#include "engine/util/digest.hpp"
 #include "engine/util/shared_text.hpp"
 
 #include <openssl/evp.h>
@@ -8,27 +9,12 @@
 
 namespace upkeep {
 
-namespace {
-
-std::string to_hex(const unsigned char* md, unsigned int n) {
-    static const char digits[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(n * 2);
-    for (unsigned int i = 0; i < n; ++i) {
-        hex += digits[md[i] >> 4];
-        hex += digits[md[i] & 0xf];
-    }
-    return hex;
-}
-
-}  // namespace
-
 std::string sha256_hex(std::string_view bytes) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     if (EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr) != 1)
         throw std::runtime_error("SHA-256 failed");
-    return to_hex(md, n);
+    return hex_encode(std::string_view(reinterpret_cast<const char*>(md), n));
 }
 
 struct Sha256::Impl {
@@ -50,7 +36,7 @@ std::string Sha256::hex() {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     if (EVP_DigestFinal_ex(m->ctx, md, &n) != 1) throw std::runtime_error("SHA-256 failed");
-    return to_hex(md, n);
+    return hex_encode(std::string_view(reinterpret_cast<const char*>(md), n));
 }
 
 }  // namespace upkeep
