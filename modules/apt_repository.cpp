@@ -288,9 +288,9 @@ public:
         std::string path = args.str("path");
         e.deb822 = ends_with(path, ".sources");
         Plan plan = plan_file_edit(
-            ctx, args, [&](const std::optional<std::string>& cur) { return edit_apt_sources(cur, e, path); }, !e.absent,
+            ctx, args, [&](const SharedText& cur) { return edit_apt_sources(cur.to_optional(), e, path); }, !e.absent,
             e.absent ? std::optional<std::string>(path + " does not exist") : std::nullopt);
-        bool content_changes = plan.data.get("content").is_string();
+        bool content_changes = plan.content.has_value();
         if (content_changes && args.flag("update_cache", true)) {
             plan.data["update_cache"] = Value(true);
             plan.changes.push_back({"apt cache", "would run apt-get update", {}, {}, false});

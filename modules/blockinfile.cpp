@@ -38,7 +38,7 @@ bool ends_with_nl(const std::string& s) { return !s.empty() && s.back() == '\n';
 
 }  // namespace
 
-std::string blockinfile_edit(const std::optional<std::string>& original, const BlockOptions& o, std::string* msg) {
+std::string blockinfile_edit(const SharedText& original, const BlockOptions& o, std::string* msg) {
     std::vector<std::string> lines = original ? split_keep(*original) : std::vector<std::string>{};
     std::optional<std::string> after = o.insertafter, before = o.insertbefore;
     if (!after && !before) after = "EOF";
@@ -155,7 +155,7 @@ public:
         o.present = args.str("state") == "present";
         o.insertafter = args.opt_str("insertafter");
         o.insertbefore = args.opt_str("insertbefore");
-        auto edit = [&](const std::optional<std::string>& cur) {
+        auto edit = [&](const SharedText& cur) {
             EditOutcome out;
             out.content = blockinfile_edit(cur, o, &out.msg);
             return out;

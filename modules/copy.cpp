@@ -4,9 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "engine/module/controller_file.hpp"
 #include "engine/module/file_edit.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
@@ -18,17 +17,6 @@ namespace upkeep {
 namespace {
 
 namespace fs = std::filesystem;
-
-// One read straight into a string of the file's size: a stringstream would
-// hold the bytes twice (its buffer and str()'s copy), per host.
-std::string read_local(const std::string& path) {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) throw TaskError("cannot read src " + path);
-    std::string out(static_cast<size_t>(in.tellg()), '\0');
-    in.seekg(0);
-    if (!in.read(out.data(), static_cast<std::streamsize>(out.size()))) throw TaskError("cannot read src " + path);
-    return out;
-}
 
 std::string base_name(std::string p) {
     while (p.size() > 1 && p.back() == '/') p.pop_back();
@@ -103,7 +91,7 @@ public:
 
     Plan check(ModuleContext& ctx, const Args& args) const override {
         std::string dest = args.str("dest");
-        std::string content;
+        SharedText content;
         std::optional<uint32_t> src_mode;
         FileInfo dest_info = ctx.conn.stat(dest, true);
         bool dest_is_dir = dest_info.is_dir() || ends_with(dest, "/");
@@ -116,12 +104,12 @@ public:
                 FileInfo si = ctx.conn.stat(src, true);
                 if (!si.exists()) throw TaskError("src " + src + " does not exist on the host");
                 if (si.is_dir()) throw TaskError("src " + src + " is a directory: directories are not supported yet");
-                content = *ctx.conn.read_file(src);
+                content = ctx.conn.read_shared(src);
                 src_mode = si.mode;
             } else {
                 std::string local = find_controller_file(ctx, "files", src);
                 if (fs::is_directory(local)) return plan_tree(ctx, args, local, src, dest);
-                content = read_local(local);
+                content = read_controller_file(local);
                 struct stat st;
                 if (::stat(local.c_str(), &st) == 0) src_mode = st.st_mode & 07777;
             }
@@ -155,7 +143,7 @@ public:
         if (dest_link.is_link() && !args.flag("follow")) {
             // Ansible's follow: false renames the new file over the link itself;
             // the link's target is left alone.
-            plan.data["content"] = Value(content);
+            plan.content = content;
             plan.data["replace_link"] = Value(true);
             plan.changes.push_back({dest, "symbolic link (to " + dest_link.link_target + ") replaced by a file", std::nullopt,
                                     std::move(content), false});
@@ -209,7 +197,7 @@ private:
                 want_dir(target);
                 continue;
             }
-            std::string content = read_local(e.string());
+            std::string content = *read_controller_file(e.string());
             FileInfo i = ctx.conn.stat(target, true);
             if (i.is_dir()) throw TaskError(target + " is a directory");
             if (i.kind == FileInfo::Kind::Other) throw TaskError("refusing to write " + target + ": it is " + i.kind_text() + ", not a regular file");

@@ -136,7 +136,7 @@ public:
         if (!e.option && !e.section) throw UserError(at, "ini_file: give section, option or both");
         std::string path = args.str("path");
         Plan plan = plan_file_edit(
-            ctx, args, [&](const std::optional<std::string>& cur) { return edit_ini(cur, e, path); },
+            ctx, args, [&](const SharedText& cur) { return edit_ini(cur.to_optional(), e, path); },
             args.flag("create", true), e.absent ? std::optional<std::string>(path + " does not exist") : std::nullopt);
         if (args.get("value").secret() || args.get("values").contains_secret())
             for (auto& c : plan.changes) c.secret = c.secret || c.after.has_value();

@@ -151,13 +151,13 @@ public:
         Plan plan;
         if (!dir_info.exists()) {
             // A missing directory means a missing file: plan it without reading.
-            plan.data["content"] = Value(content);
+            plan.content = content;
             plan.data["created"] = Value(true);
             plan.data["path"] = Value(path);
             plan.data["mode"] = Value(static_cast<int64_t>(*args.mode("mode", 0755, false)));
             plan.data["mkdir"] = Value(dir);
             plan.changes.push_back({dir, "directory created", {}, {}, false});
-            plan.changes.push_back({path, "file created", std::nullopt, content, false});
+            plan.changes.push_back({path, "file created", std::nullopt, plan.content, false});
             plan.msg = "hook installed";
         } else {
             plan = plan_file_content(ctx, effective, path, content, "hook replaced");

@@ -154,7 +154,7 @@ public:
         if (e.only_if_absent && e.regexp) throw UserError(at, "properties: only_if_absent does not go with regexp");
         std::string path = args.str("path");
         Plan plan = plan_file_edit(
-            ctx, args, [&](const std::optional<std::string>& cur) { return edit_properties(cur, e, path); },
+            ctx, args, [&](const SharedText& cur) { return edit_properties(cur.to_optional(), e, path); },
             args.flag("create"), e.absent ? std::optional<std::string>(path + " does not exist") : std::nullopt);
         std::vector<std::string> secrets;
         if (args.get("value").secret()) secrets.push_back(args.str("value"));

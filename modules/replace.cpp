@@ -100,9 +100,9 @@ public:
         o.replace = args.str("replace");
         o.after = args.opt_str("after");
         o.before = args.opt_str("before");
-        auto edit = [&](const std::optional<std::string>& cur) {
+        auto edit = [&](const SharedText& cur) {
             EditOutcome out;
-            out.content = replace_edit(cur.value_or(""), o, &out.msg);
+            out.content = replace_edit(cur.or_empty(), o, &out.msg);
             return out;
         };
         return plan_file_edit(ctx, args, edit, false);

@@ -12,6 +12,7 @@
 
 #include "engine/lua/jinja_native.hpp"
 #include "engine/lua/lua_env.hpp"
+#include "engine/lua/lua_pool.hpp"
 #include "engine/module/file_edit.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
@@ -166,13 +167,13 @@ public:
             mark.file = std::make_shared<const std::string>(full);
             mark.line = 1;
             mark.col = 1;
-            content = thread_lua().render_template(text, vars, mark, &secret);
+            content = lua_lease()->render_template(text, vars, mark, &secret);
         }
 
         Value raw = args.raw();
         raw["path"] = Value(dest);
         Args effective(raw);
-        Plan plan = plan_file_content(ctx, effective, dest, content, "rendered from " + args.str("src"));
+        Plan plan = plan_file_content(ctx, effective, dest, std::move(content), "rendered from " + args.str("src"));
         // A template that read a secret shows no diff (README, "Secrets").
         if (secret)
             for (Change& c : plan.changes) c.secret = true;

@@ -128,7 +128,7 @@ public:
         raw["path"] = Value(args.str("dest"));
         Args eff(raw);
         Value res = p.result;
-        Plan fp = plan_file_content(ctx, eff, args.str("dest"), r.body, "response written");
+        Plan fp = plan_file_content(ctx, eff, args.str("dest"), std::move(r.body), "response written");
         fp.result = res;
         fp.result["path"] = Value(args.str("dest"));
         fp.data["args"] = raw;

@@ -149,7 +149,7 @@ public:
         req.content = args.str("content");
 
         xml::EditResult result;
-        Plan plan = plan_file_edit(ctx, args, [&](const std::optional<std::string>& current) {
+        Plan plan = plan_file_edit(ctx, args, [&](const SharedText& current) {
             result = xml::edit_xml(*current, args.str("path"), req);
             return EditOutcome{result.text, result.msg};
         }, false);

@@ -197,10 +197,10 @@ public:
         Args args = with_path(given);
         std::string path = args.str("path");
         Plan plan = plan_file_edit(
-            ctx, args, [&](const std::optional<std::string>& cur) { return edit_yum_repo(cur, e, path); }, !e.absent,
+            ctx, args, [&](const SharedText& cur) { return edit_yum_repo(cur.to_optional(), e, path); }, !e.absent,
             e.absent ? std::optional<std::string>(path + " does not exist") : std::nullopt);
-        if (e.absent && plan.data.get("content").is_string()) {
-            auto left = ini::Document::parse(plan.data.get("content").as_string(), path);
+        if (e.absent && plan.content.has_value()) {
+            auto left = ini::Document::parse(*plan.content, path);
             if (left.only_trivia()) {
                 plan.data["remove"] = Value(true);
                 plan.changes.front().summary = "repository [" + e.name + "] removed, file removed (no section left)";

@@ -1,5 +1,6 @@
 #include "engine/util/py_regex.hpp"
 #include "engine/lua/lua_env.hpp"
+#include "engine/lua/lua_pool.hpp"
 
 #include <unistd.h>
 
@@ -529,7 +530,7 @@ void LuaEnv::add_global_search_path(const std::string& dir) {
     }
     // Load the directory's filters and tests now, on the calling thread, so a broken
     // file stops the run before any host is touched (workers load them again).
-    thread_lua().sync_global_paths();
+    lua_lease()->sync_global_paths();
 }
 
 void LuaEnv::sync_global_paths() {
@@ -706,11 +707,6 @@ bool python_truthy(const Value& v) {
         case Value::Type::Map: return !v.as_map().empty();
     }
     return false;
-}
-
-LuaEnv& thread_lua() {
-    thread_local LuaEnv env;
-    return env;
 }
 
 }  // namespace upkeep

@@ -1,13 +1,8 @@
 #include "engine/plan/path_state.hpp"
 
-#include <cstdio>
-
-#include "engine/util/digest.hpp"
 #include "engine/util/error.hpp"
 
 namespace upkeep {
-
-std::string sha256_hex(const std::string& bytes) { return *digest_hex_of("sha256", bytes); }
 
 Value PathState::to_value() const {
     Value v(Map{});
