@@ -380,11 +380,13 @@ int run_cli(int argc, char** argv, const ModuleCatalog& modules) {
     VaultArgs va;
     CLI::App* vault = add_vault_command(app, va);
 
-    std::string doc_module;
+    std::string doc_module, doc_playbook;
     bool doc_list = false;
     CLI::App* doc = app.add_subcommand("doc", "list modules, or show one module's arguments");
     doc->add_option("module", doc_module, "module name");
     doc->add_flag("-l,--list", doc_list, "list modules");
+    doc->add_option("-p,--playbook", doc_playbook,
+                    "also the Lua modules of this playbook (or directory): its lua/modules/, library/ and roles'");
 
     std::string help_module;
     CLI::App* help = app.add_subcommand("help", "this help and the module list, or one module's reference");
@@ -405,7 +407,7 @@ int run_cli(int argc, char** argv, const ModuleCatalog& modules) {
     }
     if (*play) return run_play_command(pa, verbosity, modules);
     if (*apply) return run_play_command(aa, verbosity, modules);
-    if (*doc) return run_doc_command(doc_module, modules);
+    if (*doc) return run_doc_command(doc_module, modules, doc_playbook);
     if (*man) {
         std::printf("%s", man_page(app, modules).c_str());
         return 0;
