@@ -90,6 +90,10 @@ Value parse_extra_vars(const std::vector<std::string>& items) {
 void print_tasks(const std::vector<Task>& tasks, int indent) {
     for (const auto& t : tasks) {
         std::string pad(indent, ' ');
+        if (t.include_static) {  // its tasks, as if written here (they are known now)
+            print_tasks(t.block, indent);
+            continue;
+        }
         if (t.is_block) {
             std::printf("%sblock%s\n", pad.c_str(), t.name.empty() ? "" : (": " + t.name).c_str());
             print_tasks(t.block, indent + 2);
