@@ -302,6 +302,9 @@ void add_run_options(CLI::App* cmd, PlayArgs& pa, int& verbosity) {
     play->add_option("--host-key-checking", pa.opts.host_key_checking, "strict (default), accept-new or off")
         ->check(CLI::IsMember({"strict", "accept-new", "off"}));
     play->add_option("-u,--user", pa.opts.remote_user, "connect as this user");
+    play->add_option("-c,--connection", pa.opts.connection,
+                     "connection for hosts whose inventory and play set none: ssh (default), local or sandbox")
+        ->check(CLI::IsMember({"ssh", "smart", "paramiko", "local", "sandbox"}));
     play->add_option("-T,--timeout", pa.opts.timeout_s, "connection timeout in seconds");
     play->add_option("--lock-timeout", pa.opts.lock_timeout_s,
                      "seconds to wait for a host that another upkeep run holds (default 0: fail that host at once)");

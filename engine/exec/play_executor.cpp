@@ -203,6 +203,10 @@ void PlayExecutor::run_batch(const Play& play, std::vector<HostState*>& batch) {
             h->inventory_vars["ansible_user"] = Value(play.remote_user);
         if (!play.connection.empty() && !h->inventory_vars.has("ansible_connection"))
             h->inventory_vars["ansible_connection"] = Value(play.connection);
+        // -c/--connection: below the inventory and the play's keyword, as in Ansible.
+        if (!m_opts.connection.empty() && !h->inventory_vars.has("ansible_connection") &&
+            !h->inventory_vars.has("upkeep_connection"))
+            h->inventory_vars["ansible_connection"] = Value(m_opts.connection);
     }
     // Connection and become variables follow Ansible's precedence: a play's
     // `vars:` beat the inventory, -e beats both.
