@@ -5,6 +5,7 @@
 // contains) are applied here with Ansible's exact rules, including its quirks:
 // a hidden directory is not listed but its visible contents are, `examined`
 // counts one level past `depth`, `excludes` only act together with patterns.
+#include <cctype>
 #include <map>
 
 #include "engine/module/file_edit.hpp"
@@ -79,6 +80,67 @@ int64_t with_unit(const std::string& arg, const std::string& text, const std::ma
     return m[2].matched ? n * units.at(m.str(2)[0]) : n;
 }
 
+// Ansible's os.path.expanduser(os.path.expandvars(path)), as the module sees it on
+// the host: $NAME / ${NAME} from the environment a command there gets (the task's
+// environment: and the become user's), left as written when unset; a leading ~ is
+// $HOME (else the passwd entry of the user), ~name that user's home (unknown: as written).
+std::string expand_host_path(Connection& conn, const std::string& path) {
+    bool has_var = path.find('$') != std::string::npos;
+    if (!has_var && (path.empty() || path[0] != '~')) return path;
+    auto query = [&](const std::string& cmdline) {
+        Command c;
+        c.mutating = false;
+        c.cmdline = cmdline;
+        return conn.run(c);
+    };
+    std::map<std::string, std::string> env;
+    CommandResult e = query("env -0");
+    if (e.rc == 0)
+        for (const auto& kv : split(e.out, '\0'))
+            if (size_t eq = kv.find('='); eq != std::string::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+    std::string out = path;
+    if (has_var) {
+        auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+        size_t i = 0;
+        while ((i = out.find('$', i)) != std::string::npos) {
+            size_t j = i + 1;
+            std::string name;
+            if (j < out.size() && out[j] == '{') {
+                size_t close = out.find('}', j);
+                if (close == std::string::npos) break;
+                name = out.substr(j + 1, close - j - 1);
+                j = close + 1;
+            } else {
+                while (j < out.size() && word(out[j])) ++j;
+                name = out.substr(i + 1, j - i - 1);
+            }
+            auto it = name.empty() ? env.end() : env.find(name);
+            if (it == env.end()) {
+                i = j;
+                continue;
+            }
+            out = out.substr(0, i) + it->second + out.substr(j);
+            i += it->second.size();
+        }
+    }
+    if (out.empty() || out[0] != '~') return out;
+    size_t slash = out.find('/', 1);
+    if (slash == std::string::npos) slash = out.size();
+    std::string home;
+    if (slash == 1 && env.count("HOME")) {
+        home = env["HOME"];
+    } else {
+        std::string who = slash == 1 ? "\"$(id -u)\"" : shell_quote(out.substr(1, slash - 1));
+        CommandResult pw = query("getent passwd -- " + who);
+        std::vector<std::string> f = split(trim(pw.out), ':');
+        if (pw.rc != 0 || f.size() < 6) return out;  // no such user: as written (Python's KeyError)
+        home = f[5];
+    }
+    while (!home.empty() && home.back() == '/') home.pop_back();
+    std::string r = home + out.substr(slash);
+    return r.empty() ? "/" : r;
+}
+
 bool valid_utf8(std::string_view s) {
     for (size_t i = 0; i < s.size();) {
         unsigned char c = static_cast<unsigned char>(s[i]);
@@ -100,8 +162,8 @@ public:
             .doc =
                 "Ansible's find, read-only. Returns files (a list of dicts with path and Ansible's stat\n"
                 "fields: mode, isdir, isreg, islnk, uid, gid, pw_name, size, inode, atime, mtime, ctime...),\n"
-                "matched, examined, skipped_paths. Needs GNU find on the host. `~` and $VARS in paths\n"
-                "are not expanded.\n"
+                "matched, examined, skipped_paths. Needs GNU find on the host. `~`, `~user` and $VARS in\n"
+                "paths are expanded on the host, as Ansible does.\n"
                 "Example:\n"
                 "  - find:\n"
                 "      paths: /var/log/cloudstack\n"
@@ -209,7 +271,8 @@ public:
         List files;
         Map skipped;
         int64_t examined = 0;
-        for (const auto& npath : args.strings("paths")) {
+        for (const auto& written : args.strings("paths")) {
+            const std::string npath = expand_host_path(ctx.conn, written);
             std::vector<Entry> entries;
             std::string partial;
             std::string error = list_entries(ctx, args, npath, depth, entries, partial);

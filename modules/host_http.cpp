@@ -71,8 +71,15 @@ HttpResponse http_on_host(Connection& conn, const HttpRequest& req) {
            config_quote(std::string("%{stderr}\n") + k_begin + "%{http_code} %{size_download}\n%{url_effective}\n%{header_json}\n" + k_end + "\n") +
            "\n";
     if (req.method == "HEAD") cfg += "head\n";
-    else if (req.method != "GET" && !(req.method == "POST" && req.body)) cfg += "request = " + config_quote(req.method) + "\n";
-    if (req.body) cfg += "data-raw = " + config_quote(*req.body) + "\n";
+    else if (req.method != "GET" && !(req.method == "POST" && (req.body || !req.body_file.empty())))
+        cfg += "request = " + config_quote(req.method) + "\n";
+    if (req.body) {
+        // curl's config is C text: a NUL would cut the body short without a word.
+        if (req.body->find('\0') != std::string::npos) throw TaskError("the request body contains a NUL byte");
+        cfg += "data-raw = " + config_quote(*req.body) + "\n";
+    } else if (!req.body_file.empty()) {
+        cfg += "data-binary = " + config_quote("@" + req.body_file) + "\n";
+    }
     for (const auto& [k, v] : req.headers) {
         refuse_newlines("header " + k, k + v);
         cfg += "header = " + config_quote(k + ": " + v) + "\n";

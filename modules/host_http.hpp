@@ -22,6 +22,7 @@ struct HttpRequest {
     std::string method = "GET";
     std::vector<std::pair<std::string, std::string>> headers;
     std::optional<std::string> body;
+    std::string body_file;  // or: the body is this file on the host (as the host's commands see the path)
     std::string username, password;
     bool validate_certs = true;
     bool use_proxy = true;

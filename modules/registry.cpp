@@ -1,9 +1,12 @@
 #include "modules/registry.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <set>
 #include <map>
 #include <memory>
 
+#include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/lua_module.hpp"
 
@@ -168,6 +171,34 @@ public:
     std::vector<std::string> names_in(const std::vector<std::string>& search_dirs) const override {
         std::vector<std::string> out = module_names();
         for (auto& n : lua_module_names(lua_module_dirs(search_dirs))) out.push_back(n);
+        return out;
+    }
+    std::vector<ModuleFile> module_files(const std::vector<std::string>& search_dirs) const override {
+        std::vector<ModuleFile> out;
+        std::set<std::string> dirs_seen;
+        for (const auto& dir : lua_module_dirs(search_dirs)) {
+            std::error_code ec;
+            std::string canon = std::filesystem::weakly_canonical(dir, ec).string();
+            if (ec || !std::filesystem::is_directory(canon, ec) || !dirs_seen.insert(canon).second) continue;
+            for (const auto& name : lua_module_names({canon})) {
+                ModuleFile f;
+                f.name = name;
+                f.path = canon + "/" + name + ".lua";
+                try {
+                    f.module = find_lua_module(name, {canon});
+                } catch (const UserError& e) {
+                    f.error = e.what();
+                }
+                // What a task of this playbook gets by this name (compiled-in modules first).
+                try {
+                    const Module* winner = find_in(name, search_dirs, Mark{});
+                    f.shadowed = f.module && winner != f.module;
+                } catch (const UserError&) {
+                    f.shadowed = false;
+                }
+                out.push_back(std::move(f));
+            }
+        }
         return out;
     }
 };

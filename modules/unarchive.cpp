@@ -6,8 +6,9 @@
 // files, directories and links to create or change (with their bytes, for the
 // diff), and apply() writes only those, atomically, through the connection. So
 // idempotence is by member (content, mode, link target), the dry run is exact,
-// and the host needs neither tar nor unzip. Differences from Ansible: member
-// mtimes are not restored, and owners come from `owner`/`group` (not the archive).
+// and the host needs neither tar nor unzip. keep_newer leaves a host file newer
+// than its member alone. Differences from Ansible: member mtimes are not restored,
+// and owners come from `owner`/`group` (not the archive).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,7 +78,8 @@ public:
                     "controller (files/ of the role or playbook), or on the host with remote_src (a URL\n"
                     "there is downloaded by the host). Members are compared one by one (content, mode,\n"
                     "link target): only what differs is written, so a second run changes nothing. mode,\n"
-                    "owner and group apply to every member. Member mtimes are not restored.\n"
+                    "owner and group apply to every member. Member mtimes are not restored. keep_newer keeps a\n"
+                    "host file that is newer than its member.\n"
                     "Returns dest, src, handler, files (list_files), changed.\n"
                     "Example:\n"
                     "  - unarchive:\n"
@@ -118,7 +120,8 @@ public:
                         {.name = "keep_newer",
                          .type = ArgType::Bool,
                          .default_value = Value(false),
-                         .doc = "not supported (false only)"},
+                         .doc = "leave a host file that is newer than its archive member as it is (mode/owner/group still "
+                                "apply when given)"},
                         {.name = "extra_opts",
                          .type = ArgType::List,
                          .default_value = Value(List{}),
@@ -154,7 +157,6 @@ public:
             plan.result["dest"] = Value(dest);
             return plan;
         }
-        if (args.flag("keep_newer")) throw TaskError("unarchive: keep_newer is not supported");
         if (!args.strings("extra_opts").empty()) throw TaskError("unarchive: extra_opts is not supported");
         std::string bytes;
         if (remote && src.find("://") != std::string::npos) {
@@ -244,6 +246,17 @@ public:
     }
 
 private:
+    // The host file's mtime (seconds, with the fraction); a file only the dry run's
+    // overlay has (planned by an earlier task) is as new as now.
+    static double host_mtime(ModuleContext& ctx, const std::string& path) {
+        Command c;
+        c.mutating = false;
+        c.cmdline = "LC_ALL=C find " + shell_quote(ctx.conn.command_path(path)) + " -maxdepth 0 -printf '%T@'";
+        CommandResult r = ctx.conn.run(c);
+        if (r.rc != 0 || trim(r.out).empty()) return host_now(ctx.conn);
+        return std::strtod(trim(r.out).c_str(), nullptr);
+    }
+
     static std::string plural(size_t n) { return std::to_string(n) + (n == 1 ? " change" : " changes"); }
 
     static bool wanted(const Args& args, const std::string& member) {
@@ -277,6 +290,7 @@ private:
             Value o;
             o["path"] = Value(path);
             bool attrs_only = false;
+            bool kept = false;  // keep_newer: the host's newer file stays
             if (S_ISDIR(st.st_mode)) {
                 if (host.exists() && !host.is_dir()) throw TaskError(path + " exists and is not a directory");
                 if (!host.exists()) {
@@ -300,7 +314,13 @@ private:
                 std::string content = read_local(e.string());
                 std::optional<std::string> before;
                 if (host.is_file()) before = ctx.conn.read_file(path);
-                if (!before || *before != content) {
+                double member_mtime = static_cast<double>(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1e9;
+                if (before && *before != content && args.flag("keep_newer") && host_mtime(ctx, path) > member_mtime) {
+                    // tar --keep-newer-files / Ansible's zip "is newer, excluding file": the
+                    // host's newer file stays, and so do its mode and owner unless asked.
+                    attrs_only = true;
+                    kept = true;
+                } else if (!before || *before != content) {
                     o["op"] = Value("write");
                     o["content"] = Value(content);
                     plan.changes.push_back({path, before ? "content replaced" : "file created", before, content, false});
@@ -312,7 +332,8 @@ private:
             }
             if (attrs_only) o["op"] = Value("attrs");
             bool differs = !attrs_only;
-            if (want_mode && (!host.exists() || host.is_link() || (host.mode & 07777) != *want_mode)) {
+            if (want_mode && !(kept && !args.has("mode")) &&
+                (!host.exists() || host.is_link() || (host.mode & 07777) != *want_mode)) {
                 o["mode"] = Value(static_cast<int64_t>(*want_mode));
                 if (attrs_only) {
                     plan.changes.push_back({path, "mode " + format_mode(host.mode) + " -> " + format_mode(*want_mode), {}, {}, false});

@@ -6,6 +6,7 @@
 // With `dest` the body is written to a file on the host like copy (changed only
 // when the bytes differ; Ansible rewrites it every time).
 #include <algorithm>
+#include <fstream>
 
 #include "engine/module/file_edit.hpp"
 #include "engine/module/module.hpp"
@@ -14,6 +15,7 @@
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
 #include "modules/host_http.hpp"
+#include "modules/multipart_body.hpp"
 
 namespace upkeep {
 
@@ -67,9 +69,16 @@ public:
             m.args.push_back({.name = "body_format",
                               .type = ArgType::String,
                               .default_value = Value("raw"),
-                              .choices = {"form-urlencoded", "json", "raw"},
-                              .doc = "how body is encoded (sets Content-Type)"});
-            m.args.push_back({.name = "src", .type = ArgType::Path, .doc = "not supported yet: use body"});
+                              .choices = {"form-multipart", "form-urlencoded", "json", "raw"},
+                              .doc = "how body is encoded (sets Content-Type); form-multipart: a map of text fields and "
+                                     "{filename, content, mime_type} parts"});
+            m.args.push_back({.name = "src",
+                              .type = ArgType::Path,
+                              .doc = "send this file as the body (controller files/, or the host with remote_src)"});
+            m.args.push_back({.name = "remote_src",
+                              .type = ArgType::Bool,
+                              .default_value = Value(false),
+                              .doc = "src and form-multipart filenames are on the host, not the controller"});
             m.args.push_back({.name = "status_code",
                               .type = ArgType::List,
                               .default_value = Value(List{Value(200)}),
@@ -102,7 +111,6 @@ public:
         std::string method = args.str("method");
         if (!py_fullmatch(compile_py_regex("[A-Z]+"), method))
             throw TaskError("Parameter 'method' needs to be a single word in uppercase, like GET or POST.");
-        if (args.has("src")) throw TaskError("uri: src is not supported yet; read the file into body");
         Plan p;
         if (args.has("creates") && ctx.conn.stat(args.str("creates"), false).exists()) {
             p.result["stdout"] = Value("skipped, since '" + args.str("creates") + "' exists");
@@ -114,7 +122,7 @@ public:
             p.msg = p.result.get("stdout").as_string();
             return p;
         }
-        HttpRequest req = request(args, method);
+        HttpRequest req = request(ctx, args, method);
         if (!safe_method(method)) {
             p.unpredictable = true;
             p.changes.push_back({args.str("url"), "would run " + method, std::nullopt, std::nullopt, false});
@@ -137,7 +145,7 @@ public:
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
         if (plan.data.has("args")) return apply_file_plan(ctx, Args(plan.data.get("args")), plan);
-        HttpRequest req = request(args, args.str("method"));
+        HttpRequest req = request(ctx, args, args.str("method"));
         req.mutating = true;
         HttpResponse r = http_on_host(ctx.conn, req);
         if (!r.executed) return Value();
@@ -145,7 +153,14 @@ public:
     }
 
 private:
-    static HttpRequest request(const Args& args, const std::string& method) {
+    static std::string read_controller(const ModuleContext& ctx, const std::string& name) {
+        std::string path = find_controller_file(ctx, "files", name);
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw TaskError("Could not find or access '" + name + "'");
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+
+    static HttpRequest request(ModuleContext& ctx, const Args& args, const std::string& method) {
         HttpRequest req = http_request_from(args);
         req.method = method;
         std::string follow = args.str("follow_redirects");
@@ -167,8 +182,35 @@ private:
                     req.body = body.to_string();
                 }
                 if (!has_type) req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+            } else if (format == "form-multipart") {
+                // The files' bytes: on the controller (Ansible's action plugin sends them
+                // over first), or on the host with remote_src; the MIME types as the
+                // host's Python would guess them (its /etc/mime.types).
+                bool remote = args.flag("remote_src");
+                auto read = [&](const std::string& f) {
+                    if (!remote) return read_controller(ctx, f);
+                    auto b = ctx.conn.read_file(f);
+                    if (!b) throw TaskError("failed to parse body as form-multipart: [Errno 2] No such file or directory: '" + f + "'");
+                    return *b;
+                };
+                auto mime = ctx.conn.read_file("/etc/mime.types");
+                MultipartBody mp = prepare_multipart(body, read, parse_mime_types(mime.value_or("")));
+                req.body = mp.body;
+                std::erase_if(req.headers, [](const auto& h) { return to_lower(h.first) == "content-type"; });
+                req.headers.emplace_back("Content-Type", mp.content_type);
             } else {
                 req.body = body.to_string();
+            }
+        } else if (args.has("src")) {
+            std::string src = args.str("src");
+            if (args.flag("remote_src")) {
+                if (!ctx.conn.stat(src, true).is_file()) throw TaskError("failed to read " + src + ": no such file on the host");
+                req.body_file = ctx.conn.command_path(src);  // curl reads it there: any bytes
+            } else {
+                req.body = read_controller(ctx, src);
+                if (req.body->find('\0') != std::string::npos)
+                    throw TaskError("uri: " + src + " holds NUL bytes, which cannot travel in curl's config from the "
+                                    "controller; copy it to the host and use remote_src: true");
             }
         }
         return req;

@@ -90,6 +90,10 @@ Value parse_extra_vars(const std::vector<std::string>& items) {
 void print_tasks(const std::vector<Task>& tasks, int indent) {
     for (const auto& t : tasks) {
         std::string pad(indent, ' ');
+        if (t.include_static) {  // its tasks, as if written here (they are known now)
+            print_tasks(t.block, indent);
+            continue;
+        }
         if (t.is_block) {
             std::printf("%sblock%s\n", pad.c_str(), t.name.empty() ? "" : (": " + t.name).c_str());
             print_tasks(t.block, indent + 2);
@@ -317,6 +321,9 @@ void add_run_options(CLI::App* cmd, PlayArgs& pa, int& verbosity) {
     play->add_option("--host-key-checking", pa.opts.host_key_checking, "strict (default), accept-new or off")
         ->check(CLI::IsMember({"strict", "accept-new", "off"}));
     play->add_option("-u,--user", pa.opts.remote_user, "connect as this user");
+    play->add_option("-c,--connection", pa.opts.connection,
+                     "connection for hosts whose inventory and play set none: ssh (default), local or sandbox")
+        ->check(CLI::IsMember({"ssh", "smart", "paramiko", "local", "sandbox"}));
     play->add_option("-T,--timeout", pa.opts.timeout_s, "connection timeout in seconds");
     play->add_option("--lock-timeout", pa.opts.lock_timeout_s,
                      "seconds to wait for a host that another upkeep run holds (default 0: fail that host at once)");
@@ -414,11 +421,13 @@ int run_cli(int argc, char** argv, const ModuleCatalog& modules) {
     VaultArgs va;
     CLI::App* vault = add_vault_command(app, va);
 
-    std::string doc_module;
+    std::string doc_module, doc_playbook;
     bool doc_list = false;
     CLI::App* doc = app.add_subcommand("doc", "list modules, or show one module's arguments");
     doc->add_option("module", doc_module, "module name");
     doc->add_flag("-l,--list", doc_list, "list modules");
+    doc->add_option("-p,--playbook", doc_playbook,
+                    "also the Lua modules of this playbook (or directory): its lua/modules/, library/ and roles'");
 
     std::string help_module;
     CLI::App* help = app.add_subcommand("help", "this help and the module list, or one module's reference");
@@ -439,7 +448,7 @@ int run_cli(int argc, char** argv, const ModuleCatalog& modules) {
     }
     if (*play) return run_play_command(pa, verbosity, modules);
     if (*apply) return run_play_command(aa, verbosity, modules);
-    if (*doc) return run_doc_command(doc_module, modules);
+    if (*doc) return run_doc_command(doc_module, modules, doc_playbook);
     if (*man) {
         std::printf("%s", man_page(app, modules).c_str());
         return 0;

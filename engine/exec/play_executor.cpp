@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <set>
 
 #include "engine/exec/connection_factory.hpp"
@@ -203,6 +204,10 @@ void PlayExecutor::run_batch(const Play& play, std::vector<HostState*>& batch) {
             h->inventory_vars["ansible_user"] = Value(play.remote_user);
         if (!play.connection.empty() && !h->inventory_vars.has("ansible_connection"))
             h->inventory_vars["ansible_connection"] = Value(play.connection);
+        // -c/--connection: below the inventory and the play's keyword, as in Ansible.
+        if (!m_opts.connection.empty() && !h->inventory_vars.has("ansible_connection") &&
+            !h->inventory_vars.has("upkeep_connection"))
+            h->inventory_vars["ansible_connection"] = Value(m_opts.connection);
     }
     // Connection and become variables follow Ansible's precedence: a play's
     // `vars:` beat the inventory, -e beats both.
@@ -486,15 +491,44 @@ bool PlayExecutor::run_task(const Play& play, const Task& task, std::vector<Host
     return true;
 }
 
+namespace {
+// Does the include (or anything it holds) run under --tags/--skip-tags?
+bool any_selected(const Task& t, const std::function<bool(const Task&)>& selected) {
+    if (selected(t)) return true;
+    for (const auto* list : {&t.block, &t.rescue, &t.always})
+        for (const auto& c : *list)
+            if (any_selected(c, selected)) return true;
+    return false;
+}
+}  // namespace
+
 void PlayExecutor::run_include(const Play& play, const Task& inc, std::vector<HostState*>& hosts, bool handlers) {
-    // A dynamic include_tasks: each host renders the file name (per loop item) and
-    // hosts that include the same file with the same item run it together, in order.
+    // Each host judges the include's condition once: a host for which it is false
+    // gets one "skipping" for the include, a host that includes gets one "included"
+    // (Ansible's recap counts both once, whatever the file holds). Dynamic: each host
+    // renders the file name (per loop item) and hosts that include the same file with
+    // the same item run it together, in order. Static: the tasks loaded with the play.
+    if (inc.include_static && !any_selected(inc, [&](const Task& t) { return tags_selected(t); })) return;
+    std::string name = task_display_name(inc, hosts);
+    bool header = false;
+    auto report = [&](HostState* h, Status status, const std::string& msg) {
+        if (!m_started) return;  // --start-at-task: not reached yet
+        if (!header) m_reporter.task_start(inc, name, handlers);
+        header = true;
+        HostResult r;
+        r.host = h->name;
+        r.status = status;
+        r.msg = msg;
+        m_reporter.host_result(inc, name, r);
+        (status == Status::Skipped ? h->stats.skipped : h->stats.ok)++;
+    };
     struct Group {
         std::string path;
         Value item;  // null without a loop
         std::vector<HostState*> hosts;
     };
     std::vector<Group> groups;
+    std::vector<HostState*> static_hosts;
     for (auto* h : hosts) {
         try {
             Value vars = m_tasks.task_vars(inc, *h);
@@ -504,7 +538,15 @@ void PlayExecutor::run_include(const Play& play, const Task& inc, std::vector<Ho
                                                                              : lua_lease()->eval(w.to_string(), vars, w.mark());
                 ok = ok && r.truthy();
             }
-            if (!ok) continue;
+            if (!ok) {
+                report(h, Status::Skipped, "");
+                continue;
+            }
+            if (inc.include_static) {
+                report(h, Status::Ok, "included: " + inc.include_file.to_string());
+                static_hosts.push_back(h);
+                continue;
+            }
             List items{Value()};
             if (!inc.loop.is_null()) {
                 Value lv = lua_lease()->render(inc.loop, vars);
@@ -533,6 +575,18 @@ void PlayExecutor::run_include(const Play& play, const Task& inc, std::vector<Ho
             h->failed = true;
             h->stats.failed++;
         }
+    }
+    if (inc.include_static) {
+        run_tasks(play, inc.block, static_hosts, handlers);
+        return;
+    }
+    for (auto* h : hosts) {
+        std::vector<std::string> files;
+        for (const auto& g : groups)
+            if (std::find(g.hosts.begin(), g.hosts.end(), h) != g.hosts.end() &&
+                std::find(files.begin(), files.end(), g.path) == files.end())
+                files.push_back(g.path);
+        if (!files.empty()) report(h, Status::Ok, "included: " + join(files, ", "));
     }
     for (auto& g : groups) {
         Task include = inc;

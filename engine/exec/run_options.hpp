@@ -32,6 +32,7 @@ struct RunOptions {
     std::string inventory_dir;  // base for relative sandbox roots
     // Connection defaults from the command line (used by the SSH connection).
     std::string private_key, known_hosts, remote_user, host_key_checking = "strict";
+    std::string connection;  // -c: ansible_connection where neither the inventory nor the play sets one
     std::string ssh_password, become_password;
     int timeout_s = 10;
     double lock_timeout_s = 0;  // --lock-timeout: wait this long for a host another run holds

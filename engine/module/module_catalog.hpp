@@ -12,6 +12,15 @@ namespace upkeep {
 
 class Module;
 
+// A module defined by a file of its own (a Lua module): where it is, and what it
+// declares (for `upkeep doc`).
+struct ModuleFile {
+    std::string name, path;
+    const Module* module = nullptr;  // nullptr when the file cannot be loaded
+    std::string error;               // then: why
+    bool shadowed = false;           // another module of that name wins for a task
+};
+
 class ModuleCatalog {
 public:
     virtual ~ModuleCatalog() = default;
@@ -32,6 +41,13 @@ public:
     virtual std::vector<std::string> names_in(const std::vector<std::string>& search_dirs) const {
         (void)search_dirs;
         return names();
+    }
+    // The module files a task with these search dirs can see (the playbook's and
+    // roles' Lua modules first, then the installed ones), in lookup order. None by
+    // default (a catalog of compiled-in modules only).
+    virtual std::vector<ModuleFile> module_files(const std::vector<std::string>& search_dirs) const {
+        (void)search_dirs;
+        return {};
     }
 };
 

@@ -55,6 +55,13 @@ struct RoleRef {
     std::vector<std::string> tags;
     std::vector<Value> when;
     std::string tasks_from = "main", vars_from = "main", defaults_from = "main", handlers_from = "main";
+    // become keywords of the roles: entry or the import_role/include_role task: they
+    // apply to the role's tasks, its dependencies and its handlers (as in Ansible).
+    std::optional<bool> become;
+    std::string become_user, become_method;  // "" = not set
+    // import_role/include_role run the role again even when it already ran in this
+    // play (Ansible's once-per-play rule is for roles: entries and dependencies).
+    bool from_task = false;
 };
 
 RoleRef role_ref_from_roles_entry(const Value& entry);

@@ -60,8 +60,12 @@ struct Task {
     // This task's role's own defaults and vars: they win over other roles' play-wide
     // ones for this task (the play-wide ones keep Ansible's private_role_vars=false).
     Value role_defaults, role_vars;
-    // A dynamic include_tasks (templated file name or a loop): expanded per host at run time.
+    // An include_tasks. Dynamic (templated file name or a loop): expanded per host at
+    // run time. Static (a literal file name, include_static): its tasks are loaded
+    // with the playbook into `block`, and its `when` is judged once per host on the
+    // include itself, as Ansible does (skipped, or "included", each counted once).
     bool is_include = false;
+    bool include_static = false;
     Value include_file;     // the file name as written (may be templated)
     std::string include_dir;  // directory relative names are resolved against
     Value include_vars;     // vars: on the include

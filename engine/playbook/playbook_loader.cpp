@@ -273,7 +273,22 @@ std::vector<Task> load_include(const Value& t, const std::string& key, const Sco
     if (t.has("become")) inner.become = opt_bool(t.get("become"));
     if (!t.get("become_user").is_null()) inner.become_user = t.get("become_user").to_string();
     if (!t.get("become_method").is_null()) inner.become_method = t.get("become_method").to_string();
-    return load_task_list(list, inner, handlers);
+    if (key != "include_tasks" || handlers) return load_task_list(list, inner, handlers);
+    // include_tasks with a literal name: loaded now (errors at load time, the dry run
+    // sees its tasks), run as Ansible runs an include: one result per host on the
+    // include (skipped, or included), its condition judged there, not on each task.
+    Task task;
+    task.mark = t.mark();
+    task.is_include = true;
+    task.include_static = true;
+    task.module_name = key;
+    task.include_file = Value(path);
+    task.include_dir = scope.dir;
+    load_common(task, t, scope);
+    if (task.name.empty()) task.name = key;
+    inner.when.clear();  // on the include
+    task.block = load_task_list(list, inner, handlers);
+    return {task};
 }
 
 // local_action: <module> args  ==  <module>: args + delegate_to: localhost

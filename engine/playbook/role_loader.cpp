@@ -77,6 +77,19 @@ std::string string_field(const Value& m, const char* key) {
     return m.get(key).is_null() ? "" : m.get(key).to_string();
 }
 
+// become/become_user/become_method of a roles: entry or an import_role task (a
+// literal, as the task-level keywords are: a template is refused, not guessed).
+void read_become(loader::RoleRef& ref, const Value& m) {
+    if (m.has("become") && !m.get("become").is_null()) ref.become = m.get("become").as_bool();
+    for (const char* k : {"become_user", "become_method"}) {
+        if (!m.has(k) || m.get(k).is_null()) continue;
+        std::string s = m.get(k).to_string();
+        if (s.find("{{") != std::string::npos)
+            throw UserError(m.get(k).mark(), std::string("a templated ") + k + " on a role is not supported; write it out");
+        (std::string(k) == "become_user" ? ref.become_user : ref.become_method) = s;
+    }
+}
+
 }  // namespace
 
 std::vector<std::string> role_search_path(const std::string& playbook_dir) {
@@ -111,11 +124,14 @@ RoleRef role_ref_from_roles_entry(const Value& entry) {
         else if (k == "vars") {
             if (!v.is_map()) throw UserError(v.mark(), "vars must be a map");
             ref.params = merge_maps(ref.params, v);
-        } else if (k == "become" || k == "become_user" || k == "delegate_to" || k == "environment" || k == "no_log")
+        } else if (k == "become" || k == "become_user" || k == "become_method")
+            continue;  // read_become below
+        else if (k == "delegate_to" || k == "environment" || k == "no_log")
             throw UserError(entry.key_mark(k), k + " on a roles: entry is not supported; set it on the play");
         else
             ref.params[k] = v;  // a role parameter
     }
+    read_become(ref, entry);
     return ref;
 }
 
@@ -123,6 +139,7 @@ RoleRef role_ref_from_task(const Value& t, const std::string& key) {
     const Value& spec = t.get(key);
     RoleRef ref;
     ref.mark = t.mark();
+    ref.from_task = true;
     if (spec.is_string()) {
         ref.name = spec.as_string();  // the k=v form "name=x" is rare; a bare name is accepted
         if (starts_with(ref.name, "name=")) ref.name = ref.name.substr(5);
@@ -156,6 +173,15 @@ RoleRef role_ref_from_task(const Value& t, const std::string& key) {
     ref.when = when_list(t.get("when"));
     if (t.has("loop") || t.has("with_items"))
         throw UserError(t.key_mark(t.has("loop") ? "loop" : "with_items"), key + " with a loop is not supported");
+    read_become(ref, t);
+    // Any other keyword would be dropped without a word (the role's tasks are inlined,
+    // the import task itself never runs): refuse it instead.
+    for (const auto& [k, v] : t.as_map()) {
+        if (k == key || k == "name" || k == "tags" || k == "when" || k == "vars" || k == "become" ||
+            k == "become_user" || k == "become_method")
+            continue;
+        throw UserError(t.key_mark(k), k + " on " + key + " is not supported; put it on the role's tasks");
+    }
     return ref;
 }
 
@@ -175,12 +201,17 @@ std::vector<Task> load_role(const RoleRef& ref, const Scope& scope) {
     for (const auto& t : ref.tags) inner.tags.push_back(t);
     for (const auto& w : ref.when) inner.when.push_back(w);
     inner.vars = merge_maps(scope.vars, ref.params);
+    // The role's become keywords win over the play's and enclosing blocks' and are
+    // inherited by its dependencies and handlers (Ansible's role -> dep chain lookup).
+    if (ref.become.has_value()) inner.become = ref.become;
+    if (!ref.become_user.empty()) inner.become_user = ref.become_user;
+    if (!ref.become_method.empty()) inner.become_method = ref.become_method;
 
     Value meta = load_vars_file(role_file(fs::path(dir) / "meta", "main"));
     bool allow_duplicates = meta.get("allow_duplicates").truthy();
     // Run once per play unless the parameters differ (or allow_duplicates).
     std::string key = dir + "|" + ref.tasks_from + "|" + ref.params.to_json(true);
-    if (!allow_duplicates && !roles.loaded.insert(key).second) return {};
+    if (!roles.loaded.insert(key).second && !allow_duplicates && !ref.from_task) return {};
 
     std::vector<Task> out;
     if (meta.get("dependencies").is_list()) {

@@ -130,3 +130,43 @@ TEST_CASE("lua module: the KVM seed playbook stops a host whose agent.properties
     }
     CHECK(read_file(agent) == text);
 }
+
+TEST_CASE("lua module: upkeep doc lists a playbook's Lua modules and the shipped ones, with their arguments",
+          "[lua_module][doc]") {
+    PlaybookDir pb;
+    pb.module("kv_line", kv_module());
+    write_file(pb.dir / "roles/app/library/app_probe.lua",
+               "return { summary = 'probe', args = {{ name = 'port', type = 'int', default = 8250 }},\n"
+               "  check = function() end, apply = function() end }\n");
+    write_file(pb.dir / "roles/app/library/cloudstack_agent_bridges.lua", read_file(std::string(UPKEEP_TEST_FIXTURES) +
+                                                                                    "/../../lua/modules/cloudstack_agent_bridges.lua"));
+    write_file(pb.dir / "lua/modules/broken.lua", "return {}\n");
+    pb.playbook("    - debug: msg=x\n");
+    Run all = upkeep::test::upkeep("doc -p '" + pb.dir / "site.yml" + "' 2>&1");
+    INFO(all.out);
+    CHECK(all.rc == 0);
+    CHECK(has(all.out, "LUA MODULES (file; arguments, * = required)"));
+    CHECK(has(all.out, "kv_line            " + pb.dir / "lua/modules/kv_line.lua\n"));
+    CHECK(has(all.out, "path* [path], key*, value*, token (secret)"));
+    CHECK(has(all.out, "app_probe          " + pb.dir / "roles/app/library/app_probe.lua\n"));
+    CHECK(has(all.out, "port [int]=8250"));
+    CHECK(has(all.out, "broken.lua\n                   cannot be loaded:"));
+    // A role's copy of a shipped module's name is not what a task gets: said so.
+    CHECK(has(all.out, "roles/app/library/cloudstack_agent_bridges.lua  (not used: another module has this name)"));
+    CHECK(has(all.out, "/lua/modules/cloudstack_systemvm_template.lua\n"));
+    CHECK(has(all.out, "verify [bool]=true"));
+    // Without -p only the shipped ones.
+    Run plain = upkeep::test::upkeep("doc");
+    CHECK(has(plain.out, "cloudstack_systemvm_template"));
+    CHECK_FALSE(has(plain.out, "kv_line"));
+    // One of the playbook's modules, with its file; did-you-mean among them.
+    Run one = upkeep::test::upkeep("doc kv_line -p '" + pb.dir.path() + "'");
+    CHECK(has(one.out, "(Lua module: " + pb.dir / "lua/modules/kv_line.lua)"));
+    CHECK(has(one.out, "token"));
+    Run typo = upkeep::test::upkeep("doc kv_lin -p '" + pb.dir.path() + "' 2>&1");
+    CHECK(typo.rc == 1);
+    CHECK(has(typo.out, "did you mean 'kv_line'?"));
+    Run missing = upkeep::test::upkeep("doc -p '" + pb.dir / "nope.yml" + "' 2>&1");
+    CHECK(missing.rc == 1);
+    CHECK(has(missing.out, "does not exist"));
+}

@@ -338,3 +338,24 @@ TEST_CASE("ignore_errors may be a template, judged at run time", "[e2e][ignore_e
     CHECK(real.rc != 0);
     CHECK(real.out.find("failed=1") != std::string::npos);
 }
+
+// ansible-playbook's `-i localhost, -c local`: -c gives hosts whose inventory and play
+// name no connection that one; an inventory's ansible_connection still wins.
+TEST_CASE("play -c local runs an inline inventory here, below the inventory's own connection", "[e2e][cli]") {
+    Estate e("h1");
+    e.playbook("- hosts: all\n  gather_facts: false\n  tasks:\n"
+               "    - file: {path: \"" + e.dir / "out" + "\", state: directory}\n"
+               "    - copy: {dest: \"" + e.dir / "out/{{ inventory_hostname }}.txt" + "\", content: \"here\\n\"}\n");
+    Run local = upkeep::test::upkeep("play " + e.dir / "site.yml" + " -i localhost, -c local 2>&1");
+    INFO(local.out);
+    CHECK(local.rc == 0);
+    CHECK(read_file(e.dir / "out/localhost.txt") == "here\n");
+    // The sandbox inventory keeps its connection: the file lands in the host's root.
+    Run sandbox = e.play("-c local");
+    INFO(sandbox.out);
+    CHECK(sandbox.rc == 0);
+    CHECK(read_file(e.root("h1") + e.dir / "out/h1.txt") == "here\n");
+    CHECK_FALSE(exists(e.dir / "out/h1.txt"));
+    Run bad = upkeep::test::upkeep("play " + e.dir / "site.yml" + " -i localhost, -c winrm 2>&1");
+    CHECK(bad.rc != 0);
+}

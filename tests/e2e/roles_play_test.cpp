@@ -155,6 +155,42 @@ TEST_CASE("include_tasks with a templated name and a loop, import_playbook vars"
     CHECK(e.read("h2", "/item-b") == "b!");
 }
 
+// As ansible-playbook counts an include_tasks (the nfs role's full run compares the
+// recaps): one "skipping" per host whose condition is false, however many tasks the
+// file holds, and one "included" (ok) per host that runs it. Static (literal name)
+// and dynamic (templated) includes alike.
+TEST_CASE("include_tasks counts once per host: skipped or included, as Ansible does", "[roles][e2e]") {
+    Estate e;
+    e.file("tasks/three.yml", "- copy: dest=/a content=a\n- copy: dest=/b content=b\n- copy: dest=/c content=c\n");
+    e.file("tasks/one-h1.yml", "- copy: dest=/d content=d\n");
+    e.file("tasks/one-h2.yml", "- copy: dest=/d content=d\n");
+    e.file("site.yml", R"(
+- hosts: web
+  gather_facts: false
+  tasks:
+    - include_tasks: tasks/three.yml
+      when: inventory_hostname == 'h1'
+    - include_tasks: "tasks/one-{{ inventory_hostname }}.yml"
+      when: inventory_hostname == 'h2'
+)");
+    Run r = e.play();
+    INFO(r.out);
+    REQUIRE(r.rc == 0);
+    CHECK(recap(r.out, "h1", "ok") == 4);  // included + 3 changed
+    CHECK(recap(r.out, "h1", "changed") == 3);
+    CHECK(recap(r.out, "h1", "skipped") == 1);
+    CHECK(recap(r.out, "h2", "ok") == 2);  // included + 1 changed
+    CHECK(recap(r.out, "h2", "skipped") == 1);
+    size_t inc = r.out.find("TASK [include_tasks]");
+    REQUIRE(inc != std::string::npos);
+    CHECK(r.out.find("skipping: [h2]", inc) < r.out.find("TASK [copy]", inc));
+    CHECK_FALSE(exists(e.dir / "roots/h2/a"));
+    CHECK(e.read("h1", "/c") == "c");
+    // --list-tasks shows a static include's tasks.
+    Run list = e.play("--list-tasks");
+    CHECK(list.out.find("copy") != std::string::npos);
+}
+
 TEST_CASE("delegate_to, local_action, run_once and environment", "[roles][e2e]") {
     Estate e;
     e.file("site.yml", R"(

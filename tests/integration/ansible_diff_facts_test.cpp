@@ -105,3 +105,65 @@ TEST_CASE("package_facts reads a sandbox host's own dpkg database", "[integratio
     CHECK(packages.get("upk-facts-b").as_list().at(0).get("version").as_string() == "1:2.0");
     CHECK_THROWS(run_facts(box, "package_facts", "manager: [rpm]\n"));
 }
+
+// The rpm side of package_facts, against Ansible's (python3-rpm) on one rpm database
+// built here: three rpmbuild packages (one with an epoch, two versions of one name,
+// as installonly kernels are) installed with rpm --root into a sandbox host's
+// /var/lib/rpm. Ansible reads the same database through ~/.rpmmacros' %_dbpath.
+TEST_CASE("package_facts on an rpm database matches Ansible", "[ansible][integration][package_facts][rpm]") {
+    if (test::sh("command -v ansible-playbook && command -v rpmbuild").rc != 0)
+        FAIL("ansible-playbook and rpm (rpmbuild) are needed (bash .ci/setup test)");
+    if (test::sh("/usr/bin/python3 -c 'import rpm'").rc != 0) FAIL("python3-rpm is missing (Ansible's rpm manager needs it)");
+    test::TempDir work;
+    std::string root = work / "root", specs = work / "specs";
+    struct Pkg {
+        const char *name, *version, *release, *epoch;
+    };
+    for (const Pkg& p : {Pkg{"upk-rpm-a", "1.2", "3.el7", ""}, Pkg{"upk-rpm-b", "2.0", "1", "4"},
+                         Pkg{"upk-rpm-k", "5.1", "1", ""}, Pkg{"upk-rpm-k", "5.2", "1", ""}}) {
+        std::string file = std::string("/usr/share/doc/") + p.name + "-" + p.version + "/README";
+        test::write_file(specs + "/" + p.name + "-" + p.version + ".spec",
+                         std::string("Name: ") + p.name + "\nVersion: " + p.version + "\nRelease: " + p.release + "\n" +
+                             (*p.epoch ? std::string("Epoch: ") + p.epoch + "\n" : "") +
+                             "Summary: test\nLicense: MIT\nBuildArch: noarch\n%description\ntest\n%install\n"
+                             "mkdir -p %{buildroot}$(dirname " + file + ")\necho x > %{buildroot}" + file + "\n%files\n" + file + "\n");
+    }
+    test::must("cd " + shell_quote(specs) + " && for s in *.spec; do rpmbuild --define '_topdir " + work.path() +
+               "/rpmbuild' -bb \"$s\" >/dev/null 2>&1 || { echo \"rpmbuild $s failed\"; exit 1; }; done");
+    test::must("mkdir -p " + shell_quote(root + "/var/lib/rpm") + " && rpm --root " + shell_quote(root) +
+               " --dbpath /var/lib/rpm --initdb && rpm --root " + shell_quote(root) + " --dbpath /var/lib/rpm -i --nodeps "
+               "--justdb --noscripts " + shell_quote(work / "rpmbuild/RPMS/noarch") + "/*.rpm");
+
+    std::string pb = work / "playbook", home = work / "home";
+    test::write_file(home + "/.rpmmacros", "%_dbpath " + root + "/var/lib/rpm\n");
+    test::write_file(pb + "/site.yml",
+                     "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+                     "    - package_facts:\n        manager: rpm\n"
+                     "    - copy:\n        dest: " + pb + "/packages.txt\n        content: \"{% for k, l in ansible_facts.packages.items() | sort %}"
+                     "{% for p in l | sort(attribute='version') %}{{ k }} {{ p.name }} {{ p.version }} {{ p.release }} {{ p.epoch }} "
+                     "{{ p.arch }} {{ p.source }}\\n{% endfor %}{% endfor %}\"\n");
+    test::Run run = test::sh("cd " + shell_quote(pb) + " && HOME=" + shell_quote(home) +
+                             " ANSIBLE_LOCAL_TEMP=" + shell_quote(work / "tmp") +
+                             " ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 ANSIBLE_NOCOLOR=1 "
+                             "ANSIBLE_RETRY_FILES_ENABLED=0 ansible-playbook -i localhost, -c local site.yml");
+    INFO(run.out);
+    REQUIRE(run.rc == 0);
+    LocalConnection box("sandbox", root);
+    Value packages = run_facts(box, "package_facts", "manager: [rpm]\n").get("packages");
+    std::string ours;
+    for (const auto& [k, l] : packages.as_map()) {
+        std::vector<Value> sorted = l.as_list();
+        std::sort(sorted.begin(), sorted.end(),
+                  [](const Value& a, const Value& b) { return a.get("version").to_string() < b.get("version").to_string(); });
+        for (const auto& p : sorted)
+            ours += k + " " + field(p, "name") + " " + field(p, "version") + " " + field(p, "release") + " " +
+                    (p.get("epoch").is_null() ? "" : p.get("epoch").to_string()) +  // Ansible renders None as ""
+                    " " + field(p, "arch") + " " +
+                    field(p, "source") + "\n";
+    }
+    std::string theirs = test::read_file(pb + "/packages.txt");
+    CHECK(ours == theirs);
+    CHECK(theirs.find("upk-rpm-b upk-rpm-b 2.0 1 4 noarch rpm\n") != std::string::npos);
+    CHECK(theirs.find("upk-rpm-k upk-rpm-k 5.1 1  noarch rpm\nupk-rpm-k upk-rpm-k 5.2 1  noarch rpm\n") !=
+          std::string::npos);
+}

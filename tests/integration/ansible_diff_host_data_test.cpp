@@ -49,6 +49,10 @@ const std::vector<DiffTask>& tasks() {
         {"find", "paths: @D@/t\ncontains: 'name'\nread_whole_file: true\n"},
         {"find", "paths: @D@/t\npatterns: a.conf\nget_checksum: true\n"},
         {"find", "paths: [@D@/t/a.conf, @D@/nowhere, @D@/t/sub]\n"},
+        // ~ and $VARS, expanded on the host (HOME and UPKEEP_T_DIR are each side's tree);
+        // an unknown user and an unset variable stay as written.
+        {"find", "paths: ~/t\npatterns: '*.conf'\n"},
+        {"find", "paths: ['$UPKEEP_T_DIR/t/sub', '${UPKEEP_T_DIR}/t', '~upkeep-no-such-user/t', '$UPKEEP_T_UNSET/t']\n"},
         {"slurp", "src: @D@/t/a.conf\n"},
         {"slurp", "src: @D@/t/bin.dat\n"},
         {"slurp", "src: @D@/t/none\n"},
@@ -184,7 +188,8 @@ TEST_CASE("find, slurp, fetch and wait_for match Ansible", "[ansible][integratio
             "{% endfor %}\"\n      vars:\n        D: " + ans + "\n";
     test::write_file(pb + "/site.yml", play);
     test::Run run = test::sh("cd " + shell_quote(pb) +
-                             " && ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 ANSIBLE_NOCOLOR=1 "
+                             " && HOME=" + shell_quote(ans) + " UPKEEP_T_DIR=" + shell_quote(ans) +
+                             " ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 ANSIBLE_NOCOLOR=1 "
                              "ANSIBLE_RETRY_FILES_ENABLED=0 ansible-playbook -i localhost, -c local site.yml");
     INFO(run.out);
     REQUIRE(run.rc == 0);
@@ -197,6 +202,18 @@ TEST_CASE("find, slurp, fetch and wait_for match Ansible", "[ansible][integratio
     Value vars;
     vars["inventory_hostname"] = Value("localhost");
     ModuleContext ctx{conn, vars, nullptr, pb};
+    // Our side's host environment (the local connection's commands inherit it).
+    struct Env {
+        std::string home = std::getenv("HOME") ? std::getenv("HOME") : "";
+        explicit Env(const std::string& d) {
+            ::setenv("HOME", d.c_str(), 1);
+            ::setenv("UPKEEP_T_DIR", d.c_str(), 1);
+        }
+        ~Env() {
+            ::setenv("HOME", home.c_str(), 1);
+            ::unsetenv("UPKEEP_T_DIR");
+        }
+    } env(ours);
     size_t agree = 0;
     for (size_t pass = 0; pass < 2; ++pass)
         for (size_t i = 0; i < n; ++i) {

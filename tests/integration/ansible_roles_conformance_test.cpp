@@ -12,9 +12,9 @@
 // Expected failures (printed with their reason, counted in the figure): none now
 // (ntp needed timezone, service_facts and a templated ignore_errors).
 // Full runs: ansible_role_ntp_full_test.cpp runs the ntp role end to end against
-// this machine with variables that keep it harmless; postfix and nfs install
-// packages and start daemons, which needs the sshd lab's copy-on-write roots with
-// a local package repository (not done yet).
+// this machine with variables that keep it harmless; ansible_role_postfix_nfs_full_test.cpp
+// runs postfix and nfs against the sshd lab's copy-on-write roots with a local
+// package repository.
 #include <catch2/catch.hpp>
 
 #include <filesystem>

@@ -209,6 +209,16 @@ CREATE TABLE cloud.storage_pool (id bigint unsigned NOT NULL AUTO_INCREMENT, nam
 CREATE TABLE cloud.configuration (category varchar(255) NOT NULL DEFAULT 'Advanced', name varchar(255) NOT NULL,
   value varchar(4095), PRIMARY KEY (name)) ENGINE=InnoDB;
 CREATE TABLE cloud_usage.usage_event (id bigint unsigned NOT NULL AUTO_INCREMENT, type varchar(32), PRIMARY KEY (id)) ENGINE=InnoDB;
+CREATE TABLE cloud.cluster (id bigint unsigned NOT NULL AUTO_INCREMENT, name varchar(255), hypervisor_type varchar(32),
+  removed datetime DEFAULT NULL, PRIMARY KEY (id)) ENGINE=InnoDB;
+CREATE TABLE cloud.vm_template (id bigint unsigned NOT NULL AUTO_INCREMENT, name varchar(255), uuid varchar(40),
+  type varchar(32), hypervisor_type varchar(32), removed datetime DEFAULT NULL, PRIMARY KEY (id)) ENGINE=InnoDB;
+CREATE TABLE cloud.template_store_ref (id bigint unsigned NOT NULL AUTO_INCREMENT, store_id bigint unsigned,
+  template_id bigint unsigned NOT NULL, download_state varchar(255), destroyed tinyint(1) NOT NULL DEFAULT 0,
+  PRIMARY KEY (id)) ENGINE=InnoDB;
+INSERT INTO cloud.cluster (name, hypervisor_type) VALUES ('kvm-cluster', 'KVM');
+INSERT INTO cloud.vm_template (id, name, uuid, type, hypervisor_type) VALUES (202, 'systemvm-kvm-4.3', 'u-202', 'USER', 'KVM');
+INSERT INTO cloud.template_store_ref (store_id, template_id, download_state) VALUES (1, 202, 'DOWNLOADED');
 INSERT INTO cloud.cluster_details (cluster_id, name, value) VALUES
   (1, 'url', 'http://vcenter.lab/dc1/cluster1'), (1, 'username', 'administrator@vsphere.local'),
   (1, 'password', 'vC3nter!pw'), (2, 'password', 'vC3nter!pw');
@@ -390,6 +400,10 @@ TEST_CASE("site.yml upgrades an estate of real packages, database and daemons fr
     CHECK(e.db().sql("SELECT value FROM cloud.cluster_details WHERE id = 3") == k_vcenter_pw + "\n");
     CHECK(trim(e.get(0, "/var/run/cloudstack-management.pid")) == mgmt_pid);
     CHECK(dry.out.find("cloudstack-management 4.2.0 -> 4.3.0") != std::string::npos);
+    // The shipped Lua module found systemvm-kvm-4.3 in the database (on the db host).
+    size_t tpl = dry.out.find("TASK [The 4.3 system VM templates are registered and downloaded");
+    REQUIRE(tpl != std::string::npos);
+    CHECK(dry.out.find("ok: [mgmt01", tpl) < dry.out.find("TASK [", tpl + 5));
     // What only the upgrade can tell (does the new package's file differ?) is planned as
     // depending on it: the operator-edited conffiles' .dpkg-dist / .rpmnew merges, and the
     // agent's log4j-cloud.xml.dpkg-dist move.

@@ -58,5 +58,14 @@ dpkg-deb -f "$deb" Depends | grep -q libvirt0
 if grep -q "$src/lua" "$pkg/upkeep"; then echo "the package's binary still names the source tree" >&2; exit 1; fi
 dpkg-deb -x "$deb" "$tmp/root"
 run_demo "$tmp/root/usr/bin/upkeep" "$tmp/root/usr/share/doc/upkeep/examples"
+# `upkeep doc` lists the Lua modules of the installed share dir, with their arguments,
+# and those next to a playbook (-p).
+mkdir -p "$tmp/pb/lua/modules"
+printf 'return { summary = "site check", args = {{ name = "port", type = "int", required = true }},\n  check = function() end, apply = function() end }\n' >"$tmp/pb/lua/modules/site_check.lua"
+"$tmp/root/usr/bin/upkeep" doc -p "$tmp/pb" >"$tmp/doc.txt"
+grep -q "^cloudstack_systemvm_template *$tmp/root/usr/share/upkeep/lua/modules/cloudstack_systemvm_template.lua" "$tmp/doc.txt"
+grep -q "login_password (secret)" "$tmp/doc.txt"
+grep -q "^site_check *$tmp/pb/lua/modules/site_check.lua" "$tmp/doc.txt"
+grep -q "port\* \[int\]" "$tmp/doc.txt"
 ldd "$tmp/root/usr/bin/upkeep" | grep -q libvirt.so
 echo "package ok: $deb"

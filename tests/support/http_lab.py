@@ -7,6 +7,10 @@ If-Modified-Since, as python's http.server does) and a few endpoints:
   /redirect        302 to /files/a.txt
   /json            a JSON document
   /disposition     a file named by Content-Disposition
+  /summary         what the request carried, as {"summary": TEXT}: the Content-Type (the
+                   multipart boundary left out) and the body's length and sha256, or for
+                   multipart/form-data each part's headers (names in order, values) and
+                   its decoded payload's length and sha256
 Usage: http_lab.py ADDR PORTFILE DIR [CERTFILE KEYFILE]
 Writes the chosen port to PORTFILE once listening."""
 import http.server
@@ -14,6 +18,24 @@ import json
 import os
 import ssl
 import sys
+
+
+def summary(method, ctype, raw):
+    import email.parser
+    import hashlib
+    import re
+
+    def digest(b):
+        return "%d:%s" % (len(b), hashlib.sha256(b).hexdigest()[:16])
+
+    if not ctype.startswith("multipart/form-data"):
+        return "%s %s %s" % (method, ctype, digest(raw))
+    msg = email.parser.BytesParser().parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw)
+    parts = []
+    for part in msg.get_payload():
+        heads = ";".join("%s=%s" % (k, v) for k, v in part.items())
+        parts.append("[%s %s]" % (heads, digest(part.get_payload(decode=True))))
+    return "%s %s %s" % (method, re.sub(r'boundary="[^"]*"', "boundary=B", ctype), " ".join(parts))
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -33,8 +55,12 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def _route(self):
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-        if self.path == "/echo":
+        raw = self.rfile.read(length) if length else b""
+        body = raw.decode("utf-8", "replace")
+        if self.path == "/summary":
+            self._send(200, json.dumps({"summary": summary(self.command, self.headers.get("Content-Type", ""), raw)}),
+                       "application/json")
+        elif self.path == "/echo":
             self._send(200, json.dumps({"method": self.command, "path": self.path, "body": body,
                                         "headers": {k.lower(): v for k, v in self.headers.items()}}), "application/json")
         elif self.path.startswith("/status/"):
