@@ -130,7 +130,7 @@ Ops compute_ops(ModuleContext& ctx, const Args& args, bool cache_update_pending)
         std::string line = "apt-get -s -q" + opts + " install" + join_quoted(o.install_args);
         if (!simulate(conn, line, o.ops, cache_update_pending)) {
             // The stale cache does not know a package yet; the refreshed one may.
-            for (const auto& a : o.install_args) o.ops.push_back({PkgOp::Kind::Install, a, "", "", "(after apt cache update)"});
+            for (const auto& a : o.install_args) o.ops.push_back({PkgOp::Kind::Install, a, "", "", "(after apt cache update)", {}});
         }
     }
     if (!o.remove_args.empty()) {

@@ -71,6 +71,30 @@ std::vector<Leftover> rpm_leftovers(Connection& conn, const std::string& rpm_roo
     return out;
 }
 
+std::vector<Leftover> rpm_new_package_files(Connection& conn, const std::string& base, const std::string& rpm_root,
+                                            const std::vector<pkg::PkgOp>& ops) {
+    std::vector<Leftover> out;
+    std::string prefix = rpm_root == "/" ? "" : rpm_root;
+    for (const auto& op : ops) {
+        if (op.kind != pkg::PkgOp::Kind::Install) continue;
+        std::string spec = op.name;
+        if (!op.new_version.empty()) {
+            // name-[epoch:]version-release.arch: the exact build the transaction installs.
+            std::string v = op.new_version;
+            if (auto colon = v.find(':'); colon != std::string::npos) v = v.substr(colon + 1);
+            spec += "-" + v + (op.arch.empty() ? "" : "." + op.arch);
+        }
+        CommandResult r = query(conn, base + " -q repoquery -l " + shell_quote(spec));
+        if (r.rc != 0) continue;
+        std::string why = "the " + pkg::op_summary(op);
+        for (const auto& line : split(r.out, '\n')) {
+            std::string f = trim(line);
+            if (starts_with(f, "/")) out.push_back({prefix + f, why});
+        }
+    }
+    return out;
+}
+
 Value leftovers_value(const std::vector<Leftover>& l) {
     List out;
     for (const auto& x : l) out.push_back(Value(Map{{"path", Value(x.path)}, {"reason", Value(x.reason)}}));

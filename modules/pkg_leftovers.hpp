@@ -28,6 +28,17 @@ std::vector<Leftover> dpkg_leftovers(Connection& conn, const std::vector<pkg::Pk
 // The same for rpm; `rpm_root` is "" or the --root the transaction uses.
 std::vector<Leftover> rpm_leftovers(Connection& conn, const std::string& rpm_root, const std::vector<pkg::PkgOp>& ops);
 
+// The files a fresh install (`ops`' Install rows) will create, from the repository
+// metadata (`<base> -q repoquery -l`, read-only: nothing is downloaded), each with
+// "the install of NAME VERSION (replacing OLD VERSION)". A package rename (the 4.3
+// cloudstack-management obsoleting cloud-client) creates a whole new config tree the
+// dry run cannot read; noting it lets later tasks plan "depends on the install"
+// instead of failing on, or calling converged, a file that does not exist yet.
+// `base` is the dnf command with its options; `rpm_root` as for rpm_leftovers. Empty
+// when the tool cannot list files (classic yum without repoquery).
+std::vector<Leftover> rpm_new_package_files(Connection& conn, const std::string& base, const std::string& rpm_root,
+                                            const std::vector<pkg::PkgOp>& ops);
+
 // Carried in Plan::data from check() to apply().
 Value leftovers_value(const std::vector<Leftover>& l);
 // Notes each leftover on the connection (kept by the dry-run overlay, ignored by a
