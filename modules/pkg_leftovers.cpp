@@ -86,7 +86,7 @@ std::vector<Leftover> rpm_new_package_files(Connection& conn, const std::string&
         }
         CommandResult r = query(conn, base + " -q repoquery -l " + shell_quote(spec));
         if (r.rc != 0) continue;
-        std::string why = "the " + pkg::op_summary(op);
+        std::string why = "the install of " + pkg::op_summary(op).substr(8);  // past "install "
         for (const auto& line : split(r.out, '\n')) {
             std::string f = trim(line);
             if (starts_with(f, "/")) out.push_back({prefix + f, why});

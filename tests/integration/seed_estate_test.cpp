@@ -23,6 +23,7 @@
 
 #include "engine/connection/ssh_connection.hpp"
 #include "engine/util/strings.hpp"
+#include "tests/support/cloudstack_estate.hpp"
 #include "tests/support/jasypt_java.hpp"
 #include "tests/support/json_values.hpp"
 #include "tests/support/mariadb_lab.hpp"
@@ -39,22 +40,6 @@ const std::string k_merge = std::string(UPKEEP_TEST_FIXTURES) + "/merge/";
 const std::string k_key = "estate-mgmt-KEY-42";
 const std::string k_vcenter_pw = "vC3nter!pw";
 
-// A SysV init script for a daemon that is a real process: `exe` (a copy of sleep
-// under the daemon's name) started detached, its pid in /var/run/NAME.pid.
-std::string init_script(const std::string& name, const std::string& exe, const std::string& on_start) {
-    return "#!/bin/sh\n"
-           "pidfile=/var/run/" + name + ".pid\n"
-           "running() { [ -f $pidfile ] && kill -0 \"$(cat $pidfile)\" 2>/dev/null; }\n"
-           "case \"$1\" in\n"
-           "  start) running && exit 0\n" +
-           on_start +
-           "    setsid " + exe + " 900 >/dev/null 2>&1 </dev/null & echo $! > $pidfile ;;\n"
-           "  stop) running && kill \"$(cat $pidfile)\"; rm -f $pidfile ;;\n"
-           "  restart) \"$0\" stop; \"$0\" start ;;\n"
-           "  status) running ;;\n"
-           "  *) exit 2 ;;\n"
-           "esac\n";
-}
 
 // The .debs, 4.2.0 and 4.3.0 side by side in one local repository (the
 // operator's mirror after 4.3 was published: a dry run can only see a release
@@ -195,30 +180,6 @@ private:
     TempDir m_dir;
 };
 
-// CloudStack 4.2's tables the seed touches, with 4.2-era rows.
-const char* k_schema = R"(
-DROP DATABASE IF EXISTS cloud; DROP DATABASE IF EXISTS cloud_usage;
-CREATE DATABASE cloud; CREATE DATABASE cloud_usage;
-CREATE TABLE cloud.cluster_details (id bigint unsigned NOT NULL AUTO_INCREMENT, cluster_id bigint unsigned NOT NULL,
-  name varchar(255) NOT NULL, value varchar(255), PRIMARY KEY (id)) ENGINE=InnoDB;
-CREATE TABLE cloud.vmware_data_center (id bigint unsigned NOT NULL AUTO_INCREMENT, guid varchar(255) NOT NULL UNIQUE,
-  name varchar(255) NOT NULL, vcenter_host varchar(255) NOT NULL, username varchar(255) NOT NULL,
-  password varchar(255) NOT NULL, PRIMARY KEY (id)) ENGINE=InnoDB;
-CREATE TABLE cloud.storage_pool (id bigint unsigned NOT NULL AUTO_INCREMENT, name varchar(255), path varchar(255),
-  pool_type varchar(32), PRIMARY KEY (id)) ENGINE=InnoDB;
-CREATE TABLE cloud.configuration (category varchar(255) NOT NULL DEFAULT 'Advanced', name varchar(255) NOT NULL,
-  value varchar(4095), PRIMARY KEY (name)) ENGINE=InnoDB;
-CREATE TABLE cloud_usage.usage_event (id bigint unsigned NOT NULL AUTO_INCREMENT, type varchar(32), PRIMARY KEY (id)) ENGINE=InnoDB;
-INSERT INTO cloud.cluster_details (cluster_id, name, value) VALUES
-  (1, 'url', 'http://vcenter.lab/dc1/cluster1'), (1, 'username', 'administrator@vsphere.local'),
-  (1, 'password', 'vC3nter!pw'), (2, 'password', 'vC3nter!pw');
-INSERT INTO cloud.vmware_data_center (guid, name, vcenter_host, username, password) VALUES
-  ('dc1@vcenter.lab', 'dc1', 'vcenter.lab', 'administrator@vsphere.local', 'vC3nter!pw');
-INSERT INTO cloud.storage_pool (name, path, pool_type) VALUES
-  ('kvm01-local', '/var/lib/libvirt/images/', 'Filesystem'), ('nfs-primary', '/export/primary', 'NetworkFilesystem');
-INSERT INTO cloud.configuration (name, value) VALUES ('integration.api.port', NULL), ('host', '192.168.1.5');
-INSERT INTO cloud_usage.usage_event (type) VALUES ('VM.CREATE');
-)";
 
 class Estate {
 public:
@@ -226,7 +187,7 @@ public:
         : m_lab(SshdLab::Options{.hosts = 3, .own_root = true}),
           m_debs(CloudStackDebs::get()),
           m_rpms(CloudStackRpms::get()) {
-        m_db.sql(k_schema);
+        m_db.sql(k_cloudstack_schema);
         ::chmod(m_dir.path().c_str(), 0755);
         // Hosts: 0 = mgmt01 (Ubuntu-like: apt; management + usage server, database
         // master), 1 = kvm01 (apt), 2 = mgmt03 (CentOS-like: dnf/rpm, management server).
@@ -347,33 +308,6 @@ private:
     const CloudStackDebs& m_debs;
     const CloudStackRpms& m_rpms;
 };
-
-int recap(const std::string& out, const std::string& host, const std::string& field) {
-    std::regex re("\n" + host + R"(\s+: .*)" + field + R"(=(\d+))");
-    std::smatch m;
-    if (!std::regex_search(out, m, re)) return -1;
-    return std::stoi(m[1]);
-}
-
-// Every (host, task) a run's --report-json marks changed, as "host | task".
-std::set<std::string> changed_pairs(const std::string& report_path) {
-    std::set<std::string> pairs;
-    std::vector<Value> doc = parse_json_values(read_file(report_path));
-    REQUIRE(doc.size() == 1);
-    for (const auto& play : doc[0].get("plays").as_list())
-        for (const auto& task : play.get("tasks").as_list())
-            for (const auto& [host, r] : task.get("hosts").as_map())
-                if (r.has("changed") && r.get("changed").as_bool()) pairs.insert(host + " | " + task.get("name").as_string());
-    return pairs;
-}
-
-// The pairs in `a` and not in `b`, one a line (the failure message of a set comparison).
-std::string missing_from(const std::set<std::string>& a, const std::set<std::string>& b) {
-    std::string out;
-    for (const auto& x : a)
-        if (!b.count(x)) out += "  " + x + "\n";
-    return out.empty() ? "  (none)\n" : out;
-}
 
 }  // namespace
 

@@ -1,0 +1,314 @@
+// The seed's "Upgrade from 3.0.x to 4.3" on a host that starts from the OLD
+// package names: cloud-client and cloud-usage 3.0.7 (service cloud-management,
+// cloud-usage; config in /etc/cloud/management) become cloudstack-management and
+// cloudstack-usage 4.3.0 (config in /etc/cloudstack/management) through `yum
+// upgrade`'s Obsoletes. The RPMs are built here and behave as CloudStack's own
+// (packaging/centos63/cloud.spec): the 4.3 %pre moves /etc/cloud to
+// /etc/cloud.rpmsave, its %post copies the operator's db.properties and key into
+// the new tree and leaves the packaged db.properties as .rpmnew.
+//
+// The hard part is the dry run: before the install /etc/cloudstack does not exist,
+// so --check cannot read what the merges and the xml edit work on. The dnf module
+// notes the new package's files (repo metadata), and those tasks are planned as
+// "depends on the install of cloudstack-management 4.3.0-1 (replacing cloud-client
+// 3.0.7-1)": the set of (host, task) --check marks changed is compared with the
+// real run's, any difference listed below with its reason.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <map>
+
+#include "engine/connection/ssh_connection.hpp"
+#include "engine/util/strings.hpp"
+#include "tests/support/cloudstack_estate.hpp"
+#include "tests/support/jasypt_java.hpp"
+#include "tests/support/mariadb_lab.hpp"
+#include "tests/support/sshd_lab.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace upkeep;
+using namespace upkeep::test;
+
+namespace {
+
+const std::string k_repo_root = std::string(UPKEEP_TEST_FIXTURES) + "/../..";
+const std::string k_merge = std::string(UPKEEP_TEST_FIXTURES) + "/merge/";
+const std::string k_key = "estate-mgmt-KEY-30";
+const std::string k_vcenter_pw = "vC3nter!pw";
+const std::string k_done_log =
+    "    mkdir -p /var/log/cloudstack/management\n"
+    "    echo 'INFO [o.a.c.s.l.CloudStackExtendedLifeCycle] (main:null) Done Configuring CloudStack Components'"
+    " >> /var/log/cloudstack/management/management-server.log\n";
+
+// cloud-client/cloud-usage 3.0.7 and the cloudstack-* 4.3.0 that obsolete them, in
+// one createrepo_c repository (the operator's mirror once 4.3 was published).
+class RenameRpms {
+public:
+    static const RenameRpms& get() {
+        static const RenameRpms rpms;
+        return rpms;
+    }
+    std::string repo() const { return m_dir / "repo"; }
+
+private:
+    RenameRpms() {
+        ::chmod(m_dir.path().c_str(), 0755);
+        std::string ctx = read_file(k_repo_root + "/playbooks/sandbox/seed/mgmt-server/etc/cloudstack/management/componentContext.xml");
+        write_file(m_dir / "src/base.xml", read_file(k_merge + "components/base.xml"));
+        write_file(m_dir / "src/base.properties", read_file(k_merge + "db/base.properties"));
+        write_file(m_dir / "src/new.xml", read_file(k_merge + "components/new.xml"));
+        write_file(m_dir / "src/new.properties", read_file(k_merge + "db/new.properties"));
+        write_file(m_dir / "src/componentContext.xml", ctx);
+        write_file(m_dir / "src/cloud-management", init_script("cloud-management", "/usr/lib/cloud/management/java", ""));
+        write_file(m_dir / "src/cloud-usage", init_script("cloud-usage", "/usr/lib/cloud/usage/java", ""));
+        write_file(m_dir / "src/cloudstack-management",
+                   init_script("cloudstack-management", "/usr/lib/cloudstack-management/java", k_done_log));
+        write_file(m_dir / "src/cloudstack-usage", init_script("cloudstack-usage", "/usr/lib/cloudstack-usage/java", ""));
+        const std::string src = m_dir / "src";
+        // The hosts' rpm database knows no /bin/sh (their / is Debian's): this stands in
+        // for the distribution's filesystem/bash packages the scriptlets require.
+        rpm("estate-base", "1.0", "Provides: /bin/sh\n", "", "", "");
+        rpm("cloud-client", "3.0.7", "",
+            "mkdir -p %{buildroot}/etc/cloud/management %{buildroot}/etc/init.d %{buildroot}/usr/lib/cloud/management\n"
+            "cp " + src + "/base.xml %{buildroot}/etc/cloud/management/components.xml\n"
+            "cp " + src + "/base.properties %{buildroot}/etc/cloud/management/db.properties\n"
+            "install -m 0755 " + src + "/cloud-management %{buildroot}/etc/init.d/cloud-management\n"
+            "cp /bin/sleep %{buildroot}/usr/lib/cloud/management/java\n",
+            "%config(noreplace) /etc/cloud/management/components.xml\n"
+            "%config(noreplace) /etc/cloud/management/db.properties\n"
+            "/etc/init.d/cloud-management\n/usr/lib/cloud/management/java\n",
+            "");
+        rpm("cloud-usage", "3.0.7", "",
+            "mkdir -p %{buildroot}/etc/init.d %{buildroot}/usr/lib/cloud/usage\n"
+            "install -m 0755 " + src + "/cloud-usage %{buildroot}/etc/init.d/cloud-usage\n"
+            "cp /bin/sleep %{buildroot}/usr/lib/cloud/usage/java\n",
+            "/etc/init.d/cloud-usage\n/usr/lib/cloud/usage/java\n", "");
+        // As CloudStack's cloud.spec: Obsoletes/Provides the old name; %pre saves the
+        // old tree, %post carries db.properties and the key over (.rpmnew: the packaged one).
+        rpm("cloudstack-management", "4.3.0", "Obsoletes: cloud-client < 4.1.0\nProvides: cloud-client\n",
+            "mkdir -p %{buildroot}/etc/cloudstack/management %{buildroot}/etc/init.d %{buildroot}/usr/lib/cloudstack-management\n"
+            "cp " + src + "/new.xml %{buildroot}/etc/cloudstack/management/components.xml\n"
+            "cp " + src + "/new.properties %{buildroot}/etc/cloudstack/management/db.properties\n"
+            "cp " + src + "/componentContext.xml %{buildroot}/etc/cloudstack/management/componentContext.xml\n"
+            "install -m 0755 " + src + "/cloudstack-management %{buildroot}/etc/init.d/cloudstack-management\n"
+            "cp /bin/sleep %{buildroot}/usr/lib/cloudstack-management/java\n",
+            "%config(noreplace) /etc/cloudstack/management/components.xml\n"
+            "%config(noreplace) /etc/cloudstack/management/db.properties\n"
+            "%config(noreplace) /etc/cloudstack/management/componentContext.xml\n"
+            "/etc/init.d/cloudstack-management\n/usr/lib/cloudstack-management/java\n",
+            "%pre\n"
+            "if [ -d /etc/cloud ]; then mv /etc/cloud /etc/cloud.rpmsave; fi\n"
+            "%post\n"
+            "if [ -f /etc/cloud.rpmsave/management/db.properties ]; then\n"
+            "  mv /etc/cloudstack/management/db.properties /etc/cloudstack/management/db.properties.rpmnew\n"
+            "  cp -p /etc/cloud.rpmsave/management/db.properties /etc/cloudstack/management\n"
+            "  cp -p /etc/cloud.rpmsave/management/key /etc/cloudstack/management\n"
+            "  mv /etc/cloud.rpmsave/management/db.properties /etc/cloud.rpmsave/management/db.properties.rpmsave\n"
+            "fi\n");
+        rpm("cloudstack-usage", "4.3.0", "Obsoletes: cloud-usage < 4.1.0\nProvides: cloud-usage\n",
+            "mkdir -p %{buildroot}/etc/init.d %{buildroot}/usr/lib/cloudstack-usage\n"
+            "install -m 0755 " + src + "/cloudstack-usage %{buildroot}/etc/init.d/cloudstack-usage\n"
+            "cp /bin/sleep %{buildroot}/usr/lib/cloudstack-usage/java\n",
+            "/etc/init.d/cloudstack-usage\n/usr/lib/cloudstack-usage/java\n", "");
+        must("mkdir -p " + shell_quote(repo()) + " && cp " + shell_quote(m_dir / "rpmbuild/RPMS/noarch") + "/*.rpm " +
+             shell_quote(repo()) + " && createrepo_c -q " + shell_quote(repo()) + " && chmod -R a+rX " +
+             shell_quote(m_dir.path()));
+    }
+
+    void rpm(const std::string& name, const std::string& version, const std::string& headers,
+             const std::string& install, const std::string& files, const std::string& scripts) {
+        std::string spec = "Name: " + name + "\nVersion: " + version +
+                           "\nRelease: 1\nSummary: CloudStack-shaped test package\nLicense: ASL 2.0\nBuildArch: noarch\n"
+                           "AutoReqProv: no\n" + headers + "%description\ntest package\n%install\n" + install +
+                           "%files\n" + files + scripts;
+        std::string path = m_dir / (name + "-" + version + ".spec");
+        write_file(path, spec);
+        must("rpmbuild --define '_topdir " + m_dir.path() + "/rpmbuild' --define '__os_install_post %{nil}' "
+             "--define '_binaries_in_noarch_packages_terminate_build 0' -bb " + shell_quote(path) + " >/dev/null 2>&1");
+    }
+
+    TempDir m_dir;
+};
+
+// One CentOS-like host running CloudStack 3.0 (management, usage, database master)
+// and the cloud's MariaDB.
+class RenameEstate {
+public:
+    RenameEstate() : m_lab(SshdLab::Options{.hosts = 1, .own_root = true}), m_rpms(RenameRpms::get()) {
+        m_db.sql(k_cloudstack_schema);
+        ::chmod(m_dir.path().c_str(), 0755);
+        put("/etc/os-release", "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n");
+        put("/etc/dnf/vars/releasever", "7\n");
+        put("/etc/yum.repos.d/cloudstack.repo", "[apache-cloudstack]\nname=Apache CloudStack\nbaseurl=" + rpm_url() +
+                                                    "\nenabled=1\ngpgcheck=0\nmetadata_expire=0\n");
+        run(": > /root/.bashrc; rm -f /var/lib/dpkg/status; rm -f /etc/yum.repos.d/debian*.repo; "
+            "dnf -q -y --disablerepo='*' --enablerepo=apache-cloudstack install estate-base cloud-client-3.0.7 "
+            "cloud-usage-3.0.7 >/dev/null");
+        // The operator's 3.0 customisations, its key, and the pristine 3.0 files (3-way merge).
+        put("/etc/cloud/management/components.xml", read_file(k_merge + "components/ours.xml"));
+        put("/etc/cloud/management/db.properties", read_file(k_merge + "db/ours.properties"));
+        put("/etc/cloud/management/key", k_key + "\n");
+        put("/var/lib/upkeep/cloudstack-3.0-pristine/components.xml", read_file(k_merge + "components/base.xml"));
+        put("/var/lib/upkeep/cloudstack-3.0-pristine/db.properties", read_file(k_merge + "db/base.properties"));
+        run("service cloud-management start && service cloud-usage start");
+        std::string inv =
+            "all:\n  vars:\n"
+            "    ansible_port: " + std::to_string(m_lab.port()) + "\n"
+            "    ansible_user: root\n"
+            "    ansible_ssh_private_key_file: " + m_lab.client_key() + "\n"
+            "    cloudstack_repo_url: '" + rpm_url() + "'\n"
+            "    cloudstack_source_version: '3.0'\n"
+            "    cloudstack_merge_base_dir: /var/lib/upkeep/cloudstack-3.0-pristine\n"
+            "    cloudstack_db_login_host: 127.0.0.1\n"
+            "    cloudstack_db_login_port: " + std::to_string(m_db.port()) + "\n"
+            "    cloudstack_db_login_user: " + MariaDbLab::k_user + "\n"
+            "    cloudstack_db_login_password: " + MariaDbLab::k_password + "\n"
+            "    cloudstack_db_dump_login_host: 127.0.0.1\n"
+            "    cloudstack_db_dump_login_port: " + std::to_string(m_db.port()) + "\n"
+            "    cloudstack_db_dump_login_user: " + MariaDbLab::k_user + "\n"
+            "    cloudstack_db_dump_login_password: " + MariaDbLab::k_password + "\n"
+            "    cloudstack_vmware_clusters: true\n"
+            "    cloudstack_vcenter_password: '" + k_vcenter_pw + "'\n"
+            "  children:\n"
+            "    cloudstack_management:\n      hosts:\n        mgmt30: {ansible_host: " + m_lab.address(0) + "}\n"
+            "    cloudstack_usage:\n      hosts:\n        mgmt30:\n"
+            "    cloudstack_db:\n      hosts:\n        mgmt30:\n";
+        write_file(m_dir / "inventory.yml", inv);
+        write_file(m_dir / "known_hosts", read_file(m_lab.known_hosts()));
+    }
+    ~RenameEstate() {
+        try_run("for s in cloud-management cloud-usage cloudstack-management cloudstack-usage; do "
+                "[ -x /etc/init.d/$s ] && /etc/init.d/$s stop; done; true");
+    }
+
+    Run play(const std::string& flags = "") {
+        return upkeep::test::upkeep("play " + k_repo_root + "/playbooks/site.yml -i " + m_dir / "inventory.yml" +
+                                    " --known-hosts " + m_dir / "known_hosts" + " -T 10 " + flags);
+    }
+    std::string run(const std::string& line) {
+        CommandResult r = try_run(line);
+        INFO(line << "\n" << r.out << r.err);
+        REQUIRE(r.rc == 0);
+        return r.out;
+    }
+    CommandResult try_run(const std::string& line) {
+        SshConnection c(m_lab.options(0));
+        c.connect();
+        Command cmd;
+        cmd.cmdline = line;
+        return c.run(cmd);
+    }
+    void put(const std::string& path, const std::string& content) {
+        SshConnection c(m_lab.options(0));
+        c.connect();
+        c.make_dirs(path.substr(0, path.rfind('/')), std::nullopt);
+        c.write_file(path, content, WriteOptions{});
+    }
+    std::string get(const std::string& path) {
+        SshConnection c(m_lab.options(0));
+        c.connect();
+        return c.read_file(path).value_or("<missing>");
+    }
+    std::string rpm_version(const std::string& pkg) { return trim(try_run("rpm -q --qf '%{VERSION}' " + pkg).out); }
+    MariaDbLab& db() { return m_db; }
+    const TempDir& dir() const { return m_dir; }
+    std::string rpm_url() const { return "file://" + m_rpms.repo(); }
+
+private:
+    TempDir m_dir;
+    SshdLab m_lab;
+    MariaDbLab m_db;
+    const RenameRpms& m_rpms;
+};
+
+}  // namespace
+
+TEST_CASE("site.yml upgrades a CloudStack 3.0 host from the cloud-* package names to cloudstack-* 4.3", "[seeds][estate]") {
+    RenameEstate e;
+    REQUIRE(e.rpm_version("cloud-client") == "3.0.7");
+    REQUIRE(e.try_run("service cloud-management status").rc == 0);
+
+    Run dry = e.play("--check --diff --report-json " + e.dir() / "dry.json");
+    INFO(dry.out);
+    REQUIRE(dry.rc == 0);
+    // Read-only: still 3.0 under the old names, running, the new tree absent.
+    CHECK(e.rpm_version("cloud-client") == "3.0.7");
+    CHECK(e.try_run("service cloud-management status").rc == 0);
+    CHECK(e.get("/etc/cloudstack/management/components.xml") == "<missing>");
+    CHECK(e.db().sql("SELECT value FROM cloud.cluster_details WHERE id = 3") == k_vcenter_pw + "\n");
+    // The rename as the package manager plans it, and what depends on it, said so.
+    const std::string why = "the install of cloudstack-management 4.3.0-1 (replacing cloud-client 3.0.7-1)";
+    CHECK(dry.out.find("install cloudstack-management 4.3.0-1 (replacing cloud-client 3.0.7-1)") != std::string::npos);
+    CHECK(dry.out.find("install cloudstack-usage 4.3.0-1 (replacing cloud-usage 3.0.7-1)") != std::string::npos);
+    // Exactly the tasks that work on the new /etc/cloudstack tree depend on the install.
+    const std::map<std::string, std::string> depends = depends_on_pairs(e.dir() / "dry.json");
+    CHECK(depends == std::map<std::string, std::string>{
+                         {"mgmt30 | Merge the operator's components.xml into the new packaged one", why},
+                         {"mgmt30 | Merge the operator's db.properties into the new packaged one", why},
+                         {"mgmt30 | Make PlainTextUserAuthenticator the first entry of userAuthenticators", why}});
+
+    Run real = e.play("--report-json " + e.dir() / "real.json");
+    INFO(real.out);
+    REQUIRE(real.rc == 0);
+    std::set<std::string> predicted = changed_pairs(e.dir() / "dry.json"), made = changed_pairs(e.dir() / "real.json");
+    // Tasks the dry run plans as depending on the install: each is changed in the real
+    // run here (the 4.3 files differ from the operator's 3.0 ones). Were one of them
+    // not, it would be an expected difference, listed here with its reason; none is.
+    const std::map<std::string, std::string> expected_only_predicted = {};
+    std::set<std::string> explained = made;
+    for (const auto& [pair, reason] : expected_only_predicted) explained.insert(pair);
+    INFO("predicted by --check but not changed:\n" << missing_from(predicted, made)
+                                                   << "changed but not predicted by --check:\n" << missing_from(made, predicted));
+    CHECK(predicted == explained);
+    for (const char* task : {"Merge the operator's components.xml into the new packaged one",
+                             "Merge the operator's db.properties into the new packaged one",
+                             "Make PlainTextUserAuthenticator the first entry of userAuthenticators",
+                             "Stop cloudstack-management (upgrade pending)", "Stop cloudstack-usage (upgrade pending)",
+                             "Start cloudstack-management", "Start cloudstack-usage"})
+        CHECK(made.count(std::string("mgmt30 | ") + task) == 1);
+    CHECK(recap(real.out, "mgmt30", "failed") == 0);
+
+    // The new names are installed, the old ones gone (obsoleted).
+    CHECK(e.rpm_version("cloudstack-management") == "4.3.0");
+    CHECK(e.rpm_version("cloudstack-usage") == "4.3.0");
+    CHECK(e.try_run("rpm -q cloud-client").rc != 0);
+    CHECK(e.try_run("rpm -q cloud-usage").rc != 0);
+    // The operator's 3.0 components.xml (left in /etc/cloud.rpmsave by the 4.3 %pre) is
+    // merged into the packaged 4.3 file and kept as -backup; db.properties (copied over
+    // by the %post, the packaged one as .rpmnew) merged the same way; the key carried.
+    CHECK(e.get("/etc/cloudstack/management/components.xml") == read_file(k_merge + "components/expected.xml"));
+    CHECK(e.get("/etc/cloudstack/management/db.properties") == read_file(k_merge + "db/expected.properties"));
+    CHECK(e.get("/etc/cloudstack/management/db.properties.rpmnew") == "<missing>");
+    CHECK(e.get("/etc/cloud.rpmsave/management/components.xml-backup") == read_file(k_merge + "components/ours.xml"));
+    CHECK(e.get("/etc/cloud.rpmsave/management/components.xml") == "<missing>");
+    CHECK(e.get("/etc/cloudstack/management/key") == k_key + "\n");
+    CHECK(e.get("/etc/cloudstack/management/componentContext.xml").find("<ref bean=\"PlainTextUserAuthenticator\"/>") !=
+          std::string::npos);
+    // The vCenter passwords, encrypted with the key the 3.0 server had: the real jasypt agrees.
+    std::vector<JasyptOp> ops;
+    for (const auto& v : split(trim(e.db().sql("SELECT value FROM cloud.cluster_details WHERE name = 'password' "
+                                               "UNION ALL SELECT password FROM cloud.vmware_data_center")), '\n'))
+        ops.push_back({false, k_key, v});
+    REQUIRE(ops.size() == 3);
+    for (const auto& o : java_jasypt(ops)) {
+        CHECK(o.ok);
+        CHECK(o.value == k_vcenter_pw);
+    }
+    // The services run under the new names, the old daemons are gone.
+    CHECK(e.try_run("service cloudstack-management status").rc == 0);
+    CHECK(e.try_run("service cloudstack-usage status").rc == 0);
+    CHECK(e.try_run("pgrep -f '^/usr/lib/cloud/management/[j]ava'").rc != 0);
+    CHECK(e.try_run("pgrep -f '^/usr/lib/cloud/usage/[j]ava'").rc != 0);
+    CHECK(e.get("/var/backups/cloudstack/cloudstack-before-4.3.sql").find("'vC3nter!pw'") != std::string::npos);
+
+    // Converged: a dry run and a second run find nothing to do.
+    Run check = e.play("--check");
+    INFO(check.out);
+    CHECK(check.rc == 0);
+    CHECK(recap(check.out, "mgmt30", "changed") == 0);
+    Run again = e.play();
+    INFO(again.out);
+    CHECK(again.rc == 0);
+    CHECK(recap(again.out, "mgmt30", "changed") == 0);
+}
