@@ -135,7 +135,10 @@ private:
 // and the cloud's MariaDB.
 class RenameEstate {
 public:
-    RenameEstate() : m_lab(SshdLab::Options{.hosts = 1, .own_root = true}), m_rpms(RenameRpms::get()) {
+    // `source`: the release the playbook is told it upgrades from (3.0, or 4.0: the
+    // same cloud-* names, but its components.xml edits are carried over by hand).
+    explicit RenameEstate(const std::string& source = "3.0")
+        : m_lab(SshdLab::Options{.hosts = 1, .own_root = true}), m_rpms(RenameRpms::get()) {
         m_db.sql(k_cloudstack_schema);
         ::chmod(m_dir.path().c_str(), 0755);
         put("/etc/os-release", "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n");
@@ -158,7 +161,7 @@ public:
             "    ansible_user: root\n"
             "    ansible_ssh_private_key_file: " + m_lab.client_key() + "\n"
             "    cloudstack_repo_url: '" + rpm_url() + "'\n"
-            "    cloudstack_source_version: '3.0'\n"
+            "    cloudstack_source_version: '" + source + "'\n"
             "    cloudstack_merge_base_dir: /var/lib/upkeep/cloudstack-3.0-pristine\n"
             "    cloudstack_db_login_host: 127.0.0.1\n"
             "    cloudstack_db_login_port: " + std::to_string(m_db.port()) + "\n"
@@ -308,6 +311,38 @@ TEST_CASE("site.yml upgrades a CloudStack 3.0 host from the cloud-* package name
     CHECK(check.rc == 0);
     CHECK(recap(check.out, "mgmt30", "changed") == 0);
     Run again = e.play();
+    INFO(again.out);
+    CHECK(again.rc == 0);
+    CHECK(recap(again.out, "mgmt30", "changed") == 0);
+}
+
+// 4.0.x: components.xml and 4.3's componentContext.xml differ in format, so the seed
+// has the operator carry the edits over by hand. The playbook keeps a copy of the 4.0
+// file before the install (afterwards the 4.3 %pre has moved /etc/cloud away), stops
+// after the install until the operator confirms, then finishes.
+TEST_CASE("site.yml stops a CloudStack 4.0 host after the rename until components.xml is carried over", "[seeds][estate]") {
+    RenameEstate e("4.0");
+    Run dry = e.play("--check");
+    INFO(dry.out);
+    CHECK(dry.rc != 0);  // the dry run shows where the real run will stop
+    CHECK(dry.out.find("Upgrading from 4.0.x: carry your /etc/cloud/management/components.xml changes") != std::string::npos);
+    CHECK(e.rpm_version("cloud-client") == "3.0.7");
+
+    Run stopped = e.play();
+    INFO(stopped.out);
+    CHECK(stopped.rc != 0);
+    CHECK(stopped.out.find("(a copy is in /etc/cloud.rpmsave/management/components.xml-backup)") != std::string::npos);
+    CHECK(e.rpm_version("cloudstack-management") == "4.3.0");
+    CHECK(e.get("/etc/cloud.rpmsave/management/components.xml-backup") == read_file(k_merge + "components/ours.xml"));
+    CHECK(e.try_run("service cloudstack-management status").rc != 0);  // not started before the carry-over
+
+    Run done = e.play("-e cloudstack_components_carried_over=true");
+    INFO(done.out);
+    REQUIRE(done.rc == 0);
+    CHECK(e.get("/etc/cloudstack/management/db.properties") == read_file(k_merge + "db/expected.properties"));
+    CHECK(e.get("/etc/cloudstack/management/components.xml") == read_file(k_merge + "components/new.xml"));
+    CHECK(e.try_run("service cloudstack-management status").rc == 0);
+    Run again = e.play("-e cloudstack_components_carried_over=true");
     INFO(again.out);
     CHECK(again.rc == 0);
     CHECK(recap(again.out, "mgmt30", "changed") == 0);
