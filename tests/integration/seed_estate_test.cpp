@@ -18,6 +18,8 @@
 
 #include <sys/stat.h>
 
+#include <map>
+#include <memory>
 #include <regex>
 #include <set>
 
@@ -191,37 +193,46 @@ public:
         ::chmod(m_dir.path().c_str(), 0755);
         // Hosts: 0 = mgmt01 (Ubuntu-like: apt; management + usage server, database
         // master), 1 = kvm01 (apt), 2 = mgmt03 (CentOS-like: dnf/rpm, management server).
-        for (int i = 0; i < 2; ++i) {
-            run(i, ": > /root/.bashrc; rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; "
-                   "echo '" + apt_line() + "' > /etc/apt/sources.list.d/cloudstack.list; "
-                   "apt-get update -q >/dev/null");
-        }
-        run(0, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q cloudstack-management=4.2.0 cloudstack-usage=4.2.0 >/dev/null");
-        // The operator's customisations of 4.2, and the pristine 4.2 files for the 3-way merge.
+        // What each host's packages need in place first: kvm01's libvirtd, mgmt03's
+        // CentOS os-release and yum repository (it has no dpkg database, so its
+        // package manager is dnf).
+        put(1, "/etc/init.d/libvirtd", init_script("libvirtd", "/usr/sbin/libvirtd-standin",
+                                                    "    echo \"start hook=$(md5sum < /etc/libvirt/hooks/qemu 2>/dev/null | cut -c1-8)\""
+                                                    " >> /var/log/libvirtd-starts\n"));
+        put(2, "/etc/os-release", "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n");
+        put(2, "/etc/dnf/vars/releasever", "7\n");
+        put(2, "/etc/yum.repos.d/cloudstack.repo", "[apache-cloudstack]\nname=Apache CloudStack\nbaseurl=" + rpm_url() +
+                                                       "\nenabled=1\ngpgcheck=0\nmetadata_expire=0\n");
+        // The three hosts' 4.2 installs are independent: at the same time (the
+        // slowest part of the setup).
+        const std::string apt_setup = ": > /root/.bashrc; rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; "
+                                      "echo '" + apt_line() + "' > /etc/apt/sources.list.d/cloudstack.list; "
+                                      "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ";
+        // kvm01: the old cloud-agent (4.0) and cloudstack-agent 4.2, operator-edited files.
+        require_all(concurrently({
+            [&] { return run_fresh(0, apt_setup + "cloudstack-management=4.2.0 cloudstack-usage=4.2.0 >/dev/null"); },
+            [&] {
+                return run_fresh(1, "chmod 755 /etc/init.d/libvirtd && cp /bin/sleep /usr/sbin/libvirtd-standin && " +
+                                        apt_setup + "cloud-agent=4.0.2 cloudstack-agent=4.2.0 >/dev/null && "
+                                        "echo 'guid=8f3b2c14-5d0e-3f7a-9c1b-2e4d6a8b0c11' >> /etc/cloudstack/agent/agent.properties && "
+                                        "echo '<log4j:configuration><!-- copied from /etc/cloud/agent --></log4j:configuration>' > "
+                                        "/etc/cloudstack/agent/log4j-cloud.xml && "
+                                        "service libvirtd start && service cloudstack-agent start");
+            },
+            [&] {
+                return run_fresh(2, ": > /root/.bashrc; rm -f /var/lib/dpkg/status; rm -f /etc/yum.repos.d/debian*.repo; "
+                                    "dnf -q -y --disablerepo='*' --enablerepo=apache-cloudstack install "
+                                    "cloudstack-management-4.2.0 >/dev/null");
+            },
+        }));
+        // mgmt01: the operator's customisations of 4.2, and the pristine 4.2 files for the 3-way merge.
         put(0, "/etc/cloudstack/management/components.xml", read_file(k_merge + "components/ours.xml"));
         put(0, "/etc/cloudstack/management/db.properties", read_file(k_merge + "db/ours.properties"));
         put(0, "/var/lib/upkeep/cloudstack-4.2-pristine/components.xml", read_file(k_merge + "components/base.xml"));
         put(0, "/var/lib/upkeep/cloudstack-4.2-pristine/db.properties", read_file(k_merge + "db/base.properties"));
         put(0, "/etc/cloudstack/management/key", k_key + "\n");
         run(0, "service cloudstack-management start && service cloudstack-usage start");
-        // kvm01: the old cloud-agent (4.0) and cloudstack-agent 4.2, operator-edited files.
-        put(1, "/etc/init.d/libvirtd", init_script("libvirtd", "/usr/sbin/libvirtd-standin",
-                                                    "    echo \"start hook=$(md5sum < /etc/libvirt/hooks/qemu 2>/dev/null | cut -c1-8)\""
-                                                    " >> /var/log/libvirtd-starts\n"));
-        run(1, "chmod 755 /etc/init.d/libvirtd && cp /bin/sleep /usr/sbin/libvirtd-standin && "
-               "DEBIAN_FRONTEND=noninteractive apt-get install -y -q cloud-agent=4.0.2 cloudstack-agent=4.2.0 >/dev/null && "
-               "echo 'guid=8f3b2c14-5d0e-3f7a-9c1b-2e4d6a8b0c11' >> /etc/cloudstack/agent/agent.properties && "
-               "echo '<log4j:configuration><!-- copied from /etc/cloud/agent --></log4j:configuration>' > "
-               "/etc/cloudstack/agent/log4j-cloud.xml && "
-               "service libvirtd start && service cloudstack-agent start");
-        // mgmt03: a yum-family host in its own root: no dpkg database (so its package
-        // manager is dnf), a CentOS os-release, the 4.2 RPM installed from the repo.
-        put(2, "/etc/os-release", "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n");
-        put(2, "/etc/dnf/vars/releasever", "7\n");
-        put(2, "/etc/yum.repos.d/cloudstack.repo", "[apache-cloudstack]\nname=Apache CloudStack\nbaseurl=" + rpm_url() +
-                                                       "\nenabled=1\ngpgcheck=0\nmetadata_expire=0\n");
-        run(2, ": > /root/.bashrc; rm -f /var/lib/dpkg/status; rm -f /etc/yum.repos.d/debian*.repo; "
-               "dnf -q -y --disablerepo='*' --enablerepo=apache-cloudstack install cloudstack-management-4.2.0 >/dev/null");
+        // mgmt03: a yum-family host in its own root, the operator's files as on mgmt01.
         put(2, "/etc/cloudstack/management/components.xml", read_file(k_merge + "components/ours.xml"));
         put(2, "/etc/cloudstack/management/db.properties", read_file(k_merge + "db/ours.properties"));
         put(2, "/var/lib/upkeep/cloudstack-4.2-pristine/components.xml", read_file(k_merge + "components/base.xml"));
@@ -273,6 +284,12 @@ public:
         return r.out;
     }
     CommandResult try_run(int host, const std::string& line) {
+        Command cmd;
+        cmd.cmdline = line;
+        return conn(host).run(cmd);
+    }
+    // On a connection of its own: safe from several threads at once (concurrently()).
+    CommandResult run_fresh(int host, const std::string& line) {
         SshConnection c(m_lab.options(host));
         c.connect();
         Command cmd;
@@ -280,16 +297,10 @@ public:
         return c.run(cmd);
     }
     void put(int host, const std::string& path, const std::string& content) {
-        SshConnection c(m_lab.options(host));
-        c.connect();
-        c.make_dirs(path.substr(0, path.rfind('/')), std::nullopt);
-        c.write_file(path, content, WriteOptions{});
+        conn(host).make_dirs(path.substr(0, path.rfind('/')), std::nullopt);
+        conn(host).write_file(path, content, WriteOptions{});
     }
-    std::string get(int host, const std::string& path) {
-        SshConnection c(m_lab.options(host));
-        c.connect();
-        return c.read_file(path).value_or("<missing>");
-    }
+    std::string get(int host, const std::string& path) { return conn(host).read_file(path).value_or("<missing>"); }
     std::string version(int host, const std::string& pkg) {
         return trim(try_run(host, "dpkg-query -W -f='${Version} ${db:Status-Abbrev}' " + pkg + " 2>/dev/null").out);
     }
@@ -302,8 +313,20 @@ public:
     }
 
 private:
+    // One connection per host for the test's many small reads and checks (a login
+    // each was a good part of the test's time).
+    SshConnection& conn(int host) {
+        auto& c = m_conns[host];
+        if (!c) {
+            c = std::make_unique<SshConnection>(m_lab.options(host));
+            c->connect();
+        }
+        return *c;
+    }
+
     TempDir m_dir;
     SshdLab m_lab;
+    std::map<int, std::unique_ptr<SshConnection>> m_conns;
     MariaDbLab m_db;
     const CloudStackDebs& m_debs;
     const CloudStackRpms& m_rpms;

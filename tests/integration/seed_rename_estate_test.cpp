@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include <map>
+#include <memory>
 
 #include "engine/connection/ssh_connection.hpp"
 #include "engine/util/strings.hpp"
@@ -196,31 +197,32 @@ public:
         return r.out;
     }
     CommandResult try_run(const std::string& line) {
-        SshConnection c(m_lab.options(0));
-        c.connect();
         Command cmd;
         cmd.cmdline = line;
-        return c.run(cmd);
+        return conn().run(cmd);
     }
     void put(const std::string& path, const std::string& content) {
-        SshConnection c(m_lab.options(0));
-        c.connect();
-        c.make_dirs(path.substr(0, path.rfind('/')), std::nullopt);
-        c.write_file(path, content, WriteOptions{});
+        conn().make_dirs(path.substr(0, path.rfind('/')), std::nullopt);
+        conn().write_file(path, content, WriteOptions{});
     }
-    std::string get(const std::string& path) {
-        SshConnection c(m_lab.options(0));
-        c.connect();
-        return c.read_file(path).value_or("<missing>");
-    }
+    std::string get(const std::string& path) { return conn().read_file(path).value_or("<missing>"); }
     std::string rpm_version(const std::string& pkg) { return trim(try_run("rpm -q --qf '%{VERSION}' " + pkg).out); }
     MariaDbLab& db() { return m_db; }
     const TempDir& dir() const { return m_dir; }
     std::string rpm_url() const { return "file://" + m_rpms.repo(); }
 
 private:
+    SshConnection& conn() {  // one login for the test's many small reads and checks
+        if (!m_conn) {
+            m_conn = std::make_unique<SshConnection>(m_lab.options(0));
+            m_conn->connect();
+        }
+        return *m_conn;
+    }
+
     TempDir m_dir;
     SshdLab m_lab;
+    std::unique_ptr<SshConnection> m_conn;
     MariaDbLab m_db;
     const RenameRpms& m_rpms;
 };

@@ -5,12 +5,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <future>
 #include <map>
 #include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "engine/connection/connection.hpp"
 #include "tests/support/json_values.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -88,6 +91,24 @@ inline std::map<std::string, std::string> depends_on_pairs(const std::string& re
             for (const auto& [host, r] : task.get("hosts").as_map())
                 if (r.has("depends_on")) pairs[host + " | " + task.get("name").as_string()] = r.get("depends_on").as_string();
     return pairs;
+}
+
+// Runs independent setup jobs (one host's package installs each) at the same time and
+// returns their results in order. The jobs must not use Catch2's assertions (not
+// thread-safe) nor share a connection: check the results with require_all().
+inline std::vector<CommandResult> concurrently(const std::vector<std::function<CommandResult()>>& jobs) {
+    std::vector<std::future<CommandResult>> running;
+    for (const auto& j : jobs) running.push_back(std::async(std::launch::async, j));
+    std::vector<CommandResult> out;
+    for (auto& r : running) out.push_back(r.get());
+    return out;
+}
+
+inline void require_all(const std::vector<CommandResult>& results) {
+    for (size_t i = 0; i < results.size(); ++i) {
+        INFO("setup job " << i << " (rc " << results[i].rc << "):\n" << results[i].out << results[i].err);
+        REQUIRE(results[i].rc == 0);
+    }
 }
 
 // The pairs in `a` and not in `b`, one a line (the failure message of a set comparison).
