@@ -131,8 +131,12 @@ public:
         }
         if (theirs_path.empty()) {
             Plan p;
-            p.msg = args.has("ours") ? "nothing to merge: no " + ours_path + " (merged before: see " + ours_path + "-backup)"
-                                     : "nothing to merge: no " + path + ".rpmnew, .dpkg-dist, .dpkg-new or .rpmsave";
+            if (!args.has("ours"))
+                p.msg = "nothing to merge: no " + path + ".rpmnew, .dpkg-dist, .dpkg-new or .rpmsave";
+            else if (ctx.conn.stat(ours_path).is_file())
+                p.msg = "nothing to merge yet: " + path + " does not exist (the new package is not installed)";
+            else
+                p.msg = "nothing to merge: no " + ours_path + " (merged before: see " + ours_path + "-backup)";
             p.result["path"] = Value(path);
             return p;
         }

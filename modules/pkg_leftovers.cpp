@@ -1,5 +1,7 @@
 #include "modules/pkg_leftovers.hpp"
 
+#include <map>
+
 #include "engine/module/host_query.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/formats/pkg_conffiles.hpp"
@@ -73,8 +75,8 @@ std::vector<Leftover> rpm_leftovers(Connection& conn, const std::string& rpm_roo
 
 std::vector<Leftover> rpm_new_package_files(Connection& conn, const std::string& base, const std::string& rpm_root,
                                             const std::vector<pkg::PkgOp>& ops) {
-    std::vector<Leftover> out;
-    std::string prefix = rpm_root == "/" ? "" : rpm_root;
+    std::map<std::string, std::string> why;  // name -> "the install of ..."
+    std::string specs;
     for (const auto& op : ops) {
         if (op.kind != pkg::PkgOp::Kind::Install) continue;
         std::string spec = op.name;
@@ -84,13 +86,26 @@ std::vector<Leftover> rpm_new_package_files(Connection& conn, const std::string&
             if (auto colon = v.find(':'); colon != std::string::npos) v = v.substr(colon + 1);
             spec += "-" + v + (op.arch.empty() ? "" : "." + op.arch);
         }
-        CommandResult r = query(conn, base + " -q repoquery -l " + shell_quote(spec));
-        if (r.rc != 0) continue;
-        std::string why = "the install of " + pkg::op_summary(op).substr(8);  // past "install "
-        for (const auto& line : split(r.out, '\n')) {
-            std::string f = trim(line);
-            if (starts_with(f, "/")) out.push_back({prefix + f, why});
+        specs += " " + shell_quote(spec);
+        why[op.name] = "the install of " + pkg::op_summary(op).substr(8);  // past "install "
+    }
+    if (why.empty()) return {};
+    // One query for every package: "name<TAB>first file", the package's other files on
+    // the lines after it (dnf prints %{files} one a line).
+    CommandResult r = query(conn, base + " -q repoquery --qf " + shell_quote("%{name}\t%{files}") + specs);
+    if (r.rc != 0) return {};
+    std::vector<Leftover> out;
+    std::string prefix = rpm_root == "/" ? "" : rpm_root;
+    const std::string* reason = nullptr;
+    for (const auto& line : split(r.out, '\n')) {
+        std::string f = line;
+        if (auto tab = line.find('\t'); tab != std::string::npos) {
+            auto it = why.find(line.substr(0, tab));
+            reason = it == why.end() ? nullptr : &it->second;
+            f = line.substr(tab + 1);
         }
+        f = trim(f);
+        if (reason && starts_with(f, "/")) out.push_back({prefix + f, *reason});
     }
     return out;
 }

@@ -29,7 +29,7 @@ std::vector<Leftover> dpkg_leftovers(Connection& conn, const std::vector<pkg::Pk
 std::vector<Leftover> rpm_leftovers(Connection& conn, const std::string& rpm_root, const std::vector<pkg::PkgOp>& ops);
 
 // The files a fresh install (`ops`' Install rows) will create, from the repository
-// metadata (`<base> -q repoquery -l`, read-only: nothing is downloaded), each with
+// metadata (one `<base> -q repoquery` for all of them, read-only: nothing is downloaded), each with
 // "the install of NAME VERSION (replacing OLD VERSION)". A package rename (the 4.3
 // cloudstack-management obsoleting cloud-client) creates a whole new config tree the
 // dry run cannot read; noting it lets later tasks plan "depends on the install"

@@ -229,7 +229,7 @@ private:
 
 }  // namespace
 
-TEST_CASE("site.yml upgrades a CloudStack 3.0 host from the cloud-* package names to cloudstack-* 4.3", "[seeds][estate]") {
+TEST_CASE("site.yml upgrades a CloudStack 3.0 host from the cloud-client names to cloudstack-management 4.3", "[seeds][estate]") {
     RenameEstate e;
     REQUIRE(e.rpm_version("cloud-client") == "3.0.7");
     REQUIRE(e.try_run("service cloud-management status").rc == 0);

@@ -10,6 +10,7 @@
 #include "engine/module/module.hpp"
 #include "engine/value/yaml.hpp"
 #include "modules/formats/pkg_conffiles.hpp"
+#include "modules/pkg_leftovers.hpp"
 #include "modules/registry.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -201,4 +202,38 @@ TEST_CASE("config_merge ours: the operator's file under the old package's name i
     Plan again = check_module(real, "config_merge", yaml);
     CHECK_FALSE(again.changed());
     CHECK(again.msg.find("merged before") != std::string::npos);
+}
+
+// dnf's repoquery prints "%{name}<TAB>%{files}" with the package's other files on the
+// lines after the first (output captured from dnf 4 on Debian 12); one query serves
+// every package the transaction installs.
+TEST_CASE("rpm_new_package_files: every file of every freshly installed package, with its install", "[leftovers][pkg]") {
+    test::TempDir dir;
+    test::write_file(dir / "repoquery",
+                     "cat <<'OUT'\n"
+                     "cloudstack-usage\t/etc/init.d/cloudstack-usage\n"
+                     "/usr/lib/cloudstack-usage/java\n"
+                     "cloudstack-management\t/etc/cloudstack/management/components.xml\n"
+                     "/etc/cloudstack/management/db.properties\n"
+                     "OUT\n"
+                     "echo \"$*\" > " + dir / "args\n");
+    LocalConnection conn("h", "");
+    std::vector<pkg::PkgOp> ops = {
+        {pkg::PkgOp::Kind::Install, "cloudstack-management", "noarch", "", "4.3.0-1", {"cloud-client 3.0.7-1"}},
+        {pkg::PkgOp::Kind::Upgrade, "kernel", "x86_64", "1-1", "2-1", {}},  // not a fresh install: its files exist
+        {pkg::PkgOp::Kind::Install, "cloudstack-usage", "noarch", "", "4.3.0-1", {"cloud-usage 3.0.7-1"}},
+    };
+    auto files = rpm_new_package_files(conn, "sh " + dir / "repoquery", "/", ops);
+    REQUIRE(files.size() == 4);
+    CHECK(files[0].path == "/etc/init.d/cloudstack-usage");
+    CHECK(files[0].reason == "the install of cloudstack-usage 4.3.0-1 (replacing cloud-usage 3.0.7-1)");
+    CHECK(files[1].path == "/usr/lib/cloudstack-usage/java");
+    CHECK(files[1].reason == files[0].reason);
+    CHECK(files[3].path == "/etc/cloudstack/management/db.properties");
+    CHECK(files[3].reason == "the install of cloudstack-management 4.3.0-1 (replacing cloud-client 3.0.7-1)");
+    // The exact builds, not whatever is newest.
+    CHECK(test::read_file(dir / "args").find("cloudstack-management-4.3.0-1.noarch cloudstack-usage-4.3.0-1.noarch") !=
+          std::string::npos);
+    // Nothing installed fresh: no query at all.
+    CHECK(rpm_new_package_files(conn, "false", "/", {ops[1]}).empty());
 }
