@@ -256,7 +256,11 @@ public:
         plan.result["changes"] = ops_value(o.ops);
         plan.result["cache_updated"] = Value(false);
         // Conffiles the operator edited: the upgrade may leave .dpkg-dist beside them.
-        plan.data["leftovers"] = leftovers_value(dpkg_leftovers(ctx.conn, o.ops));
+        // And the files a fresh install from a local repository creates (a rename's new
+        // tree, cloud-agent -> cloudstack-agent): later tasks of a dry run plan on them.
+        std::vector<Leftover> pending = dpkg_leftovers(ctx.conn, o.ops);
+        for (auto& f : dpkg_new_package_files(ctx.conn, apt_options(args), o.ops)) pending.push_back(std::move(f));
+        plan.data["leftovers"] = leftovers_value(pending);
         if (!plan.changed()) {
             plan.msg = "all packages already at the wanted state";
         } else {

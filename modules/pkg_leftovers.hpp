@@ -39,6 +39,13 @@ std::vector<Leftover> rpm_leftovers(Connection& conn, const std::string& rpm_roo
 std::vector<Leftover> rpm_new_package_files(Connection& conn, const std::string& base, const std::string& rpm_root,
                                             const std::vector<pkg::PkgOp>& ops);
 
+// The same for apt, where the indexes carry no file lists: for packages that come
+// from a local (file:) repository, `apt-get --print-uris` names the .deb on the host
+// and `dpkg-deb -c` lists it (read-only). Packages fetched over the network are left
+// out (their files are unknown until downloaded). `apt_opts` as the install uses.
+std::vector<Leftover> dpkg_new_package_files(Connection& conn, const std::string& apt_opts,
+                                             const std::vector<pkg::PkgOp>& ops);
+
 // Carried in Plan::data from check() to apply().
 Value leftovers_value(const std::vector<Leftover>& l);
 // Notes each leftover on the connection (kept by the dry-run overlay, ignored by a
