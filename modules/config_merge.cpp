@@ -92,7 +92,7 @@ public:
                     {"ours", ArgType::Path, false, {}, {}, {}, false,
                      "the operator's file under its old name, when a package rename moved the config directory\n"
                      "(CloudStack 3.0 /etc/cloud -> 4.3 /etc/cloudstack): merged into `path` (the new package's\n"
-                     "file), then kept as <ours>-backup so the merge happens once"},
+                     "file), then kept as <ours>-backup (or -backup.N, never overwriting one) so the merge happens once"},
                     {"new", ArgType::Path, false, {}, {}, {}, false,
                      "the new packaged file (default: the first of path.rpmnew, path.dpkg-dist, path.dpkg-new)"},
                     {"base", ArgType::Path, false, {}, {}, {}, false, "the pristine old default, for a three-way merge"},
@@ -176,10 +176,14 @@ public:
         for (auto& c : plan.changes)
             if (c.before && c.after) c.secret = merge::diff_touches_secret(*c.before, *c.after);
         if (renamed) {
-            // The operator's old file is kept, out of the way: the merge is done once.
-            plan.changes.push_back({ours_path, "kept as " + ours_path + "-backup (merged into " + path + ")",
-                                    std::nullopt, std::nullopt, false});
+            // The operator's old file is kept, out of the way: the merge is done once. A
+            // -backup the operator made by hand (the seed's own step) is never overwritten.
+            std::string keep = ours_path + "-backup";
+            for (int n = 1; ctx.conn.stat(keep, false).exists(); ++n) keep = ours_path + "-backup." + std::to_string(n);
+            plan.changes.push_back({ours_path, "kept as " + keep + " (merged into " + path + ")", std::nullopt,
+                                    std::nullopt, false});
             plan.data["keep_ours"] = Value(ours_path);
+            plan.data["keep_ours_as"] = Value(keep);
         } else if (args.flag("remove_new")) {
             plan.changes.push_back({leftover, "removed (merged into " + path + ")", std::nullopt, std::nullopt, false});
             plan.data["remove"] = Value(leftover);
@@ -206,13 +210,14 @@ public:
         if (plan.data.has("keep_ours")) {
             // Copy, then remove: the backup exists before the only other copy goes.
             std::string ours = plan.data.get("keep_ours").as_string();
+            std::string keep = plan.data.get("keep_ours_as").as_string();
             auto text = ctx.conn.read_file(ours);
             if (!text) throw TaskError(ours + " vanished during the merge");
             WriteOptions o;
             o.mode = ctx.conn.stat(ours).mode & 07777;
-            ctx.conn.write_file(ours + "-backup", *text, o);
+            ctx.conn.write_file(keep, *text, o);
             ctx.conn.remove(ours, false);
-            result["ours_backup"] = Value(ours + "-backup");
+            result["ours_backup"] = Value(keep);
         }
         return result;
     }

@@ -175,6 +175,8 @@ TEST_CASE("config_merge ours: the operator's file under the old package's name i
     const std::string fx = std::string(UPKEEP_TEST_FIXTURES) + "/merge/";
     test::write_file(root / "etc/cloud.rpmsave/management/components.xml", test::read_file(fx + "components/ours.xml"));
     test::write_file(root / "base/components.xml", test::read_file(fx + "components/base.xml"));
+    // A backup the operator made by hand, following the seed: it must survive.
+    test::write_file(root / "etc/cloud.rpmsave/management/components.xml-backup", "<hand-made/>\n");
     LocalConnection real("h", root.path());
     const std::string yaml =
         "path: /etc/cloudstack/management/components.xml\n"
@@ -195,8 +197,9 @@ TEST_CASE("config_merge ours: the operator's file under the old package's name i
     apply_module(real, "config_merge", yaml, plan);
     CHECK(test::read_file(root / "etc/cloudstack/management/components.xml") ==
           test::read_file(fx + "components/expected.xml"));
-    CHECK(test::read_file(root / "etc/cloud.rpmsave/management/components.xml-backup") ==
+    CHECK(test::read_file(root / "etc/cloud.rpmsave/management/components.xml-backup.1") ==
           test::read_file(fx + "components/ours.xml"));
+    CHECK(test::read_file(root / "etc/cloud.rpmsave/management/components.xml-backup") == "<hand-made/>\n");
     CHECK_FALSE(real.stat("/etc/cloud.rpmsave/management/components.xml").exists());
     // Once: a second run has nothing to merge.
     Plan again = check_module(real, "config_merge", yaml);
