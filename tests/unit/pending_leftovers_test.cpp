@@ -240,3 +240,21 @@ TEST_CASE("rpm_new_package_files: every file of every freshly installed package,
     // Nothing installed fresh: no query at all.
     CHECK(rpm_new_package_files(conn, "false", "/", {ops[1]}).empty());
 }
+
+TEST_CASE("libvirt_hook: a hook the planned install ships is installed depending on it", "[leftovers][libvirt_hook]") {
+    test::TempDir root;
+    test::write_file(root / "etc/libvirt/hooks/.keep", "");
+    LocalConnection real("h", root.path());
+    const std::string yaml = "name: qemu\nsrc: /usr/share/cloudstack-agent/lib/libvirtqemuhook\nremote_src: true\n";
+    CHECK_THROWS_WITH(check_module(real, "libvirt_hook", yaml), Catch::Contains("does not exist on the host"));
+    PlannedConnection run(real);
+    const std::string why = "the install of cloudstack-agent 4.3.0 (replacing cloud-agent 3.0.7)";
+    run.note_pending_file("/usr/share/cloudstack-agent/lib/libvirtqemuhook", why);
+    Plan plan = check_module(run, "libvirt_hook", yaml);
+    REQUIRE(plan.changed());
+    CHECK(plan.depends_on == why);
+    CHECK(plan.changes[0].target == "/etc/libvirt/hooks/qemu");
+    Value out = apply_module(run, "libvirt_hook", yaml, plan);
+    CHECK(out.get("restart_needed").truthy());  // so the libvirtd restart is planned too
+    CHECK_FALSE(run.stat("/etc/libvirt/hooks/qemu").exists());
+}
