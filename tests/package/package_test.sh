@@ -58,5 +58,8 @@ dpkg-deb -f "$deb" Depends | grep -q libvirt0
 if grep -q "$src/lua" "$pkg/upkeep"; then echo "the package's binary still names the source tree" >&2; exit 1; fi
 dpkg-deb -x "$deb" "$tmp/root"
 run_demo "$tmp/root/usr/bin/upkeep" "$tmp/root/usr/share/doc/upkeep/examples"
-ldd "$tmp/root/usr/bin/upkeep" | grep -q libvirt.so
+# Into a file first: grep -q exits at the first match and, under pipefail, ldd's
+# SIGPIPE (still writing) failed the test now and then.
+ldd "$tmp/root/usr/bin/upkeep" >"$tmp/ldd.txt"
+grep -q libvirt.so "$tmp/ldd.txt"
 echo "package ok: $deb"
