@@ -196,50 +196,74 @@ class AptModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "apt",
-            "Install, upgrade or remove Debian packages with apt-get",
-            "check() runs only dpkg-query and `apt-get -s` (the simulation), so the plan lists every\n"
-            "package the transaction touches, dependencies included, with old and new versions.\n"
-            "Packages are installed with DEBIAN_FRONTEND=noninteractive and dpkg_options\n"
-            "(default force-confdef,force-confold): a configuration file the operator changed is\n"
-            "kept and the packaged one is left beside it as <file>.dpkg-dist for config_merge.\n"
-            "Whether that happens depends on the new package's file, which a dry run cannot see:\n"
-            "it notes <file>.dpkg-dist of every edited conffile of an upgraded package as \"may\n"
-            "appear\", and a later config_merge plans the merge as depending on the upgrade.\n"
-            "update_cache runs `apt-get update` when the lists are older than cache_valid_time\n"
-            "seconds (always when it is unset). A dry run cannot refresh the cache, so its package\n"
-            "plan is computed against the current cache; the real run refreshes first and then\n"
-            "resolves again, and may therefore install newer versions than the dry run showed.\n"
-            "Example (CloudStack upgrade, `apt-get update; apt-get install cloudstack-management`):\n"
-            "  - apt:\n"
-            "      name: cloudstack-management\n"
-            "      state: latest\n"
-            "      update_cache: yes",
-            {
-                {"name", ArgType::List, false, {}, {}, {"package", "pkg"}, false,
-                 "packages, optionally pinned: name=1.2-1 or name=1.2*"},
-                {"state", ArgType::String, false, Value("present"), {"present", "absent", "latest"}, {}, false,
-                 "present: installed; latest: newest version; absent: removed"},
-                {"update_cache", ArgType::Bool, false, Value(false), {}, {"update-cache"}, false,
-                 "run apt-get update first"},
-                {"cache_valid_time", ArgType::Int, false, Value(0), {}, {}, false,
-                 "skip the update when the lists are younger than this (seconds)"},
-                {"default_release", ArgType::String, false, {}, {}, {"default-release"}, false,
-                 "apt-get -t: the release to install from"},
-                {"install_recommends", ArgType::Bool, false, {}, {}, {"install-recommends"}, false,
-                 "install recommended packages (unset: apt's default)"},
-                {"only_upgrade", ArgType::Bool, false, Value(false), {}, {}, false,
-                 "only upgrade installed packages, never install new ones"},
-                {"allow_downgrade", ArgType::Bool, false, Value(false), {}, {"allow-downgrade", "allow_downgrades"},
-                 false, "allow a pinned version older than the installed one"},
-                {"purge", ArgType::Bool, false, Value(false), {}, {}, false, "with absent: also remove config files"},
-                {"deb", ArgType::Path, false, {}, {}, {}, false, "a .deb file on the host to install"},
-                {"dpkg_options", ArgType::String, false, Value("force-confdef,force-confold"), {}, {}, false,
-                 "comma-separated dpkg options"},
-            },
-            false,
-            {},
-            {{"name", "deb", "update_cache"}},
+            .name = "apt",
+            .summary = "Install, upgrade or remove Debian packages with apt-get",
+            .doc =
+                "check() runs only dpkg-query and `apt-get -s` (the simulation), so the plan lists every\n"
+                "package the transaction touches, dependencies included, with old and new versions.\n"
+                "Packages are installed with DEBIAN_FRONTEND=noninteractive and dpkg_options\n"
+                "(default force-confdef,force-confold): a configuration file the operator changed is\n"
+                "kept and the packaged one is left beside it as <file>.dpkg-dist for config_merge.\n"
+                "Whether that happens depends on the new package's file, which a dry run cannot see:\n"
+                "it notes <file>.dpkg-dist of every edited conffile of an upgraded package as \"may\n"
+                "appear\", and a later config_merge plans the merge as depending on the upgrade.\n"
+                "update_cache runs `apt-get update` when the lists are older than cache_valid_time\n"
+                "seconds (always when it is unset). A dry run cannot refresh the cache, so its package\n"
+                "plan is computed against the current cache; the real run refreshes first and then\n"
+                "resolves again, and may therefore install newer versions than the dry run showed.\n"
+                "Example (CloudStack upgrade, `apt-get update; apt-get install cloudstack-management`):\n"
+                "  - apt:\n"
+                "      name: cloudstack-management\n"
+                "      state: latest\n"
+                "      update_cache: yes",
+            .args =
+                {
+                    {.name = "name",
+                     .type = ArgType::List,
+                     .aliases = {"package", "pkg"},
+                     .doc = "packages, optionally pinned: name=1.2-1 or name=1.2*"},
+                    {.name = "state",
+                     .type = ArgType::String,
+                     .default_value = Value("present"),
+                     .choices = {"present", "absent", "latest"},
+                     .doc = "present: installed; latest: newest version; absent: removed"},
+                    {.name = "update_cache",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .aliases = {"update-cache"},
+                     .doc = "run apt-get update first"},
+                    {.name = "cache_valid_time",
+                     .type = ArgType::Int,
+                     .default_value = Value(0),
+                     .doc = "skip the update when the lists are younger than this (seconds)"},
+                    {.name = "default_release",
+                     .type = ArgType::String,
+                     .aliases = {"default-release"},
+                     .doc = "apt-get -t: the release to install from"},
+                    {.name = "install_recommends",
+                     .type = ArgType::Bool,
+                     .aliases = {"install-recommends"},
+                     .doc = "install recommended packages (unset: apt's default)"},
+                    {.name = "only_upgrade",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "only upgrade installed packages, never install new ones"},
+                    {.name = "allow_downgrade",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .aliases = {"allow-downgrade", "allow_downgrades"},
+                     .doc = "allow a pinned version older than the installed one"},
+                    {.name = "purge",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "with absent: also remove config files"},
+                    {.name = "deb", .type = ArgType::Path, .doc = "a .deb file on the host to install"},
+                    {.name = "dpkg_options",
+                     .type = ArgType::String,
+                     .default_value = Value("force-confdef,force-confold"),
+                     .doc = "comma-separated dpkg options"},
+                },
+            .required_one_of = {{"name", "deb", "update_cache"}},
         };
         return s;
     }

@@ -195,45 +195,61 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "apt_repository",
-                "Add, move or remove an APT source in a .list or deb822 .sources file, in place",
-                "The file is <sourcesdir>/<filename>.list (filename defaults to the URI's host and path with\n"
-                "other characters than letters and digits turned into '_', like Ansible), or a deb822 file\n"
-                "when filename ends in .sources. Other lines, comments and stanzas keep their bytes.\n"
-                "present: nothing happens when an equivalent source is already active (same type, URI up to a\n"
-                "trailing '/', suite, components and options in any order); a commented-out equivalent line\n"
-                "is enabled again; otherwise the line is appended (a stanza for .sources).\n"
-                "supersedes: lines this repo replaces, each a deb line (compared as above) or a regex of the\n"
-                "line. Unlike Ansible, which would add a second line, the first superseded line is replaced\n"
-                "in place (keeping its indentation and trailing comment) and further ones are commented out;\n"
-                "in a .sources file the matching single-source stanza gets new Types/URIs/Suites/Components.\n"
-                "absent: removes every equivalent active line (a single-source stanza in .sources).\n"
-                "update_cache runs `apt-get update` after the file changed (never when nothing changed).\n"
-                "Example (CloudStack 4.3 upgrade notes, /etc/apt/sources.list.d/cloudstack.list):\n"
-                "  - apt_repository:\n"
-                "      repo: deb http://cloudstack.apt-get.eu/ubuntu precise 4.2\n"
-                "      supersedes: deb http://cloudstack.apt-get.eu/ubuntu precise 4.0\n"
-                "      filename: cloudstack",
-                {
-                    {"repo", ArgType::String, true, {}, {}, {}, false, "the source: deb [options] uri suite components"},
-                    {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false,
-                     "present or absent"},
-                    {"supersedes", ArgType::List, false, {}, {}, {}, false,
-                     "deb lines or regexes of lines this repo replaces in place"},
-                    {"filename", ArgType::String, false, {}, {}, {}, false,
-                     "file name without .list (default from the URI); ending in .sources means deb822"},
-                    {"sourcesdir", ArgType::Path, false, Value("/etc/apt/sources.list.d"), {}, {}, false,
-                     "directory of the source files"},
-                    {"path", ArgType::Path, false, {}, {}, {}, false,
-                     "edit this file instead (e.g. /etc/apt/sources.list); .sources means deb822"},
-                    {"update_cache", ArgType::Bool, false, Value(true), {}, {"update-cache"}, false,
-                     "run apt-get update when the file changed"},
-                    {"backup", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "keep the old file as <path>.<pid>.<time>~"},
-                },
-                false,
-                {{"filename", "path"}},
-                {},
+                .name = "apt_repository",
+                .summary = "Add, move or remove an APT source in a .list or deb822 .sources file, in place",
+                .doc =
+                    "The file is <sourcesdir>/<filename>.list (filename defaults to the URI's host and path with\n"
+                    "other characters than letters and digits turned into '_', like Ansible), or a deb822 file\n"
+                    "when filename ends in .sources. Other lines, comments and stanzas keep their bytes.\n"
+                    "present: nothing happens when an equivalent source is already active (same type, URI up to a\n"
+                    "trailing '/', suite, components and options in any order); a commented-out equivalent line\n"
+                    "is enabled again; otherwise the line is appended (a stanza for .sources).\n"
+                    "supersedes: lines this repo replaces, each a deb line (compared as above) or a regex of the\n"
+                    "line. Unlike Ansible, which would add a second line, the first superseded line is replaced\n"
+                    "in place (keeping its indentation and trailing comment) and further ones are commented out;\n"
+                    "in a .sources file the matching single-source stanza gets new Types/URIs/Suites/Components.\n"
+                    "absent: removes every equivalent active line (a single-source stanza in .sources).\n"
+                    "update_cache runs `apt-get update` after the file changed (never when nothing changed).\n"
+                    "Example (CloudStack 4.3 upgrade notes, /etc/apt/sources.list.d/cloudstack.list):\n"
+                    "  - apt_repository:\n"
+                    "      repo: deb http://cloudstack.apt-get.eu/ubuntu precise 4.2\n"
+                    "      supersedes: deb http://cloudstack.apt-get.eu/ubuntu precise 4.0\n"
+                    "      filename: cloudstack",
+                .args =
+                    {
+                        {.name = "repo",
+                         .type = ArgType::String,
+                         .required = true,
+                         .doc = "the source: deb [options] uri suite components"},
+                        {.name = "state",
+                         .type = ArgType::String,
+                         .default_value = Value("present"),
+                         .choices = {"present", "absent"},
+                         .doc = "present or absent"},
+                        {.name = "supersedes",
+                         .type = ArgType::List,
+                         .doc = "deb lines or regexes of lines this repo replaces in place"},
+                        {.name = "filename",
+                         .type = ArgType::String,
+                         .doc = "file name without .list (default from the URI); ending in .sources means deb822"},
+                        {.name = "sourcesdir",
+                         .type = ArgType::Path,
+                         .default_value = Value("/etc/apt/sources.list.d"),
+                         .doc = "directory of the source files"},
+                        {.name = "path",
+                         .type = ArgType::Path,
+                         .doc = "edit this file instead (e.g. /etc/apt/sources.list); .sources means deb822"},
+                        {.name = "update_cache",
+                         .type = ArgType::Bool,
+                         .default_value = Value(true),
+                         .aliases = {"update-cache"},
+                         .doc = "run apt-get update when the file changed"},
+                        {.name = "backup",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "keep the old file as <path>.<pid>.<time>~"},
+                    },
+                .mutually_exclusive = {{"filename", "path"}},
             };
             for (auto& a : file_attr_args()) m.args.push_back(a);
             return m;
@@ -272,9 +288,9 @@ public:
         std::string path = args.str("path");
         e.deb822 = ends_with(path, ".sources");
         Plan plan = plan_file_edit(
-            ctx, args, [&](const std::optional<std::string>& cur) { return edit_apt_sources(cur, e, path); }, !e.absent,
+            ctx, args, [&](const SharedText& cur) { return edit_apt_sources(cur.to_optional(), e, path); }, !e.absent,
             e.absent ? std::optional<std::string>(path + " does not exist") : std::nullopt);
-        bool content_changes = plan.data.get("content").is_string();
+        bool content_changes = plan.content.has_value();
         if (content_changes && args.flag("update_cache", true)) {
             plan.data["update_cache"] = Value(true);
             plan.changes.push_back({"apt cache", "would run apt-get update", {}, {}, false});

@@ -9,24 +9,32 @@ class AssertModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "assert",
-            "Fail unless every expression is true",
-            "Expressions are Lua (not Jinja), evaluated against the host's variables.\n"
-            "Example:\n"
-            "  - assert:\n"
-            "      that:\n"
-            "        - cloudstack_version >= '4.11'\n"
-            "        - result.rc == 0\n"
-            "      fail_msg: upgrade needs CloudStack 4.11 or later",
-            {
-                {"that", ArgType::List, true, {}, {}, {}, false, "Lua expressions that must all be true"},
-                {"fail_msg", ArgType::String, false, {}, {}, {"msg"}, false, "message when an expression is false"},
-                {"success_msg", ArgType::String, false, {}, {}, {}, false, "message when all are true"},
-                {"quiet", ArgType::Bool, false, Value(false), {}, {}, false, "shorter output on success"},
-            },
-            false,
-            {},
-            {},
+            .name = "assert",
+            .summary = "Fail unless every expression is true",
+            .doc =
+                "Expressions are Lua (not Jinja), evaluated against the host's variables.\n"
+                "Example:\n"
+                "  - assert:\n"
+                "      that:\n"
+                "        - cloudstack_version >= '4.11'\n"
+                "        - result.rc == 0\n"
+                "      fail_msg: upgrade needs CloudStack 4.11 or later",
+            .args =
+                {
+                    {.name = "that",
+                     .type = ArgType::List,
+                     .required = true,
+                     .doc = "Lua expressions that must all be true"},
+                    {.name = "fail_msg",
+                     .type = ArgType::String,
+                     .aliases = {"msg"},
+                     .doc = "message when an expression is false"},
+                    {.name = "success_msg", .type = ArgType::String, .doc = "message when all are true"},
+                    {.name = "quiet",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "shorter output on success"},
+                },
         };
         return s;
     }

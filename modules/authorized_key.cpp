@@ -16,36 +16,56 @@ class AuthorizedKeyModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "authorized_key",
-            "Add or remove SSH public keys in a user's authorized_keys file",
-            "ansible.posix.authorized_key: key holds one or more public key lines; key_options and\n"
-            "comment replace theirs; exclusive: true removes every other line. The file is\n"
-            "~USER/.ssh/authorized_keys unless path is given; when it is rewritten, ~/.ssh (manage_dir)\n"
-            "and the file are made the user's, 0700 and 0600, as Ansible does. Keys are written the\n"
-            "way Ansible writes them (`options type blob comment`), so files stay identical.\n"
-            "Not supported: a key given as an http(s) URL (fetch it with get_url first).\n"
-            "Example:\n"
-            "  - authorized_key:\n"
-            "      user: deploy\n"
-            "      key: \"{{ lookup('file', 'files/deploy.pub') }}\"\n"
-            "      key_options: 'from=\"10.0.0.0/8\",no-agent-forwarding'",
-            {
-                {"user", ArgType::String, true, {}, {}, {}, false, "the account whose keys these are"},
-                {"key", ArgType::String, true, {}, {}, {}, false, "public key line(s)"},
-                {"path", ArgType::Path, false, {}, {}, {}, false, "the keys file (default ~USER/.ssh/authorized_keys)"},
-                {"manage_dir", ArgType::Bool, false, Value(true), {}, {}, false,
-                 "create the file's directory and make it the user's, 0700"},
-                {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false, "absent removes the key(s)"},
-                {"key_options", ArgType::String, false, {}, {}, {}, false, "options put before each key (from=\"...\",no-pty)"},
-                {"exclusive", ArgType::Bool, false, Value(false), {}, {}, false, "remove every other line of the file"},
-                {"comment", ArgType::String, false, {}, {}, {}, false, "the comment written after each key"},
-                {"validate_certs", ArgType::Bool, false, Value(true), {}, {}, false, "accepted for Ansible compatibility (URLs are not fetched)"},
-                {"follow", ArgType::Bool, false, Value(false), {}, {}, false, "write through a symbolic link instead of replacing it"},
-            },
-            false,
-            {},
-            {},
-            false,
+            .name = "authorized_key",
+            .summary = "Add or remove SSH public keys in a user's authorized_keys file",
+            .doc =
+                "ansible.posix.authorized_key: key holds one or more public key lines; key_options and\n"
+                "comment replace theirs; exclusive: true removes every other line. The file is\n"
+                "~USER/.ssh/authorized_keys unless path is given; when it is rewritten, ~/.ssh (manage_dir)\n"
+                "and the file are made the user's, 0700 and 0600, as Ansible does. Keys are written the\n"
+                "way Ansible writes them (`options type blob comment`), so files stay identical.\n"
+                "Not supported: a key given as an http(s) URL (fetch it with get_url first).\n"
+                "Example:\n"
+                "  - authorized_key:\n"
+                "      user: deploy\n"
+                "      key: \"{{ lookup('file', 'files/deploy.pub') }}\"\n"
+                "      key_options: 'from=\"10.0.0.0/8\",no-agent-forwarding'",
+            .args =
+                {
+                    {.name = "user",
+                     .type = ArgType::String,
+                     .required = true,
+                     .doc = "the account whose keys these are"},
+                    {.name = "key", .type = ArgType::String, .required = true, .doc = "public key line(s)"},
+                    {.name = "path",
+                     .type = ArgType::Path,
+                     .doc = "the keys file (default ~USER/.ssh/authorized_keys)"},
+                    {.name = "manage_dir",
+                     .type = ArgType::Bool,
+                     .default_value = Value(true),
+                     .doc = "create the file's directory and make it the user's, 0700"},
+                    {.name = "state",
+                     .type = ArgType::String,
+                     .default_value = Value("present"),
+                     .choices = {"present", "absent"},
+                     .doc = "absent removes the key(s)"},
+                    {.name = "key_options",
+                     .type = ArgType::String,
+                     .doc = "options put before each key (from=\"...\",no-pty)"},
+                    {.name = "exclusive",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "remove every other line of the file"},
+                    {.name = "comment", .type = ArgType::String, .doc = "the comment written after each key"},
+                    {.name = "validate_certs",
+                     .type = ArgType::Bool,
+                     .default_value = Value(true),
+                     .doc = "accepted for Ansible compatibility (URLs are not fetched)"},
+                    {.name = "follow",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "write through a symbolic link instead of replacing it"},
+                },
         };
         return s;
     }

@@ -38,7 +38,7 @@ bool ends_with_nl(const std::string& s) { return !s.empty() && s.back() == '\n';
 
 }  // namespace
 
-std::string blockinfile_edit(const std::optional<std::string>& original, const BlockOptions& o, std::string* msg) {
+std::string blockinfile_edit(const SharedText& original, const BlockOptions& o, std::string* msg) {
     std::vector<std::string> lines = original ? split_keep(*original) : std::vector<std::string>{};
     std::optional<std::string> after = o.insertafter, before = o.insertbefore;
     if (!after && !before) after = "EOF";
@@ -95,30 +95,50 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "blockinfile",
-                "Insert, update or remove a block of lines between marker lines",
-                "Ansible's blockinfile: the block sits between '# BEGIN ANSIBLE MANAGED BLOCK' and\n"
-                "'# END ANSIBLE MANAGED BLOCK' (marker, marker_begin, marker_end); a new block goes at\n"
-                "EOF, or after/before the last line matching insertafter/insertbefore (or BOF).\n"
-                "Example:\n"
-                "  - blockinfile:\n"
-                "      path: /etc/hosts\n"
-                "      block: |\n"
-                "        10.0.0.5 db1\n"
-                "        10.0.0.6 db2",
-                {
-                    {"block", ArgType::String, false, Value(""), {}, {"content"}, false, "the lines (empty: remove the block)"},
-                    {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false, "absent removes the block"},
-                    {"marker", ArgType::String, false, Value("# {mark} ANSIBLE MANAGED BLOCK"), {}, {}, false,
-                     "marker line template; {mark} becomes marker_begin / marker_end"},
-                    {"marker_begin", ArgType::String, false, Value("BEGIN"), {}, {}, false, "{mark} of the first marker"},
-                    {"marker_end", ArgType::String, false, Value("END"), {}, {}, false, "{mark} of the last marker"},
-                    {"insertafter", ArgType::String, false, {}, {}, {}, false, "regexp or EOF: where a new block goes"},
-                    {"insertbefore", ArgType::String, false, {}, {}, {}, false, "regexp or BOF: where a new block goes"},
-                },
-                false,
-                {{"insertafter", "insertbefore"}},
-                {},
+                .name = "blockinfile",
+                .summary = "Insert, update or remove a block of lines between marker lines",
+                .doc =
+                    "Ansible's blockinfile: the block sits between '# BEGIN ANSIBLE MANAGED BLOCK' and\n"
+                    "'# END ANSIBLE MANAGED BLOCK' (marker, marker_begin, marker_end); a new block goes at\n"
+                    "EOF, or after/before the last line matching insertafter/insertbefore (or BOF).\n"
+                    "Example:\n"
+                    "  - blockinfile:\n"
+                    "      path: /etc/hosts\n"
+                    "      block: |\n"
+                    "        10.0.0.5 db1\n"
+                    "        10.0.0.6 db2",
+                .args =
+                    {
+                        {.name = "block",
+                         .type = ArgType::String,
+                         .default_value = Value(""),
+                         .aliases = {"content"},
+                         .doc = "the lines (empty: remove the block)"},
+                        {.name = "state",
+                         .type = ArgType::String,
+                         .default_value = Value("present"),
+                         .choices = {"present", "absent"},
+                         .doc = "absent removes the block"},
+                        {.name = "marker",
+                         .type = ArgType::String,
+                         .default_value = Value("# {mark} ANSIBLE MANAGED BLOCK"),
+                         .doc = "marker line template; {mark} becomes marker_begin / marker_end"},
+                        {.name = "marker_begin",
+                         .type = ArgType::String,
+                         .default_value = Value("BEGIN"),
+                         .doc = "{mark} of the first marker"},
+                        {.name = "marker_end",
+                         .type = ArgType::String,
+                         .default_value = Value("END"),
+                         .doc = "{mark} of the last marker"},
+                        {.name = "insertafter",
+                         .type = ArgType::String,
+                         .doc = "regexp or EOF: where a new block goes"},
+                        {.name = "insertbefore",
+                         .type = ArgType::String,
+                         .doc = "regexp or BOF: where a new block goes"},
+                    },
+                .mutually_exclusive = {{"insertafter", "insertbefore"}},
             };
             for (auto& a : file_edit_args(true)) m.args.push_back(a);
             return m;
@@ -135,7 +155,7 @@ public:
         o.present = args.str("state") == "present";
         o.insertafter = args.opt_str("insertafter");
         o.insertbefore = args.opt_str("insertbefore");
-        auto edit = [&](const std::optional<std::string>& cur) {
+        auto edit = [&](const SharedText& cur) {
             EditOutcome out;
             out.content = blockinfile_edit(cur, o, &out.msg);
             return out;

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "engine/util/shared_text.hpp"
+
 namespace upkeep {
 
 struct BlockOptions {
@@ -16,6 +18,6 @@ struct BlockOptions {
 
 // Ansible's blockinfile algorithm on the file's bytes (nullopt: no file yet).
 // `msg` gets "Block inserted", "Block removed", "File created" or "".
-std::string blockinfile_edit(const std::optional<std::string>& original, const BlockOptions& o, std::string* msg);
+std::string blockinfile_edit(const SharedText& original, const BlockOptions& o, std::string* msg);
 
 }  // namespace upkeep

@@ -19,19 +19,20 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "command",
-                "Run a program on the host (no shell: pipes, globs and $VARS are not interpreted)",
-                "Ansible's command. Not idempotent by itself: give creates/removes (or changed_when).\n"
-                "Example:\n"
-                "  - command: cloudstack-setup-databases cloud:{{ db_password }}@localhost\n"
-                "    args:\n"
-                "      creates: /etc/cloudstack/management/db.properties",
-                command_args(),
-                true,
-                {{"cmd", "argv"}},
-                {{"cmd", "argv"}},
+                .name = "command",
+                .summary = "Run a program on the host (no shell: pipes, globs and $VARS are not interpreted)",
+                .doc =
+                    "Ansible's command. Not idempotent by itself: give creates/removes (or changed_when).\n"
+                    "Example:\n"
+                    "  - command: cloudstack-setup-databases cloud:{{ db_password }}@localhost\n"
+                    "    args:\n"
+                    "      creates: /etc/cloudstack/management/db.properties",
+                .args = command_args(),
+                .free_form = true,
+                .mutually_exclusive = {{"cmd", "argv"}},
+                .required_one_of = {{"cmd", "argv"}},
             };
-            m.args.push_back({"argv", ArgType::List, false, {}, {}, {}, false, "the program and its arguments as a list"});
+            m.args.push_back({.name = "argv", .type = ArgType::List, .doc = "the program and its arguments as a list"});
             return m;
         }();
         return s;

@@ -12,12 +12,15 @@ namespace upkeep {
 
 std::vector<ArgSpec> command_args() {
     return {
-        {"cmd", ArgType::String, false, {}, {}, {}, false, "the command line (the free form)"},
-        {"creates", ArgType::Path, false, {}, {}, {}, false, "skip when this path exists"},
-        {"removes", ArgType::Path, false, {}, {}, {}, false, "skip when this path does not exist"},
-        {"chdir", ArgType::Path, false, {}, {}, {}, false, "run in this directory"},
-        {"stdin", ArgType::String, false, {}, {}, {}, false, "data fed on stdin (secrets belong here, not in argv)"},
-        {"stdin_add_newline", ArgType::Bool, false, Value(true), {}, {}, false, "append a newline to stdin"},
+        {.name = "cmd", .type = ArgType::String, .doc = "the command line (the free form)"},
+        {.name = "creates", .type = ArgType::Path, .doc = "skip when this path exists"},
+        {.name = "removes", .type = ArgType::Path, .doc = "skip when this path does not exist"},
+        {.name = "chdir", .type = ArgType::Path, .doc = "run in this directory"},
+        {.name = "stdin", .type = ArgType::String, .doc = "data fed on stdin (secrets belong here, not in argv)"},
+        {.name = "stdin_add_newline",
+         .type = ArgType::Bool,
+         .default_value = Value(true),
+         .doc = "append a newline to stdin"},
     };
 }
 

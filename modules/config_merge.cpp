@@ -66,46 +66,60 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "config_merge",
-                "Merge an operator-customised config file with the new packaged version (.rpmnew, .dpkg-dist)",
-                "Writes the new packaged file with the operator's customisations carried over: .properties by\n"
-                "key, XML by element identity (id, name, key, bean...), other files by a diff3 of lines. The\n"
-                "result keeps the new file's layout; only the operator's changes are spliced in.\n"
-                "Three-way (`base`, the pristine old default): per key/attribute/element/hunk, a change made on\n"
-                "one side only is taken; the same change on both sides is fine; different changes conflict.\n"
-                "Two-way (no base): what only the operator's file has (keys, elements, inserted lines) is carried\n"
-                "over, what only the new file has is kept, and values both have but that differ are conflicts.\n"
-                "Conflicts fail the task (listed with both values) unless `prefer: ours|theirs`; secret values\n"
-                "(keys with password/secret, ENC(...)) are masked and their diffs marked secret. With\n"
-                "`.rpmsave` (rpm moved the operator's file aside), the .rpmsave is ours and `path` is the new file.\n"
-                "Operator comments in .properties travel with their keys. Limits: XML comments travel only\n"
-                "directly above an element the operator added; reordering of existing XML elements is not merged.\n"
-                "A dry run after a planned upgrade that may leave the new file plans the merge as depending on\n"
-                "that upgrade (the file appears only if the new package's copy differs).\n"
-                "Example (CloudStack 4.0 upgrade):\n"
-                "  - config_merge:\n"
-                "      path: /etc/cloud/management/db.properties\n"
-                "      base: /usr/share/cloudstack-management/setup/db.properties.orig\n"
-                "      backup: true\n"
-                "      remove_new: true",
-                {
-                    {"ours", ArgType::Path, false, {}, {}, {}, false,
-                     "the operator's file under its old name, when a package rename moved the config directory\n"
-                     "(CloudStack 3.0 /etc/cloud -> 4.3 /etc/cloudstack): merged into `path` (the new package's\n"
-                     "file), then kept as <ours>-backup (or -backup.N, never overwriting one) so the merge happens once"},
-                    {"new", ArgType::Path, false, {}, {}, {}, false,
-                     "the new packaged file (default: the first of path.rpmnew, path.dpkg-dist, path.dpkg-new)"},
-                    {"base", ArgType::Path, false, {}, {}, {}, false, "the pristine old default, for a three-way merge"},
-                    {"format", ArgType::String, false, Value("auto"), {"auto", "properties", "xml", "lines"}, {},
-                     false, "how to read the files (auto: by extension, then content)"},
-                    {"prefer", ArgType::String, false, {}, {"ours", "theirs"}, {}, false,
-                     "which side wins a conflict (unset: a conflict fails the task)"},
-                    {"remove_new", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "delete the .rpmnew/.dpkg-dist (or .rpmsave) file after merging"},
-                },
-                false,
-                {},
-                {},
+                .name = "config_merge",
+                .summary =
+                    "Merge an operator-customised config file with the new packaged version (.rpmnew, .dpkg-dist)",
+                .doc =
+                    "Writes the new packaged file with the operator's customisations carried over: .properties by\n"
+                    "key, XML by element identity (id, name, key, bean...), other files by a diff3 of lines. The\n"
+                    "result keeps the new file's layout; only the operator's changes are spliced in.\n"
+                    "Three-way (`base`, the pristine old default): per key/attribute/element/hunk, a change made on\n"
+                    "one side only is taken; the same change on both sides is fine; different changes conflict.\n"
+                    "Two-way (no base): what only the operator's file has (keys, elements, inserted lines) is carried\n"
+                    "over, what only the new file has is kept, and values both have but that differ are conflicts.\n"
+                    "Conflicts fail the task (listed with both values) unless `prefer: ours|theirs`; secret values\n"
+                    "(keys with password/secret, ENC(...)) are masked and their diffs marked secret. With\n"
+                    "`.rpmsave` (rpm moved the operator's file aside), the .rpmsave is ours and `path` is the new "
+                    "file.\n"
+                    "Operator comments in .properties travel with their keys. Limits: XML comments travel only\n"
+                    "directly above an element the operator added; reordering of existing XML elements is not merged.\n"
+                    "A dry run after a planned upgrade that may leave the new file plans the merge as depending on\n"
+                    "that upgrade (the file appears only if the new package's copy differs).\n"
+                    "Example (CloudStack 4.0 upgrade):\n"
+                    "  - config_merge:\n"
+                    "      path: /etc/cloud/management/db.properties\n"
+                    "      base: /usr/share/cloudstack-management/setup/db.properties.orig\n"
+                    "      backup: true\n"
+                    "      remove_new: true",
+                .args =
+                    {
+                        {.name = "ours",
+                         .type = ArgType::Path,
+                         .doc = "the operator's file under its old name, when a package rename moved the config\n"
+                                "directory (CloudStack 3.0 /etc/cloud -> 4.3 /etc/cloudstack): merged into `path` (the\n"
+                                "new package's file), then kept as <ours>-backup (or -backup.N, never overwriting one)\n"
+                                "so the merge happens once"},
+                        {.name = "new",
+                         .type = ArgType::Path,
+                         .doc = "the new packaged file (default: the first of path.rpmnew, path.dpkg-dist, "
+                                "path.dpkg-new)"},
+                        {.name = "base",
+                         .type = ArgType::Path,
+                         .doc = "the pristine old default, for a three-way merge"},
+                        {.name = "format",
+                         .type = ArgType::String,
+                         .default_value = Value("auto"),
+                         .choices = {"auto", "properties", "xml", "lines"},
+                         .doc = "how to read the files (auto: by extension, then content)"},
+                        {.name = "prefer",
+                         .type = ArgType::String,
+                         .choices = {"ours", "theirs"},
+                         .doc = "which side wins a conflict (unset: a conflict fails the task)"},
+                        {.name = "remove_new",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "delete the .rpmnew/.dpkg-dist (or .rpmsave) file after merging"},
+                    },
             };
             for (auto& a : file_edit_args(false)) m.args.push_back(a);
             for (auto& a : m.args)

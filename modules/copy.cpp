@@ -4,9 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "engine/module/controller_file.hpp"
 #include "engine/module/file_edit.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
@@ -19,17 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// One read straight into a string of the file's size: a stringstream would
-// hold the bytes twice (its buffer and str()'s copy), per host.
-std::string read_local(const std::string& path) {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) throw TaskError("cannot read src " + path);
-    std::string out(static_cast<size_t>(in.tellg()), '\0');
-    in.seekg(0);
-    if (!in.read(out.data(), static_cast<std::streamsize>(out.size()))) throw TaskError("cannot read src " + path);
-    return out;
-}
-
 std::string base_name(std::string p) {
     while (p.size() > 1 && p.back() == '/') p.pop_back();
     size_t slash = p.find_last_of('/');
@@ -41,34 +29,60 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "copy",
-                "Put exact bytes (inline content or a file) at a path on the host",
-                "Ansible's copy. `src` is a file on the controller (relative to the playbook's files/ or\n"
-                "directory), or on the host with `remote_src: true`; `content` is inline text.\n"
-                "Example:\n"
-                "  - copy:\n"
-                "      src: qemu-hook\n"
-                "      dest: /etc/libvirt/hooks/qemu\n"
-                "      mode: \"0755\"",
-                {
-                    {"dest", ArgType::Path, true, {}, {}, {"path"}, false, "where the file goes; a directory takes src's name"},
-                    {"src", ArgType::Path, false, {}, {}, {}, false, "file to copy (controller side unless remote_src)"},
-                    {"content", ArgType::String, false, {}, {}, {}, false, "the file's exact content"},
-                    {"remote_src", ArgType::Bool, false, Value(false), {}, {}, false, "src is on the host"},
-                    {"force", ArgType::Bool, false, Value(true), {}, {"thirsty"}, false,
-                     "replace a file whose content differs; false: only create"},
-                    {"backup", ArgType::Bool, false, Value(false), {}, {}, false, "keep the old file as <path>.<pid>.<time>~"},
-                    {"validate", ArgType::String, false, {}, {}, {}, false, "command to check the new file; %s is the file"},
-                    {"mode", ArgType::Mode, false, {}, {}, {}, false, "permissions, octal, symbolic, or \"preserve\" (src's)"},
-                    {"owner", ArgType::String, false, {}, {}, {}, false, "owner name or uid"},
-                    {"group", ArgType::String, false, {}, {}, {}, false, "group name or gid"},
-                    {"directory_mode", ArgType::Mode, false, {}, {}, {}, false, "mode of directories a tree copy creates"},
-                    {"follow", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "a symbolic link at dest: true writes its target; false (the default, as Ansible) replaces the link with the file"},
-                },
-                false,
-                {{"content", "src"}},
-                {{"content", "src"}},
+                .name = "copy",
+                .summary = "Put exact bytes (inline content or a file) at a path on the host",
+                .doc =
+                    "Ansible's copy. `src` is a file on the controller (relative to the playbook's files/ or\n"
+                    "directory), or on the host with `remote_src: true`; `content` is inline text.\n"
+                    "Example:\n"
+                    "  - copy:\n"
+                    "      src: qemu-hook\n"
+                    "      dest: /etc/libvirt/hooks/qemu\n"
+                    "      mode: \"0755\"",
+                .args =
+                    {
+                        {.name = "dest",
+                         .type = ArgType::Path,
+                         .required = true,
+                         .aliases = {"path"},
+                         .doc = "where the file goes; a directory takes src's name"},
+                        {.name = "src",
+                         .type = ArgType::Path,
+                         .doc = "file to copy (controller side unless remote_src)"},
+                        {.name = "content", .type = ArgType::String, .doc = "the file's exact content"},
+                        {.name = "remote_src",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "src is on the host"},
+                        {.name = "force",
+                         .type = ArgType::Bool,
+                         .default_value = Value(true),
+                         .aliases = {"thirsty"},
+                         .doc = "replace a file whose content differs; false: only create"},
+                        {.name = "backup",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "keep the old file as <path>.<pid>.<time>~"},
+                        {.name = "validate",
+                         .type = ArgType::String,
+                         .doc = "command to check the new file; %s is the file"},
+                        {.name = "mode",
+                         .type = ArgType::Mode,
+                         .doc = "permissions, octal, symbolic, or \"preserve\" (src's)"},
+                        {.name = "owner", .type = ArgType::String, .doc = "owner name or uid"},
+                        {.name = "group", .type = ArgType::String, .doc = "group name or gid"},
+                        {.name = "directory_mode",
+                         .type = ArgType::Mode,
+                         .doc = "mode of directories a tree copy creates"},
+                        {.name = "follow",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "a symbolic link at dest: true writes its target; false (the default, as Ansible) "
+                                "replaces "
+                                "the link with the file"},
+                    },
+                .mutually_exclusive = {{"content", "src"}},
+                .required_one_of = {{"content", "src"}},
             };
             return m;
         }();
@@ -77,7 +91,7 @@ public:
 
     Plan check(ModuleContext& ctx, const Args& args) const override {
         std::string dest = args.str("dest");
-        std::string content;
+        SharedText content;
         std::optional<uint32_t> src_mode;
         FileInfo dest_info = ctx.conn.stat(dest, true);
         bool dest_is_dir = dest_info.is_dir() || ends_with(dest, "/");
@@ -90,12 +104,12 @@ public:
                 FileInfo si = ctx.conn.stat(src, true);
                 if (!si.exists()) throw TaskError("src " + src + " does not exist on the host");
                 if (si.is_dir()) throw TaskError("src " + src + " is a directory: directories are not supported yet");
-                content = *ctx.conn.read_file(src);
+                content = ctx.conn.read_shared(src);
                 src_mode = si.mode;
             } else {
                 std::string local = find_controller_file(ctx, "files", src);
                 if (fs::is_directory(local)) return plan_tree(ctx, args, local, src, dest);
-                content = read_local(local);
+                content = read_controller_file(local);
                 struct stat st;
                 if (::stat(local.c_str(), &st) == 0) src_mode = st.st_mode & 07777;
             }
@@ -129,7 +143,7 @@ public:
         if (dest_link.is_link() && !args.flag("follow")) {
             // Ansible's follow: false renames the new file over the link itself;
             // the link's target is left alone.
-            plan.data["content"] = Value(content);
+            plan.content = content;
             plan.data["replace_link"] = Value(true);
             plan.changes.push_back({dest, "symbolic link (to " + dest_link.link_target + ") replaced by a file", std::nullopt,
                                     std::move(content), false});
@@ -183,7 +197,7 @@ private:
                 want_dir(target);
                 continue;
             }
-            std::string content = read_local(e.string());
+            std::string content = *read_controller_file(e.string());
             FileInfo i = ctx.conn.stat(target, true);
             if (i.is_dir()) throw TaskError(target + " is a directory");
             if (i.kind == FileInfo::Kind::Other) throw TaskError("refusing to write " + target + ": it is " + i.kind_text() + ", not a regular file");

@@ -37,45 +37,76 @@ class CronModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "cron",
-            "Manage a cron job or variable in a user's crontab or a /etc/cron.d file",
-            "ansible.builtin.cron: each job sits under a '#Ansible: <name>' line, so crontabs written\n"
-            "by Ansible roles stay managed (and the other way round). A user's crontab is read with\n"
-            "`crontab -l` and installed with `crontab FILE` (-u USER when user is given); cron_file\n"
-            "(a name under /etc/cron.d, or an absolute path) is edited directly, needs user, and is\n"
-            "deleted when its last job is removed. env: true manages NAME=\"job\" lines instead.\n"
-            "Example:\n"
-            "  - cron:\n"
-            "      name: rotate exports\n"
-            "      minute: '15'\n"
-            "      hour: '3'\n"
-            "      user: root\n"
-            "      job: /usr/local/bin/rotate-exports\n"
-            "      cron_file: rotate-exports",
-            {
-                {"name", ArgType::String, true, {}, {}, {}, false, "the job's name (its '#Ansible: ' marker) or the variable"},
-                {"user", ArgType::String, false, {}, {}, {}, false, "whose crontab; the user field of a cron_file line"},
-                {"job", ArgType::String, false, {}, {}, {"value"}, false, "the command (env: the variable's value)"},
-                {"cron_file", ArgType::Path, false, {}, {}, {}, false, "a file under /etc/cron.d (or absolute path) instead of a user's crontab"},
-                {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false, "absent removes it"},
-                {"backup", ArgType::Bool, false, Value(false), {}, {}, false, "keep a copy of the crontab before changing it"},
-                {"minute", ArgType::String, false, Value("*"), {}, {}, false, "minute field"},
-                {"hour", ArgType::String, false, Value("*"), {}, {}, false, "hour field"},
-                {"day", ArgType::String, false, Value("*"), {}, {"dom"}, false, "day of month field"},
-                {"month", ArgType::String, false, Value("*"), {}, {}, false, "month field"},
-                {"weekday", ArgType::String, false, Value("*"), {}, {"dow"}, false, "day of week field"},
-                {"special_time", ArgType::String, false, {},
-                 {"reboot", "yearly", "annually", "monthly", "weekly", "daily", "hourly"}, {}, false,
-                 "@reboot, @daily... instead of the time fields"},
-                {"disabled", ArgType::Bool, false, Value(false), {}, {}, false, "write the job commented out"},
-                {"env", ArgType::Bool, false, Value(false), {}, {}, false, "manage an environment variable line"},
-                {"insertafter", ArgType::String, false, {}, {}, {}, false, "env: put a new variable after this one"},
-                {"insertbefore", ArgType::String, false, {}, {}, {}, false, "env: put a new variable before this one"},
-            },
-            false,
-            {{"insertafter", "insertbefore"}},
-            {},
-            false,
+            .name = "cron",
+            .summary = "Manage a cron job or variable in a user's crontab or a /etc/cron.d file",
+            .doc =
+                "ansible.builtin.cron: each job sits under a '#Ansible: <name>' line, so crontabs written\n"
+                "by Ansible roles stay managed (and the other way round). A user's crontab is read with\n"
+                "`crontab -l` and installed with `crontab FILE` (-u USER when user is given); cron_file\n"
+                "(a name under /etc/cron.d, or an absolute path) is edited directly, needs user, and is\n"
+                "deleted when its last job is removed. env: true manages NAME=\"job\" lines instead.\n"
+                "Example:\n"
+                "  - cron:\n"
+                "      name: rotate exports\n"
+                "      minute: '15'\n"
+                "      hour: '3'\n"
+                "      user: root\n"
+                "      job: /usr/local/bin/rotate-exports\n"
+                "      cron_file: rotate-exports",
+            .args =
+                {
+                    {.name = "name",
+                     .type = ArgType::String,
+                     .required = true,
+                     .doc = "the job's name (its '#Ansible: ' marker) or the variable"},
+                    {.name = "user",
+                     .type = ArgType::String,
+                     .doc = "whose crontab; the user field of a cron_file line"},
+                    {.name = "job",
+                     .type = ArgType::String,
+                     .aliases = {"value"},
+                     .doc = "the command (env: the variable's value)"},
+                    {.name = "cron_file",
+                     .type = ArgType::Path,
+                     .doc = "a file under /etc/cron.d (or absolute path) instead of a user's crontab"},
+                    {.name = "state",
+                     .type = ArgType::String,
+                     .default_value = Value("present"),
+                     .choices = {"present", "absent"},
+                     .doc = "absent removes it"},
+                    {.name = "backup",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "keep a copy of the crontab before changing it"},
+                    {.name = "minute", .type = ArgType::String, .default_value = Value("*"), .doc = "minute field"},
+                    {.name = "hour", .type = ArgType::String, .default_value = Value("*"), .doc = "hour field"},
+                    {.name = "day",
+                     .type = ArgType::String,
+                     .default_value = Value("*"),
+                     .aliases = {"dom"},
+                     .doc = "day of month field"},
+                    {.name = "month", .type = ArgType::String, .default_value = Value("*"), .doc = "month field"},
+                    {.name = "weekday",
+                     .type = ArgType::String,
+                     .default_value = Value("*"),
+                     .aliases = {"dow"},
+                     .doc = "day of week field"},
+                    {.name = "special_time",
+                     .type = ArgType::String,
+                     .choices = {"reboot", "yearly", "annually", "monthly", "weekly", "daily", "hourly"},
+                     .doc = "@reboot, @daily... instead of the time fields"},
+                    {.name = "disabled",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "write the job commented out"},
+                    {.name = "env",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "manage an environment variable line"},
+                    {.name = "insertafter", .type = ArgType::String, .doc = "env: put a new variable after this one"},
+                    {.name = "insertbefore", .type = ArgType::String, .doc = "env: put a new variable before this one"},
+                },
+            .mutually_exclusive = {{"insertafter", "insertbefore"}},
         };
         return s;
     }

@@ -9,17 +9,19 @@ class DebugModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "debug",
-            "Print a message or the value of an expression",
-            "Example:\n  - debug: msg=\"agent class is {{ agent_class }}\"\n  - debug: var=result.stdout",
-            {
-                {"msg", ArgType::Any, false, {}, {}, {}, false, "the message (templated)"},
-                {"var", ArgType::String, false, {}, {}, {}, false, "a Lua expression whose value to print"},
-                {"verbosity", ArgType::Int, false, Value(0), {}, {}, false, "print only at this -v level or above"},
-            },
-            false,
-            {{"msg", "var"}},
-            {},
+            .name = "debug",
+            .summary = "Print a message or the value of an expression",
+            .doc = "Example:\n  - debug: msg=\"agent class is {{ agent_class }}\"\n  - debug: var=result.stdout",
+            .args =
+                {
+                    {.name = "msg", .type = ArgType::Any, .doc = "the message (templated)"},
+                    {.name = "var", .type = ArgType::String, .doc = "a Lua expression whose value to print"},
+                    {.name = "verbosity",
+                     .type = ArgType::Int,
+                     .default_value = Value(0),
+                     .doc = "print only at this -v level or above"},
+                },
+            .mutually_exclusive = {{"msg", "var"}},
         };
         return s;
     }

@@ -40,43 +40,61 @@ public:
 
     static ModuleSpec make_spec(const std::string& name) {
         return ModuleSpec{
-            name,
-            "Install, upgrade or remove RPM packages with dnf (or yum)",
-            "check() runs only rpm -q and the transaction with --assumeno, so the plan lists every\n"
-            "package it touches, dependencies included, with old and new versions. Names may be\n"
-            "patterns (`ovirt-engine-setup*`), .rpm files or URLs. Uses dnf, or yum where dnf is\n"
-            "missing. A configuration file marked %config(noreplace) that the operator changed is\n"
-            "kept by rpm, the packaged one is left as <file>.rpmnew (see config_merge); a dry run\n"
-            "notes that file for every edited config file of an upgraded package as \"may appear\".\n"
-            "update_cache adds --refresh (metadata is always fetched as needed, in a dry run too).\n"
-            "Example (oVirt engine upgrade, `yum install ovirt-release43.rpm; yum update \"ovirt-engine-setup*\"`):\n"
-            "  - " + name + ":\n"
-            "      name: https://resources.ovirt.org/pub/yum-repo/ovirt-release43.rpm\n"
-            "  - " + name + ":\n"
-            "      name: ovirt-engine-setup*\n"
-            "      state: latest",
-            {
-                {"name", ArgType::List, true, {}, {}, {"pkg"}, false, "packages, patterns, .rpm paths or URLs"},
-                {"state", ArgType::String, false, Value("present"),
-                 {"present", "installed", "latest", "absent", "removed"}, {}, false,
-                 "present: installed; latest: newest version; absent: removed"},
-                {"update_cache", ArgType::Bool, false, Value(false), {}, {"expire-cache"}, false,
-                 "refresh the repository metadata first"},
-                {"update_only", ArgType::Bool, false, Value(false), {}, {}, false,
-                 "with latest: upgrade installed packages, never install new ones"},
-                {"enablerepo", ArgType::List, false, {}, {}, {}, false, "repositories to enable for this run"},
-                {"disablerepo", ArgType::List, false, {}, {}, {}, false, "repositories to disable for this run"},
-                {"exclude", ArgType::List, false, {}, {}, {}, false, "packages never to touch"},
-                {"installroot", ArgType::String, false, Value("/"), {}, {}, false,
-                 "the root to install into (dnf --installroot)"},
-                {"releasever", ArgType::String, false, {}, {}, {}, false, "the $releasever for the repositories"},
-                {"conf_file", ArgType::String, false, {}, {}, {}, false, "dnf's configuration file"},
-                {"disable_gpg_check", ArgType::Bool, false, Value(false), {}, {}, false,
-                 "do not check package signatures"},
-            },
-            false,
-            {},
-            {},
+            .name = name,
+            .summary = "Install, upgrade or remove RPM packages with dnf (or yum)",
+            .doc =
+                "check() runs only rpm -q and the transaction with --assumeno, so the plan lists every\n"
+                "package it touches, dependencies included, with old and new versions. Names may be\n"
+                "patterns (`ovirt-engine-setup*`), .rpm files or URLs. Uses dnf, or yum where dnf is\n"
+                "missing. A configuration file marked %config(noreplace) that the operator changed is\n"
+                "kept by rpm, the packaged one is left as <file>.rpmnew (see config_merge); a dry run\n"
+                "notes that file for every edited config file of an upgraded package as \"may appear\".\n"
+                "update_cache adds --refresh (metadata is always fetched as needed, in a dry run too).\n"
+                "Example (oVirt engine upgrade, `yum install ovirt-release43.rpm; yum update "
+                "\"ovirt-engine-setup*\"`):\n"
+                // (one line of the example a source line)
+                // clang-format off
+                "  - " + name + ":\n"
+                "      name: https://resources.ovirt.org/pub/yum-repo/ovirt-release43.rpm\n"
+                "  - " + name + ":\n"
+                "      name: ovirt-engine-setup*\n"
+                "      state: latest",
+                // clang-format on
+            .args =
+                {
+                    {.name = "name",
+                     .type = ArgType::List,
+                     .required = true,
+                     .aliases = {"pkg"},
+                     .doc = "packages, patterns, .rpm paths or URLs"},
+                    {.name = "state",
+                     .type = ArgType::String,
+                     .default_value = Value("present"),
+                     .choices = {"present", "installed", "latest", "absent", "removed"},
+                     .doc = "present: installed; latest: newest version; absent: removed"},
+                    {.name = "update_cache",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .aliases = {"expire-cache"},
+                     .doc = "refresh the repository metadata first"},
+                    {.name = "update_only",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "with latest: upgrade installed packages, never install new ones"},
+                    {.name = "enablerepo", .type = ArgType::List, .doc = "repositories to enable for this run"},
+                    {.name = "disablerepo", .type = ArgType::List, .doc = "repositories to disable for this run"},
+                    {.name = "exclude", .type = ArgType::List, .doc = "packages never to touch"},
+                    {.name = "installroot",
+                     .type = ArgType::String,
+                     .default_value = Value("/"),
+                     .doc = "the root to install into (dnf --installroot)"},
+                    {.name = "releasever", .type = ArgType::String, .doc = "the $releasever for the repositories"},
+                    {.name = "conf_file", .type = ArgType::String, .doc = "dnf's configuration file"},
+                    {.name = "disable_gpg_check",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "do not check package signatures"},
+                },
         };
     }
 

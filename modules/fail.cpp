@@ -9,17 +9,19 @@ class FailModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "fail",
-            "Fail the task with a message",
-            "Example:\n"
-            "  - fail: msg=\"the management server is still running\"\n"
-            "    when: ms_status.rc == 0",
-            {
-                {"msg", ArgType::Any, false, Value("Failed as requested from task"), {}, {}, false, "the message"},
-            },
-            false,
-            {},
-            {},
+            .name = "fail",
+            .summary = "Fail the task with a message",
+            .doc =
+                "Example:\n"
+                "  - fail: msg=\"the management server is still running\"\n"
+                "    when: ms_status.rc == 0",
+            .args =
+                {
+                    {.name = "msg",
+                     .type = ArgType::Any,
+                     .default_value = Value("Failed as requested from task"),
+                     .doc = "the message"},
+                },
         };
         return s;
     }

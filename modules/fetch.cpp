@@ -35,27 +35,34 @@ class FetchModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = {
-            "fetch",
-            "Copy a file from the host to the controller",
-            "Ansible's fetch. Without flat the file lands at dest/<inventory_hostname>/<src>;\n"
-            "with flat at dest, or dest/<basename of src> when dest ends with '/'. A relative\n"
-            "dest is taken from the playbook's directory. --check plans the write (diff included)\n"
-            "and records it as would run.\n"
-            "Example:\n"
-            "  - fetch:\n"
-            "      src: /etc/cloudstack/management/db.properties\n"
-            "      dest: backups/",
-            {
-                {"src", ArgType::Path, true, {}, {}, {}, false, "the file on the host"},
-                {"dest", ArgType::Path, true, {}, {}, {}, false, "where it goes on the controller"},
-                {"flat", ArgType::Bool, false, Value(false), {}, {}, false, "no <host>/<src path> below dest"},
-                {"fail_on_missing", ArgType::Bool, false, Value(true), {}, {}, false, "a missing src fails the task"},
-                {"validate_checksum", ArgType::Bool, false, Value(true), {}, {}, false,
-                 "check the written file's sha1 against the host's"},
-            },
-            false,
-            {},
-            {},
+            .name = "fetch",
+            .summary = "Copy a file from the host to the controller",
+            .doc =
+                "Ansible's fetch. Without flat the file lands at dest/<inventory_hostname>/<src>;\n"
+                "with flat at dest, or dest/<basename of src> when dest ends with '/'. A relative\n"
+                "dest is taken from the playbook's directory. --check plans the write (diff included)\n"
+                "and records it as would run.\n"
+                "Example:\n"
+                "  - fetch:\n"
+                "      src: /etc/cloudstack/management/db.properties\n"
+                "      dest: backups/",
+            .args =
+                {
+                    {.name = "src", .type = ArgType::Path, .required = true, .doc = "the file on the host"},
+                    {.name = "dest", .type = ArgType::Path, .required = true, .doc = "where it goes on the controller"},
+                    {.name = "flat",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "no <host>/<src path> below dest"},
+                    {.name = "fail_on_missing",
+                     .type = ArgType::Bool,
+                     .default_value = Value(true),
+                     .doc = "a missing src fails the task"},
+                    {.name = "validate_checksum",
+                     .type = ArgType::Bool,
+                     .default_value = Value(true),
+                     .doc = "check the written file's sha1 against the host's"},
+                },
         };
         return s;
     }

@@ -72,26 +72,39 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "file",
-                "Make a path a file, directory or link, remove it, and set its mode and owner",
-                "Ansible's file. state: file (must exist), directory (mkdir -p), link (src), absent, touch\n"
-                "(create if missing; unlike Ansible an existing file's times are left alone, so a second run\n"
-                "changes nothing). recurse applies mode/owner/group to a directory's whole tree.\n"
-                "Example:\n"
-                "  - file: path=/etc/libvirt/hooks state=directory mode=0755",
-                {
-                    {"path", ArgType::Path, true, {}, {}, {"dest", "name"}, false, "the path"},
-                    {"state", ArgType::String, false, {}, {"absent", "directory", "file", "link", "touch"}, {}, false,
-                     "what the path should be (default: what it is, or file)"},
-                    {"src", ArgType::Path, false, {}, {}, {}, false, "link target (state=link)"},
-                    {"recurse", ArgType::Bool, false, Value(false), {}, {}, false, "directories: set attributes on the whole tree"},
-                    {"force", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "links: replace a file or empty directory, allow a missing src"},
-                    {"follow", ArgType::Bool, false, Value(true), {}, {}, false, "accepted for compatibility"},
-                },
-                false,
-                {},
-                {},
+                .name = "file",
+                .summary = "Make a path a file, directory or link, remove it, and set its mode and owner",
+                .doc =
+                    "Ansible's file. state: file (must exist), directory (mkdir -p), link (src), absent, touch\n"
+                    "(create if missing; unlike Ansible an existing file's times are left alone, so a second run\n"
+                    "changes nothing). recurse applies mode/owner/group to a directory's whole tree.\n"
+                    "Example:\n"
+                    "  - file: path=/etc/libvirt/hooks state=directory mode=0755",
+                .args =
+                    {
+                        {.name = "path",
+                         .type = ArgType::Path,
+                         .required = true,
+                         .aliases = {"dest", "name"},
+                         .doc = "the path"},
+                        {.name = "state",
+                         .type = ArgType::String,
+                         .choices = {"absent", "directory", "file", "link", "touch"},
+                         .doc = "what the path should be (default: what it is, or file)"},
+                        {.name = "src", .type = ArgType::Path, .doc = "link target (state=link)"},
+                        {.name = "recurse",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "directories: set attributes on the whole tree"},
+                        {.name = "force",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "links: replace a file or empty directory, allow a missing src"},
+                        {.name = "follow",
+                         .type = ArgType::Bool,
+                         .default_value = Value(true),
+                         .doc = "accepted for compatibility"},
+                    },
             };
             for (auto& a : file_attr_args()) m.args.push_back(a);
             return m;

@@ -95,44 +95,81 @@ class FindModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = {
-            "find",
-            "Find files on the host by name, type, age, size or content",
-            "Ansible's find, read-only. Returns files (a list of dicts with path and Ansible's stat\n"
-            "fields: mode, isdir, isreg, islnk, uid, gid, pw_name, size, inode, atime, mtime, ctime...),\n"
-            "matched, examined, skipped_paths. Needs GNU find on the host. `~` and $VARS in paths\n"
-            "are not expanded.\n"
-            "Example:\n"
-            "  - find:\n"
-            "      paths: /var/log/cloudstack\n"
-            "      patterns: '*.log.*'\n"
-            "      age: 4w\n"
-            "      recurse: true\n"
-            "    register: old_logs",
-            {
-                {"paths", ArgType::List, true, {}, {}, {"name", "path"}, false, "directories to search"},
-                {"patterns", ArgType::List, false, Value(List{}), {}, {"pattern"}, false,
-                 "shell globs (or Python regexps with use_regex) the basename must match"},
-                {"excludes", ArgType::List, false, {}, {}, {"exclude"}, false, "globs/regexps that drop a match"},
-                {"contains", ArgType::String, false, {}, {}, {}, false,
-                 "Python regexp a line must match (re.match per line) for a file to be listed"},
-                {"read_whole_file", ArgType::Bool, false, Value(false), {}, {}, false,
-                 "contains: re.search the whole file instead of matching lines"},
-                {"file_type", ArgType::String, false, Value("file"), {"any", "directory", "file", "link"}, {}, false,
-                 "which kind of entry to list"},
-                {"age", ArgType::String, false, {}, {}, {}, false, "at least this old (s m h d w); negative: at most"},
-                {"age_stamp", ArgType::String, false, Value("mtime"), {"atime", "ctime", "mtime"}, {}, false,
-                 "which time age compares"},
-                {"size", ArgType::String, false, {}, {}, {}, false, "at least this big (b k m g t); negative: at most"},
-                {"recurse", ArgType::Bool, false, Value(false), {}, {}, false, "descend into directories"},
-                {"hidden", ArgType::Bool, false, Value(false), {}, {}, false, "list names starting with a dot"},
-                {"follow", ArgType::Bool, false, Value(false), {}, {}, false, "descend into linked directories"},
-                {"get_checksum", ArgType::Bool, false, Value(false), {}, {}, false, "sha1 of each listed file"},
-                {"use_regex", ArgType::Bool, false, Value(false), {}, {}, false, "patterns are Python regexps (re.match)"},
-                {"depth", ArgType::Int, false, {}, {}, {}, false, "deepest level listed with recurse (1: the path's entries)"},
-            },
-            false,
-            {},
-            {},
+            .name = "find",
+            .summary = "Find files on the host by name, type, age, size or content",
+            .doc =
+                "Ansible's find, read-only. Returns files (a list of dicts with path and Ansible's stat\n"
+                "fields: mode, isdir, isreg, islnk, uid, gid, pw_name, size, inode, atime, mtime, ctime...),\n"
+                "matched, examined, skipped_paths. Needs GNU find on the host. `~` and $VARS in paths\n"
+                "are not expanded.\n"
+                "Example:\n"
+                "  - find:\n"
+                "      paths: /var/log/cloudstack\n"
+                "      patterns: '*.log.*'\n"
+                "      age: 4w\n"
+                "      recurse: true\n"
+                "    register: old_logs",
+            .args =
+                {
+                    {.name = "paths",
+                     .type = ArgType::List,
+                     .required = true,
+                     .aliases = {"name", "path"},
+                     .doc = "directories to search"},
+                    {.name = "patterns",
+                     .type = ArgType::List,
+                     .default_value = Value(List{}),
+                     .aliases = {"pattern"},
+                     .doc = "shell globs (or Python regexps with use_regex) the basename must match"},
+                    {.name = "excludes",
+                     .type = ArgType::List,
+                     .aliases = {"exclude"},
+                     .doc = "globs/regexps that drop a match"},
+                    {.name = "contains",
+                     .type = ArgType::String,
+                     .doc = "Python regexp a line must match (re.match per line) for a file to be listed"},
+                    {.name = "read_whole_file",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "contains: re.search the whole file instead of matching lines"},
+                    {.name = "file_type",
+                     .type = ArgType::String,
+                     .default_value = Value("file"),
+                     .choices = {"any", "directory", "file", "link"},
+                     .doc = "which kind of entry to list"},
+                    {.name = "age", .type = ArgType::String, .doc = "at least this old (s m h d w); negative: at most"},
+                    {.name = "age_stamp",
+                     .type = ArgType::String,
+                     .default_value = Value("mtime"),
+                     .choices = {"atime", "ctime", "mtime"},
+                     .doc = "which time age compares"},
+                    {.name = "size",
+                     .type = ArgType::String,
+                     .doc = "at least this big (b k m g t); negative: at most"},
+                    {.name = "recurse",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "descend into directories"},
+                    {.name = "hidden",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "list names starting with a dot"},
+                    {.name = "follow",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "descend into linked directories"},
+                    {.name = "get_checksum",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "sha1 of each listed file"},
+                    {.name = "use_regex",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "patterns are Python regexps (re.match)"},
+                    {.name = "depth",
+                     .type = ArgType::Int,
+                     .doc = "deepest level listed with recurse (1: the path's entries)"},
+                },
         };
         return s;
     }

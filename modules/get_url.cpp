@@ -26,28 +26,39 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "get_url",
-                "Download a file from HTTP, HTTPS or FTP to the host",
-                "Ansible's get_url. The host downloads (curl on the host; see ARCHITECTURE.md), TLS\n"
-                "certificates verified unless validate_certs: false. checksum: 'sha256:<hex>' or\n"
-                "'sha256:<url of a checksum file>' is checked before the file is written.\n"
-                "Returns dest, url, status_code, checksum_src, checksum_dest, md5sum, msg, elapsed.\n"
-                "Example:\n"
-                "  - get_url:\n"
-                "      url: https://download.example.org/cloudstack/systemvm.qcow2\n"
-                "      dest: /var/lib/cloudstack/systemvm.qcow2\n"
-                "      checksum: 'sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae'\n"
-                "      mode: '0644'",
-                http_args(10),
-                false,
-                {},
-                {},
+                .name = "get_url",
+                .summary = "Download a file from HTTP, HTTPS or FTP to the host",
+                .doc =
+                    "Ansible's get_url. The host downloads (curl on the host; see ARCHITECTURE.md), TLS\n"
+                    "certificates verified unless validate_certs: false. checksum: 'sha256:<hex>' or\n"
+                    "'sha256:<url of a checksum file>' is checked before the file is written.\n"
+                    "Returns dest, url, status_code, checksum_src, checksum_dest, md5sum, msg, elapsed.\n"
+                    "Example:\n"
+                    "  - get_url:\n"
+                    "      url: https://download.example.org/cloudstack/systemvm.qcow2\n"
+                    "      dest: /var/lib/cloudstack/systemvm.qcow2\n"
+                    "      checksum: 'sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae'\n"
+                    "      mode: '0644'",
+                .args = http_args(10),
             };
-            m.args.push_back({"dest", ArgType::Path, true, {}, {}, {}, false, "file, or directory (the name comes from the server or URL)"});
-            m.args.push_back({"force", ArgType::Bool, false, Value(false), {}, {}, false, "download even when dest exists"});
-            m.args.push_back({"checksum", ArgType::String, false, Value(""), {}, {}, false, "<algorithm>:<hex or URL of a checksum file>"});
-            m.args.push_back({"backup", ArgType::Bool, false, Value(false), {}, {}, false, "keep the old file as <path>.<pid>.<time>~"});
-            m.args.push_back({"tmp_dest", ArgType::Path, false, {}, {}, {}, false, "accepted; the bytes go through the connection"});
+            m.args.push_back({.name = "dest",
+                              .type = ArgType::Path,
+                              .required = true,
+                              .doc = "file, or directory (the name comes from the server or URL)"});
+            m.args.push_back({.name = "force",
+                              .type = ArgType::Bool,
+                              .default_value = Value(false),
+                              .doc = "download even when dest exists"});
+            m.args.push_back({.name = "checksum",
+                              .type = ArgType::String,
+                              .default_value = Value(""),
+                              .doc = "<algorithm>:<hex or URL of a checksum file>"});
+            m.args.push_back({.name = "backup",
+                              .type = ArgType::Bool,
+                              .default_value = Value(false),
+                              .doc = "keep the old file as <path>.<pid>.<time>~"});
+            m.args.push_back(
+                {.name = "tmp_dest", .type = ArgType::Path, .doc = "accepted; the bytes go through the connection"});
             for (auto& a : file_attr_args()) m.args.push_back(a);
             return m;
         }();

@@ -12,25 +12,36 @@ class GroupModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "group",
-            "Create, change the gid of, or remove a local group",
-            "ansible.builtin.group: groupadd (-g gid, -o with non_unique, -r for system), groupmod -g\n"
-            "when the gid differs, groupdel for state: absent. Groups are read from the host's\n"
-            "/etc/group; on a sandbox host the tools run with --prefix SANDBOX.\n"
-            "Example:\n"
-            "  - group: name=docker gid=998 system=true",
-            {
-                {"name", ArgType::String, true, {}, {}, {}, false, "the group"},
-                {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false, "absent removes it"},
-                {"gid", ArgType::Int, false, {}, {}, {}, false, "group id"},
-                {"system", ArgType::Bool, false, Value(false), {}, {}, false, "a system group (groupadd -r)"},
-                {"non_unique", ArgType::Bool, false, Value(false), {}, {}, false, "allow a gid already in use (-o)"},
-                {"local", ArgType::Bool, false, Value(false), {}, {}, false, "accepted; groups are always local here"},
-            },
-            false,
-            {},
-            {},
-            false,
+            .name = "group",
+            .summary = "Create, change the gid of, or remove a local group",
+            .doc =
+                "ansible.builtin.group: groupadd (-g gid, -o with non_unique, -r for system), groupmod -g\n"
+                "when the gid differs, groupdel for state: absent. Groups are read from the host's\n"
+                "/etc/group; on a sandbox host the tools run with --prefix SANDBOX.\n"
+                "Example:\n"
+                "  - group: name=docker gid=998 system=true",
+            .args =
+                {
+                    {.name = "name", .type = ArgType::String, .required = true, .doc = "the group"},
+                    {.name = "state",
+                     .type = ArgType::String,
+                     .default_value = Value("present"),
+                     .choices = {"present", "absent"},
+                     .doc = "absent removes it"},
+                    {.name = "gid", .type = ArgType::Int, .doc = "group id"},
+                    {.name = "system",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "a system group (groupadd -r)"},
+                    {.name = "non_unique",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "allow a gid already in use (-o)"},
+                    {.name = "local",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "accepted; groups are always local here"},
+                },
         };
         return s;
     }

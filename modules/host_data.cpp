@@ -4,24 +4,16 @@
 
 #include <cstdlib>
 
+#include "engine/util/digest.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 
 namespace upkeep {
 
 std::string digest_hex(const std::string& algo, std::string_view data) {
-    const EVP_MD* md = EVP_get_digestbyname(algo.c_str());
-    if (!md) throw TaskError("unknown checksum algorithm " + algo);
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
-    static const char* d = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < len; ++i) {
-        hex += d[out[i] >> 4];
-        hex += d[out[i] & 15];
-    }
-    return hex;
+    std::optional<std::string> hex = digest_hex_of(algo, data);
+    if (!hex) throw TaskError("unknown checksum algorithm " + algo);
+    return *hex;
 }
 
 std::string base64_encode(std::string_view data) {

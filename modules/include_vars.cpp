@@ -14,20 +14,20 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "include_vars",
-                "Load variables from a YAML file on the controller",
-                "Ansible's include_vars (file form): a relative name is looked up in the role's vars/,\n"
-                "the role directory, then the playbook's vars/ and directory. name: puts them under one key.\n"
-                "Example:\n"
-                "  - include_vars: \"{{ ansible_facts.os_family }}.yml\"",
-                {
-                    {"file", ArgType::String, false, {}, {}, {}, false, "the vars file"},
-                    {"cmd", ArgType::String, false, {}, {}, {}, false, "the free-form file name"},
-                    {"name", ArgType::String, false, {}, {}, {}, false, "put the variables under this one name"},
-                },
-                true,
-                {},
-                {},
+                .name = "include_vars",
+                .summary = "Load variables from a YAML file on the controller",
+                .doc =
+                    "Ansible's include_vars (file form): a relative name is looked up in the role's vars/,\n"
+                    "the role directory, then the playbook's vars/ and directory. name: puts them under one key.\n"
+                    "Example:\n"
+                    "  - include_vars: \"{{ ansible_facts.os_family }}.yml\"",
+                .args =
+                    {
+                        {.name = "file", .type = ArgType::String, .doc = "the vars file"},
+                        {.name = "cmd", .type = ArgType::String, .doc = "the free-form file name"},
+                        {.name = "name", .type = ArgType::String, .doc = "put the variables under this one name"},
+                    },
+                .free_form = true,
             };
             return m;
         }();

@@ -54,45 +54,59 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "ini_file",
-                "Set or remove options and sections of an INI file without reformatting it",
-                "Ansible's ini_file, but lossless: only the value of an edited option changes (its key,\n"
-                "the spacing around '=' and any continuation indentation stay), comments are never touched\n"
-                "(unlike Ansible, a commented-out '#option=' is not uncommented), other lines keep their bytes,\n"
-                "CRLF and a missing final newline are kept. A new option goes after the last option of its\n"
-                "section (before the section's trailing blank lines and comments); a new section goes at\n"
-                "the end. Values are compared stripped, so ignore_spaces is always in effect for unchanged\n"
-                "values. `values` gives a key several lines (multi-valued keys); `exclusive` (default true)\n"
-                "removes lines of the key with other values. A value with newlines is written as indented\n"
-                "continuation lines (configparser/dnf style).\n"
-                "Example (CloudStack 4.3 upgrade notes, /etc/yum.repos.d/cloudstack.repo):\n"
-                "  - ini_file:\n"
-                "      path: /etc/yum.repos.d/cloudstack.repo\n"
-                "      section: apache-cloudstack\n"
-                "      option: baseurl\n"
-                "      value: http://cloudstack.apt-get.eu/rhel/4.2/\n"
-                "      no_extra_spaces: true",
-                {
-                    {"section", ArgType::String, false, {}, {}, {}, false,
-                     "the section; omitted or null means the options before the first section"},
-                    {"option", ArgType::String, false, {}, {}, {"key"}, false,
-                     "the option; omitted: the whole section is added or removed"},
-                    {"value", ArgType::String, false, {}, {}, {}, false, "the value of option"},
-                    {"values", ArgType::List, false, {}, {}, {}, false, "several values: one line of option each"},
-                    {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false,
-                     "absent removes the option (only the given values, if any) or the section"},
-                    {"exclusive", ArgType::Bool, false, Value(true), {}, {}, false,
-                     "remove lines of option whose value is not among the wanted ones"},
-                    {"no_extra_spaces", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "write new lines as key=value instead of key = value"},
-                    {"allow_no_value", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "accept options without '=' (a bare key)"},
-                    {"ignore_spaces", ArgType::Bool, false, Value(true), {}, {}, false,
-                     "accepted for Ansible compatibility; spacing never counts as a change"},
-                },
-                false,
-                {{"value", "values"}},
-                {},
+                .name = "ini_file",
+                .summary = "Set or remove options and sections of an INI file without reformatting it",
+                .doc =
+                    "Ansible's ini_file, but lossless: only the value of an edited option changes (its key,\n"
+                    "the spacing around '=' and any continuation indentation stay), comments are never touched\n"
+                    "(unlike Ansible, a commented-out '#option=' is not uncommented), other lines keep their bytes,\n"
+                    "CRLF and a missing final newline are kept. A new option goes after the last option of its\n"
+                    "section (before the section's trailing blank lines and comments); a new section goes at\n"
+                    "the end. Values are compared stripped, so ignore_spaces is always in effect for unchanged\n"
+                    "values. `values` gives a key several lines (multi-valued keys); `exclusive` (default true)\n"
+                    "removes lines of the key with other values. A value with newlines is written as indented\n"
+                    "continuation lines (configparser/dnf style).\n"
+                    "Example (CloudStack 4.3 upgrade notes, /etc/yum.repos.d/cloudstack.repo):\n"
+                    "  - ini_file:\n"
+                    "      path: /etc/yum.repos.d/cloudstack.repo\n"
+                    "      section: apache-cloudstack\n"
+                    "      option: baseurl\n"
+                    "      value: http://cloudstack.apt-get.eu/rhel/4.2/\n"
+                    "      no_extra_spaces: true",
+                .args =
+                    {
+                        {.name = "section",
+                         .type = ArgType::String,
+                         .doc = "the section; omitted or null means the options before the first section"},
+                        {.name = "option",
+                         .type = ArgType::String,
+                         .aliases = {"key"},
+                         .doc = "the option; omitted: the whole section is added or removed"},
+                        {.name = "value", .type = ArgType::String, .doc = "the value of option"},
+                        {.name = "values", .type = ArgType::List, .doc = "several values: one line of option each"},
+                        {.name = "state",
+                         .type = ArgType::String,
+                         .default_value = Value("present"),
+                         .choices = {"present", "absent"},
+                         .doc = "absent removes the option (only the given values, if any) or the section"},
+                        {.name = "exclusive",
+                         .type = ArgType::Bool,
+                         .default_value = Value(true),
+                         .doc = "remove lines of option whose value is not among the wanted ones"},
+                        {.name = "no_extra_spaces",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "write new lines as key=value instead of key = value"},
+                        {.name = "allow_no_value",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "accept options without '=' (a bare key)"},
+                        {.name = "ignore_spaces",
+                         .type = ArgType::Bool,
+                         .default_value = Value(true),
+                         .doc = "accepted for Ansible compatibility; spacing never counts as a change"},
+                    },
+                .mutually_exclusive = {{"value", "values"}},
             };
             for (auto a : file_edit_args(true)) {
                 if (a.name == "create") a.default_value = Value(true);  // as Ansible
@@ -122,7 +136,7 @@ public:
         if (!e.option && !e.section) throw UserError(at, "ini_file: give section, option or both");
         std::string path = args.str("path");
         Plan plan = plan_file_edit(
-            ctx, args, [&](const std::optional<std::string>& cur) { return edit_ini(cur, e, path); },
+            ctx, args, [&](const SharedText& cur) { return edit_ini(cur.to_optional(), e, path); },
             args.flag("create", true), e.absent ? std::optional<std::string>(path + " does not exist") : std::nullopt);
         if (args.get("value").secret() || args.get("values").contains_secret())
             for (auto& c : plan.changes) c.secret = c.secret || c.after.has_value();

@@ -134,67 +134,88 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "jasypt_db_secret",
-                "Store a password jasypt-encrypted (CloudStack's key) in a database column, idempotently",
-                "The CloudStack 4.3 upgrade step \"(VMware only)\": encrypt the vCenter password with the\n"
-                "management server key (jasypt PBEWithMD5AndDES, as JasyptPBEStringEncryptionCLI does) and\n"
-                "store it in cloud.cluster_details (value where name='password') and\n"
-                "cloud.vmware_data_center (password) in place of the plain text.\n"
-                "Each selected row (by `where`, or by `id`) is read and judged:\n"
-                "  decrypts with the key to `plaintext` -> ok, already encrypted (jasypt salts are random,\n"
-                "    so comparing ciphertexts would never converge: the value is decrypted instead);\n"
-                "  equals `plaintext` (still plain), is NULL, or decrypts to another password (rotated)\n"
-                "    -> changed: the row is written with a fresh random salt;\n"
-                "  anything else (encrypted with another key, or another plain password) -> the task FAILS\n"
-                "    and names the row, since overwriting could destroy a credential nobody meant to touch;\n"
-                "    force: true overwrites it.\n"
-                "No matching row fails too, unless allow_no_match: true. Rows are written with a\n"
-                "compare-and-set UPDATE inside a transaction (SELECT ... FOR UPDATE, then COMMIT).\n"
-                "The plaintext, the key and the ciphertext never appear in messages, diffs or results.\n"
-                "Runs on the CONTROLLER: the database connection goes from the machine running upkeep to\n"
-                "login_host:login_port (or login_unix_socket); key_file is read from the inventory host.\n"
-                "Example (seed 002, \"(VMware only)\"):\n"
-                "  - name: vCenter password encrypted in cluster_details\n"
-                "    jasypt_db_secret:\n"
-                "      login_host: 127.0.0.1\n"
-                "      login_user: cloud\n"
-                "      login_password: \"{{ db_password }}\"\n"
-                "      key_file: /etc/cloudstack/management/key\n"
-                "      table: cloud.cluster_details\n"
-                "      column: value\n"
-                "      where: {name: password, cluster_id: 1}\n"
-                "      plaintext: \"{{ vcenter_password }}\"\n"
-                "  - name: vCenter password encrypted in vmware_data_center\n"
-                "    jasypt_db_secret:\n"
-                "      login_host: 127.0.0.1\n"
-                "      login_user: cloud\n"
-                "      login_password: \"{{ db_password }}\"\n"
-                "      key_file: /etc/cloudstack/management/key\n"
-                "      table: cloud.vmware_data_center\n"
-                "      column: password\n"
-                "      id: 1\n"
-                "      plaintext: \"{{ vcenter_password }}\"",
-                {
-                    {"table", ArgType::String, true, {}, {}, {}, false, "the table, as schema.table or with login_db"},
-                    {"column", ArgType::String, true, {}, {}, {}, false, "the column holding the password"},
-                    {"where", ArgType::Map, false, {}, {}, {}, false,
-                     "column -> value conditions selecting the rows (ANDed; {} selects every row)"},
-                    {"id", ArgType::Any, false, {}, {}, {}, false, "select the row whose key_column equals this"},
-                    {"key_column", ArgType::String, false, Value("id"), {}, {}, false,
-                     "the row's primary key, used by id and in messages"},
-                    {"plaintext", ArgType::String, true, {}, {}, {}, true, "the password to store encrypted"},
-                    {"key", ArgType::String, false, {}, {}, {}, true,
-                     "the management server key (content of /etc/cloudstack/management/key)"},
-                    {"key_file", ArgType::Path, false, {}, {}, {}, false,
-                     "read the key from this file on the host (its first line)"},
-                    {"force", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "overwrite values that are neither the plaintext nor decryptable with the key"},
-                    {"allow_no_match", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "no matching row is fine (ok) instead of a failure"},
-                },
-                false,
-                {{"key", "key_file"}, {"where", "id"}},
-                {{"key", "key_file"}, {"where", "id"}},
+                .name = "jasypt_db_secret",
+                .summary = "Store a password jasypt-encrypted (CloudStack's key) in a database column, idempotently",
+                .doc =
+                    "The CloudStack 4.3 upgrade step \"(VMware only)\": encrypt the vCenter password with the\n"
+                    "management server key (jasypt PBEWithMD5AndDES, as JasyptPBEStringEncryptionCLI does) and\n"
+                    "store it in cloud.cluster_details (value where name='password') and\n"
+                    "cloud.vmware_data_center (password) in place of the plain text.\n"
+                    "Each selected row (by `where`, or by `id`) is read and judged:\n"
+                    "  decrypts with the key to `plaintext` -> ok, already encrypted (jasypt salts are random,\n"
+                    "    so comparing ciphertexts would never converge: the value is decrypted instead);\n"
+                    "  equals `plaintext` (still plain), is NULL, or decrypts to another password (rotated)\n"
+                    "    -> changed: the row is written with a fresh random salt;\n"
+                    "  anything else (encrypted with another key, or another plain password) -> the task FAILS\n"
+                    "    and names the row, since overwriting could destroy a credential nobody meant to touch;\n"
+                    "    force: true overwrites it.\n"
+                    "No matching row fails too, unless allow_no_match: true. Rows are written with a\n"
+                    "compare-and-set UPDATE inside a transaction (SELECT ... FOR UPDATE, then COMMIT).\n"
+                    "The plaintext, the key and the ciphertext never appear in messages, diffs or results.\n"
+                    "Runs on the CONTROLLER: the database connection goes from the machine running upkeep to\n"
+                    "login_host:login_port (or login_unix_socket); key_file is read from the inventory host.\n"
+                    "Example (seed 002, \"(VMware only)\"):\n"
+                    "  - name: vCenter password encrypted in cluster_details\n"
+                    "    jasypt_db_secret:\n"
+                    "      login_host: 127.0.0.1\n"
+                    "      login_user: cloud\n"
+                    "      login_password: \"{{ db_password }}\"\n"
+                    "      key_file: /etc/cloudstack/management/key\n"
+                    "      table: cloud.cluster_details\n"
+                    "      column: value\n"
+                    "      where: {name: password, cluster_id: 1}\n"
+                    "      plaintext: \"{{ vcenter_password }}\"\n"
+                    "  - name: vCenter password encrypted in vmware_data_center\n"
+                    "    jasypt_db_secret:\n"
+                    "      login_host: 127.0.0.1\n"
+                    "      login_user: cloud\n"
+                    "      login_password: \"{{ db_password }}\"\n"
+                    "      key_file: /etc/cloudstack/management/key\n"
+                    "      table: cloud.vmware_data_center\n"
+                    "      column: password\n"
+                    "      id: 1\n"
+                    "      plaintext: \"{{ vcenter_password }}\"",
+                .args =
+                    {
+                        {.name = "table",
+                         .type = ArgType::String,
+                         .required = true,
+                         .doc = "the table, as schema.table or with login_db"},
+                        {.name = "column",
+                         .type = ArgType::String,
+                         .required = true,
+                         .doc = "the column holding the password"},
+                        {.name = "where",
+                         .type = ArgType::Map,
+                         .doc = "column -> value conditions selecting the rows (ANDed; {} selects every row)"},
+                        {.name = "id", .type = ArgType::Any, .doc = "select the row whose key_column equals this"},
+                        {.name = "key_column",
+                         .type = ArgType::String,
+                         .default_value = Value("id"),
+                         .doc = "the row's primary key, used by id and in messages"},
+                        {.name = "plaintext",
+                         .type = ArgType::String,
+                         .required = true,
+                         .secret = true,
+                         .doc = "the password to store encrypted"},
+                        {.name = "key",
+                         .type = ArgType::String,
+                         .secret = true,
+                         .doc = "the management server key (content of /etc/cloudstack/management/key)"},
+                        {.name = "key_file",
+                         .type = ArgType::Path,
+                         .doc = "read the key from this file on the host (its first line)"},
+                        {.name = "force",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "overwrite values that are neither the plaintext nor decryptable with the key"},
+                        {.name = "allow_no_match",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "no matching row is fine (ok) instead of a failure"},
+                    },
+                .mutually_exclusive = {{"key", "key_file"}, {"where", "id"}},
+                .required_one_of = {{"key", "key_file"}, {"where", "id"}},
             };
             for (auto& a : db::login_arg_specs()) m.args.push_back(a);
             return m;

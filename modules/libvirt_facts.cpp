@@ -11,22 +11,21 @@ class LibvirtFactsModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "libvirt_facts",
-            "Read the host's libvirt version and domains into facts (libvirt C API)",
-            "Sets libvirt_version (\"9.0.0\"), libvirt_hypervisor (\"QEMU 7.2.0\"), libvirt_domains\n"
-            "(list of {name, uuid, state, id}; id -1 when not running) and libvirt_uri.\n"
-            "The daemon is reached at `uri`, else the host variable libvirt_uri, else qemu:///system\n"
-            "for a local host and qemu+libssh://USER@HOST:PORT/system (the inventory's key and\n"
-            "known_hosts) for an SSH host. A sandbox host has no daemon: the task fails.\n"
-            "Example:\n"
-            "  - libvirt_facts:\n"
-            "  - debug: msg=\"{{ libvirt_domains | map(attribute='name') | list }}\"",
-            {
-                {"uri", ArgType::String, false, {}, {}, {}, false, "libvirt connection URI"},
-            },
-            false,
-            {},
-            {},
+            .name = "libvirt_facts",
+            .summary = "Read the host's libvirt version and domains into facts (libvirt C API)",
+            .doc =
+                "Sets libvirt_version (\"9.0.0\"), libvirt_hypervisor (\"QEMU 7.2.0\"), libvirt_domains\n"
+                "(list of {name, uuid, state, id}; id -1 when not running) and libvirt_uri.\n"
+                "The daemon is reached at `uri`, else the host variable libvirt_uri, else qemu:///system\n"
+                "for a local host and qemu+libssh://USER@HOST:PORT/system (the inventory's key and\n"
+                "known_hosts) for an SSH host. A sandbox host has no daemon: the task fails.\n"
+                "Example:\n"
+                "  - libvirt_facts:\n"
+                "  - debug: msg=\"{{ libvirt_domains | map(attribute='name') | list }}\"",
+            .args =
+                {
+                    {.name = "uri", .type = ArgType::String, .doc = "libvirt connection URI"},
+                },
         };
         return s;
     }

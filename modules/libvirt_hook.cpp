@@ -58,36 +58,49 @@ class LibvirtHookModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "libvirt_hook",
-            "Install a libvirt hook script (qemu, daemon, network, lxc...), mode 0755",
-            "Puts the script at HOOKS_DIR/NAME, or with `dropin: FILE` at HOOKS_DIR/NAME.d/FILE\n"
-            "(libvirt 6.5.0 and newer run every script there; older hosts are refused with a clear\n"
-            "error). `src` is a file on the controller (the playbook's files/ or directory), or on\n"
-            "the host with remote_src: true; `content` is inline text. libvirtd reads hooks only\n"
-            "when it starts: notify a restart (libvirt_restart), which runs only on a change.\n"
-            "Example (CloudStack's KVM agent hook):\n"
-            "  - libvirt_hook:\n"
-            "      name: qemu\n"
-            "      src: /usr/share/cloudstack-agent/lib/libvirtqemuhook\n"
-            "      remote_src: true\n"
-            "    notify: restart libvirtd",
-            {
-                {"name", ArgType::String, true, {}, {"qemu", "daemon", "network", "lxc", "libxl", "bhyve"}, {"hook"},
-                 false, "which hook"},
-                {"src", ArgType::Path, false, {}, {}, {}, false, "the script (controller side unless remote_src)"},
-                {"content", ArgType::String, false, {}, {}, {}, false, "the script's exact content"},
-                {"remote_src", ArgType::Bool, false, Value(false), {}, {}, false, "src is on the host"},
-                {"dropin", ArgType::String, false, {}, {}, {}, false, "file name inside NAME.d/ (libvirt >= 6.5.0)"},
-                {"hooks_dir", ArgType::Path, false, Value("/etc/libvirt/hooks"), {}, {}, false,
-                 "libvirt's hook directory (SYSCONFDIR/libvirt/hooks)"},
-                {"mode", ArgType::Mode, false, Value("0755"), {}, {}, false, "permissions"},
-                {"owner", ArgType::String, false, {}, {}, {}, false, "owner name or uid"},
-                {"group", ArgType::String, false, {}, {}, {}, false, "group name or gid"},
-                {"backup", ArgType::Bool, false, Value(false), {}, {}, false, "keep the old script as <path>.<pid>.<time>~"},
-            },
-            false,
-            {{"content", "src"}},
-            {{"content", "src"}},
+            .name = "libvirt_hook",
+            .summary = "Install a libvirt hook script (qemu, daemon, network, lxc...), mode 0755",
+            .doc =
+                "Puts the script at HOOKS_DIR/NAME, or with `dropin: FILE` at HOOKS_DIR/NAME.d/FILE\n"
+                "(libvirt 6.5.0 and newer run every script there; older hosts are refused with a clear\n"
+                "error). `src` is a file on the controller (the playbook's files/ or directory), or on\n"
+                "the host with remote_src: true; `content` is inline text. libvirtd reads hooks only\n"
+                "when it starts: notify a restart (libvirt_restart), which runs only on a change.\n"
+                "Example (CloudStack's KVM agent hook):\n"
+                "  - libvirt_hook:\n"
+                "      name: qemu\n"
+                "      src: /usr/share/cloudstack-agent/lib/libvirtqemuhook\n"
+                "      remote_src: true\n"
+                "    notify: restart libvirtd",
+            .args =
+                {
+                    {.name = "name",
+                     .type = ArgType::String,
+                     .required = true,
+                     .choices = {"qemu", "daemon", "network", "lxc", "libxl", "bhyve"},
+                     .aliases = {"hook"},
+                     .doc = "which hook"},
+                    {.name = "src", .type = ArgType::Path, .doc = "the script (controller side unless remote_src)"},
+                    {.name = "content", .type = ArgType::String, .doc = "the script's exact content"},
+                    {.name = "remote_src",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "src is on the host"},
+                    {.name = "dropin", .type = ArgType::String, .doc = "file name inside NAME.d/ (libvirt >= 6.5.0)"},
+                    {.name = "hooks_dir",
+                     .type = ArgType::Path,
+                     .default_value = Value("/etc/libvirt/hooks"),
+                     .doc = "libvirt's hook directory (SYSCONFDIR/libvirt/hooks)"},
+                    {.name = "mode", .type = ArgType::Mode, .default_value = Value("0755"), .doc = "permissions"},
+                    {.name = "owner", .type = ArgType::String, .doc = "owner name or uid"},
+                    {.name = "group", .type = ArgType::String, .doc = "group name or gid"},
+                    {.name = "backup",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "keep the old script as <path>.<pid>.<time>~"},
+                },
+            .mutually_exclusive = {{"content", "src"}},
+            .required_one_of = {{"content", "src"}},
         };
         return s;
     }
@@ -152,13 +165,13 @@ public:
         Plan plan;
         if (!dir_info.exists()) {
             // A missing directory means a missing file: plan it without reading.
-            plan.data["content"] = Value(content);
+            plan.content = content;
             plan.data["created"] = Value(true);
             plan.data["path"] = Value(path);
             plan.data["mode"] = Value(static_cast<int64_t>(*args.mode("mode", 0755, false)));
             plan.data["mkdir"] = Value(dir);
             plan.changes.push_back({dir, "directory created", {}, {}, false});
-            plan.changes.push_back({path, "file created", std::nullopt, content, false});
+            plan.changes.push_back({path, "file created", std::nullopt, plan.content, false});
             plan.msg = "hook installed";
         } else {
             plan = plan_file_content(ctx, effective, path, content, "hook replaced");

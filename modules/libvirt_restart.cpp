@@ -39,32 +39,43 @@ class LibvirtRestartModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "libvirt_restart",
-            "Restart libvirtd and verify through the libvirt API that it answers with every running domain",
-            "Records the running domains through the libvirt C API, restarts the daemon, waits until the\n"
-            "connection opened before the restart drops and a new one answers (up to `timeout`\n"
-            "seconds), and fails if a domain that was running is gone. The URI is `uri`, else the host\n"
-            "variable libvirt_uri, else qemu:///system (local host) or\n"
-            "qemu+libssh://USER@HOST:PORT/system?keyfile=...&known_hosts=... (SSH host, from the\n"
-            "inventory). A sandbox host, or verify: false, is restarted through the service only and\n"
-            "the result says verified: false. method auto uses systemd when /run/systemd/system exists,\n"
-            "else `service NAME restart`; method command runs `command`. A restart always counts as a change.\n"
-            "Example (the KVM seed's handler):\n"
-            "  - libvirt_restart:\n"
-            "      name: libvirtd",
-            {
-                {"name", ArgType::String, false, Value("libvirtd"), {}, {"service"}, false, "the daemon's service name"},
-                {"uri", ArgType::String, false, {}, {}, {}, false, "libvirt connection URI"},
-                {"verify", ArgType::Bool, false, Value(true), {}, {}, false, "check the daemon through the API"},
-                {"method", ArgType::String, false, Value("auto"), {"auto", "systemd", "sysv", "command"}, {}, false,
-                 "how to restart"},
-                {"command", ArgType::String, false, {}, {}, {}, false, "restart command line for method: command"},
-                {"timeout", ArgType::Int, false, Value(int64_t{60}), {}, {}, false,
-                 "seconds to wait for the daemon to answer again"},
-            },
-            false,
-            {},
-            {},
+            .name = "libvirt_restart",
+            .summary = "Restart libvirtd and verify through the libvirt API that it answers with every running domain",
+            .doc =
+                "Records the running domains through the libvirt C API, restarts the daemon, waits until the\n"
+                "connection opened before the restart drops and a new one answers (up to `timeout`\n"
+                "seconds), and fails if a domain that was running is gone. The URI is `uri`, else the host\n"
+                "variable libvirt_uri, else qemu:///system (local host) or\n"
+                "qemu+libssh://USER@HOST:PORT/system?keyfile=...&known_hosts=... (SSH host, from the\n"
+                "inventory). A sandbox host, or verify: false, is restarted through the service only and\n"
+                "the result says verified: false. method auto uses systemd when /run/systemd/system exists,\n"
+                "else `service NAME restart`; method command runs `command`. A restart always counts as a change.\n"
+                "Example (the KVM seed's handler):\n"
+                "  - libvirt_restart:\n"
+                "      name: libvirtd",
+            .args =
+                {
+                    {.name = "name",
+                     .type = ArgType::String,
+                     .default_value = Value("libvirtd"),
+                     .aliases = {"service"},
+                     .doc = "the daemon's service name"},
+                    {.name = "uri", .type = ArgType::String, .doc = "libvirt connection URI"},
+                    {.name = "verify",
+                     .type = ArgType::Bool,
+                     .default_value = Value(true),
+                     .doc = "check the daemon through the API"},
+                    {.name = "method",
+                     .type = ArgType::String,
+                     .default_value = Value("auto"),
+                     .choices = {"auto", "systemd", "sysv", "command"},
+                     .doc = "how to restart"},
+                    {.name = "command", .type = ArgType::String, .doc = "restart command line for method: command"},
+                    {.name = "timeout",
+                     .type = ArgType::Int,
+                     .default_value = Value(int64_t{60}),
+                     .doc = "seconds to wait for the daemon to answer again"},
+                },
         };
         return s;
     }

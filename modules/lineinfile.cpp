@@ -3,6 +3,10 @@
 // first), otherwise the line goes after/before an anchor or at the end.
 #include "modules/lineinfile.hpp"
 
+#include <deque>
+#include <string_view>
+#include <vector>
+
 #include "engine/module/file_edit.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
@@ -13,60 +17,90 @@ namespace upkeep {
 
 namespace {
 
-// A line without its terminator (Ansible's rstrip(b'\r\n')).
-std::string body(const std::string& l) {
-    size_t end = l.find_last_not_of("\r\n");
-    return end == std::string::npos ? "" : l.substr(0, end + 1);
+// The edit works on views into the file's bytes: a 10 MB file is not copied into
+// a vector of line strings (and again into their bodies) to change one line.
+// Lines that the edit creates are owned by `Lines::made` (a deque: stable addresses).
+struct Lines {
+    std::vector<std::string_view> views;  // each line with its terminator
+    std::deque<std::string> made;         // storage of new or replaced lines
+
+    std::string_view make(std::string s) {
+        made.push_back(std::move(s));
+        return made.back();
+    }
+    std::string join() const {
+        size_t total = 0;
+        for (auto v : views) total += v.size();
+        std::string out;
+        out.reserve(total);
+        for (auto v : views) out.append(v);
+        return out;
+    }
+};
+
+std::vector<std::string_view> split_views(std::string_view text) {
+    std::vector<std::string_view> out;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t nl = text.find('\n', start);
+        size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+        out.push_back(text.substr(start, end - start));
+        start = end;
+    }
+    return out;
 }
 
-std::string terminator(const std::string& l) { return l.substr(body(l).size()); }
+// A line without its terminator (Ansible's rstrip(b'\r\n')).
+std::string_view body(std::string_view l) {
+    size_t end = l.find_last_not_of("\r\n");
+    return end == std::string_view::npos ? std::string_view() : l.substr(0, end + 1);
+}
 
-bool ends_in_newline(const std::vector<std::string>& lines) {
+std::string_view terminator(std::string_view l) { return l.substr(body(l).size()); }
+
+bool ends_in_newline(const std::vector<std::string_view>& lines) {
     return lines.empty() || lines.back().back() == '\n' || lines.back().back() == '\r';
 }
 
 // The line ending for added lines: the file's own when its first line has one.
-std::string file_eol(const std::vector<std::string>& lines) {
-    for (const auto& l : lines) {
-        std::string t = terminator(l);
+std::string file_eol(const std::vector<std::string_view>& lines) {
+    for (auto l : lines) {
+        std::string_view t = terminator(l);
         if (!t.empty()) return t == "\r\n" ? "\r\n" : "\n";
     }
     return "\n";
 }
 
-std::string absent_edit(const std::vector<std::string>& lines, const LineinfileOptions& o, std::string* msg) {
+std::string absent_edit(const std::string& text, const std::vector<std::string_view>& lines, const LineinfileOptions& o,
+                        std::string* msg) {
     std::optional<PyRegex> re;
     if (o.regexp) re = compile_py_regex(*o.regexp);
     std::string out;
+    out.reserve(text.size());
     size_t removed = 0;
-    for (const auto& l : lines) {
+    for (auto l : lines) {
         bool hit;
         if (re) hit = py_search(*re, body(l));
-        else if (o.search_string) hit = l.find(*o.search_string) != std::string::npos;
+        else if (o.search_string) hit = l.find(*o.search_string) != std::string_view::npos;
         else hit = body(l) == *o.line;
         if (hit) ++removed;
-        else out += l;
+        else out.append(l);
     }
     *msg = removed ? std::to_string(removed) + " line(s) removed" : "line already absent";
     return out;
 }
-
-}  // namespace
-
-namespace {
 
 // Where state=present's line goes: the line to replace (a regexp/search_string hit,
 // else an identical line), or the insertafter/insertbefore anchor's position.
 struct LineSearch {
     std::optional<PyRegex> re;
     std::optional<std::string> after, before;
-    std::vector<std::string> bodies;  // each line without its terminator
     long found = -1, insert_at = -1;
     bool matched = false;  // found by regexp or search_string (not by equality)
-    PyMatch match;         // the regexp's match, refers into bodies[found]
+    PyMatch match;         // the regexp's match, refers into the found line's body
 };
 
-LineSearch search_lines(const std::vector<std::string>& lines, const LineinfileOptions& o) {
+LineSearch search_lines(const std::vector<std::string_view>& lines, const LineinfileOptions& o) {
     LineSearch ls;
     const std::string& line = *o.line;
     ls.after = o.insertafter;
@@ -77,22 +111,22 @@ LineSearch search_lines(const std::vector<std::string>& lines, const LineinfileO
     if (ls.after && *ls.after != "BOF" && *ls.after != "EOF") anchor = compile_py_regex(*ls.after);
     else if (ls.before && *ls.before != "BOF") anchor = compile_py_regex(*ls.before);
 
-    for (const auto& l : lines) ls.bodies.push_back(body(l));
     if (ls.re || o.search_string) {
         for (size_t i = 0; i < lines.size(); ++i) {
-            bool hit = ls.re ? py_search(*ls.re, ls.bodies[i]) : lines[i].find(*o.search_string) != std::string::npos;
+            bool hit = ls.re ? py_search(*ls.re, body(lines[i])) : lines[i].find(*o.search_string) != std::string_view::npos;
             if (!hit) continue;
             ls.found = static_cast<long>(i);
             ls.matched = true;
             if (o.firstmatch) break;
         }
-        if (ls.matched && ls.re) py_search(*ls.re, ls.bodies[static_cast<size_t>(ls.found)], &ls.match);
+        if (ls.matched && ls.re) py_search(*ls.re, body(lines[static_cast<size_t>(ls.found)]), &ls.match);
     }
     if (!ls.matched) {
         for (size_t i = 0; i < lines.size(); ++i) {
-            if (ls.bodies[i] == line) {
+            std::string_view b = body(lines[i]);
+            if (b == line) {
                 ls.found = static_cast<long>(i);
-            } else if (anchor && py_search(*anchor, ls.bodies[i])) {
+            } else if (anchor && py_search(*anchor, b)) {
                 ls.insert_at = ls.after ? static_cast<long>(i) + 1 : static_cast<long>(i);
                 if (o.firstmatch) break;
             }
@@ -102,51 +136,52 @@ LineSearch search_lines(const std::vector<std::string>& lines, const LineinfileO
 }
 
 // The found line becomes the line (with backrefs expanded), keeping its terminator.
-std::string replace_found(std::vector<std::string>& lines, const LineSearch& ls, const LineinfileOptions& o,
+std::string replace_found(const std::string& text, Lines& lines, const LineSearch& ls, const LineinfileOptions& o,
                           const std::string& eol, std::string* msg) {
     std::string new_line = o.backrefs && ls.matched ? py_expand(*ls.re, ls.match, *o.line) : *o.line;
-    std::string& cur = lines[static_cast<size_t>(ls.found)];
-    std::string term = terminator(cur);
+    std::string_view& cur = lines.views[static_cast<size_t>(ls.found)];
+    std::string term(terminator(cur));
     if (term.empty() || term.back() != '\n') term = eol;
     if (new_line.empty() || new_line.back() != '\n') new_line += term;
-    if (cur != new_line) {
-        cur = new_line;
-        *msg = "line replaced";
-    } else {
+    if (cur == new_line) {
         *msg = "line already present";
+        return text;
     }
-    return join(lines, "");
+    cur = lines.make(std::move(new_line));
+    *msg = "line replaced";
+    return lines.join();
 }
 
 // No line to replace: insert at BOF, EOF, or next to the anchor.
-std::string insert_line(const std::string& text, std::vector<std::string>& lines, const LineSearch& ls,
-                        const std::string& line, const std::string& eol, std::string* msg) {
+std::string insert_line(const std::string& text, Lines& lines, const LineSearch& ls, const std::string& line,
+                        const std::string& eol, std::string* msg) {
+    auto& v = lines.views;
     auto ensure_last_newline = [&] {
-        if (!ends_in_newline(lines)) lines.back() += eol;
+        if (!ends_in_newline(v)) v.back() = lines.make(std::string(v.back()) + eol);
     };
     if ((ls.before && *ls.before == "BOF") || (ls.after && *ls.after == "BOF")) {
-        lines.insert(lines.begin(), line + eol);
+        v.insert(v.begin(), lines.make(line + eol));
     } else if ((ls.after && *ls.after == "EOF") || ls.insert_at == -1) {
-        if (!lines.empty()) ensure_last_newline();
-        lines.push_back(line + eol);
+        if (!v.empty()) ensure_last_newline();
+        v.push_back(lines.make(line + eol));
     } else if (ls.after) {
         // Ansible would glue the line onto a last line without a newline; we add the newline.
         size_t at = static_cast<size_t>(ls.insert_at);
-        if (ls.bodies[at == lines.size() ? at - 1 : at] == line) {
+        if (body(v[at == v.size() ? at - 1 : at]) == line) {
             *msg = "line already present";
             return text;
         }
-        if (at == lines.size()) {
+        if (at == v.size()) {
             ensure_last_newline();
-            lines.push_back(line + eol);
+            v.push_back(lines.make(line + eol));
         } else {
-            lines.insert(lines.begin() + static_cast<long>(at), line + eol);
+            v.insert(v.begin() + static_cast<long>(at), lines.make(line + eol));
         }
     } else {
-        lines.insert(lines.begin() + ls.insert_at, line + eol);
+        v.insert(v.begin() + ls.insert_at, lines.make(line + eol));
     }
     *msg = "line added";
-    return join(lines, "");
+    return lines.join();
 }
 
 }  // namespace
@@ -156,18 +191,19 @@ std::string lineinfile_edit(const std::string& text, const LineinfileOptions& o,
     if (!msg) msg = &local_msg;
     if (o.regexp && o.search_string) throw UserError("lineinfile: regexp and search_string are mutually exclusive");
     if (o.insertafter && o.insertbefore) throw UserError("lineinfile: insertafter and insertbefore are mutually exclusive");
-    std::vector<std::string> lines = split_lines_keep(text);
+    Lines lines;
+    lines.views = split_views(text);
     if (!o.present) {
         if (!o.regexp && !o.search_string && !o.line)
             throw UserError("lineinfile: one of line, search_string or regexp is required with state=absent");
-        return absent_edit(lines, o, msg);
+        return absent_edit(text, lines.views, o, msg);
     }
     if (!o.line) throw UserError("lineinfile: line is required with state=present");
     if (o.backrefs && !o.regexp) throw UserError("lineinfile: regexp is required with backrefs=true");
 
-    LineSearch ls = search_lines(lines, o);
-    std::string eol = file_eol(lines);
-    if (ls.found != -1) return replace_found(lines, ls, o, eol, msg);
+    LineSearch ls = search_lines(lines.views, o);
+    std::string eol = file_eol(lines.views);
+    if (ls.found != -1) return replace_found(text, lines, ls, o, eol, msg);
     if (o.backrefs) {
         // Without a match there is nothing to fill the backreferences with.
         *msg = "no line matches regexp '" + *o.regexp + "' (backrefs: nothing to do)";
@@ -183,28 +219,52 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "lineinfile",
-                "Ensure a line is in a file, or replace the line a regexp matches",
-                "Ansible's lineinfile. The last line matching `regexp` is replaced (`firstmatch: true`: the\n"
-                "first); without a match `line` goes after `insertafter` / before `insertbefore`, or at the end.\n"
-                "Example:\n"
-                "  - lineinfile:\n"
-                "      path: /etc/cloudstack/agent/agent.properties\n"
-                "      regexp: '^resource='\n"
-                "      line: resource=com.cloud.hypervisor.kvm.resource.LibvirtComputingResource",
-                {
-                    {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false, "present or absent"},
-                    {"regexp", ArgType::String, false, {}, {}, {"regex"}, false, "Python regexp to look for in every line"},
-                    {"search_string", ArgType::String, false, {}, {}, {}, false, "literal string to look for in every line"},
-                    {"line", ArgType::String, false, {}, {}, {"value"}, false, "the line to insert or replace"},
-                    {"insertafter", ArgType::String, false, {}, {}, {}, false, "regexp, EOF or BOF: where a new line goes"},
-                    {"insertbefore", ArgType::String, false, {}, {}, {}, false, "regexp or BOF: where a new line goes"},
-                    {"backrefs", ArgType::Bool, false, Value(false), {}, {}, false, "expand \\1 in line; no match: no change"},
-                    {"firstmatch", ArgType::Bool, false, Value(false), {}, {}, false, "use the first match, not the last"},
-                },
-                false,
-                {{"insertbefore", "insertafter"}, {"regexp", "search_string"}, {"backrefs", "search_string"}},
-                {},
+                .name = "lineinfile",
+                .summary = "Ensure a line is in a file, or replace the line a regexp matches",
+                .doc =
+                    "Ansible's lineinfile. The last line matching `regexp` is replaced (`firstmatch: true`: the\n"
+                    "first); without a match `line` goes after `insertafter` / before `insertbefore`, or at the end.\n"
+                    "Example:\n"
+                    "  - lineinfile:\n"
+                    "      path: /etc/cloudstack/agent/agent.properties\n"
+                    "      regexp: '^resource='\n"
+                    "      line: resource=com.cloud.hypervisor.kvm.resource.LibvirtComputingResource",
+                .args =
+                    {
+                        {.name = "state",
+                         .type = ArgType::String,
+                         .default_value = Value("present"),
+                         .choices = {"present", "absent"},
+                         .doc = "present or absent"},
+                        {.name = "regexp",
+                         .type = ArgType::String,
+                         .aliases = {"regex"},
+                         .doc = "Python regexp to look for in every line"},
+                        {.name = "search_string",
+                         .type = ArgType::String,
+                         .doc = "literal string to look for in every line"},
+                        {.name = "line",
+                         .type = ArgType::String,
+                         .aliases = {"value"},
+                         .doc = "the line to insert or replace"},
+                        {.name = "insertafter",
+                         .type = ArgType::String,
+                         .doc = "regexp, EOF or BOF: where a new line goes"},
+                        {.name = "insertbefore",
+                         .type = ArgType::String,
+                         .doc = "regexp or BOF: where a new line goes"},
+                        {.name = "backrefs",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "expand \\1 in line; no match: no change"},
+                        {.name = "firstmatch",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "use the first match, not the last"},
+                    },
+                .mutually_exclusive = {{"insertbefore", "insertafter"},
+                                       {"regexp", "search_string"},
+                                       {"backrefs", "search_string"}},
             };
             for (auto& a : file_edit_args(true)) m.args.push_back(a);
             return m;
@@ -222,9 +282,9 @@ public:
         o.insertbefore = args.opt_str("insertbefore");
         o.backrefs = args.flag("backrefs");
         o.firstmatch = args.flag("firstmatch");
-        auto edit = [&](const std::optional<std::string>& cur) {
+        auto edit = [&](const SharedText& cur) {
             EditOutcome out;
-            out.content = lineinfile_edit(cur.value_or(""), o, &out.msg);
+            out.content = lineinfile_edit(cur.or_empty(), o, &out.msg);
             return out;
         };
         if (!o.present) return plan_file_edit(ctx, args, edit, false, std::string("file not present"));

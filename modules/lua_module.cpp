@@ -9,6 +9,7 @@
 
 #include "engine/lua/lua_code_path.hpp"
 #include "engine/lua/lua_env.hpp"
+#include "engine/lua/lua_pool.hpp"
 #include "engine/report/run_log.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
@@ -27,7 +28,7 @@ public:
     // Runs in the calling worker's own Lua state; the host object is read-only here.
     Plan check(ModuleContext& ctx, const Args& args) const override {
         long long t0 = runlog::now_ns();
-        Value plan = thread_lua().call_module(m_path, "check", args.raw(), Value(), ctx.conn, true);
+        Value plan = lua_lease()->call_module(m_path, "check", args.raw(), Value(), ctx.conn, true);
         Plan p = plan_from_lua(plan, m_path);
         runlog::event(runlog::Level::Debug, ctx.conn.host_name(), "lua_module",
                       {{"module", m_spec.name}, {"fn", "check"}, {"path", m_path},
@@ -39,7 +40,7 @@ public:
     // module's writes land there and its mutating commands are recorded as "would run".
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
         long long t0 = runlog::now_ns();
-        Value r = thread_lua().call_module(m_path, "apply", plan_to_lua(plan), args.raw(), ctx.conn, false);
+        Value r = lua_lease()->call_module(m_path, "apply", plan_to_lua(plan), args.raw(), ctx.conn, false);
         runlog::event(runlog::Level::Debug, ctx.conn.host_name(), "lua_module",
                       {{"module", m_spec.name}, {"fn", "apply"}, {"path", m_path}, {"ms", runlog::ms_since(t0)}});
         // An empty Lua table reads as an empty list: no result fields.
@@ -257,7 +258,7 @@ const Module* find_lua_module(const std::string& name, const std::vector<std::st
         std::string why = unsafe_code_path(path);
         if (!why.empty()) throw UserError(mark, "refusing to load the Lua module '" + name + "' from " + path + ": " + why);
         try {
-            ModuleSpec spec = lua_module_spec(name, thread_lua().module_info(path), path);
+            ModuleSpec spec = lua_module_spec(name, lua_lease()->module_info(path), path);
             auto mod = std::make_unique<LuaModule>(path, std::move(spec));
             const Module* m = mod.get();
             loaded()[path] = std::move(mod);

@@ -11,15 +11,14 @@ class MetaModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "meta",
-            "Executor actions: flush_handlers, end_play, end_host, clear_facts, noop...",
-            "Example:\n  - meta: flush_handlers",
-            {
-                {"cmd", ArgType::String, true, {}, {}, {}, false, "the action (the free form)"},
-            },
-            true,
-            {},
-            {},
+            .name = "meta",
+            .summary = "Executor actions: flush_handlers, end_play, end_host, clear_facts, noop...",
+            .doc = "Example:\n  - meta: flush_handlers",
+            .args =
+                {
+                    {.name = "cmd", .type = ArgType::String, .required = true, .doc = "the action (the free form)"},
+                },
+            .free_form = true,
         };
         return s;
     }

@@ -77,40 +77,55 @@ class MysqlDbModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "mysql_db",
-            "Dump MariaDB/MySQL databases to a file on the host (state=dump), with an exact dry run",
-            "Like community.mysql.mysql_db state=dump. mysqldump runs on the inventory host (the\n"
-            "database master: run it once, with run_once or a host group of its own), with\n"
-            "--single-transaction --routines --events --databases NAME... and writes TARGET.part,\n"
-            "renamed to TARGET when mysqldump succeeded. An existing TARGET is a finished dump: the\n"
-            "task is then converged, so name the target per upgrade. login_* reach the server AS\n"
-            "SEEN FROM THE HOST and travel to mysqldump on stdin (never argv); without them the\n"
-            "host's ~/.my.cnf applies. skip_missing leaves out databases that do not exist (the\n"
-            "seeds' cloud_usage exists only where a usage server was installed); the dry run says\n"
-            "which databases it would dump and which it skips.\n"
-            "Example (CloudStack 3.0.x -> 4.3: back up cloud and cloud_usage, once):\n"
-            "  - mysql_db:\n"
-            "      state: dump\n"
-            "      name: [cloud, cloud_usage]\n"
-            "      skip_missing: true\n"
-            "      target: /var/backups/cloudstack/cloudstack-before-4.3.sql\n"
-            "    run_once: true",
-            {
-                {"name", ArgType::Any, true, {}, {}, {"db"}, false, "database name or list of names"},
-                {"state", ArgType::String, true, {}, {"dump"}, {}, false, "dump (the only state so far)"},
-                {"target", ArgType::Path, true, {}, {}, {}, false, "the dump file on the host"},
-                {"skip_missing", ArgType::Bool, false, Value(false), {}, {}, false,
-                 "leave out databases that do not exist instead of failing"},
-                {"mode", ArgType::String, false, Value("0600"), {}, {}, false, "mode of the dump file"},
-                {"login_host", ArgType::String, false, {}, {}, {}, false, "server address as seen from the host"},
-                {"login_port", ArgType::Int, false, {}, {}, {}, false, "TCP port of the server"},
-                {"login_user", ArgType::String, false, {}, {}, {}, false, "user to connect as"},
-                {"login_password", ArgType::String, false, {}, {}, {}, true, "password of login_user"},
-                {"login_unix_socket", ArgType::Path, false, {}, {}, {}, false, "Unix socket on the host"},
-            },
-            false,
-            {},
-            {},
+            .name = "mysql_db",
+            .summary = "Dump MariaDB/MySQL databases to a file on the host (state=dump), with an exact dry run",
+            .doc =
+                "Like community.mysql.mysql_db state=dump. mysqldump runs on the inventory host (the\n"
+                "database master: run it once, with run_once or a host group of its own), with\n"
+                "--single-transaction --routines --events --databases NAME... and writes TARGET.part,\n"
+                "renamed to TARGET when mysqldump succeeded. An existing TARGET is a finished dump: the\n"
+                "task is then converged, so name the target per upgrade. login_* reach the server AS\n"
+                "SEEN FROM THE HOST and travel to mysqldump on stdin (never argv); without them the\n"
+                "host's ~/.my.cnf applies. skip_missing leaves out databases that do not exist (the\n"
+                "seeds' cloud_usage exists only where a usage server was installed); the dry run says\n"
+                "which databases it would dump and which it skips.\n"
+                "Example (CloudStack 3.0.x -> 4.3: back up cloud and cloud_usage, once):\n"
+                "  - mysql_db:\n"
+                "      state: dump\n"
+                "      name: [cloud, cloud_usage]\n"
+                "      skip_missing: true\n"
+                "      target: /var/backups/cloudstack/cloudstack-before-4.3.sql\n"
+                "    run_once: true",
+            .args =
+                {
+                    {.name = "name",
+                     .type = ArgType::Any,
+                     .required = true,
+                     .aliases = {"db"},
+                     .doc = "database name or list of names"},
+                    {.name = "state",
+                     .type = ArgType::String,
+                     .required = true,
+                     .choices = {"dump"},
+                     .doc = "dump (the only state so far)"},
+                    {.name = "target", .type = ArgType::Path, .required = true, .doc = "the dump file on the host"},
+                    {.name = "skip_missing",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "leave out databases that do not exist instead of failing"},
+                    {.name = "mode",
+                     .type = ArgType::String,
+                     .default_value = Value("0600"),
+                     .doc = "mode of the dump file"},
+                    {.name = "login_host", .type = ArgType::String, .doc = "server address as seen from the host"},
+                    {.name = "login_port", .type = ArgType::Int, .doc = "TCP port of the server"},
+                    {.name = "login_user", .type = ArgType::String, .doc = "user to connect as"},
+                    {.name = "login_password",
+                     .type = ArgType::String,
+                     .secret = true,
+                     .doc = "password of login_user"},
+                    {.name = "login_unix_socket", .type = ArgType::Path, .doc = "Unix socket on the host"},
+                },
         };
         return s;
     }

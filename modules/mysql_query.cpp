@@ -72,56 +72,61 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "mysql_query",
-                "Run SQL statements on MariaDB/MySQL, with an exact dry run",
-                "Like community.mysql.mysql_query. Each item of `query` is ONE statement (no `;`-separated\n"
-                "lists). %s / %(name)s placeholders take positional_args / named_args, quoted by the client\n"
-                "library (pymysql's convention; %% is a literal %).\n"
-                "Runs on the CONTROLLER: upkeep has no agent, so the database connection is opened from the\n"
-                "machine running upkeep to login_host:login_port (or login_unix_socket), not from the\n"
-                "inventory host. The server must be reachable from there (open port or SSH tunnel).\n"
-                "Dry run and idempotence: check() never writes. It runs, in a READ ONLY transaction, only what\n"
-                "it can prove read-only (an allow-list): plain SELECT/SHOW/DESCRIBE/EXPLAIN and SET @user_var,\n"
-                "calling only pure built-in functions, without executable comments (/*! ... */), locking\n"
-                "clauses, INTO OUTFILE or a second statement. A simple single-table UPDATE or DELETE is not run\n"
-                "but counted: UPDATE t SET c = v WHERE w becomes SELECT COUNT(*) FROM t WHERE (w) AND NOT\n"
-                "(c <=> v) (strings compared byte for byte), DELETE FROM t WHERE w becomes SELECT COUNT(*)\n"
-                "FROM t WHERE w; 0 rows means ok (apply is skipped), more is a change. Anything else (INSERT,\n"
-                "REPLACE, multi-table forms, tables with triggers, DDL, GRANT, SET PASSWORD, SET STATEMENT ...\n"
-                "FOR, SET GLOBAL, CALL, stored functions...) and every statement after a predicted change is\n"
-                "reported as 'would run' and runs on apply. Write idempotent SQL: UPDATE ... SET ... WHERE\n"
-                "is predicted exactly; an INSERT IGNORE is 'would run' in --check, and a real run reports it\n"
-                "changed only when it added a row. Reads (SELECT, SHOW) run in both; their rows are in\n"
-                "query_result (values as strings, NULL as null); rowcount has one count per statement\n"
-                "(in check: per statement read or counted; counted_queries lists the writes only counted).\n"
-                "Example (CloudStack 4.3 upgrade, VMware: find the rows holding the vCenter password):\n"
-                "  - name: rows of cluster_details that hold a password\n"
-                "    mysql_query:\n"
-                "      login_host: 127.0.0.1\n"
-                "      login_user: cloud\n"
-                "      login_password: \"{{ db_password }}\"\n"
-                "      login_db: cloud\n"
-                "      query: SELECT id, cluster_id FROM cluster_details WHERE name = %s\n"
-                "      positional_args: [password]\n"
-                "    register: pw_rows\n"
-                "  - name: store the encrypted vCenter password (see jasypt_db_secret to do it in one step)\n"
-                "    mysql_query:\n"
-                "      login_host: 127.0.0.1\n"
-                "      login_user: cloud\n"
-                "      login_password: \"{{ db_password }}\"\n"
-                "      query:\n"
-                "        - UPDATE cloud.cluster_details SET value = %(enc)s WHERE id = %(id)s\n"
-                "      named_args: {enc: \"{{ vcenter_password_encrypted }}\", id: 3}",
-                {
-                    {"query", ArgType::Any, true, {}, {}, {}, false, "one SQL statement or a list of them"},
-                    {"positional_args", ArgType::List, false, {}, {}, {}, false, "values for %s placeholders"},
-                    {"named_args", ArgType::Map, false, {}, {}, {}, false, "values for %(name)s placeholders"},
-                    {"single_transaction", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "apply all statements in one transaction (committed at the end, rolled back on error)"},
-                },
-                false,
-                {{"positional_args", "named_args"}},
-                {},
+                .name = "mysql_query",
+                .summary = "Run SQL statements on MariaDB/MySQL, with an exact dry run",
+                .doc =
+                    "Like community.mysql.mysql_query. Each item of `query` is ONE statement (no `;`-separated\n"
+                    "lists). %s / %(name)s placeholders take positional_args / named_args, quoted by the client\n"
+                    "library (pymysql's convention; %% is a literal %).\n"
+                    "Runs on the CONTROLLER: upkeep has no agent, so the database connection is opened from the\n"
+                    "machine running upkeep to login_host:login_port (or login_unix_socket), not from the\n"
+                    "inventory host. The server must be reachable from there (open port or SSH tunnel).\n"
+                    "Dry run and idempotence: check() never writes. It runs, in a READ ONLY transaction, only what\n"
+                    "it can prove read-only (an allow-list): plain SELECT/SHOW/DESCRIBE/EXPLAIN and SET @user_var,\n"
+                    "calling only pure built-in functions, without executable comments (/*! ... */), locking\n"
+                    "clauses, INTO OUTFILE or a second statement. A simple single-table UPDATE or DELETE is not run\n"
+                    "but counted: UPDATE t SET c = v WHERE w becomes SELECT COUNT(*) FROM t WHERE (w) AND NOT\n"
+                    "(c <=> v) (strings compared byte for byte), DELETE FROM t WHERE w becomes SELECT COUNT(*)\n"
+                    "FROM t WHERE w; 0 rows means ok (apply is skipped), more is a change. Anything else (INSERT,\n"
+                    "REPLACE, multi-table forms, tables with triggers, DDL, GRANT, SET PASSWORD, SET STATEMENT ...\n"
+                    "FOR, SET GLOBAL, CALL, stored functions...) and every statement after a predicted change is\n"
+                    "reported as 'would run' and runs on apply. Write idempotent SQL: UPDATE ... SET ... WHERE\n"
+                    "is predicted exactly; an INSERT IGNORE is 'would run' in --check, and a real run reports it\n"
+                    "changed only when it added a row. Reads (SELECT, SHOW) run in both; their rows are in\n"
+                    "query_result (values as strings, NULL as null); rowcount has one count per statement\n"
+                    "(in check: per statement read or counted; counted_queries lists the writes only counted).\n"
+                    "Example (CloudStack 4.3 upgrade, VMware: find the rows holding the vCenter password):\n"
+                    "  - name: rows of cluster_details that hold a password\n"
+                    "    mysql_query:\n"
+                    "      login_host: 127.0.0.1\n"
+                    "      login_user: cloud\n"
+                    "      login_password: \"{{ db_password }}\"\n"
+                    "      login_db: cloud\n"
+                    "      query: SELECT id, cluster_id FROM cluster_details WHERE name = %s\n"
+                    "      positional_args: [password]\n"
+                    "    register: pw_rows\n"
+                    "  - name: store the encrypted vCenter password (see jasypt_db_secret to do it in one step)\n"
+                    "    mysql_query:\n"
+                    "      login_host: 127.0.0.1\n"
+                    "      login_user: cloud\n"
+                    "      login_password: \"{{ db_password }}\"\n"
+                    "      query:\n"
+                    "        - UPDATE cloud.cluster_details SET value = %(enc)s WHERE id = %(id)s\n"
+                    "      named_args: {enc: \"{{ vcenter_password_encrypted }}\", id: 3}",
+                .args =
+                    {
+                        {.name = "query",
+                         .type = ArgType::Any,
+                         .required = true,
+                         .doc = "one SQL statement or a list of them"},
+                        {.name = "positional_args", .type = ArgType::List, .doc = "values for %s placeholders"},
+                        {.name = "named_args", .type = ArgType::Map, .doc = "values for %(name)s placeholders"},
+                        {.name = "single_transaction",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "apply all statements in one transaction (committed at the end, rolled back on error)"},
+                    },
+                .mutually_exclusive = {{"positional_args", "named_args"}},
             };
             for (auto& a : db::login_arg_specs()) m.args.push_back(a);
             return m;

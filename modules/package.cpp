@@ -35,24 +35,29 @@ class PackageModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "package",
-            "Install, upgrade or remove packages with the host's package manager",
-            "Dispatches to the apt or dnf/yum module by the fact pkg_mgr (ansible_pkg_mgr), or, when\n"
-            "facts were not gathered, by asking the host which tool it has. `use` forces one.\n"
-            "Example (CloudStack agent upgrade on either family, `yum update cloudstack-agent`):\n"
-            "  - package:\n"
-            "      name: cloudstack-agent\n"
-            "      state: latest",
-            {
-                {"name", ArgType::List, true, {}, {}, {"pkg"}, false, "packages"},
-                {"state", ArgType::String, false, Value("present"),
-                 {"present", "installed", "latest", "absent", "removed"}, {}, false, "the wanted state"},
-                {"use", ArgType::String, false, Value("auto"), {"auto", "apt", "dnf", "yum"}, {}, false,
-                 "the package manager; auto: from the facts or the host"},
-            },
-            false,
-            {},
-            {},
+            .name = "package",
+            .summary = "Install, upgrade or remove packages with the host's package manager",
+            .doc =
+                "Dispatches to the apt or dnf/yum module by the fact pkg_mgr (ansible_pkg_mgr), or, when\n"
+                "facts were not gathered, by asking the host which tool it has. `use` forces one.\n"
+                "Example (CloudStack agent upgrade on either family, `yum update cloudstack-agent`):\n"
+                "  - package:\n"
+                "      name: cloudstack-agent\n"
+                "      state: latest",
+            .args =
+                {
+                    {.name = "name", .type = ArgType::List, .required = true, .aliases = {"pkg"}, .doc = "packages"},
+                    {.name = "state",
+                     .type = ArgType::String,
+                     .default_value = Value("present"),
+                     .choices = {"present", "installed", "latest", "absent", "removed"},
+                     .doc = "the wanted state"},
+                    {.name = "use",
+                     .type = ArgType::String,
+                     .default_value = Value("auto"),
+                     .choices = {"auto", "apt", "dnf", "yum"},
+                     .doc = "the package manager; auto: from the facts or the host"},
+                },
         };
         return s;
     }

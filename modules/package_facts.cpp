@@ -127,25 +127,29 @@ class PackageFactsModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "package_facts",
-            "Gather installed packages into ansible_facts.packages",
-            "ansible.builtin.package_facts for apt (dpkg) and rpm: packages[NAME] is a list of\n"
-            "{name, version, arch, category, source: apt} or {name, version, release, epoch, arch,\n"
-            "source: rpm}. apt entries take category and origin from apt's Packages indexes, as\n"
-            "python-apt does. manager: auto tries apt then rpm (a database with packages);\n"
-            "strategy: first stops at the first found, all merges them.\n"
-            "Example:\n"
-            "  - package_facts:\n"
-            "  - debug: msg=\"{{ ansible_facts.packages['openssh-server'][0].version }}\"",
-            {
-                {"manager", ArgType::List, false, Value(List{Value("auto")}), {}, {}, false, "auto, apt or rpm"},
-                {"strategy", ArgType::String, false, Value("first"), {"first", "all"}, {}, false,
-                 "first: the first manager found; all: every one"},
-            },
-            false,
-            {},
-            {},
-            false,
+            .name = "package_facts",
+            .summary = "Gather installed packages into ansible_facts.packages",
+            .doc =
+                "ansible.builtin.package_facts for apt (dpkg) and rpm: packages[NAME] is a list of\n"
+                "{name, version, arch, category, source: apt} or {name, version, release, epoch, arch,\n"
+                "source: rpm}. apt entries take category and origin from apt's Packages indexes, as\n"
+                "python-apt does. manager: auto tries apt then rpm (a database with packages);\n"
+                "strategy: first stops at the first found, all merges them.\n"
+                "Example:\n"
+                "  - package_facts:\n"
+                "  - debug: msg=\"{{ ansible_facts.packages['openssh-server'][0].version }}\"",
+            .args =
+                {
+                    {.name = "manager",
+                     .type = ArgType::List,
+                     .default_value = Value(List{Value("auto")}),
+                     .doc = "auto, apt or rpm"},
+                    {.name = "strategy",
+                     .type = ArgType::String,
+                     .default_value = Value("first"),
+                     .choices = {"first", "all"},
+                     .doc = "first: the first manager found; all: every one"},
+                },
         };
         return s;
     }

@@ -46,23 +46,26 @@ class PauseModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = {
-            "pause",
-            "Wait some seconds or minutes, or for the operator's answer",
-            "Ansible's pause. `prompt` without a duration needs a terminal on the controller's\n"
-            "stdin; without one the task fails (instead of waiting forever). Returns start, stop,\n"
-            "delta, stdout ('Paused for N seconds'), user_input, echo.\n"
-            "Example:\n"
-            "  - pause:\n"
-            "      seconds: 10",
-            {
-                {"seconds", ArgType::Int, false, {}, {}, {}, false, "how long to wait"},
-                {"minutes", ArgType::Int, false, {}, {}, {}, false, "how long to wait, in minutes"},
-                {"prompt", ArgType::String, false, {}, {}, {}, false, "text shown to the operator"},
-                {"echo", ArgType::Bool, false, Value(true), {}, {}, false, "show what the operator types"},
-            },
-            false,
-            {{"minutes", "seconds"}},
-            {},
+            .name = "pause",
+            .summary = "Wait some seconds or minutes, or for the operator's answer",
+            .doc =
+                "Ansible's pause. `prompt` without a duration needs a terminal on the controller's\n"
+                "stdin; without one the task fails (instead of waiting forever). Returns start, stop,\n"
+                "delta, stdout ('Paused for N seconds'), user_input, echo.\n"
+                "Example:\n"
+                "  - pause:\n"
+                "      seconds: 10",
+            .args =
+                {
+                    {.name = "seconds", .type = ArgType::Int, .doc = "how long to wait"},
+                    {.name = "minutes", .type = ArgType::Int, .doc = "how long to wait, in minutes"},
+                    {.name = "prompt", .type = ArgType::String, .doc = "text shown to the operator"},
+                    {.name = "echo",
+                     .type = ArgType::Bool,
+                     .default_value = Value(true),
+                     .doc = "show what the operator types"},
+                },
+            .mutually_exclusive = {{"minutes", "seconds"}},
         };
         return s;
     }

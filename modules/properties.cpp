@@ -85,43 +85,53 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "properties",
-                "Set, rewrite or remove keys of a Java .properties file without reformatting it",
-                "Edits only the entry it touches: comments, blank lines, key order, separators (=, : or\n"
-                "space), spacing, continuation lines of other entries, CRLF and the encoding stay as they are.\n"
-                "Java's grammar is followed exactly (java.util.Properties.load). A new key is appended as\n"
-                "key=value. Values are written escaped as Java needs (leading space, backslash, \\t \\n ...);\n"
-                "non-ASCII stays UTF-8 unless the file already uses \\uXXXX escapes. A key may appear twice:\n"
-                "the last one wins (like Java) and is the one edited; state=absent removes all.\n"
-                "Secrets: values written as ENC(...) (Jasypt, db.properties) are masked in the diff as\n"
-                "ENC(********); messages never contain values.\n"
-                "Examples (CloudStack 4.3 upgrade notes):\n"
-                "  - name: the KVM agent class moved package\n"
-                "    properties:\n"
-                "      path: /etc/cloudstack/agent/agent.properties\n"
-                "      regexp: '^com\\.cloud\\.agent\\.resource\\.computing\\.LibvirtComputingResource$'\n"
-                "      replace: com.cloud.hypervisor.kvm.resource.LibvirtComputingResource\n"
-                "  - name: environment.properties has paths.script (if not, add the line)\n"
-                "    properties:\n"
-                "      path: /etc/cloudstack/agent/environment.properties\n"
-                "      key: paths.script\n"
-                "      value: /usr/share/cloudstack-common\n"
-                "      only_if_absent: true",
-                {
-                    {"key", ArgType::String, false, {}, {}, {}, false, "the property key (decoded form)"},
-                    {"value", ArgType::String, false, {}, {}, {}, false, "the wanted value (decoded form)"},
-                    {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false,
-                     "absent removes every occurrence of key"},
-                    {"regexp", ArgType::String, false, {}, {}, {}, false,
-                     "rewrite values matching this (Python) regex (of key, or of every key when key is omitted)"},
-                    {"replace", ArgType::String, false, Value(""), {}, {}, false,
-                     "replacement for regexp; $1 or \\1 insert groups"},
-                    {"only_if_absent", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "add key=value only when the key is missing; never change an existing value"},
-                },
-                false,
-                {{"value", "regexp"}},
-                {{"key", "regexp"}},
+                .name = "properties",
+                .summary = "Set, rewrite or remove keys of a Java .properties file without reformatting it",
+                .doc =
+                    "Edits only the entry it touches: comments, blank lines, key order, separators (=, : or\n"
+                    "space), spacing, continuation lines of other entries, CRLF and the encoding stay as they are.\n"
+                    "Java's grammar is followed exactly (java.util.Properties.load). A new key is appended as\n"
+                    "key=value. Values are written escaped as Java needs (leading space, backslash, \\t \\n ...);\n"
+                    "non-ASCII stays UTF-8 unless the file already uses \\uXXXX escapes. A key may appear twice:\n"
+                    "the last one wins (like Java) and is the one edited; state=absent removes all.\n"
+                    "Secrets: values written as ENC(...) (Jasypt, db.properties) are masked in the diff as\n"
+                    "ENC(********); messages never contain values.\n"
+                    "Examples (CloudStack 4.3 upgrade notes):\n"
+                    "  - name: the KVM agent class moved package\n"
+                    "    properties:\n"
+                    "      path: /etc/cloudstack/agent/agent.properties\n"
+                    "      regexp: '^com\\.cloud\\.agent\\.resource\\.computing\\.LibvirtComputingResource$'\n"
+                    "      replace: com.cloud.hypervisor.kvm.resource.LibvirtComputingResource\n"
+                    "  - name: environment.properties has paths.script (if not, add the line)\n"
+                    "    properties:\n"
+                    "      path: /etc/cloudstack/agent/environment.properties\n"
+                    "      key: paths.script\n"
+                    "      value: /usr/share/cloudstack-common\n"
+                    "      only_if_absent: true",
+                .args =
+                    {
+                        {.name = "key", .type = ArgType::String, .doc = "the property key (decoded form)"},
+                        {.name = "value", .type = ArgType::String, .doc = "the wanted value (decoded form)"},
+                        {.name = "state",
+                         .type = ArgType::String,
+                         .default_value = Value("present"),
+                         .choices = {"present", "absent"},
+                         .doc = "absent removes every occurrence of key"},
+                        {.name = "regexp",
+                         .type = ArgType::String,
+                         .doc = "rewrite values matching this (Python) regex (of key, or of every key when key is "
+                                "omitted)"},
+                        {.name = "replace",
+                         .type = ArgType::String,
+                         .default_value = Value(""),
+                         .doc = "replacement for regexp; $1 or \\1 insert groups"},
+                        {.name = "only_if_absent",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "add key=value only when the key is missing; never change an existing value"},
+                    },
+                .mutually_exclusive = {{"value", "regexp"}},
+                .required_one_of = {{"key", "regexp"}},
             };
             for (auto& a : file_edit_args(true)) m.args.push_back(a);
             return m;
@@ -144,7 +154,7 @@ public:
         if (e.only_if_absent && e.regexp) throw UserError(at, "properties: only_if_absent does not go with regexp");
         std::string path = args.str("path");
         Plan plan = plan_file_edit(
-            ctx, args, [&](const std::optional<std::string>& cur) { return edit_properties(cur, e, path); },
+            ctx, args, [&](const SharedText& cur) { return edit_properties(cur.to_optional(), e, path); },
             args.flag("create"), e.absent ? std::optional<std::string>(path + " does not exist") : std::nullopt);
         std::vector<std::string> secrets;
         if (args.get("value").secret()) secrets.push_back(args.str("value"));

@@ -35,36 +35,45 @@ class RebootModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "reboot",
-            "Reboot the host and wait until it is back with a new boot id",
-            "Reads the boot id (boot_id_path), runs reboot_command (detached, so the connection may\n"
-            "drop under it), then reconnects every second until the boot id differs and test_command\n"
-            "succeeds, or fails after reboot_timeout seconds. Always a change when it runs: guard it\n"
-            "with `when:` (the seeds reboot only when the update changed the kernel). In a dry run\n"
-            "it plans 'would reboot' and does not wait.\n"
-            "Example (oVirt 4.3 engine: reboot when needs-restarting -r says so):\n"
-            "  - command: needs-restarting -r\n"
-            "    register: reboot_check\n"
-            "    changed_when: false\n"
-            "    failed_when: reboot_check.rc not in [0, 1]\n"
-            "  - reboot:\n"
-            "      reboot_timeout: 900\n"
-            "    when: reboot_check.rc == 1",
-            {
-                {"reboot_command", ArgType::String, false, Value("shutdown -r now"), {}, {}, false,
-                 "the command that reboots the host"},
-                {"reboot_timeout", ArgType::Int, false, Value(600), {}, {}, false,
-                 "seconds to wait for the host to come back"},
-                {"boot_id_path", ArgType::Path, false, Value("/proc/sys/kernel/random/boot_id"), {}, {}, false,
-                 "file holding the boot id"},
-                {"test_command", ArgType::String, false, Value("true"), {}, {}, false,
-                 "must succeed before the host counts as back (e.g. systemctl is-system-running)"},
-                {"msg", ArgType::String, false, Value("Reboot initiated by upkeep"), {}, {}, false,
-                 "logged on the host before the reboot"},
-            },
-            false,
-            {},
-            {},
+            .name = "reboot",
+            .summary = "Reboot the host and wait until it is back with a new boot id",
+            .doc =
+                "Reads the boot id (boot_id_path), runs reboot_command (detached, so the connection may\n"
+                "drop under it), then reconnects every second until the boot id differs and test_command\n"
+                "succeeds, or fails after reboot_timeout seconds. Always a change when it runs: guard it\n"
+                "with `when:` (the seeds reboot only when the update changed the kernel). In a dry run\n"
+                "it plans 'would reboot' and does not wait.\n"
+                "Example (oVirt 4.3 engine: reboot when needs-restarting -r says so):\n"
+                "  - command: needs-restarting -r\n"
+                "    register: reboot_check\n"
+                "    changed_when: false\n"
+                "    failed_when: reboot_check.rc not in [0, 1]\n"
+                "  - reboot:\n"
+                "      reboot_timeout: 900\n"
+                "    when: reboot_check.rc == 1",
+            .args =
+                {
+                    {.name = "reboot_command",
+                     .type = ArgType::String,
+                     .default_value = Value("shutdown -r now"),
+                     .doc = "the command that reboots the host"},
+                    {.name = "reboot_timeout",
+                     .type = ArgType::Int,
+                     .default_value = Value(600),
+                     .doc = "seconds to wait for the host to come back"},
+                    {.name = "boot_id_path",
+                     .type = ArgType::Path,
+                     .default_value = Value("/proc/sys/kernel/random/boot_id"),
+                     .doc = "file holding the boot id"},
+                    {.name = "test_command",
+                     .type = ArgType::String,
+                     .default_value = Value("true"),
+                     .doc = "must succeed before the host counts as back (e.g. systemctl is-system-running)"},
+                    {.name = "msg",
+                     .type = ArgType::String,
+                     .default_value = Value("Reboot initiated by upkeep"),
+                     .doc = "logged on the host before the reboot"},
+                },
         };
         return s;
     }

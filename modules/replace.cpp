@@ -55,26 +55,38 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "replace",
-                "Replace every match of a regexp in a file",
-                "Ansible's replace: a multiline Python-style regexp (^ and $ match at each line) and a\n"
-                "replacement with \\1 or \\g<name> backreferences; after/before limit the edited section.\n"
-                "Example (the seed's sed -i step):\n"
-                "  - replace:\n"
-                "      path: /etc/cloudstack/agent/agent.properties\n"
-                "      regexp: 'com\\.cloud\\.agent\\.resource\\.computing\\.LibvirtComputingResource'\n"
-                "      replace: com.cloud.hypervisor.kvm.resource.LibvirtComputingResource",
-                {
-                    {"regexp", ArgType::String, true, {}, {}, {}, false, "Python regexp, multiline"},
-                    {"replace", ArgType::String, false, Value(""), {}, {}, false, "replacement; \\1 and \\g<1> refer to groups"},
-                    {"after", ArgType::String, false, {}, {}, {}, false, "only edit text after the match of this regexp"},
-                    {"before", ArgType::String, false, {}, {}, {}, false, "only edit text before the match of this regexp"},
-                    {"encoding", ArgType::String, false, Value("utf-8"), {"utf-8", "utf8"}, {}, false,
-                     "file encoding (only utf-8)"},
-                },
-                false,
-                {},
-                {},
+                .name = "replace",
+                .summary = "Replace every match of a regexp in a file",
+                .doc =
+                    "Ansible's replace: a multiline Python-style regexp (^ and $ match at each line) and a\n"
+                    "replacement with \\1 or \\g<name> backreferences; after/before limit the edited section.\n"
+                    "Example (the seed's sed -i step):\n"
+                    "  - replace:\n"
+                    "      path: /etc/cloudstack/agent/agent.properties\n"
+                    "      regexp: 'com\\.cloud\\.agent\\.resource\\.computing\\.LibvirtComputingResource'\n"
+                    "      replace: com.cloud.hypervisor.kvm.resource.LibvirtComputingResource",
+                .args =
+                    {
+                        {.name = "regexp",
+                         .type = ArgType::String,
+                         .required = true,
+                         .doc = "Python regexp, multiline"},
+                        {.name = "replace",
+                         .type = ArgType::String,
+                         .default_value = Value(""),
+                         .doc = "replacement; \\1 and \\g<1> refer to groups"},
+                        {.name = "after",
+                         .type = ArgType::String,
+                         .doc = "only edit text after the match of this regexp"},
+                        {.name = "before",
+                         .type = ArgType::String,
+                         .doc = "only edit text before the match of this regexp"},
+                        {.name = "encoding",
+                         .type = ArgType::String,
+                         .default_value = Value("utf-8"),
+                         .choices = {"utf-8", "utf8"},
+                         .doc = "file encoding (only utf-8)"},
+                    },
             };
             for (auto& a : file_edit_args(false)) m.args.push_back(a);
             return m;
@@ -88,9 +100,9 @@ public:
         o.replace = args.str("replace");
         o.after = args.opt_str("after");
         o.before = args.opt_str("before");
-        auto edit = [&](const std::optional<std::string>& cur) {
+        auto edit = [&](const SharedText& cur) {
             EditOutcome out;
-            out.content = replace_edit(cur.value_or(""), o, &out.msg);
+            out.content = replace_edit(cur.or_empty(), o, &out.msg);
             return out;
         };
         return plan_file_edit(ctx, args, edit, false);

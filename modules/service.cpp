@@ -55,21 +55,27 @@ class ServiceModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "service",
-            "Start, stop, restart or reload a service; enable it at boot",
-            "Uses systemd when /run/systemd/system exists, else SysV init scripts (service, update-rc.d\n"
-            "or chkconfig). restarted and reloaded always count as a change.\n"
-            "Example:\n"
-            "  - service: name=cloudstack-agent state=restarted enabled=yes",
-            {
-                {"name", ArgType::String, true, {}, {}, {"service"}, false, "the service"},
-                {"state", ArgType::String, false, {}, {"started", "stopped", "restarted", "reloaded"}, {}, false,
-                 "what to do"},
-                {"enabled", ArgType::Bool, false, {}, {}, {}, false, "start at boot"},
-            },
-            false,
-            {},
-            {{"state", "enabled"}},
+            .name = "service",
+            .summary = "Start, stop, restart or reload a service; enable it at boot",
+            .doc =
+                "Uses systemd when /run/systemd/system exists, else SysV init scripts (service, update-rc.d\n"
+                "or chkconfig). restarted and reloaded always count as a change.\n"
+                "Example:\n"
+                "  - service: name=cloudstack-agent state=restarted enabled=yes",
+            .args =
+                {
+                    {.name = "name",
+                     .type = ArgType::String,
+                     .required = true,
+                     .aliases = {"service"},
+                     .doc = "the service"},
+                    {.name = "state",
+                     .type = ArgType::String,
+                     .choices = {"started", "stopped", "restarted", "reloaded"},
+                     .doc = "what to do"},
+                    {.name = "enabled", .type = ArgType::Bool, .doc = "start at boot"},
+                },
+            .required_one_of = {{"state", "enabled"}},
         };
         return s;
     }

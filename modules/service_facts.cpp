@@ -18,20 +18,16 @@ class ServiceFactsModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "service_facts",
-            "Gather the host's services into ansible_facts.services",
-            "ansible.builtin.service_facts: services[NAME] = {name, state, status, source}. SysV\n"
-            "scripts come from `service --status-all` (source sysv: running/stopped), systemd units\n"
-            "from `systemctl list-units` and `list-unit-files` when systemd is PID 1 (source systemd,\n"
-            "status enabled/disabled/static/masked/not-found...). A role reads it as Ansible's:\n"
-            "  when: '\"systemd-timesyncd.service\" in services'\n"
-            "Example:\n"
-            "  - service_facts:",
-            {},
-            false,
-            {},
-            {},
-            false,
+            .name = "service_facts",
+            .summary = "Gather the host's services into ansible_facts.services",
+            .doc =
+                "ansible.builtin.service_facts: services[NAME] = {name, state, status, source}. SysV\n"
+                "scripts come from `service --status-all` (source sysv: running/stopped), systemd units\n"
+                "from `systemctl list-units` and `list-unit-files` when systemd is PID 1 (source systemd,\n"
+                "status enabled/disabled/static/masked/not-found...). A role reads it as Ansible's:\n"
+                "  when: '\"systemd-timesyncd.service\" in services'\n"
+                "Example:\n"
+                "  - service_facts:",
         };
         return s;
     }

@@ -11,18 +11,19 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "set_fact",
-                "Set host variables",
-                "Every argument becomes a variable of the host for the rest of the run.\n"
-                "Example:\n"
-                "  - set_fact:\n"
-                "      agent_class: com.cloud.hypervisor.kvm.resource.LibvirtComputingResource",
-                {
-                    {"cacheable", ArgType::Bool, false, {}, {}, {}, false, "accepted for compatibility (no fact cache)"},
-                },
-                false,
-                {},
-                {},
+                .name = "set_fact",
+                .summary = "Set host variables",
+                .doc =
+                    "Every argument becomes a variable of the host for the rest of the run.\n"
+                    "Example:\n"
+                    "  - set_fact:\n"
+                    "      agent_class: com.cloud.hypervisor.kvm.resource.LibvirtComputingResource",
+                .args =
+                    {
+                        {.name = "cacheable",
+                         .type = ArgType::Bool,
+                         .doc = "accepted for compatibility (no fact cache)"},
+                    },
             };
             m.any_args = true;
             return m;

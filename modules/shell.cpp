@@ -13,19 +13,19 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "shell",
-                "Run a command line through the shell on the host",
-                "Ansible's shell. Not idempotent by itself: give creates/removes (or changed_when).\n"
-                "Example:\n"
-                "  - shell: sed -i 's/a/b/g' /etc/x.conf && touch /etc/x.done\n"
-                "    args:\n"
-                "      creates: /etc/x.done",
-                command_args(),
-                true,
-                {},
-                {{"cmd"}},
+                .name = "shell",
+                .summary = "Run a command line through the shell on the host",
+                .doc =
+                    "Ansible's shell. Not idempotent by itself: give creates/removes (or changed_when).\n"
+                    "Example:\n"
+                    "  - shell: sed -i 's/a/b/g' /etc/x.conf && touch /etc/x.done\n"
+                    "    args:\n"
+                    "      creates: /etc/x.done",
+                .args = command_args(),
+                .free_form = true,
+                .required_one_of = {{"cmd"}},
             };
-            m.args.push_back({"executable", ArgType::Path, false, {}, {}, {}, false, "shell to use instead of /bin/sh"});
+            m.args.push_back({.name = "executable", .type = ArgType::Path, .doc = "shell to use instead of /bin/sh"});
             return m;
         }();
         return s;

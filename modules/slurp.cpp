@@ -12,21 +12,24 @@ class SlurpModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = {
-            "slurp",
-            "Read a file of the host into the result, base64-encoded",
-            "Ansible's slurp: returns content (base64), encoding ('base64') and source.\n"
-            "Example:\n"
-            "  - slurp:\n"
-            "      src: /etc/cloudstack/agent/agent.properties\n"
-            "    register: agent_props\n"
-            "  - debug:\n"
-            "      msg: \"{{ agent_props.content | b64decode }}\"",
-            {
-                {"src", ArgType::Path, true, {}, {}, {"path"}, false, "the file to read"},
-            },
-            false,
-            {},
-            {},
+            .name = "slurp",
+            .summary = "Read a file of the host into the result, base64-encoded",
+            .doc =
+                "Ansible's slurp: returns content (base64), encoding ('base64') and source.\n"
+                "Example:\n"
+                "  - slurp:\n"
+                "      src: /etc/cloudstack/agent/agent.properties\n"
+                "    register: agent_props\n"
+                "  - debug:\n"
+                "      msg: \"{{ agent_props.content | b64decode }}\"",
+            .args =
+                {
+                    {.name = "src",
+                     .type = ArgType::Path,
+                     .required = true,
+                     .aliases = {"path"},
+                     .doc = "the file to read"},
+                },
         };
         return s;
     }

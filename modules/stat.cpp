@@ -16,31 +16,46 @@ class StatModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = {
-            "stat",
-            "Retrieve facts about a file or directory",
-            "Ansible's stat: register the result and test stat.exists, stat.isdir, stat.mode,\n"
-            "stat.checksum... (no times, inode, mime type or attributes).\n"
-            "Example:\n"
-            "  - stat:\n"
-            "      path: /etc/cloudstack/agent/agent.properties\n"
-            "    register: agent_conf\n"
-            "  - debug: msg=\"present\"\n"
-            "    when: agent_conf.stat.exists",
-            {
-                {"path", ArgType::Path, true, {}, {}, {"dest", "name"}, false, "the path to look at"},
-                {"follow", ArgType::Bool, false, Value(false), {}, {}, false, "follow a symlink"},
-                {"get_checksum", ArgType::Bool, false, Value(true), {}, {}, false, "checksum of a regular file"},
-                {"checksum_algorithm", ArgType::String, false, Value("sha1"),
-                 {"md5", "sha1", "sha224", "sha256", "sha384", "sha512"}, {"checksum", "checksum_algo"}, false,
-                 "hash for the checksum"},
-                {"get_mime", ArgType::Bool, false, Value(true), {}, {"mime", "mime_type", "mime-type"}, false,
-                 "accepted; no mime type is reported"},
-                {"get_attributes", ArgType::Bool, false, Value(true), {}, {"attr", "attributes"}, false,
-                 "accepted; no attributes are reported"},
-            },
-            false,
-            {},
-            {},
+            .name = "stat",
+            .summary = "Retrieve facts about a file or directory",
+            .doc =
+                "Ansible's stat: register the result and test stat.exists, stat.isdir, stat.mode,\n"
+                "stat.checksum... (no times, inode, mime type or attributes).\n"
+                "Example:\n"
+                "  - stat:\n"
+                "      path: /etc/cloudstack/agent/agent.properties\n"
+                "    register: agent_conf\n"
+                "  - debug: msg=\"present\"\n"
+                "    when: agent_conf.stat.exists",
+            .args =
+                {
+                    {.name = "path",
+                     .type = ArgType::Path,
+                     .required = true,
+                     .aliases = {"dest", "name"},
+                     .doc = "the path to look at"},
+                    {.name = "follow", .type = ArgType::Bool, .default_value = Value(false), .doc = "follow a symlink"},
+                    {.name = "get_checksum",
+                     .type = ArgType::Bool,
+                     .default_value = Value(true),
+                     .doc = "checksum of a regular file"},
+                    {.name = "checksum_algorithm",
+                     .type = ArgType::String,
+                     .default_value = Value("sha1"),
+                     .choices = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512"},
+                     .aliases = {"checksum", "checksum_algo"},
+                     .doc = "hash for the checksum"},
+                    {.name = "get_mime",
+                     .type = ArgType::Bool,
+                     .default_value = Value(true),
+                     .aliases = {"mime", "mime_type", "mime-type"},
+                     .doc = "accepted; no mime type is reported"},
+                    {.name = "get_attributes",
+                     .type = ArgType::Bool,
+                     .default_value = Value(true),
+                     .aliases = {"attr", "attributes"},
+                     .doc = "accepted; no attributes are reported"},
+                },
         };
         return s;
     }

@@ -35,34 +35,53 @@ class SysctlModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "sysctl",
-            "Set a kernel parameter in a sysctl file and (optionally) the running kernel",
-            "ansible.posix.sysctl: keeps `name=value` in sysctl_file (default /etc/sysctl.conf; a role\n"
-            "usually names a file under /etc/sysctl.d), then runs `sysctl -p FILE` when anything\n"
-            "changed (reload) and `sysctl -w` when sysctl_set is true and the live value differs.\n"
-            "As Ansible, a changed file is rewritten normalised (`k = v` becomes `k=v`, later\n"
-            "duplicates of a key are dropped). On a sandbox host reload and sysctl_set are refused:\n"
-            "the sandbox shares this machine's kernel.\n"
-            "Example:\n"
-            "  - sysctl:\n"
-            "      name: net.ipv4.ip_forward\n"
-            "      value: '1'\n"
-            "      sysctl_file: /etc/sysctl.d/90-forward.conf",
-            {
-                {"name", ArgType::String, true, {}, {}, {"key"}, false, "the parameter (net.ipv4.ip_forward)"},
-                {"value", ArgType::String, false, {}, {}, {"val"}, false, "its value; yes/no/true/false become 1/0"},
-                {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false,
-                 "absent removes the line from the file"},
-                {"reload", ArgType::Bool, false, Value(true), {}, {}, false, "run `sysctl -p FILE` after a change"},
-                {"sysctl_set", ArgType::Bool, false, Value(false), {}, {}, false,
-                 "also set the live value with `sysctl -w` when it differs"},
-                {"ignoreerrors", ArgType::Bool, false, Value(false), {}, {}, false, "pass -e (ignore unknown keys)"},
-                {"sysctl_file", ArgType::Path, false, Value("/etc/sysctl.conf"), {}, {}, false, "the file to keep the line in"},
-            },
-            false,
-            {},
-            {},
-            false,
+            .name = "sysctl",
+            .summary = "Set a kernel parameter in a sysctl file and (optionally) the running kernel",
+            .doc =
+                "ansible.posix.sysctl: keeps `name=value` in sysctl_file (default /etc/sysctl.conf; a role\n"
+                "usually names a file under /etc/sysctl.d), then runs `sysctl -p FILE` when anything\n"
+                "changed (reload) and `sysctl -w` when sysctl_set is true and the live value differs.\n"
+                "As Ansible, a changed file is rewritten normalised (`k = v` becomes `k=v`, later\n"
+                "duplicates of a key are dropped). On a sandbox host reload and sysctl_set are refused:\n"
+                "the sandbox shares this machine's kernel.\n"
+                "Example:\n"
+                "  - sysctl:\n"
+                "      name: net.ipv4.ip_forward\n"
+                "      value: '1'\n"
+                "      sysctl_file: /etc/sysctl.d/90-forward.conf",
+            .args =
+                {
+                    {.name = "name",
+                     .type = ArgType::String,
+                     .required = true,
+                     .aliases = {"key"},
+                     .doc = "the parameter (net.ipv4.ip_forward)"},
+                    {.name = "value",
+                     .type = ArgType::String,
+                     .aliases = {"val"},
+                     .doc = "its value; yes/no/true/false become 1/0"},
+                    {.name = "state",
+                     .type = ArgType::String,
+                     .default_value = Value("present"),
+                     .choices = {"present", "absent"},
+                     .doc = "absent removes the line from the file"},
+                    {.name = "reload",
+                     .type = ArgType::Bool,
+                     .default_value = Value(true),
+                     .doc = "run `sysctl -p FILE` after a change"},
+                    {.name = "sysctl_set",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "also set the live value with `sysctl -w` when it differs"},
+                    {.name = "ignoreerrors",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "pass -e (ignore unknown keys)"},
+                    {.name = "sysctl_file",
+                     .type = ArgType::Path,
+                     .default_value = Value("/etc/sysctl.conf"),
+                     .doc = "the file to keep the line in"},
+                },
         };
         return s;
     }

@@ -204,35 +204,54 @@ public:
 private:
     static ModuleSpec make_spec(const std::string& name) {
         return ModuleSpec{
-            name,
-            "Manage a systemd unit: start/stop/restart/reload, enable, mask, daemon-reload",
-            "ansible.builtin.systemd (also systemd_service). enabled and masked are read and changed\n"
-            "with systemctl is-enabled/enable/disable/mask/unmask, which work without a running\n"
-            "systemd (a container, a chroot; on a sandbox host with --root=SANDBOX). state and\n"
-            "daemon_reload/daemon_reexec need systemd as PID 1: without it the task fails saying so.\n"
-            "restarted and reloaded always count as a change.\n"
-            "Example:\n"
-            "  - systemd:\n"
-            "      name: ntpsec\n"
-            "      state: started\n"
-            "      enabled: true\n"
-            "      daemon_reload: true",
-            {
-                {"name", ArgType::String, false, {}, {}, {"service", "unit"}, false, "the unit (foo or foo.service)"},
-                {"state", ArgType::String, false, {}, {"reloaded", "restarted", "started", "stopped"}, {}, false, "what to do"},
-                {"enabled", ArgType::Bool, false, {}, {}, {}, false, "start at boot"},
-                {"masked", ArgType::Bool, false, {}, {}, {}, false, "masked (cannot be started at all)"},
-                {"force", ArgType::Bool, false, {}, {}, {}, false, "systemctl --force"},
-                {"daemon_reload", ArgType::Bool, false, Value(false), {}, {"daemon-reload"}, false,
-                 "systemctl daemon-reload first (after a unit file changed)"},
-                {"daemon_reexec", ArgType::Bool, false, Value(false), {}, {"daemon-reexec"}, false, "systemctl daemon-reexec first"},
-                {"scope", ArgType::String, false, Value("system"), {"system", "user", "global"}, {}, false, "systemctl --user/--global"},
-                {"no_block", ArgType::Bool, false, Value(false), {}, {}, false, "systemctl --no-block"},
-            },
-            false,
-            {},
-            {{"state", "enabled", "masked", "daemon_reload", "daemon_reexec"}},
-            false,
+            .name = name,
+            .summary = "Manage a systemd unit: start/stop/restart/reload, enable, mask, daemon-reload",
+            .doc =
+                "ansible.builtin.systemd (also systemd_service). enabled and masked are read and changed\n"
+                "with systemctl is-enabled/enable/disable/mask/unmask, which work without a running\n"
+                "systemd (a container, a chroot; on a sandbox host with --root=SANDBOX). state and\n"
+                "daemon_reload/daemon_reexec need systemd as PID 1: without it the task fails saying so.\n"
+                "restarted and reloaded always count as a change.\n"
+                "Example:\n"
+                "  - systemd:\n"
+                "      name: ntpsec\n"
+                "      state: started\n"
+                "      enabled: true\n"
+                "      daemon_reload: true",
+            .args =
+                {
+                    {.name = "name",
+                     .type = ArgType::String,
+                     .aliases = {"service", "unit"},
+                     .doc = "the unit (foo or foo.service)"},
+                    {.name = "state",
+                     .type = ArgType::String,
+                     .choices = {"reloaded", "restarted", "started", "stopped"},
+                     .doc = "what to do"},
+                    {.name = "enabled", .type = ArgType::Bool, .doc = "start at boot"},
+                    {.name = "masked", .type = ArgType::Bool, .doc = "masked (cannot be started at all)"},
+                    {.name = "force", .type = ArgType::Bool, .doc = "systemctl --force"},
+                    {.name = "daemon_reload",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .aliases = {"daemon-reload"},
+                     .doc = "systemctl daemon-reload first (after a unit file changed)"},
+                    {.name = "daemon_reexec",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .aliases = {"daemon-reexec"},
+                     .doc = "systemctl daemon-reexec first"},
+                    {.name = "scope",
+                     .type = ArgType::String,
+                     .default_value = Value("system"),
+                     .choices = {"system", "user", "global"},
+                     .doc = "systemctl --user/--global"},
+                    {.name = "no_block",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "systemctl --no-block"},
+                },
+            .required_one_of = {{"state", "enabled", "masked", "daemon_reload", "daemon_reexec"}},
         };
     }
 

@@ -12,6 +12,7 @@
 
 #include "engine/lua/jinja_native.hpp"
 #include "engine/lua/lua_env.hpp"
+#include "engine/lua/lua_pool.hpp"
 #include "engine/module/file_edit.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
@@ -70,33 +71,49 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "template",
-                "Render a Jinja2 template from the controller to a file on the host",
-                "Ansible's template. `src` is found in <playbook dir>/templates, then the playbook\n"
-                "directory (and in each role's templates/ when run from a role). The template sees the\n"
-                "host's variables plus template_path, template_fullpath, template_src, template_host,\n"
-                "template_uid and ansible_managed; {% include %} searches the same directories.\n"
-                "Example:\n"
-                "  - template:\n"
-                "      src: agent.properties.j2\n"
-                "      dest: /etc/cloudstack/agent/agent.properties\n"
-                "      mode: \"0640\"\n"
-                "      backup: true",
-                {
-                    {"src", ArgType::Path, true, {}, {}, {}, false, "the template on the controller"},
-                    {"dest", ArgType::Path, true, {}, {}, {"path"}, false, "where the rendered file goes"},
-                    {"force", ArgType::Bool, false, Value(true), {}, {}, false,
-                     "replace a file whose content differs; false: only create"},
-                    {"backup", ArgType::Bool, false, Value(false), {}, {}, false, "keep the old file as a backup"},
-                    {"validate", ArgType::String, false, {}, {}, {}, false, "command to check the new file; %s is the file"},
-                    {"mode", ArgType::Mode, false, {}, {}, {}, false, "permissions, octal or symbolic"},
-                    {"owner", ArgType::String, false, {}, {}, {}, false, "owner name or uid"},
-                    {"group", ArgType::String, false, {}, {}, {}, false, "group name or gid"},
-                    {"follow", ArgType::Bool, false, Value(false), {}, {}, false, "accepted for compatibility"},
-                },
-                false,
-                {},
-                {},
+                .name = "template",
+                .summary = "Render a Jinja2 template from the controller to a file on the host",
+                .doc =
+                    "Ansible's template. `src` is found in <playbook dir>/templates, then the playbook\n"
+                    "directory (and in each role's templates/ when run from a role). The template sees the\n"
+                    "host's variables plus template_path, template_fullpath, template_src, template_host,\n"
+                    "template_uid and ansible_managed; {% include %} searches the same directories.\n"
+                    "Example:\n"
+                    "  - template:\n"
+                    "      src: agent.properties.j2\n"
+                    "      dest: /etc/cloudstack/agent/agent.properties\n"
+                    "      mode: \"0640\"\n"
+                    "      backup: true",
+                .args =
+                    {
+                        {.name = "src",
+                         .type = ArgType::Path,
+                         .required = true,
+                         .doc = "the template on the controller"},
+                        {.name = "dest",
+                         .type = ArgType::Path,
+                         .required = true,
+                         .aliases = {"path"},
+                         .doc = "where the rendered file goes"},
+                        {.name = "force",
+                         .type = ArgType::Bool,
+                         .default_value = Value(true),
+                         .doc = "replace a file whose content differs; false: only create"},
+                        {.name = "backup",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "keep the old file as a backup"},
+                        {.name = "validate",
+                         .type = ArgType::String,
+                         .doc = "command to check the new file; %s is the file"},
+                        {.name = "mode", .type = ArgType::Mode, .doc = "permissions, octal or symbolic"},
+                        {.name = "owner", .type = ArgType::String, .doc = "owner name or uid"},
+                        {.name = "group", .type = ArgType::String, .doc = "group name or gid"},
+                        {.name = "follow",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "accepted for compatibility"},
+                    },
             };
             return m;
         }();
@@ -150,13 +167,13 @@ public:
             mark.file = std::make_shared<const std::string>(full);
             mark.line = 1;
             mark.col = 1;
-            content = thread_lua().render_template(text, vars, mark, &secret);
+            content = lua_lease()->render_template(text, vars, mark, &secret);
         }
 
         Value raw = args.raw();
         raw["path"] = Value(dest);
         Args effective(raw);
-        Plan plan = plan_file_content(ctx, effective, dest, content, "rendered from " + args.str("src"));
+        Plan plan = plan_file_content(ctx, effective, dest, std::move(content), "rendered from " + args.str("src"));
         // A template that read a secret shows no diff (README, "Secrets").
         if (secret)
             for (Change& c : plan.changes) c.secret = true;

@@ -43,22 +43,23 @@ class TimezoneModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "timezone",
-            "Set the system time zone",
-            "community.general.timezone (name only). With systemd running: timedatectl\n"
-            "set-timezone. Without it (Debian): /etc/timezone gets the name, /etc/localtime links to\n"
-            "/usr/share/zoneinfo/NAME and `dpkg-reconfigure --frontend noninteractive tzdata` runs\n"
-            "(not on a sandbox host, whose tzdata is this machine's). The zone must exist under\n"
-            "/usr/share/zoneinfo on the host. Not supported: hwclock.\n"
-            "Example:\n"
-            "  - timezone: name=Etc/UTC",
-            {
-                {"name", ArgType::String, true, {}, {}, {}, false, "the zone (Europe/Paris, Etc/UTC)"},
-            },
-            false,
-            {},
-            {},
-            false,
+            .name = "timezone",
+            .summary = "Set the system time zone",
+            .doc =
+                "community.general.timezone (name only). With systemd running: timedatectl\n"
+                "set-timezone. Without it (Debian): /etc/timezone gets the name, /etc/localtime links to\n"
+                "/usr/share/zoneinfo/NAME and `dpkg-reconfigure --frontend noninteractive tzdata` runs\n"
+                "(not on a sandbox host, whose tzdata is this machine's). The zone must exist under\n"
+                "/usr/share/zoneinfo on the host. Not supported: hwclock.\n"
+                "Example:\n"
+                "  - timezone: name=Etc/UTC",
+            .args =
+                {
+                    {.name = "name",
+                     .type = ArgType::String,
+                     .required = true,
+                     .doc = "the zone (Europe/Paris, Etc/UTC)"},
+                },
         };
         return s;
     }

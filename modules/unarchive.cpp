@@ -70,37 +70,73 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "unarchive",
-                "Unpack a tar or zip archive into a directory of the host",
-                "Ansible's unarchive (tar, tar.gz/tgz, tar.bz2, tar.xz, tar.zst, zip). src is on the\n"
-                "controller (files/ of the role or playbook), or on the host with remote_src (a URL\n"
-                "there is downloaded by the host). Members are compared one by one (content, mode,\n"
-                "link target): only what differs is written, so a second run changes nothing. mode,\n"
-                "owner and group apply to every member. Member mtimes are not restored.\n"
-                "Returns dest, src, handler, files (list_files), changed.\n"
-                "Example:\n"
-                "  - unarchive:\n"
-                "      src: jdbc-drivers.tar.gz\n"
-                "      dest: /usr/share/cloudstack-management/lib\n"
-                "      creates: /usr/share/cloudstack-management/lib/mysql-connector.jar",
-                {
-                    {"src", ArgType::Path, true, {}, {}, {}, false, "the archive (controller, or host with remote_src; a URL with remote_src)"},
-                    {"dest", ArgType::Path, true, {}, {}, {}, false, "existing directory on the host"},
-                    {"remote_src", ArgType::Bool, false, Value(false), {}, {}, false, "src is on the host"},
-                    {"copy", ArgType::Bool, false, Value(true), {}, {}, false, "deprecated: false means remote_src: true"},
-                    {"creates", ArgType::Path, false, {}, {}, {}, false, "skip when this path exists on the host"},
-                    {"list_files", ArgType::Bool, false, Value(false), {}, {}, false, "return the archive's member names as files"},
-                    {"exclude", ArgType::List, false, Value(List{}), {}, {}, false, "member paths (globs) left out"},
-                    {"include", ArgType::List, false, Value(List{}), {}, {}, false, "only these member paths (globs)"},
-                    {"keep_newer", ArgType::Bool, false, Value(false), {}, {}, false, "not supported (false only)"},
-                    {"extra_opts", ArgType::List, false, Value(List{}), {}, {}, false, "not supported (empty only)"},
-                    {"validate_certs", ArgType::Bool, false, Value(true), {}, {}, false, "a URL src: verify TLS"},
-                    {"decrypt", ArgType::Bool, false, Value(true), {}, {}, false, "accepted (vault-encrypted archives are not)"},
-                    {"io_buffer_size", ArgType::Int, false, Value(65536), {}, {}, false, "accepted; unused"},
-                },
-                false,
-                {{"include", "exclude"}},
-                {},
+                .name = "unarchive",
+                .summary = "Unpack a tar or zip archive into a directory of the host",
+                .doc =
+                    "Ansible's unarchive (tar, tar.gz/tgz, tar.bz2, tar.xz, tar.zst, zip). src is on the\n"
+                    "controller (files/ of the role or playbook), or on the host with remote_src (a URL\n"
+                    "there is downloaded by the host). Members are compared one by one (content, mode,\n"
+                    "link target): only what differs is written, so a second run changes nothing. mode,\n"
+                    "owner and group apply to every member. Member mtimes are not restored.\n"
+                    "Returns dest, src, handler, files (list_files), changed.\n"
+                    "Example:\n"
+                    "  - unarchive:\n"
+                    "      src: jdbc-drivers.tar.gz\n"
+                    "      dest: /usr/share/cloudstack-management/lib\n"
+                    "      creates: /usr/share/cloudstack-management/lib/mysql-connector.jar",
+                .args =
+                    {
+                        {.name = "src",
+                         .type = ArgType::Path,
+                         .required = true,
+                         .doc = "the archive (controller, or host with remote_src; a URL with remote_src)"},
+                        {.name = "dest",
+                         .type = ArgType::Path,
+                         .required = true,
+                         .doc = "existing directory on the host"},
+                        {.name = "remote_src",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "src is on the host"},
+                        {.name = "copy",
+                         .type = ArgType::Bool,
+                         .default_value = Value(true),
+                         .doc = "deprecated: false means remote_src: true"},
+                        {.name = "creates", .type = ArgType::Path, .doc = "skip when this path exists on the host"},
+                        {.name = "list_files",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "return the archive's member names as files"},
+                        {.name = "exclude",
+                         .type = ArgType::List,
+                         .default_value = Value(List{}),
+                         .doc = "member paths (globs) left out"},
+                        {.name = "include",
+                         .type = ArgType::List,
+                         .default_value = Value(List{}),
+                         .doc = "only these member paths (globs)"},
+                        {.name = "keep_newer",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "not supported (false only)"},
+                        {.name = "extra_opts",
+                         .type = ArgType::List,
+                         .default_value = Value(List{}),
+                         .doc = "not supported (empty only)"},
+                        {.name = "validate_certs",
+                         .type = ArgType::Bool,
+                         .default_value = Value(true),
+                         .doc = "a URL src: verify TLS"},
+                        {.name = "decrypt",
+                         .type = ArgType::Bool,
+                         .default_value = Value(true),
+                         .doc = "accepted (vault-encrypted archives are not)"},
+                        {.name = "io_buffer_size",
+                         .type = ArgType::Int,
+                         .default_value = Value(65536),
+                         .doc = "accepted; unused"},
+                    },
+                .mutually_exclusive = {{"include", "exclude"}},
             };
             for (auto& a : file_attr_args()) m.args.push_back(a);
             return m;

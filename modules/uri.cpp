@@ -41,36 +41,57 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "uri",
-                "Call a web service from the host",
-                "Ansible's uri. The host makes the request (curl on the host). Returns status, url, msg,\n"
-                "redirected, elapsed, the response headers (lower case, '-' as '_': content_type...),\n"
-                "json (for a JSON answer), content (with return_content). A status not in status_code\n"
-                "fails the task. GET/HEAD/OPTIONS run in --check; other methods are reported changed\n"
-                "(would run in --check).\n"
-                "Example:\n"
-                "  - uri:\n"
-                "      url: http://127.0.0.1:8080/client/api?command=listZones&response=json\n"
-                "      return_content: true\n"
-                "    register: zones",
-                http_args(30),
-                false,
-                {{"body", "src"}},
-                {},
+                .name = "uri",
+                .summary = "Call a web service from the host",
+                .doc =
+                    "Ansible's uri. The host makes the request (curl on the host). Returns status, url, msg,\n"
+                    "redirected, elapsed, the response headers (lower case, '-' as '_': content_type...),\n"
+                    "json (for a JSON answer), content (with return_content). A status not in status_code\n"
+                    "fails the task. GET/HEAD/OPTIONS run in --check; other methods are reported changed\n"
+                    "(would run in --check).\n"
+                    "Example:\n"
+                    "  - uri:\n"
+                    "      url: http://127.0.0.1:8080/client/api?command=listZones&response=json\n"
+                    "      return_content: true\n"
+                    "    register: zones",
+                .args = http_args(30),
+                .mutually_exclusive = {{"body", "src"}},
             };
-            m.args.push_back({"method", ArgType::String, false, Value("GET"), {}, {}, false, "HTTP method, upper case"});
-            m.args.push_back({"body", ArgType::Any, false, {}, {}, {}, false, "request body; a map/list with body_format json or form-urlencoded"});
-            m.args.push_back({"body_format", ArgType::String, false, Value("raw"), {"form-urlencoded", "json", "raw"}, {}, false,
-                              "how body is encoded (sets Content-Type)"});
-            m.args.push_back({"src", ArgType::Path, false, {}, {}, {}, false, "not supported yet: use body"});
-            m.args.push_back({"status_code", ArgType::List, false, Value(List{Value(200)}), {}, {}, false, "accepted status codes"});
-            m.args.push_back({"return_content", ArgType::Bool, false, Value(false), {}, {}, false, "put the body in `content`"});
-            m.args.push_back({"follow_redirects", ArgType::String, false, Value("safe"), {"all", "no", "none", "safe", "urllib2", "yes"},
-                              {}, false, "safe: only for GET/HEAD"});
-            m.args.push_back({"dest", ArgType::Path, false, {}, {}, {}, false, "write the body to this file on the host"});
-            m.args.push_back({"creates", ArgType::Path, false, {}, {}, {}, false, "skip when this path exists on the host"});
-            m.args.push_back({"removes", ArgType::Path, false, {}, {}, {}, false, "skip unless this path exists on the host"});
-            m.args.push_back({"backup", ArgType::Bool, false, Value(false), {}, {}, false, "dest: keep the old file"});
+            m.args.push_back({.name = "method",
+                              .type = ArgType::String,
+                              .default_value = Value("GET"),
+                              .doc = "HTTP method, upper case"});
+            m.args.push_back({.name = "body",
+                              .type = ArgType::Any,
+                              .doc = "request body; a map/list with body_format json or form-urlencoded"});
+            m.args.push_back({.name = "body_format",
+                              .type = ArgType::String,
+                              .default_value = Value("raw"),
+                              .choices = {"form-urlencoded", "json", "raw"},
+                              .doc = "how body is encoded (sets Content-Type)"});
+            m.args.push_back({.name = "src", .type = ArgType::Path, .doc = "not supported yet: use body"});
+            m.args.push_back({.name = "status_code",
+                              .type = ArgType::List,
+                              .default_value = Value(List{Value(200)}),
+                              .doc = "accepted status codes"});
+            m.args.push_back({.name = "return_content",
+                              .type = ArgType::Bool,
+                              .default_value = Value(false),
+                              .doc = "put the body in `content`"});
+            m.args.push_back({.name = "follow_redirects",
+                              .type = ArgType::String,
+                              .default_value = Value("safe"),
+                              .choices = {"all", "no", "none", "safe", "urllib2", "yes"},
+                              .doc = "safe: only for GET/HEAD"});
+            m.args.push_back({.name = "dest", .type = ArgType::Path, .doc = "write the body to this file on the host"});
+            m.args.push_back(
+                {.name = "creates", .type = ArgType::Path, .doc = "skip when this path exists on the host"});
+            m.args.push_back(
+                {.name = "removes", .type = ArgType::Path, .doc = "skip unless this path exists on the host"});
+            m.args.push_back({.name = "backup",
+                              .type = ArgType::Bool,
+                              .default_value = Value(false),
+                              .doc = "dest: keep the old file"});
             for (auto& a : file_attr_args()) m.args.push_back(a);
             return m;
         }();
@@ -107,7 +128,7 @@ public:
         raw["path"] = Value(args.str("dest"));
         Args eff(raw);
         Value res = p.result;
-        Plan fp = plan_file_content(ctx, eff, args.str("dest"), r.body, "response written");
+        Plan fp = plan_file_content(ctx, eff, args.str("dest"), std::move(r.body), "response written");
         fp.result = res;
         fp.result["path"] = Value(args.str("dest"));
         fp.data["args"] = raw;

@@ -13,50 +13,85 @@ class UserModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
-            "user",
-            "Create, change or remove a local user account",
-            "ansible.builtin.user on Linux: useradd (-m unless create_home: false; -N when a group of\n"
-            "the user's name exists), usermod for uid, group, groups (append), comment, home\n"
-            "(move_home), shell, password_lock; userdel (force, remove) for state: absent. password\n"
-            "is a crypt hash, as in Ansible; it is set through `chpasswd -e` on stdin, never on a\n"
-            "command line, and masked everywhere. Accounts are read from the host's /etc/passwd,\n"
-            "/etc/shadow and /etc/group (local accounts). On a sandbox host the tools run with\n"
-            "--prefix SANDBOX, so only the sandbox's files change.\n"
-            "Not supported: expires, generate_ssh_key, SELinux seuser, macOS/BSD options.\n"
-            "Example:\n"
-            "  - user:\n"
-            "      name: deploy\n"
-            "      groups: [sudo, docker]\n"
-            "      append: true\n"
-            "      shell: /bin/bash",
-            {
-                {"name", ArgType::String, true, {}, {}, {"user"}, false, "the account"},
-                {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false, "absent removes it"},
-                {"uid", ArgType::Int, false, {}, {}, {}, false, "user id"},
-                {"non_unique", ArgType::Bool, false, Value(false), {}, {}, false, "allow a uid already in use (-o)"},
-                {"group", ArgType::String, false, {}, {}, {}, false, "primary group (name or gid)"},
-                {"groups", ArgType::List, false, {}, {}, {}, false, "supplementary groups; [] removes all (unless append)"},
-                {"append", ArgType::Bool, false, Value(false), {}, {}, false, "add to groups instead of setting exactly them"},
-                {"comment", ArgType::String, false, {}, {}, {}, false, "GECOS field"},
-                {"home", ArgType::Path, false, {}, {}, {}, false, "home directory"},
-                {"move_home", ArgType::Bool, false, Value(false), {}, {}, false, "move the old home to the new one (usermod -m)"},
-                {"shell", ArgType::String, false, {}, {}, {}, false, "login shell"},
-                {"password", ArgType::String, false, {}, {}, {}, true, "crypt hash (password_hash filter)"},
-                {"update_password", ArgType::String, false, Value("always"), {"always", "on_create"}, {}, false,
-                 "on_create: set the password only for a new account"},
-                {"password_lock", ArgType::Bool, false, {}, {}, {}, false, "lock (true) or unlock (false) the password"},
-                {"create_home", ArgType::Bool, false, Value(true), {}, {"createhome"}, false, "create the home directory"},
-                {"skeleton", ArgType::String, false, {}, {}, {}, false, "skeleton directory (useradd -k)"},
-                {"umask", ArgType::String, false, {}, {}, {}, false, "umask of the new home (useradd -K UMASK=)"},
-                {"system", ArgType::Bool, false, Value(false), {}, {}, false, "a system account (useradd -r)"},
-                {"force", ArgType::Bool, false, Value(false), {}, {}, false, "userdel -f"},
-                {"remove", ArgType::Bool, false, Value(false), {}, {}, false, "userdel -r: remove home and mail spool"},
-                {"local", ArgType::Bool, false, {}, {}, {}, false, "accepted; accounts are always local here"},
-            },
-            false,
-            {},
-            {},
-            false,
+            .name = "user",
+            .summary = "Create, change or remove a local user account",
+            .doc =
+                "ansible.builtin.user on Linux: useradd (-m unless create_home: false; -N when a group of\n"
+                "the user's name exists), usermod for uid, group, groups (append), comment, home\n"
+                "(move_home), shell, password_lock; userdel (force, remove) for state: absent. password\n"
+                "is a crypt hash, as in Ansible; it is set through `chpasswd -e` on stdin, never on a\n"
+                "command line, and masked everywhere. Accounts are read from the host's /etc/passwd,\n"
+                "/etc/shadow and /etc/group (local accounts). On a sandbox host the tools run with\n"
+                "--prefix SANDBOX, so only the sandbox's files change.\n"
+                "Not supported: expires, generate_ssh_key, SELinux seuser, macOS/BSD options.\n"
+                "Example:\n"
+                "  - user:\n"
+                "      name: deploy\n"
+                "      groups: [sudo, docker]\n"
+                "      append: true\n"
+                "      shell: /bin/bash",
+            .args =
+                {
+                    {.name = "name",
+                     .type = ArgType::String,
+                     .required = true,
+                     .aliases = {"user"},
+                     .doc = "the account"},
+                    {.name = "state",
+                     .type = ArgType::String,
+                     .default_value = Value("present"),
+                     .choices = {"present", "absent"},
+                     .doc = "absent removes it"},
+                    {.name = "uid", .type = ArgType::Int, .doc = "user id"},
+                    {.name = "non_unique",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "allow a uid already in use (-o)"},
+                    {.name = "group", .type = ArgType::String, .doc = "primary group (name or gid)"},
+                    {.name = "groups",
+                     .type = ArgType::List,
+                     .doc = "supplementary groups; [] removes all (unless append)"},
+                    {.name = "append",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "add to groups instead of setting exactly them"},
+                    {.name = "comment", .type = ArgType::String, .doc = "GECOS field"},
+                    {.name = "home", .type = ArgType::Path, .doc = "home directory"},
+                    {.name = "move_home",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "move the old home to the new one (usermod -m)"},
+                    {.name = "shell", .type = ArgType::String, .doc = "login shell"},
+                    {.name = "password",
+                     .type = ArgType::String,
+                     .secret = true,
+                     .doc = "crypt hash (password_hash filter)"},
+                    {.name = "update_password",
+                     .type = ArgType::String,
+                     .default_value = Value("always"),
+                     .choices = {"always", "on_create"},
+                     .doc = "on_create: set the password only for a new account"},
+                    {.name = "password_lock",
+                     .type = ArgType::Bool,
+                     .doc = "lock (true) or unlock (false) the password"},
+                    {.name = "create_home",
+                     .type = ArgType::Bool,
+                     .default_value = Value(true),
+                     .aliases = {"createhome"},
+                     .doc = "create the home directory"},
+                    {.name = "skeleton", .type = ArgType::String, .doc = "skeleton directory (useradd -k)"},
+                    {.name = "umask", .type = ArgType::String, .doc = "umask of the new home (useradd -K UMASK=)"},
+                    {.name = "system",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "a system account (useradd -r)"},
+                    {.name = "force", .type = ArgType::Bool, .default_value = Value(false), .doc = "userdel -f"},
+                    {.name = "remove",
+                     .type = ArgType::Bool,
+                     .default_value = Value(false),
+                     .doc = "userdel -r: remove home and mail spool"},
+                    {.name = "local", .type = ArgType::Bool, .doc = "accepted; accounts are always local here"},
+                },
         };
         return s;
     }

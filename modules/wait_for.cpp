@@ -34,40 +34,56 @@ class WaitForModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = {
-            "wait_for",
-            "Wait for a port, a file or a regexp, as seen from the host",
-            "Ansible's wait_for. Probes run on the host over its connection: `host: 127.0.0.1` is\n"
-            "the host's own loopback. Ports need bash and coreutils' timeout on the host.\n"
-            "Returns elapsed (seconds), match_groups, match_groupdict, state, port, path, search_regex.\n"
-            "Example:\n"
-            "  - wait_for:\n"
-            "      port: 8080\n"
-            "      timeout: 120\n"
-            "  - wait_for:\n"
-            "      path: /var/log/cloudstack/management/management-server.log\n"
-            "      search_regex: 'Started'",
-            {
-                {"host", ArgType::String, false, Value("127.0.0.1"), {}, {}, false, "address to connect to, from the host"},
-                {"port", ArgType::Int, false, {}, {}, {}, false, "TCP port"},
-                {"path", ArgType::Path, false, {}, {}, {}, false, "file on the host"},
-                {"state", ArgType::String, false, Value("started"), {"absent", "drained", "present", "started", "stopped"},
-                 {}, false, "what to wait for"},
-                {"search_regex", ArgType::String, false, {}, {}, {}, false,
-                 "Python regexp (MULTILINE) in the file or in what the port sends"},
-                {"timeout", ArgType::Int, false, Value(300), {}, {}, false, "seconds before failing"},
-                {"connect_timeout", ArgType::Int, false, Value(5), {}, {}, false, "seconds per connection attempt"},
-                {"delay", ArgType::Int, false, Value(0), {}, {}, false, "seconds to wait before the first probe"},
-                {"sleep", ArgType::Int, false, Value(1), {}, {}, false, "seconds between probes"},
-                {"msg", ArgType::String, false, {}, {}, {}, false, "message instead of the timeout's"},
-                {"active_connection_states", ArgType::List, false,
-                 Value(List{Value("ESTABLISHED"), Value("FIN_WAIT1"), Value("FIN_WAIT2"), Value("SYN_RECV"),
-                            Value("SYN_SENT"), Value("TIME_WAIT")}),
-                 {}, {}, false, "connection states `drained` waits out"},
-                {"exclude_hosts", ArgType::List, false, {}, {}, {}, false, "drained: peers (IPv4) not counted"},
-            },
-            false,
-            {},
-            {},
+            .name = "wait_for",
+            .summary = "Wait for a port, a file or a regexp, as seen from the host",
+            .doc =
+                "Ansible's wait_for. Probes run on the host over its connection: `host: 127.0.0.1` is\n"
+                "the host's own loopback. Ports need bash and coreutils' timeout on the host.\n"
+                "Returns elapsed (seconds), match_groups, match_groupdict, state, port, path, search_regex.\n"
+                "Example:\n"
+                "  - wait_for:\n"
+                "      port: 8080\n"
+                "      timeout: 120\n"
+                "  - wait_for:\n"
+                "      path: /var/log/cloudstack/management/management-server.log\n"
+                "      search_regex: 'Started'",
+            .args =
+                {
+                    {.name = "host",
+                     .type = ArgType::String,
+                     .default_value = Value("127.0.0.1"),
+                     .doc = "address to connect to, from the host"},
+                    {.name = "port", .type = ArgType::Int, .doc = "TCP port"},
+                    {.name = "path", .type = ArgType::Path, .doc = "file on the host"},
+                    {.name = "state",
+                     .type = ArgType::String,
+                     .default_value = Value("started"),
+                     .choices = {"absent", "drained", "present", "started", "stopped"},
+                     .doc = "what to wait for"},
+                    {.name = "search_regex",
+                     .type = ArgType::String,
+                     .doc = "Python regexp (MULTILINE) in the file or in what the port sends"},
+                    {.name = "timeout",
+                     .type = ArgType::Int,
+                     .default_value = Value(300),
+                     .doc = "seconds before failing"},
+                    {.name = "connect_timeout",
+                     .type = ArgType::Int,
+                     .default_value = Value(5),
+                     .doc = "seconds per connection attempt"},
+                    {.name = "delay",
+                     .type = ArgType::Int,
+                     .default_value = Value(0),
+                     .doc = "seconds to wait before the first probe"},
+                    {.name = "sleep", .type = ArgType::Int, .default_value = Value(1), .doc = "seconds between probes"},
+                    {.name = "msg", .type = ArgType::String, .doc = "message instead of the timeout's"},
+                    {.name = "active_connection_states",
+                     .type = ArgType::List,
+                     .default_value = Value(List{Value("ESTABLISHED"), Value("FIN_WAIT1"), Value("FIN_WAIT2"),
+                                                 Value("SYN_RECV"), Value("SYN_SENT"), Value("TIME_WAIT")}),
+                     .doc = "connection states `drained` waits out"},
+                    {.name = "exclude_hosts", .type = ArgType::List, .doc = "drained: peers (IPv4) not counted"},
+                },
         };
         return s;
     }

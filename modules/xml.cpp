@@ -54,43 +54,70 @@ public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
             ModuleSpec m{
-                "xml",
-                "Edit XML files by XPath without reformatting them",
-                "Like community.general.xml, but bytes outside the edited span never change (comments, quoting,\n"
-                "indentation, CRLF). `position` (first, last, before:<xpath>, after:<xpath>) moves the matched\n"
-                "element among its siblings; add_children only adds children not already present.\n"
-                "Example (CloudStack 4.3 upgrade, PlainText authenticator first):\n"
-                "  - xml:\n"
-                "      path: /etc/cloudstack/management/componentContext.xml\n"
-                "      xpath: \"//bean[@id='userAuthenticators']/property[@name='Adapters']/list/ref[@bean='PlainTextUserAuthenticator']\"\n"
-                "      position: first",
-                {
-                    {"xpath", ArgType::String, false, Value("/"), {}, {}, false, "the XPath selecting the nodes to edit"},
-                    {"namespaces", ArgType::Map, false, {}, {}, {}, false, "prefix: URI map used by the xpath"},
-                    {"attribute", ArgType::String, false, {}, {}, {}, false, "the attribute to set or remove"},
-                    {"value", ArgType::Any, false, {}, {}, {}, false, "the attribute's value, or the element's text"},
-                    {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {"ensure"}, false,
-                     "absent removes the matched nodes (or the attribute)"},
-                    {"add_children", ArgType::List, false, {}, {}, {}, false, "children to add (missing ones only)"},
-                    {"set_children", ArgType::List, false, {}, {}, {}, false, "the exact children wanted"},
-                    {"insertbefore", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "add_children as siblings before the match"},
-                    {"insertafter", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "add_children as siblings after the match"},
-                    {"input_type", ArgType::String, false, Value("yaml"), {"yaml", "xml"}, {}, false,
-                     "how children are written"},
-                    {"count", ArgType::Bool, false, Value(false), {}, {}, false, "only count the matches"},
-                    {"print_match", ArgType::Bool, false, Value(false), {}, {}, false, "return the matched paths"},
-                    {"content", ArgType::String, false, {}, {"attribute", "text"}, {}, false,
-                     "return the matches' attributes or text"},
-                    {"pretty_print", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "accepted for compatibility; the file is never reformatted"},
-                    {"position", ArgType::String, false, {}, {}, {}, false,
-                     "move the matched element: first, last, before:<xpath>, after:<xpath>"},
-                },
-                false,
-                {{"add_children", "set_children"}, {"insertbefore", "insertafter"}},
-                {},
+                .name = "xml",
+                .summary = "Edit XML files by XPath without reformatting them",
+                .doc =
+                    "Like community.general.xml, but bytes outside the edited span never change (comments, quoting,\n"
+                    "indentation, CRLF). `position` (first, last, before:<xpath>, after:<xpath>) moves the matched\n"
+                    "element among its siblings; add_children only adds children not already present.\n"
+                    "Example (CloudStack 4.3 upgrade, PlainText authenticator first):\n"
+                    "  - xml:\n"
+                    "      path: /etc/cloudstack/management/componentContext.xml\n"
+                    "      xpath: "
+                    "\"//bean[@id='userAuthenticators']/property[@name='Adapters']/list/"
+                    "ref[@bean='PlainTextUserAuthenticator']\"\n"
+                    "      position: first",
+                .args =
+                    {
+                        {.name = "xpath",
+                         .type = ArgType::String,
+                         .default_value = Value("/"),
+                         .doc = "the XPath selecting the nodes to edit"},
+                        {.name = "namespaces", .type = ArgType::Map, .doc = "prefix: URI map used by the xpath"},
+                        {.name = "attribute", .type = ArgType::String, .doc = "the attribute to set or remove"},
+                        {.name = "value", .type = ArgType::Any, .doc = "the attribute's value, or the element's text"},
+                        {.name = "state",
+                         .type = ArgType::String,
+                         .default_value = Value("present"),
+                         .choices = {"present", "absent"},
+                         .aliases = {"ensure"},
+                         .doc = "absent removes the matched nodes (or the attribute)"},
+                        {.name = "add_children", .type = ArgType::List, .doc = "children to add (missing ones only)"},
+                        {.name = "set_children", .type = ArgType::List, .doc = "the exact children wanted"},
+                        {.name = "insertbefore",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "add_children as siblings before the match"},
+                        {.name = "insertafter",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "add_children as siblings after the match"},
+                        {.name = "input_type",
+                         .type = ArgType::String,
+                         .default_value = Value("yaml"),
+                         .choices = {"yaml", "xml"},
+                         .doc = "how children are written"},
+                        {.name = "count",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "only count the matches"},
+                        {.name = "print_match",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "return the matched paths"},
+                        {.name = "content",
+                         .type = ArgType::String,
+                         .choices = {"attribute", "text"},
+                         .doc = "return the matches' attributes or text"},
+                        {.name = "pretty_print",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "accepted for compatibility; the file is never reformatted"},
+                        {.name = "position",
+                         .type = ArgType::String,
+                         .doc = "move the matched element: first, last, before:<xpath>, after:<xpath>"},
+                    },
+                .mutually_exclusive = {{"add_children", "set_children"}, {"insertbefore", "insertafter"}},
             };
             for (auto& a : file_edit_args(false)) m.args.push_back(a);
             for (auto& a : m.args)
@@ -122,7 +149,7 @@ public:
         req.content = args.str("content");
 
         xml::EditResult result;
-        Plan plan = plan_file_edit(ctx, args, [&](const std::optional<std::string>& current) {
+        Plan plan = plan_file_edit(ctx, args, [&](const SharedText& current) {
             result = xml::edit_xml(*current, args.str("path"), req);
             return EditOutcome{result.text, result.msg};
         }, false);

@@ -85,56 +85,72 @@ class YumRepositoryModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s = [] {
-            auto str = [](const char* n, const char* doc) { return ArgSpec{n, ArgType::String, false, {}, {}, {}, false, doc}; };
-            auto boolean = [](const char* n, const char* doc) { return ArgSpec{n, ArgType::Bool, false, {}, {}, {}, false, doc}; };
-            auto list = [](const char* n, const char* doc) { return ArgSpec{n, ArgType::List, false, {}, {}, {}, false, doc}; };
+            auto str = [](const char* n, const char* doc) {
+                return ArgSpec{.name = n, .type = ArgType::String, .doc = doc};
+            };
+            auto boolean = [](const char* n, const char* doc) {
+                return ArgSpec{.name = n, .type = ArgType::Bool, .doc = doc};
+            };
+            auto list = [](const char* n, const char* doc) {
+                return ArgSpec{.name = n, .type = ArgType::List, .doc = doc};
+            };
             ModuleSpec m{
-                "yum_repository",
-                "Add, change or remove a yum/dnf repository section without rewriting the .repo file",
-                "Unlike Ansible's yum_repository (which rewrites the whole file, sorting keys and dropping\n"
-                "comments), only the keys given here are touched: other keys, their order, comments, other\n"
-                "sections and spacing stay byte for byte. A value dnf already reads the same way is left\n"
-                "alone (enabled=yes counts as enabled: true; a list counts the same whether it is written\n"
-                "with spaces, commas or lines). Lists (baseurl, gpgkey) are written one per line, as indented\n"
-                "continuation lines. New keys are written key=value after the section's last key; a new\n"
-                "section goes at the end of the file. state=absent removes the section (and the file when\n"
-                "nothing but comments would remain). The file is <reposdir>/<file>.repo, file defaulting to\n"
-                "name. A key before the first [section] is an error (file:line:col), as for dnf.\n"
-                "Example (CloudStack 4.3 upgrade notes):\n"
-                "  - name: point cloudstack.repo at the 4.2 packages\n"
-                "    yum_repository:\n"
-                "      name: apache-cloudstack\n"
-                "      file: cloudstack\n"
-                "      baseurl: http://cloudstack.apt-get.eu/rhel/4.2/",
-                {
-                    {"name", ArgType::String, true, {}, {}, {"repoid"}, false, "the repository id: the [section]"},
-                    {"state", ArgType::String, false, Value("present"), {"present", "absent"}, {}, false,
-                     "absent removes the section"},
-                    str("description", "the human name (name=); a new section defaults to the id"),
-                    list("baseurl", "URL(s) of the repository, one per line"),
-                    str("mirrorlist", "URL of a mirror list"),
-                    str("metalink", "URL of a metalink file"),
-                    boolean("enabled", "enabled=1/0"),
-                    boolean("gpgcheck", "gpgcheck=1/0"),
-                    boolean("repo_gpgcheck", "repo_gpgcheck=1/0"),
-                    list("gpgkey", "URL(s) of the signing keys, one per line"),
-                    {"priority", ArgType::Int, false, {}, {}, {}, false, "priority (1 is highest)"},
-                    {"cost", ArgType::Int, false, {}, {}, {}, false, "cost of accessing the repository"},
-                    list("exclude", "packages to exclude (written space-separated)"),
-                    list("includepkgs", "only these packages (written space-separated)"),
-                    boolean("sslverify", "sslverify=1/0"),
-                    boolean("module_hotfixes", "module_hotfixes=1/0"),
-                    boolean("skip_if_unavailable", "skip_if_unavailable=1/0"),
-                    str("proxy", "proxy URL (or _none_)"),
-                    {"file", ArgType::String, false, {}, {}, {}, false, "file name without .repo (default: name)"},
-                    {"reposdir", ArgType::Path, false, Value("/etc/yum.repos.d"), {}, {}, false,
-                     "directory of the .repo files"},
-                    {"backup", ArgType::Bool, false, Value(false), {}, {}, false,
-                     "keep the old file as <path>.<pid>.<time>~"},
-                },
-                false,
-                {},
-                {},
+                .name = "yum_repository",
+                .summary = "Add, change or remove a yum/dnf repository section without rewriting the .repo file",
+                .doc =
+                    "Unlike Ansible's yum_repository (which rewrites the whole file, sorting keys and dropping\n"
+                    "comments), only the keys given here are touched: other keys, their order, comments, other\n"
+                    "sections and spacing stay byte for byte. A value dnf already reads the same way is left\n"
+                    "alone (enabled=yes counts as enabled: true; a list counts the same whether it is written\n"
+                    "with spaces, commas or lines). Lists (baseurl, gpgkey) are written one per line, as indented\n"
+                    "continuation lines. New keys are written key=value after the section's last key; a new\n"
+                    "section goes at the end of the file. state=absent removes the section (and the file when\n"
+                    "nothing but comments would remain). The file is <reposdir>/<file>.repo, file defaulting to\n"
+                    "name. A key before the first [section] is an error (file:line:col), as for dnf.\n"
+                    "Example (CloudStack 4.3 upgrade notes):\n"
+                    "  - name: point cloudstack.repo at the 4.2 packages\n"
+                    "    yum_repository:\n"
+                    "      name: apache-cloudstack\n"
+                    "      file: cloudstack\n"
+                    "      baseurl: http://cloudstack.apt-get.eu/rhel/4.2/",
+                .args =
+                    {
+                        {.name = "name",
+                         .type = ArgType::String,
+                         .required = true,
+                         .aliases = {"repoid"},
+                         .doc = "the repository id: the [section]"},
+                        {.name = "state",
+                         .type = ArgType::String,
+                         .default_value = Value("present"),
+                         .choices = {"present", "absent"},
+                         .doc = "absent removes the section"},
+                        str("description", "the human name (name=); a new section defaults to the id"),
+                        list("baseurl", "URL(s) of the repository, one per line"),
+                        str("mirrorlist", "URL of a mirror list"),
+                        str("metalink", "URL of a metalink file"),
+                        boolean("enabled", "enabled=1/0"),
+                        boolean("gpgcheck", "gpgcheck=1/0"),
+                        boolean("repo_gpgcheck", "repo_gpgcheck=1/0"),
+                        list("gpgkey", "URL(s) of the signing keys, one per line"),
+                        {.name = "priority", .type = ArgType::Int, .doc = "priority (1 is highest)"},
+                        {.name = "cost", .type = ArgType::Int, .doc = "cost of accessing the repository"},
+                        list("exclude", "packages to exclude (written space-separated)"),
+                        list("includepkgs", "only these packages (written space-separated)"),
+                        boolean("sslverify", "sslverify=1/0"),
+                        boolean("module_hotfixes", "module_hotfixes=1/0"),
+                        boolean("skip_if_unavailable", "skip_if_unavailable=1/0"),
+                        str("proxy", "proxy URL (or _none_)"),
+                        {.name = "file", .type = ArgType::String, .doc = "file name without .repo (default: name)"},
+                        {.name = "reposdir",
+                         .type = ArgType::Path,
+                         .default_value = Value("/etc/yum.repos.d"),
+                         .doc = "directory of the .repo files"},
+                        {.name = "backup",
+                         .type = ArgType::Bool,
+                         .default_value = Value(false),
+                         .doc = "keep the old file as <path>.<pid>.<time>~"},
+                    },
             };
             for (auto& a : file_attr_args()) m.args.push_back(a);
             return m;
@@ -181,10 +197,10 @@ public:
         Args args = with_path(given);
         std::string path = args.str("path");
         Plan plan = plan_file_edit(
-            ctx, args, [&](const std::optional<std::string>& cur) { return edit_yum_repo(cur, e, path); }, !e.absent,
+            ctx, args, [&](const SharedText& cur) { return edit_yum_repo(cur.to_optional(), e, path); }, !e.absent,
             e.absent ? std::optional<std::string>(path + " does not exist") : std::nullopt);
-        if (e.absent && plan.data.get("content").is_string()) {
-            auto left = ini::Document::parse(plan.data.get("content").as_string(), path);
+        if (e.absent && plan.content.has_value()) {
+            auto left = ini::Document::parse(*plan.content, path);
             if (left.only_trivia()) {
                 plan.data["remove"] = Value(true);
                 plan.changes.front().summary = "repository [" + e.name + "] removed, file removed (no section left)";

@@ -159,6 +159,82 @@ ReviewedPlan plan_header(const PlayArgs& a) {
     return p;
 }
 
+// --list-hosts / --list-tasks: what each play would run on and run, as Ansible lists them.
+void print_listing(const Playbook& pb, const Inventory& inv, const PlayArgs& a) {
+    std::printf("\nplaybook: %s\n", a.playbook.c_str());
+    for (const auto& play : pb.plays) {
+        std::vector<std::string> hosts = inv.match(play.hosts);
+        if (!a.opts.limit.empty()) {
+            auto lim = inv.match(a.opts.limit);
+            std::unordered_set<std::string> keep(lim.begin(), lim.end());
+            std::erase_if(hosts, [&](const auto& h) { return keep.count(h) == 0; });
+        }
+        std::erase_if(hosts, [&](const auto& h) { return !in_shard(h, a.opts.shard); });
+        std::printf("\n  play #%s (%s):\n", (play.name.empty() ? play.hosts : play.name).c_str(), play.hosts.c_str());
+        if (a.list_hosts) {
+            std::printf("    pattern: ['%s']\n    hosts (%zu):\n", play.hosts.c_str(), hosts.size());
+            for (const auto& h : hosts) std::printf("      %s\n", h.c_str());
+        }
+        if (a.list_tasks) {
+            std::printf("    tasks:\n");
+            print_tasks(play.pre_tasks, 6);
+            print_tasks(play.tasks, 6);
+            print_tasks(play.post_tasks, 6);
+        }
+    }
+}
+
+// The inventory of a run (-i, else the first default file in the current directory),
+// with the inventory's and the playbook's directories for host_vars/group_vars.
+Inventory load_run_inventory(PlayArgs& a) {
+    if (a.inventories.empty()) {
+        for (const char* def : {"inventory", "inventory.ini", "inventory.yml", "hosts"})
+            if (fs::exists(def)) {
+                a.inventories.push_back(def);
+                break;
+            }
+        if (a.inventories.empty()) throw UserError("no inventory given (-i INVENTORY)");
+    }
+    Inventory inv = Inventory::load(a.inventories);
+    fs::path first(a.inventories.front());
+    // "-i hosts.ini" has an empty parent path, which fs::absolute rejects: it is the current dir.
+    fs::path inv_dir = fs::is_directory(first) ? first : first.parent_path();
+    if (fs::exists(first)) a.opts.inventory_dir = (inv_dir.empty() ? fs::current_path() : fs::absolute(inv_dir)).string();
+    std::string pb_dir = fs::path(a.playbook).parent_path().string();
+    if (fs::is_directory(fs::path(pb_dir.empty() ? "." : pb_dir))) inv.add_vars_dir(pb_dir.empty() ? "." : pb_dir);
+    return inv;
+}
+
+// The console, the run log and the report files the arguments ask for. Returns, per
+// report file, how to ask it afterwards whether it was written: each is checked
+// writable before the run, and a report lost at the end fails the run.
+std::vector<std::function<std::string()>> add_reporters(FanoutReporter& reporters, PlayArgs& a, int verbosity) {
+    ConsoleOptions copts;
+    copts.verbosity = verbosity;
+    copts.diff = a.opts.diff;
+    bool terminal = isatty(fileno(stdout));
+    copts.color = console_color(a.color, terminal, std::getenv("NO_COLOR"));
+    copts.escape_controls = terminal;
+    copts.progress = terminal;  // CI logs get no carriage returns
+    reporters.add(std::make_unique<ConsoleReporter>(stdout, copts));
+    if (runlog::enabled(runlog::Level::Error)) reporters.add(std::make_unique<LogReporter>());
+    std::vector<std::function<std::string()>> report_errors;
+    auto add_report = [&](auto r) {
+        auto* raw = r.get();
+        report_errors.push_back([raw] { return raw->write_error(); });
+        reporters.add(std::move(r));
+    };
+    if (!a.json_report.empty()) add_report(std::make_unique<JsonReporter>(a.json_report));
+    if (!a.junit_report.empty()) add_report(std::make_unique<JunitReporter>(a.junit_report));
+    if (!a.html_report.empty()) add_report(std::make_unique<HtmlReporter>(a.html_report));
+    if (!a.save_plan.empty()) {
+        auto r = std::make_unique<PlanRecorder>(a.save_plan, plan_header(a));
+        a.opts.plan_gate = r.get();
+        add_report(std::move(r));
+    }
+    return report_errors;
+}
+
 int run_play_command(PlayArgs& a, int verbosity, const ModuleCatalog& modules) {
     std::optional<PlanEnforcer> enforcer;
     if (!a.apply_plan.empty()) {
@@ -197,70 +273,13 @@ int run_play_command(PlayArgs& a, int verbosity, const ModuleCatalog& modules) {
             std::printf("\nplaybook: %s\n", a.playbook.c_str());
             return 0;
         }
-        if (a.inventories.empty()) {
-            for (const char* def : {"inventory", "inventory.ini", "inventory.yml", "hosts"})
-                if (fs::exists(def)) {
-                    a.inventories.push_back(def);
-                    break;
-                }
-            if (a.inventories.empty()) throw UserError("no inventory given (-i INVENTORY)");
-        }
-        Inventory inv = Inventory::load(a.inventories);
-        fs::path first(a.inventories.front());
-        // "-i hosts.ini" has an empty parent path, which fs::absolute rejects: it is the current dir.
-        fs::path inv_dir = fs::is_directory(first) ? first : first.parent_path();
-        if (fs::exists(first)) opts.inventory_dir = (inv_dir.empty() ? fs::current_path() : fs::absolute(inv_dir)).string();
-        std::string pb_dir = fs::path(a.playbook).parent_path().string();
-        if (fs::is_directory(fs::path(pb_dir.empty() ? "." : pb_dir))) inv.add_vars_dir(pb_dir.empty() ? "." : pb_dir);
+        Inventory inv = load_run_inventory(a);
         if (a.list_hosts || a.list_tasks) {
-            std::printf("\nplaybook: %s\n", a.playbook.c_str());
-            for (const auto& play : pb.plays) {
-                std::vector<std::string> hosts = inv.match(play.hosts);
-                if (!opts.limit.empty()) {
-                    auto lim = inv.match(opts.limit);
-                    std::unordered_set<std::string> keep(lim.begin(), lim.end());
-                    std::erase_if(hosts, [&](const auto& h) { return keep.count(h) == 0; });
-                }
-                std::erase_if(hosts, [&](const auto& h) { return !in_shard(h, opts.shard); });
-                std::printf("\n  play #%s (%s):\n", (play.name.empty() ? play.hosts : play.name).c_str(), play.hosts.c_str());
-                if (a.list_hosts) {
-                    std::printf("    pattern: ['%s']\n    hosts (%zu):\n", play.hosts.c_str(), hosts.size());
-                    for (const auto& h : hosts) std::printf("      %s\n", h.c_str());
-                }
-                if (a.list_tasks) {
-                    std::printf("    tasks:\n");
-                    print_tasks(play.pre_tasks, 6);
-                    print_tasks(play.tasks, 6);
-                    print_tasks(play.post_tasks, 6);
-                }
-            }
+            print_listing(pb, inv, a);
             return 0;
         }
         FanoutReporter reporters;
-        ConsoleOptions copts;
-        copts.verbosity = verbosity;
-        copts.diff = opts.diff;
-        bool terminal = isatty(fileno(stdout));
-        copts.color = console_color(a.color, terminal, std::getenv("NO_COLOR"));
-        copts.escape_controls = terminal;
-        copts.progress = terminal;  // CI logs get no carriage returns
-        reporters.add(std::make_unique<ConsoleReporter>(stdout, copts));
-        if (runlog::enabled(runlog::Level::Error)) reporters.add(std::make_unique<LogReporter>());
-        // Each report file is checked writable before the run; a report lost at the end fails the run.
-        std::vector<std::function<std::string()>> report_errors;
-        auto add_report = [&](auto r) {
-            auto* raw = r.get();
-            report_errors.push_back([raw] { return raw->write_error(); });
-            reporters.add(std::move(r));
-        };
-        if (!a.json_report.empty()) add_report(std::make_unique<JsonReporter>(a.json_report));
-        if (!a.junit_report.empty()) add_report(std::make_unique<JunitReporter>(a.junit_report));
-        if (!a.html_report.empty()) add_report(std::make_unique<HtmlReporter>(a.html_report));
-        if (!a.save_plan.empty()) {
-            auto r = std::make_unique<PlanRecorder>(a.save_plan, plan_header(a));
-            opts.plan_gate = r.get();
-            add_report(std::move(r));
-        }
+        std::vector<std::function<std::string()>> report_errors = add_reporters(reporters, a, verbosity);
         PlayExecutor exec(inv, opts, reporters);
         long long t0 = runlog::now_ns();
         int rc = exec.run(pb);
@@ -325,16 +344,7 @@ void add_run_options(CLI::App* cmd, PlayArgs& pa, int& verbosity) {
     play->add_flag("--verify-convergence", pa.verify, "after each change, check again and fail if the module did not converge");
 }
 
-}  // namespace
-
-int run_cli(int argc, char** argv, const ModuleCatalog& modules) {
-    CLI::App app{"upkeep: agentless, idempotent configuration engine (Ansible-style playbooks, Lua expressions)"};
-    app.require_subcommand(0, 1);
-    bool version = false;
-    app.add_flag("--version", version, "print the version and exit");
-    int verbosity = 0;
-
-    PlayArgs pa;
+CLI::App* add_play_command(CLI::App& app, PlayArgs& pa, int& verbosity) {
     CLI::App* play = app.add_subcommand("play", "run a playbook against an inventory");
     play->add_option("playbook", pa.playbook, "the playbook file")->required();
     play->add_option("-i,--inventory", pa.inventories, "inventory file, directory or host list (a,b,)");
@@ -352,19 +362,19 @@ int run_cli(int argc, char** argv, const ModuleCatalog& modules) {
                      "with --check: write the reviewed plan (per host and task, the changes and the before-state of "
                      "what they touch) for `upkeep apply`");
     add_run_options(play, pa, verbosity);
+    return play;
+}
 
-    PlayArgs aa;
+CLI::App* add_apply_command(CLI::App& app, PlayArgs& aa, int& verbosity) {
     CLI::App* apply = app.add_subcommand(
         "apply", "apply a reviewed plan (play --check --save-plan): exactly its changes; a host whose reviewed "
                  "before-state changed is refused, the others go on");
     apply->add_option("plan", aa.apply_plan, "the plan file")->required();
     add_run_options(apply, aa, verbosity);
+    return apply;
+}
 
-    ReportArgs ra;
-    CLI::App* report = add_report_command(app, ra);
-
-    PullArgs pull_args;
-    PlayArgs pla;
+CLI::App* add_pull_command(CLI::App& app, PullArgs& pull_args, PlayArgs& pla, int& verbosity) {
     CLI::App* pull = app.add_subcommand(
         "pull", "GitOps pull mode: fetch a Git repository, check out a ref and run a playbook from it on this host");
     pull->add_option("playbook", pull_args.playbook, "the playbook, relative to the repository")->required();
@@ -376,6 +386,30 @@ int run_cli(int argc, char** argv, const ModuleCatalog& modules) {
     pull->add_option("-i,--inventory", pla.inventories, "inventory (default: this host, `localhost,` over a local connection)");
     pull->add_flag("-C,--check", pla.check, "dry run: report what would change, change nothing");
     add_run_options(pull, pla, verbosity);
+    return pull;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv, const ModuleCatalog& modules) {
+    CLI::App app{"upkeep: agentless, idempotent configuration engine (Ansible-style playbooks, Lua expressions)"};
+    app.require_subcommand(0, 1);
+    bool version = false;
+    app.add_flag("--version", version, "print the version and exit");
+    int verbosity = 0;
+
+    PlayArgs pa;
+    CLI::App* play = add_play_command(app, pa, verbosity);
+
+    PlayArgs aa;
+    CLI::App* apply = add_apply_command(app, aa, verbosity);
+
+    ReportArgs ra;
+    CLI::App* report = add_report_command(app, ra);
+
+    PullArgs pull_args;
+    PlayArgs pla;
+    CLI::App* pull = add_pull_command(app, pull_args, pla, verbosity);
 
     VaultArgs va;
     CLI::App* vault = add_vault_command(app, va);

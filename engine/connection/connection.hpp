@@ -11,13 +11,17 @@
 #include <string>
 #include <vector>
 
+#include "engine/util/shared_text.hpp"
+
 namespace upkeep {
 
+// Members have default member initialisers so that Command{.cmdline = "..."} leaves the
+// rest out without a -Wmissing-field-initializers warning.
 struct Command {
-    std::string cmdline;                     // run by /bin/sh -c on the target
-    std::string stdin_data;                  // fed on stdin: secrets travel here, never in argv
-    std::string chdir;                       // working directory; "" keeps the default
-    std::map<std::string, std::string> env;  // extra environment
+    std::string cmdline{};                     // run by /bin/sh -c on the target
+    std::string stdin_data{};                  // fed on stdin: secrets travel here, never in argv
+    std::string chdir{};                       // working directory; "" keeps the default
+    std::map<std::string, std::string> env{};  // extra environment
     // A query only reads state, so it runs even in a dry run. A mutating command
     // is recorded as "would run" by the planned-state overlay instead of running.
     bool mutating = true;
@@ -98,6 +102,19 @@ public:
     // old file's owner and mode unless opts say otherwise.
     virtual WriteResult write_file(const std::string& path, const std::string& content,
                                    const WriteOptions& opts) = 0;
+    // The same as read_file/write_file with the bytes shared instead of copied: a
+    // connection that keeps what it is given (the dry-run overlay) holds the plan's
+    // own buffer and hands it back on the next read, so a large file is not held
+    // once per hand-over (issue 7.15). The defaults fall back to the copying calls.
+    virtual SharedText read_shared(const std::string& path) { return SharedText(read_file(path)); }
+    virtual WriteResult write_shared(const std::string& path, const SharedText& content, const WriteOptions& opts) {
+        return write_file(path, *content, opts);
+    }
+    // The SHA-256 (hex) of a regular file's bytes, nullopt when it does not exist.
+    // Lets a module learn that a large file already holds the wanted bytes without
+    // moving them to the controller: a connection computes it where the file is
+    // (a local stream, `sha256sum` on an SSH host). The default reads the file.
+    virtual std::optional<std::string> file_sha256(const std::string& path);
     // A private scratch copy of `content` for a `validate:` command: a new file
     // with a random ".upkeep.*" name in `dir`, created O_EXCL|O_NOFOLLOW with
     // mode 0600. Returns its host path; remove it with remove_temp_file(). The

@@ -26,6 +26,11 @@ public:
     WriteResult write_file(const std::string& path, const std::string& content, const WriteOptions& opts) override {
         return m_inner.write_file(path, content, opts);
     }
+    SharedText read_shared(const std::string& path) override { return m_inner.read_shared(path); }
+    WriteResult write_shared(const std::string& path, const SharedText& content, const WriteOptions& opts) override {
+        return m_inner.write_shared(path, content, opts);
+    }
+    std::optional<std::string> file_sha256(const std::string& path) override { return m_inner.file_sha256(path); }
     std::string write_temp_file(const std::string& dir, const std::string& content) override {
         return m_inner.write_temp_file(dir, content);
     }

@@ -27,6 +27,7 @@
 #include "engine/report/run_log.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/host_path.hpp"
+#include "engine/util/sha256.hpp"
 #include "engine/util/strings.hpp"
 
 extern char** environ;
@@ -535,6 +536,30 @@ std::optional<std::string> LocalConnection::read_file(const std::string& path) {
             throw TaskError("refusing to read " + path + ": larger than " + std::to_string(k_max_read_bytes >> 20) + " MiB");
     }
     return out;
+}
+
+std::optional<std::string> LocalConnection::file_sha256(const std::string& path) {
+    std::string local = map_path(path);
+    Fd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    if (fd.fd < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        throw TaskError(errno_text("cannot read", path, errno));
+    }
+    struct stat st;
+    if (::fstat(fd.fd, &st) < 0) throw TaskError(errno_text("cannot read", path, errno));
+    if (!S_ISREG(st.st_mode)) return Connection::file_sha256(path);  // read_file gives the precise refusal
+    Sha256 digest;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd.fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw TaskError(errno_text("cannot read", path, errno));
+        }
+        if (n == 0) break;
+        digest.update(std::string_view(buf, static_cast<size_t>(n)));
+    }
+    return digest.hex();
 }
 
 WriteResult LocalConnection::write_file(const std::string& path, const std::string& content, const WriteOptions& opts) {

@@ -37,6 +37,8 @@ public:
 
     FileInfo stat(const std::string& path, bool follow = true) override;
     std::optional<std::string> read_file(const std::string& path) override;
+    // Streams the file through the digest: a large file is never held whole.
+    std::optional<std::string> file_sha256(const std::string& path) override;
     // Atomic replace (mkstemp in the same directory, write, fsync, mode/owner of
     // the old file or opts, SELinux context of the old file, rename, fsync of the
     // directory). A symbolic link at `path` is written through: its target is

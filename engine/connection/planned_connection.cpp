@@ -94,6 +94,10 @@ FileInfo PlannedConnection::stat(const std::string& raw, bool follow) {
 }
 
 std::optional<std::string> PlannedConnection::read_file(const std::string& raw) {
+    return read_shared(raw).to_optional();
+}
+
+SharedText PlannedConnection::read_shared(const std::string& raw) {
     std::string path = normalize_path(raw);
     const Entry* own = find(path);
     if (!own && hidden_by_ancestor(path)) return std::nullopt;
@@ -101,13 +105,20 @@ std::optional<std::string> PlannedConnection::read_file(const std::string& raw) 
         if (e->info.is_link()) {
             std::string target = e->info.link_target;
             if (!target.empty() && target[0] != '/') target = parent_path(path) + "/" + target;
-            return read_file(target);
+            return read_shared(target);
         }
         if (!e->info.exists()) return std::nullopt;
         if (e->info.is_dir()) throw TaskError(path + " is a directory");
         if (e->content) return e->content;
     }
-    return m_real->read_file(path);
+    return m_real->read_shared(path);
+}
+
+std::optional<std::string> PlannedConnection::file_sha256(const std::string& raw) {
+    std::string path = normalize_path(raw);
+    const Entry* own = find(path);
+    if (own || hidden_by_ancestor(path)) return Connection::file_sha256(path);  // planned: hash the planned bytes
+    return m_real->file_sha256(path);
 }
 
 PlannedConnection::Entry& PlannedConnection::materialize(const std::string& path) {
@@ -130,6 +141,10 @@ std::string PlannedConnection::write_temp_file(const std::string& dir, const std
 }
 
 WriteResult PlannedConnection::write_file(const std::string& raw, const std::string& content, const WriteOptions& opts) {
+    return write_shared(raw, SharedText(content), opts);
+}
+
+WriteResult PlannedConnection::write_shared(const std::string& raw, const SharedText& content, const WriteOptions& opts) {
     std::string path = normalize_path(raw);
     require_parent_dir(path);
     // Written through a link, as the real connection does: plan the target.
@@ -149,7 +164,7 @@ WriteResult PlannedConnection::write_file(const std::string& raw, const std::str
     if (opts.backup && e.info.exists()) r.backup_path = path + ".<backup>~";
     bool existed = e.info.exists();
     e.info.kind = FileInfo::Kind::File;
-    e.info.size = content.size();
+    e.info.size = content->size();
     e.content = content;
     if (opts.mode)
         e.info.mode = *opts.mode;

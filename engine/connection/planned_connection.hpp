@@ -30,6 +30,12 @@ public:
     FileInfo stat(const std::string& path, bool follow = true) override;
     std::optional<std::string> read_file(const std::string& path) override;
     WriteResult write_file(const std::string& path, const std::string& content, const WriteOptions& opts) override;
+    // The planned file keeps the caller's buffer (the plan's after-bytes) and a
+    // later read hands the same buffer back: no copy per task or per read.
+    SharedText read_shared(const std::string& path) override;
+    // A planned file's hash is its planned bytes'; otherwise the host answers.
+    std::optional<std::string> file_sha256(const std::string& path) override;
+    WriteResult write_shared(const std::string& path, const SharedText& content, const WriteOptions& opts) override;
     void make_dirs(const std::string& path, std::optional<uint32_t> mode) override;
     void remove(const std::string& path, bool recursive) override;
     void set_attributes(const std::string& path, std::optional<uint32_t> mode, const std::string& owner,
@@ -55,7 +61,7 @@ public:
 private:
     struct Entry {
         FileInfo info;                       // kind Missing == planned removal
-        std::optional<std::string> content;  // nullopt: same bytes as on the host
+        SharedText content;                  // none: same bytes as on the host
         bool opaque = false;                 // a planned directory: the host's entries below it are gone
     };
     // The planned entry for `path`, or nullptr when the host's state stands.

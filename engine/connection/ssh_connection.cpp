@@ -788,6 +788,20 @@ std::optional<std::string> SshConnection::read_file(const std::string& path) {
     });
 }
 
+std::optional<std::string> SshConnection::file_sha256(const std::string& path) {
+    // Exit 3: not a regular file (missing, a FIFO that would block, a directory);
+    // then the read path answers with its exact refusal or nullopt.
+    Command c;
+    c.cmdline = "[ -f " + q(path) + " ] || exit 3; exec sha256sum < " + q(path);
+    c.mutating = false;
+    CommandResult r = run(c);
+    if (r.rc == 0 && r.out.size() >= 64) {
+        std::string hex = r.out.substr(0, 64);
+        if (hex.find_first_not_of("0123456789abcdef") == std::string::npos) return hex;
+    }
+    return Connection::file_sha256(path);
+}
+
 WriteResult SshConnection::write_file(const std::string& path, const std::string& content, const WriteOptions& opts) {
     runlog::event(runlog::Level::Trace, m_opts.host_name, "write_file",
                   {{"path", path}, {"bytes", std::to_string(content.size())}, {"backup", opts.backup ? "true" : "false"},

@@ -61,6 +61,9 @@ public:
     CommandResult run_unlogged(const Command& cmd);
     FileInfo stat(const std::string& path, bool follow = true) override;
     std::optional<std::string> read_file(const std::string& path) override;
+    // `sha256sum` on the host (one command): a large file that already holds the
+    // wanted bytes is not moved to the controller. Falls back to reading it.
+    std::optional<std::string> file_sha256(const std::string& path) override;
     WriteResult write_file(const std::string& path, const std::string& content, const WriteOptions& opts) override;
     std::string write_temp_file(const std::string& dir, const std::string& content) override;
     void remove_temp_file(const std::string& path) override;

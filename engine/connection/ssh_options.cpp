@@ -291,8 +291,10 @@ SshEndpoint parse_ssh_endpoint(const std::string& spec) {
     return e;
 }
 
-SshOptions ssh_options_from_vars(const std::string& host, const Value& host_vars, const SshOptions& cli_defaults) {
-    Layer vars = layer_from_vars(host_vars);
+namespace {
+
+// ansible_ssh_common_args and ansible_ssh_extra_args, read as ssh's command line.
+Layer layer_from_arg_vars(const Value& host_vars) {
     Layer args;
     for (const char* name : {"ansible_ssh_common_args", "ansible_ssh_extra_args"}) {
         const Value* v = host_vars.find(name);
@@ -323,22 +325,11 @@ SshOptions ssh_options_from_vars(const std::string& host, const Value& host_vars
             throw UserError(v->mark(), std::string(name) + ": " + e.what());
         }
     }
+    return args;
+}
 
-    SshOptions o;
-    o.host_name = host;
-    // The config file to read may itself come from the arguments (-F).
-    std::string config_file = cli_defaults.ssh_config_file;
-    if (args.ssh_config_file) config_file = *args.ssh_config_file;
-    std::string alias = vars.address          ? *vars.address
-                        : args.address          ? *args.address
-                        : !cli_defaults.address.empty() ? cli_defaults.address
-                                                : host;
-
-    Layer config = layer_from_ssh_config(alias, config_file);
-    o.address = alias;
-    config.apply_to(o);
-
-    // Command-line defaults count where they were given.
+// Command-line defaults count where they were given.
+Layer layer_from_cli(const SshOptions& cli_defaults) {
     Layer cli;
     if (!cli_defaults.user.empty()) cli.user = cli_defaults.user;
     if (cli_defaults.port != 22) cli.port = cli_defaults.port;
@@ -348,14 +339,11 @@ SshOptions ssh_options_from_vars(const std::string& host, const Value& host_vars
     cli.identity_files = cli_defaults.identity_files;
     cli.host_key_checking = cli_defaults.host_key_checking;
     cli.connect_timeout_s = cli_defaults.connect_timeout_s;
-    cli.apply_to(o);
-    o.ssh_config_file = config_file;
+    return cli;
+}
 
-    args.address.reset();  // already used as the alias looked up in the config
-    args.apply_to(o);
-    vars.address.reset();
-    vars.apply_to(o);
-
+// become: the command line's, overridden by the host's ansible_become* variables.
+void apply_become(SshOptions& o, const Value& host_vars, const SshOptions& cli_defaults) {
     o.become = cli_defaults.become;
     o.become_method = cli_defaults.become_method;
     o.become_user = cli_defaults.become_user;
@@ -365,6 +353,14 @@ SshOptions ssh_options_from_vars(const std::string& host, const Value& host_vars
     if (auto v = first_var(host_vars, {"ansible_become_user"})) o.become_user = v->to_string();
     if (auto v = first_var(host_vars, {"ansible_become_pass", "ansible_become_password"}))
         o.become_password = v->to_string();
+    if (o.become_method != "sudo" && o.become_method != "su") {
+        const Value* v = host_vars.find("ansible_become_method");
+        throw UserError(v ? v->mark() : Mark{}, "become method '" + o.become_method + "' is not supported (sudo, su)");
+    }
+}
+
+// upkeep's own per-host connection settings.
+void apply_upkeep_vars(SshOptions& o, const Value& host_vars) {
     if (const Value* v = host_vars.find("upkeep_run_lock"); v && !v->is_null()) {
         std::string t = v->is_bool() ? (v->as_bool() ? "true" : "false") : to_lower(trim(v->to_string()));
         if (t == "false" || t == "no" || t == "off" || t == "0") o.run_lock_required = false;
@@ -381,10 +377,38 @@ SshOptions ssh_options_from_vars(const std::string& host, const Value& host_vars
         if (t != "auto" && t != "sftp" && t != "shell") throw UserError(v->mark(), "upkeep_ssh_files: '" + v->to_string() + "' is not auto, sftp or shell");
         o.files_via = t;
     }
-    if (o.become_method != "sudo" && o.become_method != "su") {
-        const Value* v = host_vars.find("ansible_become_method");
-        throw UserError(v ? v->mark() : Mark{}, "become method '" + o.become_method + "' is not supported (sudo, su)");
-    }
+}
+
+}  // namespace
+
+SshOptions ssh_options_from_vars(const std::string& host, const Value& host_vars, const SshOptions& cli_defaults) {
+    Layer vars = layer_from_vars(host_vars);
+    Layer args = layer_from_arg_vars(host_vars);
+
+    SshOptions o;
+    o.host_name = host;
+    // The config file to read may itself come from the arguments (-F).
+    std::string config_file = cli_defaults.ssh_config_file;
+    if (args.ssh_config_file) config_file = *args.ssh_config_file;
+    std::string alias = vars.address          ? *vars.address
+                        : args.address          ? *args.address
+                        : !cli_defaults.address.empty() ? cli_defaults.address
+                                                : host;
+
+    Layer config = layer_from_ssh_config(alias, config_file);
+    o.address = alias;
+    config.apply_to(o);
+
+    layer_from_cli(cli_defaults).apply_to(o);
+    o.ssh_config_file = config_file;
+
+    args.address.reset();  // already used as the alias looked up in the config
+    args.apply_to(o);
+    vars.address.reset();
+    vars.apply_to(o);
+
+    apply_become(o, host_vars, cli_defaults);
+    apply_upkeep_vars(o, host_vars);
     if (o.user.empty()) {
         const char* u = std::getenv("USER");
         o.user = u && *u ? u : "root";

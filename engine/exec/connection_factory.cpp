@@ -5,6 +5,7 @@
 #include "engine/connection/local_connection.hpp"
 #include "engine/exec/ssh_factory.hpp"
 #include "engine/lua/lua_env.hpp"
+#include "engine/lua/lua_pool.hpp"
 #include "engine/util/error.hpp"
 
 namespace fs = std::filesystem;
@@ -15,7 +16,7 @@ namespace {
 std::string var(const Value& vars, std::initializer_list<const char*> names) {
     for (const char* n : names) {
         const Value& v = vars.get(n);
-        if (!v.is_null()) return thread_lua().render(v, vars).to_string();
+        if (!v.is_null()) return lua_lease()->render(v, vars).to_string();
     }
     return "";
 }

@@ -3,6 +3,7 @@
 #include "engine/connection/ssh_connection.hpp"
 #include "engine/connection/ssh_options.hpp"
 #include "engine/lua/lua_env.hpp"
+#include "engine/lua/lua_pool.hpp"
 #include "engine/util/error.hpp"
 
 namespace upkeep {
@@ -23,7 +24,7 @@ ConnectionPtr make_ssh_connection(const std::string& host, const Value& vars, co
     // Connection variables may be templates ("{{ mgmt_net }}.11"): render them first.
     Value rendered(Map{});
     for (const auto& [k, v] : vars.as_map())
-        if (k.rfind("ansible_", 0) == 0 || k.rfind("upkeep_", 0) == 0) rendered[k] = thread_lua().render(v, vars);
+        if (k.rfind("ansible_", 0) == 0 || k.rfind("upkeep_", 0) == 0) rendered[k] = lua_lease()->render(v, vars);
     return std::make_unique<SshConnection>(ssh_options_from_vars(host, rendered, defaults));
 }
 

@@ -9,6 +9,7 @@
 #include "engine/exec/connection_factory.hpp"
 #include "engine/exec/plan_gate.hpp"
 #include "engine/lua/lua_env.hpp"
+#include "engine/lua/lua_pool.hpp"
 #include "engine/module/module.hpp"
 #include "engine/lua/jinja_native.hpp"
 #include "engine/report/secret_registry.hpp"
@@ -37,7 +38,7 @@ constexpr const char* k_omit_placeholder = "__omit_place_holder__upkeep";
 bool eval_condition(const Value& cond, const Value& vars) {
     if (cond.is_bool()) return cond.as_bool();
     if (cond.is_null()) return false;
-    return thread_lua().eval_bool(cond.to_string(), vars, cond.mark());
+    return lua_lease()->eval_bool(cond.to_string(), vars, cond.mark());
 }
 
 // Modules that run on the controller only and build their results from their
@@ -128,9 +129,9 @@ Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
     // its vars sit above the play's.
     if (task.role_defaults.is_map())
         for (const auto& [k, v] : task.role_defaults.as_map())
-            if (host.default_keys.count(k)) vars[k] = thread_lua().render(v, vars);
+            if (host.default_keys.count(k)) vars[k] = lua_lease()->render(v, vars);
     if (task.role_vars.is_map())
-        for (const auto& [k, v] : task.role_vars.as_map()) vars[k] = thread_lua().render(v, vars);
+        for (const auto& [k, v] : task.role_vars.as_map()) vars[k] = lua_lease()->render(v, vars);
     if (task.vars.is_map() && !task.vars.as_map().empty()) {
         // Task vars may refer to play vars, to each other and (as in Ansible) to
         // registered values and -e: render them in order in a context that has
@@ -140,7 +141,7 @@ Value TaskExecutor::task_vars(const Task& task, const HostState& host) const {
             for (const auto& [k, v] : host.runtime_vars.as_map()) ctx[k] = v;
         for (const auto& [k, v] : m_opts.extra_vars.as_map()) ctx[k] = v;
         for (const auto& [k, v] : task.vars.as_map()) {
-            Value r = thread_lua().render(v, ctx);
+            Value r = lua_lease()->render(v, ctx);
             vars[k] = r;
             ctx[k] = std::move(r);
         }
@@ -239,7 +240,7 @@ TaskExecutor::TaskConnection TaskExecutor::task_connection(const Play& play, con
     // The dry-run swap: in --check every read and write goes through the overlay.
     TaskConnection tc;
     tc.conn = &become_connection(play, task, host);
-    std::string delegate = task.delegate_to.is_null() ? "" : thread_lua().render(task.delegate_to, vars).to_string();
+    std::string delegate = task.delegate_to.is_null() ? "" : lua_lease()->render(task.delegate_to, vars).to_string();
     if (!delegate.empty() && delegate != host.name) {
         if (!delegate_connection) throw TaskError("delegate_to is not available here");
         tc.conn = &delegate_connection(delegate, host.name);
@@ -266,7 +267,7 @@ TaskExecutor::TaskConnection TaskExecutor::task_connection(const Play& play, con
     if (!task.environment.empty()) {
         std::map<std::string, std::string> env;
         for (const auto& layer : task.environment) {
-            Value e = thread_lua().render(layer, vars);
+            Value e = lua_lease()->render(layer, vars);
             if (e.is_null()) continue;
             if (!e.is_map()) throw UserError(layer.mark(), "environment must be a map, got a " + std::string(e.type_name()));
             secrets().add_from(e);  // a vaulted value stays masked wherever the command echoes it
@@ -283,7 +284,7 @@ namespace {
 // The module's arguments for this host: rendered, `omit` dropped, validated; secret
 // arguments (and every string argument of a no_log task) registered for masking.
 Args render_args(const Task& task, const Value& vars) {
-    Value rendered = thread_lua().render(task.args, vars);
+    Value rendered = lua_lease()->render(task.args, vars);
     if (rendered.is_map()) {
         // Ansible's `default(omit)`: an argument rendered to the placeholder is left out.
         Map& m = rendered.as_map_mut();
@@ -309,10 +310,10 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     Args args = render_args(task, vars);
     TaskConnection tc = task_connection(play, task, host, vars, check);
     auto eval = [&](const Value& expr) {
-        if (expr.mark().known()) return thread_lua().eval_expression(expr, vars);
+        if (expr.mark().known()) return lua_lease()->eval_expression(expr, vars);
         Value at_task = expr;
         at_task.set_mark(task.mark);
-        return thread_lua().eval_expression(at_task, vars);
+        return lua_lease()->eval_expression(at_task, vars);
     };
     ModuleContext ctx{*tc.conn, vars, eval, play.playbook_dir};
     ctx.search_dirs = task.search_dirs.empty() ? std::vector<std::string>{play.playbook_dir} : task.search_dirs;
@@ -413,7 +414,7 @@ Value TaskExecutor::run_loop(const Play& play, const Task& task, HostState& host
                              const std::string& task_name, HostResult& summary) {
     List loop_items;
     try {
-        Value lv = thread_lua().render(task.loop, vars);
+        Value lv = lua_lease()->render(task.loop, vars);
         if (!lv.is_list()) throw UserError(task.loop.mark(), "loop must be a list, got a " + std::string(lv.type_name()));
         // Assigned only once everything succeeded: a failure leaves no items to run.
         loop_items = task.first_found ? List{Value(first_found(task, lv.as_list()))} : lv.as_list();
@@ -454,7 +455,7 @@ Value TaskExecutor::run_loop(const Play& play, const Task& task, HostState& host
         r.result = ir.result;
         try {
             r.item_label = task.loop_label.is_null() ? (item.is_string() ? item.as_string() : item.to_json())
-                                                     : thread_lua().render(task.loop_label, iv).to_string();
+                                                     : lua_lease()->render(task.loop_label, iv).to_string();
         } catch (const std::exception&) {
             r.item_label = item.to_json();
         }

@@ -3,7 +3,6 @@
 // crypt(3) password hashes, YAML/JSON parsing, controller-side lookups and
 // loading of included templates.
 #include <crypt.h>
-#include <openssl/evp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include "engine/lua/jinja_ast.hpp"
 #include "engine/lua/jinja_native.hpp"
 #include "engine/lua/lua_convert.hpp"
+#include "engine/util/digest.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/py_regex.hpp"
 #include "engine/util/strings.hpp"
@@ -145,26 +145,13 @@ int l_re_findall(lua_State* L) {
     });
 }
 
-std::string hex(const unsigned char* p, unsigned n) {
-    static const char* k = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < n; ++i) {
-        out += k[p[i] >> 4];
-        out += k[p[i] & 15];
-    }
-    return out;
-}
-
 int l_hash(lua_State* L) {
     return lua::guarded(L, [&] {
         std::string data = arg_string(L, 1);
         std::string alg = to_lower(arg_string(L, 2));
-        const EVP_MD* md = EVP_get_digestbyname(alg.c_str());
-        if (!md) throw UserError("hash: unknown hash type '" + alg + "'");
-        unsigned char out[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
-        if (!EVP_Digest(data.data(), data.size(), out, &n, md, nullptr)) throw UserError("hash: digest failed");
-        push_string(L, hex(out, n));
+        std::optional<std::string> hex = digest_hex_of(alg, data);
+        if (!hex) throw UserError("hash: unknown hash type '" + alg + "'");
+        push_string(L, *hex);
         return 1;
     });
 }

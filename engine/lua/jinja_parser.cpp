@@ -234,21 +234,7 @@ NodePtr ExprParser::parse_primary() {
     const Token& t = peek();
     size_t pos = t.pos;
     switch (t.kind) {
-        case Token::Kind::Name: {
-            std::string name = next().text;
-            NodePtr n;
-            if (name == "true" || name == "True" || name == "false" || name == "False") {
-                n = make(Node::Kind::Bool, pos);
-                n->text = (name == "true" || name == "True") ? "true" : "false";
-            } else if (name == "none" || name == "None") {
-                n = make(Node::Kind::None, pos);
-            } else {
-                n = make(Node::Kind::Name, pos);
-                n->text = name;
-            }
-            n->src = name;
-            return n;
-        }
+        case Token::Kind::Name: return parse_name(pos);
         case Token::Kind::Str: {
             NodePtr n = make(Node::Kind::Str, pos);
             while (peek().kind == Token::Kind::Str) n->text += next().text;  // "a" "b" is "ab"
@@ -261,58 +247,84 @@ NodePtr ExprParser::parse_primary() {
             return n;
         }
         case Token::Kind::Op:
-            if (t.op("(")) {
-                next();
-                if (peek().op(")")) {
-                    next();
-                    return make(Node::Kind::Tuple, pos);
-                }
-                NodePtr first = parse_expr();
-                if (peek().op(",")) {
-                    NodePtr tup = make(Node::Kind::Tuple, pos);
-                    tup->kids.push_back(std::move(first));
-                    while (peek().op(",")) {
-                        next();
-                        if (peek().op(")")) break;
-                        tup->kids.push_back(parse_expr());
-                    }
-                    first = std::move(tup);
-                }
-                expect_op(")");
-                return first;
-            }
-            if (t.op("[")) {
-                next();
-                NodePtr n = make(Node::Kind::List, pos);
-                while (!peek().op("]")) {
-                    if (!n->kids.empty()) {
-                        expect_op(",");
-                        if (peek().op("]")) break;
-                    }
-                    n->kids.push_back(parse_expr());
-                }
-                next();
-                return n;
-            }
-            if (t.op("{")) {
-                next();
-                NodePtr n = make(Node::Kind::Dict, pos);
-                while (!peek().op("}")) {
-                    if (!n->kids.empty()) {
-                        expect_op(",");
-                        if (peek().op("}")) break;
-                    }
-                    n->kids.push_back(parse_expr());
-                    expect_op(":");
-                    n->kids.push_back(parse_expr());
-                }
-                next();
-                return n;
-            }
+            if (t.op("(")) return parse_paren(pos);
+            if (t.op("[")) return parse_list(pos);
+            if (t.op("{")) return parse_dict(pos);
             break;
         default: break;
     }
     fail("expected a value");
+}
+
+// true/True/false/False and none/None are literals; any other name a variable.
+NodePtr ExprParser::parse_name(size_t pos) {
+    std::string name = next().text;
+    NodePtr n;
+    if (name == "true" || name == "True" || name == "false" || name == "False") {
+        n = make(Node::Kind::Bool, pos);
+        n->text = (name == "true" || name == "True") ? "true" : "false";
+    } else if (name == "none" || name == "None") {
+        n = make(Node::Kind::None, pos);
+    } else {
+        n = make(Node::Kind::Name, pos);
+        n->text = name;
+    }
+    n->src = name;
+    return n;
+}
+
+// (a), the empty tuple (), or a tuple (a, b[,]).
+NodePtr ExprParser::parse_paren(size_t pos) {
+    next();
+    if (peek().op(")")) {
+        next();
+        return make(Node::Kind::Tuple, pos);
+    }
+    NodePtr first = parse_expr();
+    if (peek().op(",")) {
+        NodePtr tup = make(Node::Kind::Tuple, pos);
+        tup->kids.push_back(std::move(first));
+        while (peek().op(",")) {
+            next();
+            if (peek().op(")")) break;
+            tup->kids.push_back(parse_expr());
+        }
+        first = std::move(tup);
+    }
+    expect_op(")");
+    return first;
+}
+
+// [a, b[,]]
+NodePtr ExprParser::parse_list(size_t pos) {
+    next();
+    NodePtr n = make(Node::Kind::List, pos);
+    while (!peek().op("]")) {
+        if (!n->kids.empty()) {
+            expect_op(",");
+            if (peek().op("]")) break;
+        }
+        n->kids.push_back(parse_expr());
+    }
+    next();
+    return n;
+}
+
+// {k: v, ...[,]}: kids alternate key, value.
+NodePtr ExprParser::parse_dict(size_t pos) {
+    next();
+    NodePtr n = make(Node::Kind::Dict, pos);
+    while (!peek().op("}")) {
+        if (!n->kids.empty()) {
+            expect_op(",");
+            if (peek().op("}")) break;
+        }
+        n->kids.push_back(parse_expr());
+        expect_op(":");
+        n->kids.push_back(parse_expr());
+    }
+    next();
+    return n;
 }
 
 NodePtr ExprParser::parse_postfix(NodePtr node, size_t pos) {

@@ -37,6 +37,10 @@ private:
     NodePtr parse_pow();
     NodePtr parse_unary(bool with_filter);
     NodePtr parse_primary();
+    NodePtr parse_name(size_t pos);
+    NodePtr parse_paren(size_t pos);
+    NodePtr parse_list(size_t pos);
+    NodePtr parse_dict(size_t pos);
     NodePtr parse_postfix(NodePtr node, size_t pos);
     NodePtr parse_subscript(NodePtr node, size_t pos);
     NodePtr parse_call(NodePtr callee, size_t pos);

@@ -1,5 +1,6 @@
 #include "engine/util/py_regex.hpp"
 #include "engine/lua/lua_env.hpp"
+#include "engine/lua/lua_pool.hpp"
 
 #include <unistd.h>
 
@@ -415,14 +416,8 @@ std::mutex g_paths_mutex;
 std::vector<std::string> g_paths;
 std::atomic<size_t> g_paths_count{0};
 
-}  // namespace
-
-LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
-    m_L = lua_newstate(limited_alloc, m_rt.get());
-    if (!m_L) throw std::runtime_error("cannot create a Lua state");
-    lua_State* L = m_L;
-    *static_cast<lua::Runtime**>(lua_getextraspace(L)) = m_rt.get();
-
+// The standard libraries an expression may use (no io, os, package, debug) and upkeep's own.
+void open_libraries(lua_State* L) {
     const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},        {LUA_STRLIBNAME, luaopen_string},
                              {LUA_TABLIBNAME, luaopen_table},  {LUA_MATHLIBNAME, luaopen_math},
                              {LUA_UTF8LIBNAME, luaopen_utf8}};
@@ -435,22 +430,23 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
     lua::open_bounded_patterns(L);
     lua::open_jinja_native(L);
     lua::open_user_plugins(L);
+}
 
-    if (luaL_loadbufferx(L, k_prelude, std::strlen(k_prelude), "=prelude", "t") != LUA_OK) {
-        std::string msg = lua_tostring(L, -1);
-        lua_close(L);
-        throw std::runtime_error("Lua prelude: " + msg);
-    }
+// Runs the prelude, which returns its lock, freeze and search-path functions: kept in
+// the registry, out of any expression's reach.
+void run_prelude(lua_State* L) {
+    if (luaL_loadbufferx(L, k_prelude, std::strlen(k_prelude), "=prelude", "t") != LUA_OK)
+        throw std::runtime_error(std::string("Lua prelude: ") + lua_tostring(L, -1));
     lua_pushcfunction(L, load_lua_file);
-    if (lua_pcall(L, 1, 3, 0) != LUA_OK) {
-        std::string msg = lua_tostring(L, -1);
-        lua_close(L);
-        throw std::runtime_error("Lua prelude: " + msg);
-    }
+    if (lua_pcall(L, 1, 3, 0) != LUA_OK) throw std::runtime_error(std::string("Lua prelude: ") + lua_tostring(L, -1));
     lua_rawsetp(L, LUA_REGISTRYINDEX, &k_lock_key);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &k_freeze_key);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &k_paths_key);
+}
 
+// The environment expressions run in: a read-only proxy of the globals, locked so
+// that rawset(_ENV, ...) cannot plant a variable later evaluations (other hosts) see.
+void install_locked_env(lua_State* L) {
     lua_newtable(L);
     lua_newtable(L);
     lua_pushcfunction(L, env_index);
@@ -460,18 +456,26 @@ LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
     lua_pushliteral(L, "read-only");
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
-    // rawset(_ENV, ...) would plant a variable that later evaluations (other hosts) see.
     lua_rawgetp(L, LUA_REGISTRYINDEX, &k_lock_key);
     lua_pushvalue(L, -2);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-        lua_close(L);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK)
         throw std::runtime_error("Lua set-up failed: cannot lock the expression environment");
-    }
     lua_rawsetp(L, LUA_REGISTRYINDEX, &k_env_key);
+}
 
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, lua::k_hook_every);
+}  // namespace
 
+LuaEnv::LuaEnv() : m_rt(std::make_unique<lua::Runtime>()) {
+    m_L = lua_newstate(limited_alloc, m_rt.get());
+    if (!m_L) throw std::runtime_error("cannot create a Lua state");
+    lua_State* L = m_L;
+    *static_cast<lua::Runtime**>(lua_getextraspace(L)) = m_rt.get();
     try {
+        open_libraries(L);
+        run_prelude(L);
+        install_locked_env(L);
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, lua::k_hook_every);
+
         std::vector<std::string> refused;
         for (const std::string& dir : builtin_lua_dirs(refused)) add_search_path(dir);
         if (m_search_count == 0) {
@@ -526,7 +530,7 @@ void LuaEnv::add_global_search_path(const std::string& dir) {
     }
     // Load the directory's filters and tests now, on the calling thread, so a broken
     // file stops the run before any host is touched (workers load them again).
-    thread_lua().sync_global_paths();
+    lua_lease()->sync_global_paths();
 }
 
 void LuaEnv::sync_global_paths() {
@@ -703,11 +707,6 @@ bool python_truthy(const Value& v) {
         case Value::Type::Map: return !v.as_map().empty();
     }
     return false;
-}
-
-LuaEnv& thread_lua() {
-    thread_local LuaEnv env;
-    return env;
 }
 
 }  // namespace upkeep

@@ -23,7 +23,8 @@ namespace lua {
 struct Runtime;
 }
 
-// One sandboxed Lua state. Not thread-safe: each worker thread uses its own (thread_lua()).
+// One sandboxed Lua state. Not thread-safe: an evaluation borrows one from the
+// process-wide pool for its duration (lua_lease(), engine/lua/lua_pool.hpp).
 class LuaEnv {
 public:
     // Opens base (without dofile, loadfile, print; load takes text only), string, table,
@@ -132,8 +133,5 @@ private:
 // Python's truth value: None, false, 0, "" and empty containers are false; any
 // other string ("false", "no") is true, as in Jinja's `{% if %}`.
 bool python_truthy(const Value& v);
-
-// The calling thread's LuaEnv, created on first use.
-LuaEnv& thread_lua();
 
 }  // namespace upkeep

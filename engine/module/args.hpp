@@ -12,26 +12,33 @@ namespace upkeep {
 
 enum class ArgType { Any, String, Bool, Int, List, Map, Path, Mode };
 
+// Written as a C++20 designated initialiser that names only what differs from the
+// defaults: {.name = "dest", .type = ArgType::Path, .required = true, .doc = "..."}.
+// Every member has a default member initialiser: GCC's -Wmissing-field-initializers
+// (in -Wextra) warns about each member a designated initialiser leaves out unless it
+// has one, so the `{}` below are what keeps the short form warning-free.
 struct ArgSpec {
-    std::string name;
+    std::string name{};
     ArgType type = ArgType::String;
     bool required = false;
-    Value default_value;                // null: no default
-    std::vector<std::string> choices;   // empty: any value
-    std::vector<std::string> aliases;   // Ansible's aliases (dest -> path)
-    bool secret = false;                // masked in every output (like Ansible's no_log args)
-    std::string doc;                    // one line for `upkeep doc`
+    Value default_value{};               // null: no default
+    std::vector<std::string> choices{};  // empty: any value
+    std::vector<std::string> aliases{};  // Ansible's aliases (dest -> path)
+    bool secret = false;                 // masked in every output (like Ansible's no_log args)
+    std::string doc{};                   // one line for `upkeep doc`
 };
 
+// Written as a designated initialiser too; every member has a default member
+// initialiser for the same reason as ArgSpec's.
 struct ModuleSpec {
-    std::string name;
-    std::string summary;  // one line for `upkeep doc`
-    std::string doc;      // longer text with an example taken from the seeds
-    std::vector<ArgSpec> args;
+    std::string name{};
+    std::string summary{};  // one line for `upkeep doc`
+    std::string doc{};      // longer text with an example taken from the seeds
+    std::vector<ArgSpec> args{};
     // Accepts a free-form string (command/shell): stored as argument "cmd".
     bool free_form = false;
-    std::vector<std::vector<std::string>> mutually_exclusive;
-    std::vector<std::vector<std::string>> required_one_of;
+    std::vector<std::vector<std::string>> mutually_exclusive{};
+    std::vector<std::vector<std::string>> required_one_of{};
     // Accepts any argument name besides the declared ones (set_fact's free keys);
     // undeclared arguments pass through untouched.
     bool any_args = false;

@@ -16,21 +16,32 @@ std::string format_mode(uint32_t mode) {
 
 std::vector<ArgSpec> file_attr_args() {
     return {
-        {"mode", ArgType::Mode, false, {}, {}, {}, false, "permissions, octal (\"0644\") or symbolic (\"u+x\")"},
-        {"owner", ArgType::String, false, {}, {}, {}, false, "owner name or uid"},
-        {"group", ArgType::String, false, {}, {}, {}, false, "group name or gid"},
+        {.name = "mode", .type = ArgType::Mode, .doc = "permissions, octal (\"0644\") or symbolic (\"u+x\")"},
+        {.name = "owner", .type = ArgType::String, .doc = "owner name or uid"},
+        {.name = "group", .type = ArgType::String, .doc = "group name or gid"},
     };
 }
 
 std::vector<ArgSpec> file_edit_args(bool with_create) {
     std::vector<ArgSpec> out = {
-        {"path", ArgType::Path, true, {}, {}, {"dest", "destfile", "name"}, false, "the file to edit"},
-        {"backup", ArgType::Bool, false, Value(false), {}, {}, false, "keep the old file as <path>.<pid>.<time>~"},
-        {"validate", ArgType::String, false, {}, {}, {}, false,
-         "command to check the new file before it replaces the old one; %s is the temp file"},
+        {.name = "path",
+         .type = ArgType::Path,
+         .required = true,
+         .aliases = {"dest", "destfile", "name"},
+         .doc = "the file to edit"},
+        {.name = "backup",
+         .type = ArgType::Bool,
+         .default_value = Value(false),
+         .doc = "keep the old file as <path>.<pid>.<time>~"},
+        {.name = "validate",
+         .type = ArgType::String,
+         .doc = "command to check the new file before it replaces the old one; %s is the temp file"},
     };
     if (with_create)
-        out.push_back({"create", ArgType::Bool, false, Value(false), {}, {}, false, "create the file if it is missing"});
+        out.push_back({.name = "create",
+                       .type = ArgType::Bool,
+                       .default_value = Value(false),
+                       .doc = "create the file if it is missing"});
     for (auto& a : file_attr_args()) out.push_back(a);
     return out;
 }
@@ -74,17 +85,31 @@ void plan_attributes(Plan& plan, const Args& args, const std::string& path, cons
     store_target(plan, args, path);
 }
 
-Plan plan_file_content(ModuleContext& ctx, const Args& args, const std::string& path, std::string content,
+namespace {
+// Below this size reading the file is as cheap as asking for its hash (one round
+// trip either way; the SSH connection prefetches small files with their stat).
+constexpr size_t k_compare_by_digest_bytes = 64 * 1024;
+}  // namespace
+
+Plan plan_file_content(ModuleContext& ctx, const Args& args, const std::string& path, SharedText content,
                        const std::string& msg) {
     Plan plan;
     FileInfo info = ctx.conn.stat(path, true);
     refuse_non_regular(info, path);
-    std::optional<std::string> before;
-    if (info.exists()) before = ctx.conn.read_file(path);
-    bool same = before && *before == content;
+    SharedText before;
+    bool same = false;
+    // A large file of the wanted size is compared by digest where it lives: a
+    // converged 10 MB file costs one hash on the host, not 10 MB moved to and held
+    // by the controller per host. Its bytes are read only when they differ.
+    if (info.exists() && info.size == content->size() && content->size() >= k_compare_by_digest_bytes) {
+        std::optional<std::string> have = ctx.conn.file_sha256(path);
+        same = have && *have == content.sha256();
+    }
+    if (info.exists() && !same) before = ctx.conn.read_shared(path);
+    same = same || (before && before == content);
     if (same) before.reset();  // converged: the host's bytes are not needed any more
     if (!same) {
-        plan.data["content"] = Value(content);
+        plan.content = content;
         plan.changes.push_back({path, before ? msg : "file created", std::move(before), std::move(content), false});
     }
     bool content_changed = plan.changed();
@@ -99,8 +124,8 @@ Plan plan_file_edit(ModuleContext& ctx, const Args& args, const EditFn& edit, bo
     std::string path = args.str("path");
     FileInfo info = ctx.conn.stat(path, true);
     refuse_non_regular(info, path);
-    std::optional<std::string> before;
-    if (info.exists()) before = ctx.conn.read_file(path);
+    SharedText before;
+    if (info.exists()) before = ctx.conn.read_shared(path);
     if (!before && !create) {
         if (auto why = ctx.conn.pending_file(path)) {
             // Not there yet, but a step planned earlier in this dry run creates it (a
@@ -126,9 +151,9 @@ Plan plan_file_edit(ModuleContext& ctx, const Args& args, const EditFn& edit, bo
     EditOutcome out = edit(before);
     Plan plan;
     if (!before || *before != out.content) {
-        plan.data["content"] = Value(out.content);
+        plan.content = SharedText(std::move(out.content));
         if (!before) plan.data["created"] = Value(true);
-        Change c{path, before ? out.msg : "file created, " + out.msg, before, out.content, false};
+        Change c{path, before ? out.msg : "file created, " + out.msg, before, plan.content, false};
         plan.changes.push_back(std::move(c));
     }
     plan_attributes(plan, args, path, info);
@@ -143,12 +168,12 @@ Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
         result["path"] = Value(path);
         return result;
     }
-    const Value& content = plan.data.get("content");
+    const SharedText& content = plan.content;
     std::optional<uint32_t> mode;
     if (plan.data.has("mode")) mode = static_cast<uint32_t>(plan.data.get("mode").as_int());
     std::string owner = plan.data.has("owner") ? plan.data.get("owner").as_string() : "";
     std::string group = plan.data.has("group") ? plan.data.get("group").as_string() : "";
-    if (content.is_string()) {
+    if (content) {
         if (args.has("validate")) {
             std::string cmd = args.str("validate");
             size_t pos = cmd.find("%s");
@@ -161,7 +186,7 @@ Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
             // through): the dry run validates exactly what the real run would.
             std::string dir = parent_path(path);
             if (!ctx.conn.stat(dir, true).is_dir()) dir = "/tmp";
-            std::string tmp = ctx.conn.write_temp_file(dir, content.as_string());
+            std::string tmp = ctx.conn.write_temp_file(dir, *content);
             CommandResult r;
             try {
                 cmd.replace(pos, 2, shell_quote(ctx.conn.command_path(tmp)));
@@ -189,7 +214,7 @@ Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
         opts.group = group;
         opts.backup = args.flag("backup");
         opts.follow = !plan.data.get("replace_link").truthy();
-        WriteResult w = ctx.conn.write_file(path, content.as_string(), opts);
+        WriteResult w = ctx.conn.write_shared(path, content, opts);
         if (!w.backup_path.empty()) result["backup_file"] = Value(w.backup_path);
     } else if (mode || !owner.empty() || !group.empty()) {
         ctx.conn.set_attributes(path, mode, owner, group);

@@ -23,9 +23,10 @@ struct EditOutcome {
     std::string msg;      // "line added", or why nothing changed ("key 'x' already set")
 };
 
-// A pure edit: current bytes (nullopt when the file does not exist) -> new bytes.
-// Throws UserError/TaskError for bad input; must not touch the host.
-using EditFn = std::function<EditOutcome(const std::optional<std::string>& current)>;
+// A pure edit: current bytes (none when the file does not exist) -> new bytes.
+// Throws UserError/TaskError for bad input; must not touch the host. The current
+// bytes are shared with the connection (no copy of a large file per edit).
+using EditFn = std::function<EditOutcome(const SharedText& current)>;
 
 // Reads `path`, runs `edit`, and plans the content change (exact before/after)
 // and any mode/owner/group change. A missing file with create=false is an error
@@ -36,9 +37,9 @@ Plan plan_file_edit(ModuleContext& ctx, const Args& args, const EditFn& edit, bo
                     const std::optional<std::string>& missing_ok_msg = std::nullopt);
 
 // Plans writing exactly `content` to `path` (copy's core), plus attributes.
-// Takes `content` by value and moves it into the plan: a 10 MB file is held
-// once per copy that is really needed, not once per hand-over.
-Plan plan_file_content(ModuleContext& ctx, const Args& args, const std::string& path, std::string content,
+// `content` is shared, not copied: the plan's after-bytes, what apply() writes and
+// (in a dry run) the planned file are one buffer; a std::string argument is moved in.
+Plan plan_file_content(ModuleContext& ctx, const Args& args, const std::string& path, SharedText content,
                        const std::string& msg);
 
 // Plans only mode/owner/group for an existing path (file module, directories).

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/util/shared_text.hpp"
 #include "engine/value/value.hpp"
 
 namespace upkeep {
@@ -15,8 +16,9 @@ namespace upkeep {
 struct Change {
     std::string target;   // the path or resource ("/etc/libvirt/hooks/qemu", "service libvirtd")
     std::string summary;  // short fragment: "line added", "mode 0644 -> 0755", "would run"
-    // Exact bytes before and after, for the unified diff (files only).
-    std::optional<std::string> before, after;
+    // Exact bytes before and after, for the unified diff (files only). Shared, not
+    // copied: the same bytes are the overlay's planned file and what apply() writes.
+    SharedText before, after;
     bool secret = false;  // the diff is masked in every output
 };
 
@@ -28,6 +30,10 @@ struct Plan {
     // result fields shown to the user and to `register` (check's view).
     Value data;
     Value result;
+    // The whole new file a file module's apply() writes (engine/module/file_edit.hpp),
+    // none when the content stays. Typed and shared rather than a copy in `data`: the
+    // same buffer is the change's after-bytes and, in a dry run, the planned file.
+    SharedText content;
     // The effect cannot be predicted before it happens (a raw command): the
     // dry run says "would run" instead of guessing.
     bool unpredictable = false;

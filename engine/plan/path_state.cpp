@@ -1,26 +1,8 @@
 #include "engine/plan/path_state.hpp"
 
-#include <openssl/evp.h>
-
-#include <cstdio>
-
 #include "engine/util/error.hpp"
 
 namespace upkeep {
-
-std::string sha256_hex(const std::string& bytes) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr) != 1)
-        throw std::runtime_error("SHA-256 failed");
-    std::string hex;
-    char b[3];
-    for (unsigned int i = 0; i < n; ++i) {
-        std::snprintf(b, sizeof b, "%02x", md[i]);
-        hex += b;
-    }
-    return hex;
-}
 
 Value PathState::to_value() const {
     Value v(Map{});

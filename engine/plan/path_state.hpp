@@ -6,11 +6,10 @@
 #include <string>
 
 #include "engine/connection/connection.hpp"
+#include "engine/util/sha256.hpp"
 #include "engine/value/value.hpp"
 
 namespace upkeep {
-
-std::string sha256_hex(const std::string& bytes);
 
 struct PathState {
     std::string kind;  // "absent", "file", "directory", "link", or a special file's kind

@@ -26,7 +26,7 @@ std::string text(const Value& v, const char* key) { return v.get(key).is_null() 
 
 }  // namespace
 
-std::string bytes_hash(const std::optional<std::string>& bytes) { return bytes ? "sha256:" + sha256_hex(*bytes) : ""; }
+std::string bytes_hash(const SharedText& bytes) { return bytes ? "sha256:" + sha256_hex(*bytes) : ""; }
 
 std::string plan_text(const std::string& text, bool no_log) {
     return no_log ? "hidden (no_log) sha256:" + sha256_hex(text) : text;

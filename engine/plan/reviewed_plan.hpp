@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/plan/path_state.hpp"
+#include "engine/util/shared_text.hpp"
 #include "engine/value/value.hpp"
 
 namespace upkeep {
@@ -48,7 +49,7 @@ struct ReviewedPlan {
 };
 
 // "sha256:<hex>" of the bytes, "" without bytes.
-std::string bytes_hash(const std::optional<std::string>& bytes);
+std::string bytes_hash(const SharedText& bytes);
 
 // A change's target or summary as the plan keeps it: as is, or for a no_log task
 // only a hash ("hidden (no_log) sha256:..."), still comparable at apply time.

@@ -137,6 +137,83 @@ struct Subscript {
     bool is_range = false;
 };
 
+// The terms in the order Ansible evaluates them: plain ones, then &-terms, then !-terms
+// (only !- or &-terms start from "all").
+std::vector<std::string> ordered_terms(const std::string& pattern) {
+    std::vector<std::string> terms = split_terms(pattern);
+    if (terms.empty()) throw UserError("empty host pattern '" + pattern + "'");
+    std::vector<std::string> plain, inter, excl;
+    for (const auto& t : terms) {
+        if (t[0] == '!') excl.push_back(t);
+        else if (t[0] == '&') inter.push_back(t);
+        else plain.push_back(t);
+    }
+    if (plain.empty()) plain.push_back("all");
+    std::vector<std::string> ordered = plain;
+    ordered.insert(ordered.end(), inter.begin(), inter.end());
+    ordered.insert(ordered.end(), excl.begin(), excl.end());
+    return ordered;
+}
+
+// Takes a trailing [i] or [a:b] off `expr` (not off a ~regex).
+std::optional<Subscript> take_subscript(std::string& expr, const std::string& term) {
+    if (expr[0] == '~') return std::nullopt;
+    static const PyRegex k_subscript = compile_py_regex(R"(^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$)");
+    check_brackets(expr);
+    PyMatch sm;
+    if (!py_fullmatch(k_subscript, expr, &sm)) return std::nullopt;
+    Subscript s;
+    try {
+        if (sm[2].matched) {
+            s.start = std::stol(sm[2].str());
+        } else {
+            s.is_range = true;
+            s.start = std::stol(sm[3].str());
+            s.end = sm[5].length() ? std::stol(sm[5].str()) : -1;
+        }
+    } catch (const std::out_of_range&) {
+        throw UserError("subscript out of range in host pattern '" + term + "'");
+    }
+    expr = sm[1].str();
+    return s;
+}
+
+// The hosts of `that` a subscript selects; an index past the end is an error, a range is cut.
+void apply_subscript(std::vector<std::string>& that, const Subscript& sub, const std::string& term,
+                     const std::string& expr) {
+    long n = static_cast<long>(that.size());
+    if (sub.is_range && sub.end != 0) {  // Ansible reads [x:0] as [x]
+        long end = sub.end == -1 ? n - 1 : sub.end;
+        long b = std::min(sub.start, n), e = std::min(end + 1, n);
+        that = b < e ? std::vector<std::string>(that.begin() + b, that.begin() + e) : std::vector<std::string>{};
+        return;
+    }
+    long i = sub.start < 0 ? n + sub.start : sub.start;
+    if (i < 0 || i >= n)
+        throw UserError("no hosts matched the subscripted pattern '" + term + "': '" + expr + "' has " +
+                        std::to_string(n) + " host" + (n == 1 ? "" : "s"));
+    that = {that[static_cast<size_t>(i)]};
+}
+
+// One term's hosts into the result: !-terms remove, &-terms keep only, plain terms add.
+void combine(std::vector<std::string>& hosts, char op, const std::vector<std::string>& that) {
+    if (op == '!') {
+        std::unordered_set<std::string> drop(that.begin(), that.end());
+        hosts.erase(std::remove_if(hosts.begin(), hosts.end(), [&](const std::string& h) { return drop.count(h) != 0; }),
+                    hosts.end());
+    } else if (op == '&') {
+        std::unordered_set<std::string> keep(that.begin(), that.end());
+        hosts.erase(std::remove_if(hosts.begin(), hosts.end(), [&](const std::string& h) { return keep.count(h) == 0; }),
+                    hosts.end());
+    } else {
+        // Views stay valid: `hosts` does not reallocate below, `that` outlives the set.
+        hosts.reserve(hosts.size() + that.size());
+        std::unordered_set<std::string_view> have(hosts.begin(), hosts.end());
+        for (const auto& h : that)
+            if (have.insert(h).second) hosts.push_back(h);
+    }
+}
+
 }  // namespace
 
 std::vector<std::string> Inventory::enumerate(const std::string& expr) const {
@@ -160,20 +237,7 @@ std::vector<std::string> Inventory::enumerate(const std::string& expr) const {
 }
 
 std::vector<std::string> Inventory::match(const std::string& pattern) const {
-    std::vector<std::string> terms = split_terms(pattern);
-    if (terms.empty()) throw UserError("empty host pattern '" + pattern + "'");
-    std::vector<std::string> plain, inter, excl;
-    for (const auto& t : terms) {
-        if (t[0] == '!') excl.push_back(t);
-        else if (t[0] == '&') inter.push_back(t);
-        else plain.push_back(t);
-    }
-    if (plain.empty()) plain.push_back("all");
-    std::vector<std::string> ordered = plain;
-    ordered.insert(ordered.end(), inter.begin(), inter.end());
-    ordered.insert(ordered.end(), excl.begin(), excl.end());
-
-    static const PyRegex k_subscript = compile_py_regex(R"(^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$)");
+    std::vector<std::string> ordered = ordered_terms(pattern);
     std::vector<std::string> hosts;
     for (const auto& term : ordered) {
         if (has_host(term)) {  // a plain host name needs no matching
@@ -183,57 +247,10 @@ std::vector<std::string> Inventory::match(const std::string& pattern) const {
         char op = (term[0] == '!' || term[0] == '&') ? term[0] : '\0';
         std::string expr = op ? term.substr(1) : term;
         if (expr.empty()) throw UserError(std::string("host pattern '") + pattern + "' has an empty term after '" + op + "'");
-        std::optional<Subscript> sub;
-        PyMatch sm;
-        if (expr[0] != '~') {
-            check_brackets(expr);
-            if (py_fullmatch(k_subscript, expr, &sm)) {
-                Subscript s;
-                try {
-                    if (sm[2].matched) {
-                        s.start = std::stol(sm[2].str());
-                    } else {
-                        s.is_range = true;
-                        s.start = std::stol(sm[3].str());
-                        s.end = sm[5].length() ? std::stol(sm[5].str()) : -1;
-                    }
-                } catch (const std::out_of_range&) {
-                    throw UserError("subscript out of range in host pattern '" + term + "'");
-                }
-                sub = s;
-                expr = sm[1].str();
-            }
-        }
+        std::optional<Subscript> sub = take_subscript(expr, term);
         std::vector<std::string> that = enumerate(expr);
-        if (sub && !that.empty()) {
-            long n = static_cast<long>(that.size());
-            if (sub->is_range && sub->end != 0) {  // Ansible reads [x:0] as [x]
-                long end = sub->end == -1 ? n - 1 : sub->end;
-                long b = std::min(sub->start, n), e = std::min(end + 1, n);
-                that = b < e ? std::vector<std::string>(that.begin() + b, that.begin() + e) : std::vector<std::string>{};
-            } else {
-                long i = sub->start < 0 ? n + sub->start : sub->start;
-                if (i < 0 || i >= n)
-                    throw UserError("no hosts matched the subscripted pattern '" + term + "': '" + expr + "' has " +
-                                    std::to_string(n) + " host" + (n == 1 ? "" : "s"));
-                that = {that[static_cast<size_t>(i)]};
-            }
-        }
-        if (op == '!') {
-            std::unordered_set<std::string> drop(that.begin(), that.end());
-            hosts.erase(std::remove_if(hosts.begin(), hosts.end(), [&](const std::string& h) { return drop.count(h) != 0; }),
-                        hosts.end());
-        } else if (op == '&') {
-            std::unordered_set<std::string> keep(that.begin(), that.end());
-            hosts.erase(std::remove_if(hosts.begin(), hosts.end(), [&](const std::string& h) { return keep.count(h) == 0; }),
-                        hosts.end());
-        } else {
-            // Views stay valid: `hosts` does not reallocate below, `that` outlives the set.
-            hosts.reserve(hosts.size() + that.size());
-            std::unordered_set<std::string_view> have(hosts.begin(), hosts.end());
-            for (const auto& h : that)
-                if (have.insert(h).second) hosts.push_back(h);
-        }
+        if (sub && !that.empty()) apply_subscript(that, *sub, term, expr);
+        combine(hosts, op, that);
     }
     if (ordered.size() == 1) return hosts;  // one term: the union step above already removed duplicates
     std::vector<std::string> out;

@@ -21,6 +21,10 @@ struct DiffLine {
 // no_log task), secrets masked.
 std::vector<DiffLine> diff_lines(const HostResult& r);
 
+// The lines of a unified diff (its two header lines, then hunks), appended to `out`;
+// diff_lines() and `report merge` (which reads them back from JSON reports) both use it.
+void append_unified_diff(const std::string& diff, std::vector<DiffLine>& out);
+
 std::string join_diff_lines(const std::vector<DiffLine>& lines);
 
 // Identical diffs of one task (the same item, the same lines) across hosts, in

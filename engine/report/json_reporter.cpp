@@ -5,6 +5,7 @@
 
 #include "engine/util/error.hpp"
 #include "engine/report/report_file.hpp"
+#include "engine/report/diff_limit.hpp"
 #include "engine/report/secret_registry.hpp"
 #include "engine/report/unified_diff.hpp"
 
@@ -70,11 +71,15 @@ void JsonReporter::host_result(const Task&, const std::string&, const HostResult
         cv["target"] = Value(r.no_log ? std::string("hidden (no_log)") : secrets().mask(c.target));
         cv["summary"] = Value(r.no_log ? std::string("hidden (no_log)") : secrets().mask(c.summary));
         if (c.before || c.after) {
-            if (c.secret || r.no_log || secrets().appears_in(c.before.value_or("")) ||
-                secrets().appears_in(c.after.value_or("")))
+            if (c.secret || r.no_log || secrets().appears_in(c.before.or_empty()) ||
+                secrets().appears_in(c.after.or_empty()))
                 cv["diff"] = Value("hidden: contains secrets");
-            else
-                cv["diff"] = Value(secrets().mask(unified_diff(c.before.value_or(""), c.after.value_or(""), c.target)));
+            else if (std::string skipped = diff_skipped(c); !skipped.empty()) {
+                cv["diff_skipped"] = Value(skipped);
+                if (c.before) cv["before_sha256"] = Value(c.before.sha256());
+                if (c.after) cv["after_sha256"] = Value(c.after.sha256());
+            } else
+                cv["diff"] = Value(secrets().mask(unified_diff(c.before.or_empty(), c.after.or_empty(), c.target)));
         }
         changes.push_back(cv);
     }

@@ -17,17 +17,6 @@ Status status_from(const std::string& s) {
     return Status::Ok;
 }
 
-int weight(Status s) {
-    switch (s) {
-        case Status::Unreachable: return 4;
-        case Status::Failed: return 3;
-        case Status::Changed: return 2;
-        case Status::Ok: return 1;
-        case Status::Skipped: return 0;
-    }
-    return 0;
-}
-
 // The diff lines of one JSON host entry (or loop item), as diff_lines() made them.
 void add_diff(const Value& entry, std::vector<DiffLine>& out) {
     if (!entry.get("changes").is_list()) return;
@@ -41,18 +30,7 @@ void add_diff(const Value& entry, std::vector<DiffLine>& out) {
             out.push_back({DiffLine::Note, "diff of " + text(c, "target") + " " + diff});
             continue;
         }
-        int n = 0;
-        for (const auto& raw : split_lines_keep(diff)) {
-            std::string line = !raw.empty() && raw.back() == '\n' ? raw.substr(0, raw.size() - 1) : raw;
-            DiffLine::Kind k = n < 2 ? DiffLine::Header
-                               : line.empty()    ? DiffLine::Context
-                               : line[0] == '+'  ? DiffLine::Added
-                               : line[0] == '-'  ? DiffLine::Removed
-                               : line[0] == '@'  ? DiffLine::Hunk
-                                                 : DiffLine::Context;
-            out.push_back({k, line});
-            ++n;
-        }
+        append_unified_diff(diff, out);
     }
 }
 
@@ -130,7 +108,7 @@ RunRecord run_record_from_json(const Value& doc) {
                             auto fold = [&](const Value& x, bool item) {
                                 Status s = status_from(text(x, "status"));
                                 if (item) o.items++;
-                                if (first || weight(s) > weight(o.status)) {
+                                if (first || status_weight(s) > status_weight(o.status)) {
                                     o.status = s;
                                     o.ignored = x.get("ignored").truthy();
                                     o.msg = text(x, "msg");

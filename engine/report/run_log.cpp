@@ -131,25 +131,10 @@ bool plain(std::string_view v) {
 
 std::string quote(std::string_view v) {
     if (plain(v)) return std::string(v);
-    std::string out = "\"";
-    for (unsigned char c : v) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20 || c == 0x7f) {
-                    char b[8];
-                    std::snprintf(b, sizeof b, "\\u%04x", c);
-                    out += b;
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    return out + "\"";
+    // JSON's escapes, and DEL's too: the log is read on terminals.
+    std::string out = json_quote(v);
+    for (size_t at = out.find('\x7f'); at != std::string::npos; at = out.find('\x7f', at)) out.replace(at, 1, "\\u007f");
+    return out;
 }
 
 void open(const std::string& file, const char* env_level, int verbosity) {

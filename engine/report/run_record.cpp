@@ -6,10 +6,7 @@
 
 namespace upkeep {
 
-namespace {
-
-// Which status a host shows for a task whose items ended differently.
-int weight(Status s) {
+int status_weight(Status s) {
     switch (s) {
         case Status::Unreachable: return 4;
         case Status::Failed: return 3;
@@ -19,8 +16,6 @@ int weight(Status s) {
     }
     return 0;
 }
-
-}  // namespace
 
 void RecordingReporter::playbook_start(const std::string& path, bool check) {
     std::lock_guard<std::mutex> lock(m_mutex);
@@ -62,7 +57,7 @@ void RecordingReporter::host_result(const Task&, const std::string&, const HostR
         o.items++;
         if (!diff.empty()) diff.insert(diff.begin(), {DiffLine::Note, "(item=" + secrets().mask(r.item_label) + ")"});
     }
-    if (first || weight(r.status) > weight(o.status)) {
+    if (first || status_weight(r.status) > status_weight(o.status)) {
         o.status = r.status;
         o.ignored = r.ignored;
         if (!msg.empty() || first) o.msg = msg;

@@ -15,6 +15,10 @@
 
 namespace upkeep {
 
+// Which status a host shows for a task whose items (or, in `report merge`, whose
+// shards' entries) ended differently: the heavier one, unreachable first.
+int status_weight(Status s);
+
 struct HostOutcome {
     Status status = Status::Skipped;
     bool ignored = false;    // failed, but ignore_errors

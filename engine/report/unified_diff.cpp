@@ -3,6 +3,7 @@
 #include <dtl/dtl.hpp>
 
 #include <algorithm>
+#include <string_view>
 #include <vector>
 
 #include "engine/util/strings.hpp"
@@ -12,33 +13,57 @@ namespace upkeep {
 namespace {
 
 struct Line {
-    char op;  // ' ', '-', '+'
-    std::string text;
-    long a, b;  // 1-based line numbers in before/after (0 when absent)
+    char op;                // ' ', '-', '+'
+    std::string_view text;  // a view into before or after
 };
 
-std::string render_line(char op, const std::string& text) {
-    std::string out(1, op);
-    if (!text.empty() && text.back() == '\n') return out + text;
-    return out + text + "\n\\ No newline at end of file\n";
+void render_line(std::string& out, char op, std::string_view text) {
+    out += op;
+    out.append(text);
+    if (text.empty() || text.back() != '\n') out += "\n\\ No newline at end of file\n";
+}
+
+std::vector<std::string_view> split_views(std::string_view text) {
+    std::vector<std::string_view> out;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t nl = text.find('\n', start);
+        size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+        out.push_back(text.substr(start, end - start));
+        start = end;
+    }
+    return out;
 }
 
 }  // namespace
 
 std::string unified_diff(const std::string& before, const std::string& after, const std::string& label, int context) {
     if (before == after) return "";
-    std::vector<std::string> a = split_lines_keep(before), b = split_lines_keep(after);
-    dtl::Diff<std::string, std::vector<std::string>> d(a, b);
-    d.compose();
+    std::vector<std::string_view> a = split_views(before), b = split_views(after);
+    // The common head and tail are not diffed (GNU diff does the same): a one-line
+    // change in a 10 MB file diffs one line, not 130,000, in time and memory.
+    size_t head = 0;
+    while (head < a.size() && head < b.size() && a[head] == b[head]) ++head;
+    size_t tail = 0;
+    while (tail < a.size() - head && tail < b.size() - head && a[a.size() - 1 - tail] == b[b.size() - 1 - tail]) ++tail;
+    // Only the context lines next to the changed middle are kept as lines; `skipped`
+    // counts the common lines before them (the same on both sides) for the numbers.
+    size_t skipped = head > static_cast<size_t>(context) ? head - context : 0;
     std::vector<Line> lines;
-    long ai = 0, bi = 0;
+    for (size_t i = skipped; i < head; ++i) lines.push_back({' ', a[i]});
+    std::vector<std::string_view> mid_a(a.begin() + static_cast<long>(head), a.end() - static_cast<long>(tail));
+    std::vector<std::string_view> mid_b(b.begin() + static_cast<long>(head), b.end() - static_cast<long>(tail));
+    dtl::Diff<std::string_view, std::vector<std::string_view>> d(mid_a, mid_b);
+    d.compose();
     for (const auto& [elem, info] : d.getSes().getSequence()) {
         switch (info.type) {
-            case dtl::SES_COMMON: lines.push_back({' ', elem, ++ai, ++bi}); break;
-            case dtl::SES_DELETE: lines.push_back({'-', elem, ++ai, 0}); break;
-            case dtl::SES_ADD: lines.push_back({'+', elem, 0, ++bi}); break;
+            case dtl::SES_COMMON: lines.push_back({' ', elem}); break;
+            case dtl::SES_DELETE: lines.push_back({'-', elem}); break;
+            case dtl::SES_ADD: lines.push_back({'+', elem}); break;
         }
     }
+    for (size_t i = a.size() - tail; i < a.size() && i < a.size() - tail + static_cast<size_t>(context); ++i)
+        lines.push_back({' ', a[i]});
     // dtl may emit a change's additions before its deletions; a unified diff
     // shows the old lines first within each run of changes.
     for (size_t i = 0; i < lines.size();) {
@@ -77,7 +102,7 @@ std::string unified_diff(const std::string& before, const std::string& after, co
         size_t stop = std::min(n, end + 1 + context);
         long a_start = 0, b_start = 0, a_len = 0, b_len = 0;
         // Line numbers: count lines of each side before `start`.
-        long a_before = 0, b_before = 0;
+        long a_before = static_cast<long>(skipped), b_before = static_cast<long>(skipped);
         for (size_t x = 0; x < start; ++x) {
             if (lines[x].op != '+') ++a_before;
             if (lines[x].op != '-') ++b_before;
@@ -90,7 +115,7 @@ std::string unified_diff(const std::string& before, const std::string& after, co
         b_start = b_len ? b_before + 1 : b_before;
         out += "@@ -" + std::to_string(a_start) + (a_len == 1 ? "" : "," + std::to_string(a_len)) + " +" +
                std::to_string(b_start) + (b_len == 1 ? "" : "," + std::to_string(b_len)) + " @@\n";
-        for (size_t x = start; x < stop; ++x) out += render_line(lines[x].op, lines[x].text);
+        for (size_t x = start; x < stop; ++x) render_line(out, lines[x].op, lines[x].text);
         i = stop;
     }
     return out;

@@ -56,6 +56,11 @@ std::vector<std::string> split_lines_keep(std::string_view text) {
 
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
     std::string out;
+    // One allocation of the final size: growing by doubling would hold up to twice a
+    // large file's bytes at the end of the edit.
+    size_t total = parts.empty() ? 0 : sep.size() * (parts.size() - 1);
+    for (const auto& p : parts) total += p.size();
+    out.reserve(total);
     for (size_t i = 0; i < parts.size(); ++i) {
         if (i) out += sep;
         out += parts[i];

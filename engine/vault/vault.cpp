@@ -13,6 +13,7 @@
 #include <memory>
 #include <sstream>
 
+#include "engine/util/digest.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 
@@ -23,33 +24,11 @@ namespace {
 constexpr int k_iterations = 10000;
 constexpr size_t k_salt_len = 32;
 
-std::string to_hex(const std::string& bytes) {
-    static const char* d = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char c : bytes) {
-        out += d[c >> 4];
-        out += d[c & 15];
-    }
-    return out;
-}
-
 // Hex to bytes; false on an odd length or a non-hex character.
 bool from_hex(const std::string& hex, std::string& out) {
-    if (hex.size() % 2) return false;
-    out.clear();
-    out.reserve(hex.size() / 2);
-    auto val = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-    };
-    for (size_t i = 0; i < hex.size(); i += 2) {
-        int hi = val(hex[i]), lo = val(hex[i + 1]);
-        if (hi < 0 || lo < 0) return false;
-        out += static_cast<char>(hi * 16 + lo);
-    }
+    std::optional<std::string> bytes = hex_decode(hex);
+    if (!bytes) return false;
+    out = std::move(*bytes);
     return true;
 }
 
@@ -185,7 +164,7 @@ std::string vault_encrypt(const std::string& plaintext, const std::string& passw
     std::string padded = plaintext + std::string(pad, static_cast<char>(pad));
     std::string ct = ctr(k, padded);
     OPENSSL_cleanse(padded.data(), padded.size());
-    std::string body = to_hex(to_hex(salt) + "\n" + to_hex(hmac(k, ct)) + "\n" + to_hex(ct));
+    std::string body = hex_encode(hex_encode(salt) + "\n" + hex_encode(hmac(k, ct)) + "\n" + hex_encode(ct));
     bool labelled = !label.empty() && label != "default";
     std::string out = labelled ? "$ANSIBLE_VAULT;1.2;AES256;" + label + "\n" : "$ANSIBLE_VAULT;1.1;AES256\n";
     for (size_t i = 0; i < body.size(); i += 80) out += body.substr(i, 80) + "\n";

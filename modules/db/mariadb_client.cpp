@@ -20,15 +20,21 @@ void init_library() {
 
 std::vector<ArgSpec> login_arg_specs() {
     return {
-        {"login_host", ArgType::String, false, Value("localhost"), {}, {}, false,
-         "database server address, reached FROM THE CONTROLLER (localhost: the controller's own server)"},
-        {"login_port", ArgType::Int, false, Value(3306), {}, {}, false, "TCP port of the server"},
-        {"login_user", ArgType::String, false, {}, {}, {}, false, "user to connect as"},
-        {"login_password", ArgType::String, false, {}, {}, {}, true, "password of login_user"},
-        {"login_unix_socket", ArgType::Path, false, {}, {}, {}, false,
-         "Unix socket of the server on the controller (instead of login_host:login_port)"},
-        {"login_db", ArgType::String, false, {}, {}, {}, false, "default database"},
-        {"connect_timeout", ArgType::Int, false, Value(30), {}, {}, false, "seconds to wait for the connection"},
+        {.name = "login_host",
+         .type = ArgType::String,
+         .default_value = Value("localhost"),
+         .doc = "database server address, reached FROM THE CONTROLLER (localhost: the controller's own server)"},
+        {.name = "login_port", .type = ArgType::Int, .default_value = Value(3306), .doc = "TCP port of the server"},
+        {.name = "login_user", .type = ArgType::String, .doc = "user to connect as"},
+        {.name = "login_password", .type = ArgType::String, .secret = true, .doc = "password of login_user"},
+        {.name = "login_unix_socket",
+         .type = ArgType::Path,
+         .doc = "Unix socket of the server on the controller (instead of login_host:login_port)"},
+        {.name = "login_db", .type = ArgType::String, .doc = "default database"},
+        {.name = "connect_timeout",
+         .type = ArgType::Int,
+         .default_value = Value(30),
+         .doc = "seconds to wait for the connection"},
     };
 }
 

@@ -2,6 +2,7 @@
 // (directory trees posing as hosts) in a temp dir.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <regex>
 
 #include "tests/support/test_support.hpp"
@@ -317,4 +318,23 @@ TEST_CASE("unsupported keywords are refused, not ignored", "[e2e]") {
     Run d = e.play();
     CHECK(d.rc == 2);
     CHECK(d.out.find("delegate_to: host 'other' is not in the inventory") != std::string::npos);
+}
+
+// The ntp role's `ignore_errors: "{{ ansible_check_mode }}"`: a template judged when
+// the task fails (the loader refused it as "expected a boolean" before).
+TEST_CASE("ignore_errors may be a template, judged at run time", "[e2e][ignore_errors]") {
+    TempDir dir;
+    write_file(dir / "inventory.ini", "h1 ansible_connection=sandbox upkeep_sandbox_root=" + dir / "root" + "\n");
+    std::filesystem::create_directories(dir / "root");
+    write_file(dir / "site.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n"
+                                 "    - fail: msg=boom\n      ignore_errors: \"{{ ansible_check_mode }}\"\n"
+                                 "    - debug: msg=after\n");
+    Run check = upkeep::test::upkeep("play " + dir / "site.yml" + " -i " + dir / "inventory.ini --check");
+    INFO(check.out);
+    CHECK(check.rc == 0);
+    CHECK(check.out.find("ignored=1") != std::string::npos);
+    Run real = upkeep::test::upkeep("play " + dir / "site.yml" + " -i " + dir / "inventory.ini");
+    INFO(real.out);
+    CHECK(real.rc != 0);
+    CHECK(real.out.find("failed=1") != std::string::npos);
 }

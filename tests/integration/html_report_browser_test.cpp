@@ -6,7 +6,7 @@
 // file, no console error. The screenshot is kept (build/tests/html_report.png).
 #include <catch2/catch.hpp>
 
-#include "tests/unit/audit_estate.hpp"
+#include "tests/e2e/audit_estate.hpp"
 
 using namespace upkeep::test;
 

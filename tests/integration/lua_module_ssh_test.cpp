@@ -20,33 +20,8 @@ namespace {
 
 bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
-int recap(const std::string& out, const std::string& host, const std::string& field) {
-    size_t at = out.find("\n" + host + " ");
-    if (at == std::string::npos) return -1;
-    size_t f = out.find(field + "=", at);
-    return f == std::string::npos ? -1 : std::stoi(out.substr(f + field.size() + 1));
-}
-
-const char* const k_kv_module = R"lua(
-return {
-  summary = "a key=value line",
-  args = {
-    { name = "path", type = "path", required = true },
-    { name = "key", required = true },
-    { name = "value", required = true },
-  },
-  check = function(args, host)
-    local old = host:read_file(args.path) or ""
-    local line = args.key .. "=" .. args.value .. "\n"
-    if old:find(line, 1, true) then return { msg = "already set" } end
-    return { changes = { { target = args.path, summary = "line added", before = old, after = old .. line } },
-             data = { path = args.path, content = old .. line } }
-  end,
-  apply = function(plan, host)
-    host:write_file(plan.data.path, plan.data.content, { mode = "0640" })
-  end,
-}
-)lua";
+// tests/e2e/lua_module_play_test runs the same module on a sandbox host.
+std::string kv_module() { return read_file(std::string(UPKEEP_TEST_FIXTURES) + "/lua/kv_line.lua"); }
 
 }  // namespace
 
@@ -57,7 +32,7 @@ TEST_CASE("lua module over ssh: check writes nothing, apply writes the plan, sec
     write_file(dir / "inventory.ini", "h0 ansible_host=" + lab.address(0) + " ansible_port=" + std::to_string(lab.port()) +
                                           " ansible_user=root ansible_ssh_private_key_file=" + lab.client_key() + "\n");
     write_file(dir / "known_hosts", read_file(lab.known_hosts()));
-    write_file(dir / "lua/modules/kv_line.lua", k_kv_module);
+    write_file(dir / "lua/modules/kv_line.lua", kv_module());
     write_file(dir / "site.yml",
                "- hosts: all\n  gather_facts: false\n  tasks:\n"
                "    - kv_line: {path: /etc/upkeep-lua-test.conf, key: port, value: '8250'}\n"
@@ -80,7 +55,7 @@ TEST_CASE("lua module over ssh: check writes nothing, apply writes the plan, sec
     Run dry = play("--check --diff");
     INFO(dry.out);
     CHECK(dry.rc == 0);
-    CHECK(recap(dry.out, "h0", "changed") == 2);
+    CHECK(recap_count(dry.out, "h0", "changed") == 2);
     CHECK(has(dry.out, "+port=8250"));
     CHECK(has(dry.out, "+guest.network.device=cloudbr0"));
     CHECK(*conn.read_file("/etc/upkeep-lua-test.conf") == "host=a\n");
@@ -101,20 +76,20 @@ TEST_CASE("lua module over ssh: check writes nothing, apply writes the plan, sec
     struct stat st {};
     REQUIRE(::stat((dir / "run.log").c_str(), &st) == 0);
     CHECK((st.st_mode & 07777) == 0600);
-    CHECK(recap(real.out, "h0", "changed") == 2);
+    CHECK(recap_count(real.out, "h0", "changed") == 2);
     CHECK(*conn.read_file("/etc/upkeep-lua-test.conf") == "host=a\nport=8250\n");
     CHECK(conn.stat("/etc/upkeep-lua-test.conf").mode == 0640);
     CHECK(*conn.read_file("/etc/cloudstack/agent/agent.properties") == "host=192.168.1.5\nguest.network.device=cloudbr0\n");
 
     Run again = play("");
     INFO(again.out);
-    CHECK(recap(again.out, "h0", "changed") == 0);
-    CHECK(recap(again.out, "h0", "failed") == 0);
+    CHECK(recap_count(again.out, "h0", "changed") == 0);
+    CHECK(recap_count(again.out, "h0", "failed") == 0);
 
     // The bridge check reads the host's real /sys/class/net over SSH: no such bridge there.
     Run verify = play("--check -e verify=true -e guest_bridge=upkeepbr9");
     INFO(verify.out);
-    CHECK(recap(verify.out, "h0", "failed") == 1);
+    CHECK(recap_count(verify.out, "h0", "failed") == 1);
     CHECK(has(verify.out, "names bridge 'upkeepbr9' for guest.network.device, but the host has no such bridge"));
     CHECK(*conn.read_file("/etc/cloudstack/agent/agent.properties") == "host=192.168.1.5\nguest.network.device=cloudbr0\n");
 }

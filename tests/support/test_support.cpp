@@ -68,4 +68,11 @@ void must(const std::string& cmdline) {
 
 Run upkeep(const std::string& args) { return sh(std::string("NO_COLOR=1 ") + UPKEEP_BINARY + " " + args); }
 
+int recap_count(const std::string& out, const std::string& host, const std::string& field) {
+    size_t at = out.find("\n" + host + " ");
+    if (at == std::string::npos) return -1;
+    size_t f = out.find(field + "=", at);
+    return f == std::string::npos ? -1 : std::stoi(out.substr(f + field.size() + 1));
+}
+
 }  // namespace upkeep::test

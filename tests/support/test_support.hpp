@@ -40,6 +40,9 @@ Run sh(const std::string& cmdline);
 void must(const std::string& cmdline);
 // Runs the upkeep binary with the given arguments (a shell-quoted string).
 Run upkeep(const std::string& args);
+// A count from the PLAY RECAP line of `host` in upkeep's output (field: ok, changed,
+// failed, ...), -1 when the host or the field is not there.
+int recap_count(const std::string& out, const std::string& host, const std::string& field);
 
 }  // namespace upkeep::test
 

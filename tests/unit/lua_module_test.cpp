@@ -1,8 +1,9 @@
 // Lua modules (modules/lua_module.hpp): the module contract (check read-only with
 // exact before/after, apply carries out the plan, a second check converges), the
 // sandbox (no io/os, the host object only during its call), the loading rules
-// (lua_code_path), "did you mean", and end-to-end runs of the binary: --check
-// writes nothing, the real run writes, the second run changes nothing.
+// (lua_code_path) and "did you mean". The end-to-end runs of the binary (--check
+// writes nothing, the real run writes, the second run changes nothing) are in
+// tests/e2e/lua_module_play_test.cpp.
 #include <catch2/catch.hpp>
 
 #include "engine/lua/lua_env.hpp"
@@ -17,13 +18,6 @@ using namespace upkeep::test;
 namespace {
 
 bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
-
-int recap(const std::string& out, const std::string& host, const std::string& field) {
-    size_t at = out.find("\n" + host + " ");
-    if (at == std::string::npos) return -1;
-    size_t f = out.find(field + "=", at);
-    return f == std::string::npos ? -1 : std::stoi(out.substr(f + field.size() + 1));
-}
 
 const char* const k_agent =
     "#Storage\n"
@@ -40,18 +34,10 @@ struct BridgeHost : Sandbox {
     }
 };
 
-// A playbook directory with its own Lua module and an inventory of one sandbox host.
+// A playbook directory with its own Lua modules, loaded as the playbook loader does.
 struct PlaybookDir {
     TempDir dir;
     void module(const std::string& name, const std::string& code) { write_file(dir / ("lua/modules/" + name + ".lua"), code); }
-    void playbook(const std::string& tasks) {
-        write_file(dir / "inventory.ini", "h1 ansible_connection=sandbox upkeep_sandbox_root=" + dir / "root" + "\n");
-        write_file(dir / "site.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n" + tasks);
-        must("chmod -R go-w '" + dir.path() + "'");
-    }
-    Run play(const std::string& flags = "") {
-        return upkeep::test::upkeep("play '" + dir / "site.yml" + "' -i '" + dir / "inventory.ini" + "' " + flags + " 2>&1");
-    }
     const Module& load(const std::string& name) {
         must("chmod -R go-w '" + dir.path() + "'");
         const Module* m = find_lua_module(name, lua_module_dirs({dir.path()}));
@@ -59,29 +45,6 @@ struct PlaybookDir {
         return *m;
     }
 };
-
-// A module that writes key=value lines into a file: the smallest full module.
-const char* const k_kv_module = R"lua(
-return {
-  summary = "a key=value line",
-  args = {
-    { name = "path", type = "path", required = true },
-    { name = "key", required = true },
-    { name = "value", required = true },
-    { name = "token", secret = true },
-  },
-  check = function(args, host)
-    local old = host:read_file(args.path) or ""
-    local line = args.key .. "=" .. args.value .. "\n"
-    if old:find(line, 1, true) then return { msg = "already set" } end
-    return { changes = { { target = args.path, summary = "line added", before = old, after = old .. line } },
-             data = { path = args.path, content = old .. line } }
-  end,
-  apply = function(plan, host)
-    host:write_file(plan.data.path, plan.data.content, { mode = "0640" })
-  end,
-}
-)lua";
 
 }  // namespace
 
@@ -200,101 +163,3 @@ TEST_CASE("lua module: a malformed module or plan is refused with the file's nam
     CHECK_THROWS_WITH(bad->check(h.ctx(), Args(Value(Map{}))), Catch::Contains("unknown field 'change' (did you mean 'changes'?)"));
 }
 
-TEST_CASE("lua module: a world-writable module file is refused and never runs", "[lua_module][luapath]") {
-    PlaybookDir pb;
-    pb.module("planted", "return { summary = 'x', check = function() end, apply = function() end }\n");
-    pb.playbook("    - planted: {}\n");
-    must("chmod o+w '" + pb.dir / "lua/modules/planted.lua" + "'");
-    Run r = pb.play();
-    INFO(r.out);
-    CHECK(r.rc != 0);
-    CHECK(has(r.out, "refusing to load the Lua module 'planted'"));
-    CHECK(has(r.out, "world-writable"));
-    CHECK(has(r.out, "site.yml:4:"));
-}
-
-TEST_CASE("lua module: a playbook's module runs end to end: --check writes nothing, then applies, then converges",
-          "[lua_module][e2e]") {
-    PlaybookDir pb;
-    pb.module("kv_line", k_kv_module);
-    pb.playbook("    - name: set it\n      kv_line: {path: /etc/app.conf, key: port, value: '8250'}\n"
-                "    - name: typo'd argument is caught at load time\n      debug: msg=x\n");
-    write_file(pb.dir / "root/etc/app.conf", "host=a\n");
-    Run dry = pb.play("--check --diff");
-    INFO(dry.out);
-    CHECK(dry.rc == 0);
-    CHECK(has(dry.out, "+port=8250"));
-    CHECK(read_file(pb.dir / "root/etc/app.conf") == "host=a\n");
-    Run real = pb.play();
-    INFO(real.out);
-    CHECK(recap(real.out, "h1", "changed") == 1);
-    CHECK(read_file(pb.dir / "root/etc/app.conf") == "host=a\nport=8250\n");
-    CHECK(sh("stat -c %a '" + pb.dir / "root/etc/app.conf" + "'").out == "640\n");
-    Run again = pb.play();
-    INFO(again.out);
-    CHECK(recap(again.out, "h1", "changed") == 0);
-    CHECK(recap(again.out, "h1", "ok") == 2);
-}
-
-TEST_CASE("lua module: did-you-mean for a module name and for an argument", "[lua_module]") {
-    PlaybookDir pb;
-    pb.module("kv_line", k_kv_module);
-    pb.playbook("    - kv_lin: {path: /a, key: k, value: v}\n");
-    Run r = pb.play();
-    CHECK(has(r.out, "unknown module 'kv_lin' (did you mean 'kv_line'?)"));
-    pb.playbook("    - kv_line: {path: /a, kye: k, value: v}\n");
-    r = pb.play();
-    INFO(r.out);
-    CHECK(has(r.out, "'kye'"));
-    CHECK(has(r.out, "did you mean 'key'?"));
-    // The shipped ones are in `upkeep doc` and its did-you-mean.
-    Run doc = upkeep::test::upkeep("doc");
-    CHECK(has(doc.out, "cloudstack_agent_bridges"));
-    Run typo = upkeep::test::upkeep("doc cloudstack_agent_bridge 2>&1");
-    CHECK(has(typo.out, "did you mean 'cloudstack_agent_bridges'?"));
-    Run one = upkeep::test::upkeep("doc cloudstack_agent_bridges");
-    CHECK(has(one.out, "guest.network.device"));
-}
-
-TEST_CASE("lua module: a secret argument masks the module's diff", "[lua_module][secret]") {
-    PlaybookDir pb;
-    pb.module("kv_line", k_kv_module);
-    write_file(pb.dir / "root/etc/app.conf", "user=a\n");
-    pb.playbook("    - kv_line: {path: /etc/app.conf, key: password, value: \"{{ pw }}\", token: \"{{ pw }}\"}\n");
-    Run r = pb.play("--check --diff -e pw=Hunter2Secret");
-    INFO(r.out);
-    CHECK(r.rc == 0);
-    CHECK_FALSE(has(r.out, "Hunter2Secret"));
-    CHECK(has(r.out, "changed: [h1]"));
-    CHECK(has(r.out, "diff of /etc/app.conf hidden: it contains secrets"));
-}
-
-TEST_CASE("lua module: the KVM seed playbook stops a host whose agent.properties names a missing bridge",
-          "[lua_module][seeds]") {
-    const std::string repo = std::string(UPKEEP_TEST_FIXTURES) + "/../..";
-    TempDir dir;
-    write_file(dir / "inventory.ini", read_file(repo + "/playbooks/sandbox/inventory.ini"));
-    Run reset = sh("bash " + repo + "/playbooks/sandbox/reset " + dir / "state");
-    REQUIRE(reset.rc == 0);
-    std::string agent = dir / "state/kvm02/etc/cloudstack/agent/agent.properties";
-    std::string text = read_file(agent);
-    REQUIRE(has(text, "private.network.device=cloudbr1\n"));
-    text.replace(text.find("private.network.device=cloudbr1"), 31, "private.network.device=cloud1");
-    write_file(agent, text);
-    for (const char* flags : {"--check", ""}) {
-        Run r = upkeep::test::upkeep("play " + repo + "/playbooks/cloudstack-kvm-agent.yml -i " + dir / "inventory.ini " +
-                                     flags + " --limit kvm01,kvm02 2>&1");
-        INFO(r.out);
-        CHECK(has(r.out, "names bridge 'cloud1' for private.network.device, but the host has no such bridge"));
-        CHECK(recap(r.out, "kvm02", "failed") == 1);
-        CHECK(recap(r.out, "kvm01", "failed") == 0);
-        // kvm02 stopped at the probe: no task after it ran there (the agent was not touched).
-        size_t fatal = r.out.find("fatal: [kvm02]");
-        REQUIRE(fatal != std::string::npos);
-        CHECK(r.out.rfind("TASK [Probe the agent's bridge names]", fatal) > r.out.rfind("TASK [", fatal - 1) - 1);
-        size_t next_task = r.out.find("\nTASK [", fatal);
-        std::string after = r.out.substr(next_task, r.out.find("PLAY RECAP") - next_task);
-        CHECK_FALSE(has(after, "[kvm02]"));
-    }
-    CHECK(read_file(agent) == text);
-}

@@ -52,22 +52,3 @@ TEST_CASE("systemd: state and daemon_reload without systemd as PID 1 fail with t
     CHECK_THROWS_WITH(box.check("systemd", "daemon_reload: true\n"), Catch::Contains("daemon_reload: systemd is not running"));
     CHECK_THROWS_AS(box.check("systemd", "name: 'demo*'\nenabled: true\n"), TaskError);
 }
-
-// The ntp role's `ignore_errors: "{{ ansible_check_mode }}"`: a template judged when
-// the task fails (the loader refused it as "expected a boolean" before).
-TEST_CASE("ignore_errors may be a template, judged at run time", "[systemd][ignore_errors]") {
-    test::TempDir dir;
-    test::write_file(dir / "inventory.ini", "h1 ansible_connection=sandbox upkeep_sandbox_root=" + dir / "root" + "\n");
-    std::filesystem::create_directories(dir / "root");
-    test::write_file(dir / "site.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n"
-                                       "    - fail: msg=boom\n      ignore_errors: \"{{ ansible_check_mode }}\"\n"
-                                       "    - debug: msg=after\n");
-    test::Run check = test::upkeep("play " + dir / "site.yml" + " -i " + dir / "inventory.ini --check");
-    INFO(check.out);
-    CHECK(check.rc == 0);
-    CHECK(check.out.find("ignored=1") != std::string::npos);
-    test::Run real = test::upkeep("play " + dir / "site.yml" + " -i " + dir / "inventory.ini");
-    INFO(real.out);
-    CHECK(real.rc != 0);
-    CHECK(real.out.find("failed=1") != std::string::npos);
-}

@@ -11,17 +11,6 @@
 
 using namespace upkeep::test;
 
-namespace {
-
-int recap(const std::string& out, const std::string& host, const std::string& field) {
-    std::regex re(host + R"(\s+: .*)" + field + R"(=(\d+))");
-    std::smatch m;
-    if (!std::regex_search(out, m, re)) return -1;
-    return std::stoi(m[1]);
-}
-
-}  // namespace
-
 TEST_CASE("host data and download modules in a playbook: dry run, apply, converged", "[e2e][get_url][unarchive][find]") {
     TempDir dir, www;
     write_file(www / "app.conf", "port=8080\n");
@@ -82,10 +71,10 @@ TEST_CASE("host data and download modules in a playbook: dry run, apply, converg
     CHECK(read_file(dir / "roots/h1/opt/app/one.txt") == "one\n");
     CHECK(read_file(dir / "fetched/h1/etc/app/app.conf") == "port=8080\n");
     CHECK(read_file(dir / "roots/h1/etc/app/summary") == "['/etc/app/app.conf'] port=8080 8080\n");
-    CHECK(recap(real.out, "h1", "changed") == 4);  // get_url, unarchive, fetch, copy
+    CHECK(recap_count(real.out, "h1", "changed") == 4);  // get_url, unarchive, fetch, copy
 
     Run again = upkeep::test::upkeep(cmd);
     INFO(again.out);
     CHECK(again.rc == 0);
-    CHECK(recap(again.out, "h1", "changed") == 0);
+    CHECK(recap_count(again.out, "h1", "changed") == 0);
 }

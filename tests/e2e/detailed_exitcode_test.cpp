@@ -2,7 +2,7 @@
 // failure (2) or an unreachable host (4) always wins over 8.
 #include <catch2/catch.hpp>
 
-#include "tests/unit/audit_estate.hpp"
+#include "tests/e2e/audit_estate.hpp"
 
 using namespace upkeep::test;
 

@@ -4,7 +4,7 @@
 // real browser: tests/integration/html_report_browser_test.cpp.
 #include <catch2/catch.hpp>
 
-#include "tests/unit/audit_estate.hpp"
+#include "tests/e2e/audit_estate.hpp"
 
 using namespace upkeep::test;
 

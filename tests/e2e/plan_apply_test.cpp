@@ -5,7 +5,7 @@
 // does not hold. The same over SSH: tests/integration/plan_apply_ssh_test.cpp.
 #include <catch2/catch.hpp>
 
-#include "tests/unit/audit_estate.hpp"
+#include "tests/e2e/audit_estate.hpp"
 
 using namespace upkeep::test;
 

@@ -5,8 +5,7 @@
 
 #include <regex>
 
-#include "engine/report/host_ranges.hpp"
-#include "tests/unit/audit_estate.hpp"
+#include "tests/e2e/audit_estate.hpp"
 
 using namespace upkeep;
 using namespace upkeep::test;
@@ -39,21 +38,6 @@ struct Fleet : AuditEstate {
 };
 
 }  // namespace
-
-TEST_CASE("host lists fold numbered runs: kvm01…kvm03", "[audit][console]") {
-    CHECK(describe_hosts({"kvm03", "kvm01", "mgmt01", "kvm02", "kvm05"}) == "kvm01\u2026kvm03, kvm05, mgmt01");
-    CHECK(describe_hosts({"kvm9", "kvm10", "kvm11"}) == "kvm9, kvm10, kvm11");  // widths differ: not one run
-    CHECK(describe_hosts({"web1", "web2"}) == "web1, web2");
-    std::vector<std::string> many;
-    for (int i = 1; i <= 200; ++i) {
-        char b[16];
-        std::snprintf(b, sizeof b, "kvm%02d", i);
-        many.push_back(b);
-    }
-    CHECK(describe_hosts(many) == "kvm01\u2026kvm99, kvm100\u2026kvm200");
-    CHECK(natural_less("kvm2", "kvm10"));
-    CHECK_FALSE(natural_less("kvm10", "kvm2"));
-}
 
 TEST_CASE("console diff off a terminal: one copy of each distinct change, no color, no progress line", "[audit][console]") {
     Fleet f;

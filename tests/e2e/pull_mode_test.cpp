@@ -4,7 +4,7 @@
 // fails loudly; reports and exit codes are those of `upkeep play`.
 #include <catch2/catch.hpp>
 
-#include "tests/unit/audit_estate.hpp"
+#include "tests/e2e/audit_estate.hpp"
 
 using namespace upkeep::test;
 

@@ -4,7 +4,7 @@
 // failed task a failure, an unreachable host an error, a skipped task skipped.
 #include <catch2/catch.hpp>
 
-#include "tests/unit/audit_estate.hpp"
+#include "tests/e2e/audit_estate.hpp"
 
 using namespace upkeep::test;
 

@@ -6,7 +6,6 @@
 
 #include <sys/stat.h>
 
-#include "engine/report/run_log.hpp"
 #include "engine/util/strings.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -157,11 +156,3 @@ TEST_CASE("run log: a host's text cannot forge a log line", "[runlog]") {
     for (const auto& line : upkeep::split(text, '\n')) CHECK(line.rfind("2026-01-01", 0) == std::string::npos);
 }
 
-TEST_CASE("run log: logfmt quoting", "[runlog]") {
-    using upkeep::runlog::quote;
-    CHECK(quote("kvm01") == "kvm01");
-    CHECK(quote("/etc/a.conf") == "/etc/a.conf");
-    CHECK(quote("") == "\"\"");
-    CHECK(quote("two words") == "\"two words\"");
-    CHECK(quote("a\"b\\c\nd\x01") == "\"a\\\"b\\\\c\\nd\\u0001\"");
-}
