@@ -130,7 +130,7 @@ Ops compute_ops(ModuleContext& ctx, const Args& args, bool cache_update_pending)
         std::string line = "apt-get -s -q" + opts + " install" + join_quoted(o.install_args);
         if (!simulate(conn, line, o.ops, cache_update_pending)) {
             // The stale cache does not know a package yet; the refreshed one may.
-            for (const auto& a : o.install_args) o.ops.push_back({PkgOp::Kind::Install, a, "", "", "(after apt cache update)"});
+            for (const auto& a : o.install_args) o.ops.push_back({PkgOp::Kind::Install, a, "", "", "(after apt cache update)", {}});
         }
     }
     if (!o.remove_args.empty()) {
@@ -280,7 +280,11 @@ public:
         plan.result["changes"] = ops_value(o.ops);
         plan.result["cache_updated"] = Value(false);
         // Conffiles the operator edited: the upgrade may leave .dpkg-dist beside them.
-        plan.data["leftovers"] = leftovers_value(dpkg_leftovers(ctx.conn, o.ops));
+        // And the files a fresh install from a local repository creates (a rename's new
+        // tree, cloud-agent -> cloudstack-agent): later tasks of a dry run plan on them.
+        std::vector<Leftover> pending = dpkg_leftovers(ctx.conn, o.ops);
+        for (auto& f : dpkg_new_package_files(ctx.conn, apt_options(args), o.ops)) pending.push_back(std::move(f));
+        plan.data["leftovers"] = leftovers_value(pending);
         if (!plan.changed()) {
             plan.msg = "all packages already at the wanted state";
         } else {

@@ -27,6 +27,15 @@ std::string detect_format(const std::string& path, const std::string& text) {
 // .rpmnew/.dpkg-dist/.dpkg-new), or, after rpm moved the operator's file aside, the
 // .rpmsave and the (new) live file. theirs is "" when there is nothing to merge.
 std::pair<std::string, std::string> find_merge_pair(Connection& conn, const Args& args, const std::string& path) {
+    if (args.has("ours")) {
+        // A package rename moved the config tree (cloud-client's /etc/cloud ->
+        // cloudstack-management's /etc/cloudstack): the operator's file lives under
+        // the old name, `path` is the new package's file. Gone (moved to -backup by
+        // an earlier merge, or never there): nothing to merge.
+        std::string ours = args.str("ours");
+        if (!conn.stat(ours).is_file() || !conn.stat(path).is_file()) return {ours, ""};
+        return {ours, args.has("new") ? args.str("new") : path};
+    }
     if (args.has("new")) {
         std::string theirs = args.str("new");
         if (!conn.stat(theirs).exists()) throw TaskError(theirs + " (new) does not exist");
@@ -84,6 +93,12 @@ public:
                     "      remove_new: true",
                 .args =
                     {
+                        {.name = "ours",
+                         .type = ArgType::Path,
+                         .doc = "the operator's file under its old name, when a package rename moved the config\n"
+                                "directory (CloudStack 3.0 /etc/cloud -> 4.3 /etc/cloudstack): merged into `path` (the\n"
+                                "new package's file), then kept as <ours>-backup (or -backup.N, never overwriting one)\n"
+                                "so the merge happens once"},
                         {.name = "new",
                          .type = ArgType::Path,
                          .doc = "the new packaged file (default: the first of path.rpmnew, path.dpkg-dist, "
@@ -117,7 +132,12 @@ public:
     Plan check(ModuleContext& ctx, const Args& args) const override {
         std::string path = args.str("path");
         auto [ours_path, theirs_path] = find_merge_pair(ctx.conn, args, path);
-        if (theirs_path.empty() && !args.has("new")) {
+        if (theirs_path.empty() && !ctx.conn.stat(path).exists()) {
+            // `path` itself does not exist yet, but a package install planned earlier in
+            // this dry run creates it (a rename's new config tree): the merge depends on it.
+            if (auto why = ctx.conn.pending_file(path)) return plan_pending(args, path, "", *why);
+        }
+        if (theirs_path.empty() && !args.has("new") && !args.has("ours")) {
             // Nothing to merge yet, but an upgrade planned earlier in this dry run may
             // leave the new file: say so as a planned change instead of guessing.
             for (const char* suffix : {".rpmnew", ".dpkg-dist", ".dpkg-new", ".rpmsave"})
@@ -125,10 +145,16 @@ public:
         }
         if (theirs_path.empty()) {
             Plan p;
-            p.msg = "nothing to merge: no " + path + ".rpmnew, .dpkg-dist, .dpkg-new or .rpmsave";
+            if (!args.has("ours"))
+                p.msg = "nothing to merge: no " + path + ".rpmnew, .dpkg-dist, .dpkg-new or .rpmsave";
+            else if (ctx.conn.stat(ours_path).is_file())
+                p.msg = "nothing to merge yet: " + path + " does not exist (the new package is not installed)";
+            else
+                p.msg = "nothing to merge: no " + ours_path + " (merged before: see " + ours_path + "-backup)";
             p.result["path"] = Value(path);
             return p;
         }
+        bool renamed = args.has("ours");
         std::string leftover = ours_path == path ? theirs_path : ours_path;
         auto read = [&](const std::string& p, const char* role) {
             auto text = ctx.conn.read_file(p);
@@ -163,7 +189,16 @@ public:
         Plan plan = plan_file_content(ctx, args, path, res.text, msg);
         for (auto& c : plan.changes)
             if (c.before && c.after) c.secret = merge::diff_touches_secret(*c.before, *c.after);
-        if (args.flag("remove_new")) {
+        if (renamed) {
+            // The operator's old file is kept, out of the way: the merge is done once. A
+            // -backup the operator made by hand (the seed's own step) is never overwritten.
+            std::string keep = ours_path + "-backup";
+            for (int n = 1; ctx.conn.stat(keep, false).exists(); ++n) keep = ours_path + "-backup." + std::to_string(n);
+            plan.changes.push_back({ours_path, "kept as " + keep + " (merged into " + path + ")", std::nullopt,
+                                    std::nullopt, false});
+            plan.data["keep_ours"] = Value(ours_path);
+            plan.data["keep_ours_as"] = Value(keep);
+        } else if (args.flag("remove_new")) {
             plan.changes.push_back({leftover, "removed (merged into " + path + ")", std::nullopt, std::nullopt, false});
             plan.data["remove"] = Value(leftover);
         }
@@ -186,6 +221,18 @@ public:
         }
         Value result = apply_file_plan(ctx, args, plan);
         if (plan.data.has("remove")) ctx.conn.remove(plan.data.get("remove").as_string(), false);
+        if (plan.data.has("keep_ours")) {
+            // Copy, then remove: the backup exists before the only other copy goes.
+            std::string ours = plan.data.get("keep_ours").as_string();
+            std::string keep = plan.data.get("keep_ours_as").as_string();
+            auto text = ctx.conn.read_file(ours);
+            if (!text) throw TaskError(ours + " vanished during the merge");
+            WriteOptions o;
+            o.mode = ctx.conn.stat(ours).mode & 07777;
+            ctx.conn.write_file(keep, *text, o);
+            ctx.conn.remove(ours, false);
+            result["ours_backup"] = Value(keep);
+        }
         return result;
     }
 
@@ -195,6 +242,18 @@ private:
                              const std::string& why) {
         Plan p;
         p.depends_on = why;
+        if (leftover.empty()) {
+            // `path` itself comes with the planned install (a rename's new tree).
+            p.changes.push_back({path, "merge depends on " + why + ", which creates the file", std::nullopt,
+                                 std::nullopt, false});
+            if (args.has("ours"))
+                p.changes.push_back({args.str("ours"), "merged into " + path + " and kept as -backup, if the "
+                                     "install leaves it there", std::nullopt, std::nullopt, false});
+            p.data["pending"] = Value(path);
+            p.msg = "merge depends on " + why + " (" + path + " does not exist before it)";
+            p.result["path"] = Value(path);
+            return p;
+        }
         p.changes.push_back({path, "merge depends on " + why + ": it leaves " + leftover +
                                        " only if the new package's file differs from the old one's",
                              std::nullopt, std::nullopt, false});

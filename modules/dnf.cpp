@@ -164,7 +164,11 @@ public:
         plan.result["changes"] = Value(std::move(summaries));
         plan.data["base"] = Value(base);
         // Config files the operator edited: the upgrade may leave .rpmnew (.rpmsave) beside them.
-        plan.data["leftovers"] = leftovers_value(rpm_leftovers(ctx.conn, args.str("installroot", "/"), ops));
+        // And the files a fresh install creates (a rename's whole new config tree): a dry
+        // run's later tasks plan on them as depending on this install.
+        std::vector<Leftover> pending = rpm_leftovers(ctx.conn, args.str("installroot", "/"), ops);
+        for (auto& f : rpm_new_package_files(ctx.conn, base, args.str("installroot", "/"), ops)) pending.push_back(std::move(f));
+        plan.data["leftovers"] = leftovers_value(pending);
         plan.msg = plan.changed() ? join([&] {
             std::vector<std::string> s;
             for (const auto& c : plan.changes) s.push_back(c.summary);

@@ -131,6 +131,20 @@ public:
         } else if (args.flag("remote_src")) {
             std::string src = args.str("src");
             FileInfo si = ctx.conn.stat(src, true);
+            if (!si.exists()) {
+                // A dry run in which the package shipping the hook is installed first
+                // (cloud-agent -> cloudstack-agent): the install depends on it.
+                if (auto why = ctx.conn.pending_file(src)) {
+                    Plan p;
+                    p.depends_on = *why;
+                    p.changes.push_back({path, "hook install depends on " + *why + ", which creates " + src,
+                                         std::nullopt, std::nullopt, false});
+                    p.msg = "hook install depends on " + *why;
+                    p.data["pending"] = Value(true);
+                    p.result["path"] = Value(path);
+                    return p;
+                }
+            }
             if (!si.is_file()) throw TaskError("src " + src + (si.exists() ? " is not a file" : " does not exist on the host"));
             content = *ctx.conn.read_file(src);
         } else {
@@ -173,6 +187,7 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args&, const Plan& plan) const override {
+        if (plan.data.has("pending")) return Value(Map{{"restart_needed", Value(true)}});  // dry run only
         if (plan.data.has("mkdir")) ctx.conn.make_dirs(plan.data.get("mkdir").as_string(), 0755);
         Value out = apply_file_plan(ctx, Args(plan.data.get("raw_args")), plan);
         out["restart_needed"] = Value(true);

@@ -172,7 +172,7 @@ Plan plan_from_lua(const Value& v, const std::string& path) {
     std::string where = path + ": check() result";
     if (!v.is_map()) throw TaskError(where + " must be a table ({ changes = {...}, msg = ... }) or nil");
     try {
-        check_keys(v, {"changes", "msg", "data", "result", "unpredictable"}, where);
+        check_keys(v, {"changes", "msg", "data", "result", "unpredictable", "depends_on"}, where);
     } catch (const UserError& e) {
         throw TaskError(e.what());
     }
@@ -209,6 +209,7 @@ Plan plan_from_lua(const Value& v, const std::string& path) {
     plan.result = result.is_map() ? result : Value(Map{});
     if (masked) plan.result.set_secret();
     plan.unpredictable = v.get("unpredictable").truthy();
+    if (v.get("depends_on").is_string()) plan.depends_on = v.get("depends_on").as_string();
     return plan;
 }
 
@@ -229,6 +230,7 @@ Value plan_to_lua(const Plan& plan) {
     v["data"] = plan.data;
     v["result"] = plan.result;
     v["unpredictable"] = Value(plan.unpredictable);
+    if (!plan.depends_on.empty()) v["depends_on"] = Value(plan.depends_on);
     return v;
 }
 

@@ -1,5 +1,8 @@
 #include "modules/pkg_leftovers.hpp"
 
+#include <cctype>
+#include <map>
+
 #include "engine/module/host_query.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/formats/pkg_conffiles.hpp"
@@ -67,6 +70,103 @@ std::vector<Leftover> rpm_leftovers(Connection& conn, const std::string& rpm_roo
         std::string path = prefix + f.path;
         if (it != pkgs.end() && edited(conn, path, f))
             out.push_back({path + (f.noreplace ? ".rpmnew" : ".rpmsave"), it->second});
+    }
+    return out;
+}
+
+std::vector<Leftover> rpm_new_package_files(Connection& conn, const std::string& base, const std::string& rpm_root,
+                                            const std::vector<pkg::PkgOp>& ops) {
+    std::map<std::string, std::string> why;  // name -> "the install of ..."
+    std::string specs;
+    for (const auto& op : ops) {
+        if (op.kind != pkg::PkgOp::Kind::Install) continue;
+        std::string spec = op.name;
+        if (!op.new_version.empty()) {
+            // name-[epoch:]version-release.arch: the exact build the transaction installs.
+            std::string v = op.new_version;
+            if (auto colon = v.find(':'); colon != std::string::npos) v = v.substr(colon + 1);
+            spec += "-" + v + (op.arch.empty() ? "" : "." + op.arch);
+        }
+        specs += " " + shell_quote(spec);
+        why[op.name] = "the install of " + pkg::op_summary(op).substr(8);  // past "install "
+    }
+    if (why.empty()) return {};
+    // One query for every package: "name<TAB>first file", the package's other files on
+    // the lines after it (dnf prints %{files} one a line).
+    CommandResult r = query(conn, base + " -q repoquery --qf " + shell_quote("%{name}\t%{files}") + specs);
+    if (r.rc != 0) return {};
+    std::vector<Leftover> out;
+    std::string prefix = rpm_root == "/" ? "" : rpm_root;
+    const std::string* reason = nullptr;
+    for (const auto& line : split(r.out, '\n')) {
+        std::string f = line;
+        if (auto tab = line.find('\t'); tab != std::string::npos) {
+            auto it = why.find(line.substr(0, tab));
+            reason = it == why.end() ? nullptr : &it->second;
+            f = line.substr(tab + 1);
+        }
+        f = trim(f);
+        if (reason && starts_with(f, "/")) out.push_back({prefix + f, *reason});
+    }
+    return out;
+}
+
+namespace {
+
+// "%3a" -> ":" in the path of a file: URI (apt quotes an epoch's colon so).
+std::string uri_unquote(const std::string& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+            out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<Leftover> dpkg_new_package_files(Connection& conn, const std::string& apt_opts,
+                                             const std::vector<pkg::PkgOp>& ops) {
+    std::map<std::string, std::string> why;  // name -> "the install of ..."
+    std::vector<std::string> specs;
+    for (const auto& op : ops) {
+        if (op.kind != pkg::PkgOp::Kind::Install || op.new_version.empty() || op.new_version[0] == '(') continue;
+        specs.push_back(op.name + "=" + op.new_version);
+        why[op.name] = "the install of " + pkg::op_summary(op).substr(8);  // past "install "
+    }
+    if (specs.empty()) return {};
+    // 'file:/srv/mirror/./x_4.3.0_all.deb' x_4.3.0_all.deb 780 MD5Sum:...
+    CommandResult r = query(conn, "apt-get --print-uris -qq" + apt_opts + " install" + [&] {
+        std::string q;
+        for (const auto& sp : specs) q += " " + shell_quote(sp);
+        return q;
+    }());
+    if (r.rc != 0) return {};
+    std::vector<Leftover> out;
+    for (const auto& line : split(r.out, '\n')) {
+        auto w = split_shell_words(line);
+        if (w.size() < 2 || !starts_with(w[0], "file:")) continue;
+        std::string name = w[1].substr(0, w[1].find('_'));
+        auto it = why.find(name);
+        if (it == why.end()) continue;
+        std::string deb = uri_unquote(w[0].substr(5));
+        CommandResult list = query(conn, "dpkg-deb -c " + shell_quote(deb));
+        if (list.rc != 0) continue;
+        for (const auto& entry : split(list.out, '\n')) {
+            // "-rw-r--r-- root/root 7 2026-11-27 21:00 ./etc/x/agent.properties" (dirs end in /,
+            // links add " -> target").
+            auto at = entry.find(" ./");
+            if (at == std::string::npos) continue;
+            std::string path = entry.substr(at + 2);
+            if (auto arrow = path.find(" -> "); arrow != std::string::npos) path = path.substr(0, arrow);
+            if (path.empty() || path.back() == '/') continue;
+            out.push_back({path, it->second});
+        }
     }
     return out;
 }

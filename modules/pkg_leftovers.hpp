@@ -28,6 +28,24 @@ std::vector<Leftover> dpkg_leftovers(Connection& conn, const std::vector<pkg::Pk
 // The same for rpm; `rpm_root` is "" or the --root the transaction uses.
 std::vector<Leftover> rpm_leftovers(Connection& conn, const std::string& rpm_root, const std::vector<pkg::PkgOp>& ops);
 
+// The files a fresh install (`ops`' Install rows) will create, from the repository
+// metadata (one `<base> -q repoquery` for all of them, read-only: nothing is downloaded), each with
+// "the install of NAME VERSION (replacing OLD VERSION)". A package rename (the 4.3
+// cloudstack-management obsoleting cloud-client) creates a whole new config tree the
+// dry run cannot read; noting it lets later tasks plan "depends on the install"
+// instead of failing on, or calling converged, a file that does not exist yet.
+// `base` is the dnf command with its options; `rpm_root` as for rpm_leftovers. Empty
+// when the tool cannot list files (classic yum without repoquery).
+std::vector<Leftover> rpm_new_package_files(Connection& conn, const std::string& base, const std::string& rpm_root,
+                                            const std::vector<pkg::PkgOp>& ops);
+
+// The same for apt, where the indexes carry no file lists: for packages that come
+// from a local (file:) repository, `apt-get --print-uris` names the .deb on the host
+// and `dpkg-deb -c` lists it (read-only). Packages fetched over the network are left
+// out (their files are unknown until downloaded). `apt_opts` as the install uses.
+std::vector<Leftover> dpkg_new_package_files(Connection& conn, const std::string& apt_opts,
+                                             const std::vector<pkg::PkgOp>& ops);
+
 // Carried in Plan::data from check() to apply().
 Value leftovers_value(const std::vector<Leftover>& l);
 // Notes each leftover on the connection (kept by the dry-run overlay, ignored by a

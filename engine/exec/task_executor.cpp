@@ -336,6 +336,11 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     out.would_run = check && plan.unpredictable && plan.changed();
     if (plan.changed()) out.depends_on = plan.depends_on;
     out.changes = plan.changes;
+    // A command a dry run really ran (check_mode: false) did not "would run": its
+    // --diff line says what happened.
+    if (m_opts.check && !check)
+        for (auto& c : out.changes)
+            if (starts_with(c.summary, "would run")) c.summary = "ran" + c.summary.substr(9);
     out.msg = plan.msg;
     if (result.get("msg").is_null() && !plan.msg.empty()) result["msg"] = Value(plan.msg);
     else if (!result.get("msg").is_null()) out.msg = result.get("msg").to_string();

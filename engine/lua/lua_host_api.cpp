@@ -133,6 +133,20 @@ int host_call(lua_State* L, F&& f) {
     return lua_error(L);
 }
 
+// host:pending_file(path): why a file that does not exist yet may appear in this dry
+// run (a package install planned earlier), or nil (see Connection::pending_file).
+int h_pending_file(lua_State* L) {
+    return host_call(L, [&](HostBinding& b) {
+        auto why = b.conn->pending_file(arg_string(L, 2, "path"));
+        if (!why) {
+            lua_pushnil(L);
+            return 1;
+        }
+        lua_pushlstring(L, why->data(), why->size());
+        return 1;
+    });
+}
+
 int h_read_file(lua_State* L) {
     return host_call(L, [&](HostBinding& b) {
         auto content = b.conn->read_file(arg_string(L, 2, "path"));
@@ -289,7 +303,8 @@ HostBinding** push_host(lua_State* L, HostBinding* b) {
                                     {"list_dir", h_list_dir},     {"run", h_run},
                                     {"write_file", h_write_file}, {"make_dirs", h_make_dirs},
                                     {"remove", h_remove},         {"set_attributes", h_set_attributes},
-                                    {"name", h_name},             {nullptr, nullptr}};
+                                    {"name", h_name},             {"pending_file", h_pending_file},
+                                    {nullptr, nullptr}};
         luaL_newlib(L, methods);
         lua_setfield(L, -2, "__index");
         lua_pushcfunction(L, h_tostring);

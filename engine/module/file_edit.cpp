@@ -127,6 +127,19 @@ Plan plan_file_edit(ModuleContext& ctx, const Args& args, const EditFn& edit, bo
     SharedText before;
     if (info.exists()) before = ctx.conn.read_shared(path);
     if (!before && !create) {
+        if (auto why = ctx.conn.pending_file(path)) {
+            // Not there yet, but a step planned earlier in this dry run creates it (a
+            // package install): the edit depends on that step's bytes, which the dry
+            // run cannot read. A planned change, honestly labelled, not a failure.
+            Plan p;
+            p.depends_on = *why;
+            p.changes.push_back({path, "edit depends on " + *why + ", which creates the file", std::nullopt,
+                                 std::nullopt, false});
+            p.msg = "edit depends on " + *why + " (" + path + " does not exist before it)";
+            p.data["pending"] = Value(true);
+            store_target(p, args, path);
+            return p;
+        }
         if (missing_ok_msg) {
             Plan p;
             p.msg = *missing_ok_msg;
@@ -151,6 +164,10 @@ Plan plan_file_edit(ModuleContext& ctx, const Args& args, const EditFn& edit, bo
 Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
     std::string path = plan.data.get("path").as_string();
     Value result;
+    if (plan.data.has("pending")) {  // only in a dry run: the file is not there to edit
+        result["path"] = Value(path);
+        return result;
+    }
     const SharedText& content = plan.content;
     std::optional<uint32_t> mode;
     if (plan.data.has("mode")) mode = static_cast<uint32_t>(plan.data.get("mode").as_int());

@@ -30,7 +30,9 @@ using EditFn = std::function<EditOutcome(const SharedText& current)>;
 
 // Reads `path`, runs `edit`, and plans the content change (exact before/after)
 // and any mode/owner/group change. A missing file with create=false is an error
-// unless `missing_ok_msg` is given (then the plan is empty with that message).
+// unless `missing_ok_msg` is given (then the plan is empty with that message), or
+// unless a dry run's earlier step creates it (Connection::pending_file: a package
+// install): then a change that depends on that step (Plan::depends_on).
 Plan plan_file_edit(ModuleContext& ctx, const Args& args, const EditFn& edit, bool create,
                     const std::optional<std::string>& missing_ok_msg = std::nullopt);
 

@@ -70,6 +70,17 @@ bridge the file names (after the change) is not a Linux bridge on the host
     local path = args.path
     local text = host:read_file(path)
     if text == nil then
+      -- A dry run in which the agent's install (cloud-agent -> cloudstack-agent) is
+      -- planned: the file comes with it, so the check depends on the install.
+      local why = host:pending_file(path)
+      if why ~= nil then
+        return {
+          changes = { { target = path, summary = "bridge check depends on " .. why .. ", which creates the file" } },
+          msg = "bridge check depends on " .. why,
+          depends_on = why,
+          data = { pending = true },
+        }
+      end
       error(path .. " does not exist (is cloudstack-agent installed?)", 0)
     end
     local lines = lines_of(text)
@@ -138,6 +149,7 @@ bridge the file names (after the change) is not a Linux bridge on the host
   end,
 
   apply = function(plan, host)
+    if plan.data.pending then return {} end  -- dry run only: nothing to check yet
     local w = host:write_file(plan.data.path, plan.data.content, { backup = plan.data.backup })
     return { backup_file = w.backup_file }
   end,

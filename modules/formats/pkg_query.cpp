@@ -45,7 +45,8 @@ bool section_kind(const std::string& heading, PkgOp::Kind& kind) {
 std::string op_summary(const PkgOp& op) {
     switch (op.kind) {
         case PkgOp::Kind::Install:
-            return "install " + op.name + (op.new_version.empty() ? "" : " " + op.new_version);
+            return "install " + op.name + (op.new_version.empty() ? "" : " " + op.new_version) +
+                   (op.replaces.empty() ? "" : " (replacing " + join(op.replaces, ", ") + ")");
         case PkgOp::Kind::Reinstall:
             return "reinstall " + op.name + (op.new_version.empty() ? "" : " " + op.new_version);
         case PkgOp::Kind::Upgrade:
@@ -153,7 +154,15 @@ std::vector<PkgOp> parse_dnf_transaction(const std::string& out) {
         }
         if (!in_section) continue;
         auto w = words(line);
-        if (w.empty() || w[0] == "replacing") continue;
+        if (w.empty()) continue;
+        if (w[0] == "replacing") {
+            // "replacing  cloud-client.noarch 3.0.7-1": the row above obsoletes it.
+            if (w.size() >= 3 && !ops.empty()) {
+                std::string name = w[1].substr(0, w[1].rfind('.'));
+                ops.back().replaces.push_back(name + " " + w[2]);
+            }
+            continue;
+        }
         if (w.size() == 1) {
             pending_name = w[0];
             continue;

@@ -18,6 +18,9 @@ struct PkgOp {
     std::string arch;         // "" when the tool did not say
     std::string old_version;  // the installed version (upgrade, downgrade, remove)
     std::string new_version;  // the version that will be installed
+    // Installed packages this install takes the place of (dnf's "replacing" rows:
+    // an Obsoletes: rename such as cloud-client 3.0.7-1 -> cloudstack-management), "name version".
+    std::vector<std::string> replaces;
 
     bool operator==(const PkgOp&) const = default;
 };

@@ -286,3 +286,26 @@ TEST_CASE("apt: a playbook run over ssh: dry run, apply, converged", "[apt][inte
     INFO(again.out);
     CHECK(recap(again.out, "changed") == 0);
 }
+
+// A package installed for the first time (a rename such as cloud-agent ->
+// cloudstack-agent brings a whole new config tree): apt's indexes carry no file
+// lists, but a local repository's .deb can be listed without installing it. The dry
+// run notes those files, so an edit of one plans "depends on the install" instead of
+// failing with "does not exist".
+TEST_CASE("apt: a dry run of a fresh install from a local repository notes the package's files", "[apt][integration][leftovers]") {
+    AptHost host;
+    Plan p = host.check("apt", "name: upk-agent");
+    REQUIRE(summaries(p) == std::vector<std::string>{"install upk-agent 1.1"});
+    PlannedConnection run(host.conn());
+    ModuleContext ctx{run, host.vars(), nullptr, ""};
+    find_module("apt")->apply(ctx, host.args("apt", "name: upk-agent"), p);
+    CHECK(host.version("upk-agent").empty());  // nothing installed
+    CHECK(run.pending_file("/etc/upk-agent/agent.properties") == std::optional<std::string>("the install of upk-agent 1.1"));
+    CHECK_FALSE(run.pending_file("/etc/upk-agent"));  // directories are not files that appear
+    Plan edit = find_module("lineinfile")->check(ctx, host.args("lineinfile", "path: /etc/upk-agent/agent.properties\nline: workers=8\n"));
+    CHECK(edit.changed());
+    CHECK(edit.depends_on == "the install of upk-agent 1.1");
+    // The real install creates exactly that file.
+    host.apply("apt", "name: upk-agent", p);
+    CHECK(host.run("cat /etc/upk-agent/agent.properties") == "port=8250\nworkers=5\n");
+}

@@ -18,11 +18,14 @@
 
 #include <sys/stat.h>
 
+#include <map>
+#include <memory>
 #include <regex>
 #include <set>
 
 #include "engine/connection/ssh_connection.hpp"
 #include "engine/util/strings.hpp"
+#include "tests/support/cloudstack_estate.hpp"
 #include "tests/support/jasypt_java.hpp"
 #include "tests/support/json_values.hpp"
 #include "tests/support/mariadb_lab.hpp"
@@ -39,22 +42,6 @@ const std::string k_merge = std::string(UPKEEP_TEST_FIXTURES) + "/merge/";
 const std::string k_key = "estate-mgmt-KEY-42";
 const std::string k_vcenter_pw = "vC3nter!pw";
 
-// A SysV init script for a daemon that is a real process: `exe` (a copy of sleep
-// under the daemon's name) started detached, its pid in /var/run/NAME.pid.
-std::string init_script(const std::string& name, const std::string& exe, const std::string& on_start) {
-    return "#!/bin/sh\n"
-           "pidfile=/var/run/" + name + ".pid\n"
-           "running() { [ -f $pidfile ] && kill -0 \"$(cat $pidfile)\" 2>/dev/null; }\n"
-           "case \"$1\" in\n"
-           "  start) running && exit 0\n" +
-           on_start +
-           "    setsid " + exe + " 900 >/dev/null 2>&1 </dev/null & echo $! > $pidfile ;;\n"
-           "  stop) running && kill \"$(cat $pidfile)\"; rm -f $pidfile ;;\n"
-           "  restart) \"$0\" stop; \"$0\" start ;;\n"
-           "  status) running ;;\n"
-           "  *) exit 2 ;;\n"
-           "esac\n";
-}
 
 // The .debs, 4.2.0 and 4.3.0 side by side in one local repository (the
 // operator's mirror after 4.3 was published: a dry run can only see a release
@@ -195,40 +182,6 @@ private:
     TempDir m_dir;
 };
 
-// CloudStack 4.2's tables the seed touches, with 4.2-era rows.
-const char* k_schema = R"(
-DROP DATABASE IF EXISTS cloud; DROP DATABASE IF EXISTS cloud_usage;
-CREATE DATABASE cloud; CREATE DATABASE cloud_usage;
-CREATE TABLE cloud.cluster_details (id bigint unsigned NOT NULL AUTO_INCREMENT, cluster_id bigint unsigned NOT NULL,
-  name varchar(255) NOT NULL, value varchar(255), PRIMARY KEY (id)) ENGINE=InnoDB;
-CREATE TABLE cloud.vmware_data_center (id bigint unsigned NOT NULL AUTO_INCREMENT, guid varchar(255) NOT NULL UNIQUE,
-  name varchar(255) NOT NULL, vcenter_host varchar(255) NOT NULL, username varchar(255) NOT NULL,
-  password varchar(255) NOT NULL, PRIMARY KEY (id)) ENGINE=InnoDB;
-CREATE TABLE cloud.storage_pool (id bigint unsigned NOT NULL AUTO_INCREMENT, name varchar(255), path varchar(255),
-  pool_type varchar(32), PRIMARY KEY (id)) ENGINE=InnoDB;
-CREATE TABLE cloud.configuration (category varchar(255) NOT NULL DEFAULT 'Advanced', name varchar(255) NOT NULL,
-  value varchar(4095), PRIMARY KEY (name)) ENGINE=InnoDB;
-CREATE TABLE cloud_usage.usage_event (id bigint unsigned NOT NULL AUTO_INCREMENT, type varchar(32), PRIMARY KEY (id)) ENGINE=InnoDB;
-CREATE TABLE cloud.cluster (id bigint unsigned NOT NULL AUTO_INCREMENT, name varchar(255), hypervisor_type varchar(32),
-  removed datetime DEFAULT NULL, PRIMARY KEY (id)) ENGINE=InnoDB;
-CREATE TABLE cloud.vm_template (id bigint unsigned NOT NULL AUTO_INCREMENT, name varchar(255), uuid varchar(40),
-  type varchar(32), hypervisor_type varchar(32), removed datetime DEFAULT NULL, PRIMARY KEY (id)) ENGINE=InnoDB;
-CREATE TABLE cloud.template_store_ref (id bigint unsigned NOT NULL AUTO_INCREMENT, store_id bigint unsigned,
-  template_id bigint unsigned NOT NULL, download_state varchar(255), destroyed tinyint(1) NOT NULL DEFAULT 0,
-  PRIMARY KEY (id)) ENGINE=InnoDB;
-INSERT INTO cloud.cluster (name, hypervisor_type) VALUES ('kvm-cluster', 'KVM');
-INSERT INTO cloud.vm_template (id, name, uuid, type, hypervisor_type) VALUES (202, 'systemvm-kvm-4.3', 'u-202', 'USER', 'KVM');
-INSERT INTO cloud.template_store_ref (store_id, template_id, download_state) VALUES (1, 202, 'DOWNLOADED');
-INSERT INTO cloud.cluster_details (cluster_id, name, value) VALUES
-  (1, 'url', 'http://vcenter.lab/dc1/cluster1'), (1, 'username', 'administrator@vsphere.local'),
-  (1, 'password', 'vC3nter!pw'), (2, 'password', 'vC3nter!pw');
-INSERT INTO cloud.vmware_data_center (guid, name, vcenter_host, username, password) VALUES
-  ('dc1@vcenter.lab', 'dc1', 'vcenter.lab', 'administrator@vsphere.local', 'vC3nter!pw');
-INSERT INTO cloud.storage_pool (name, path, pool_type) VALUES
-  ('kvm01-local', '/var/lib/libvirt/images/', 'Filesystem'), ('nfs-primary', '/export/primary', 'NetworkFilesystem');
-INSERT INTO cloud.configuration (name, value) VALUES ('integration.api.port', NULL), ('host', '192.168.1.5');
-INSERT INTO cloud_usage.usage_event (type) VALUES ('VM.CREATE');
-)";
 
 class Estate {
 public:
@@ -236,41 +189,50 @@ public:
         : m_lab(SshdLab::Options{.hosts = 3, .own_root = true}),
           m_debs(CloudStackDebs::get()),
           m_rpms(CloudStackRpms::get()) {
-        m_db.sql(k_schema);
+        m_db.sql(k_cloudstack_schema);
         ::chmod(m_dir.path().c_str(), 0755);
         // Hosts: 0 = mgmt01 (Ubuntu-like: apt; management + usage server, database
         // master), 1 = kvm01 (apt), 2 = mgmt03 (CentOS-like: dnf/rpm, management server).
-        for (int i = 0; i < 2; ++i) {
-            run(i, ": > /root/.bashrc; rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; "
-                   "echo '" + apt_line() + "' > /etc/apt/sources.list.d/cloudstack.list; "
-                   "apt-get update -q >/dev/null");
-        }
-        run(0, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q cloudstack-management=4.2.0 cloudstack-usage=4.2.0 >/dev/null");
-        // The operator's customisations of 4.2, and the pristine 4.2 files for the 3-way merge.
+        // What each host's packages need in place first: kvm01's libvirtd, mgmt03's
+        // CentOS os-release and yum repository (it has no dpkg database, so its
+        // package manager is dnf).
+        put(1, "/etc/init.d/libvirtd", init_script("libvirtd", "/usr/sbin/libvirtd-standin",
+                                                    "    echo \"start hook=$(md5sum < /etc/libvirt/hooks/qemu 2>/dev/null | cut -c1-8)\""
+                                                    " >> /var/log/libvirtd-starts\n"));
+        put(2, "/etc/os-release", "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n");
+        put(2, "/etc/dnf/vars/releasever", "7\n");
+        put(2, "/etc/yum.repos.d/cloudstack.repo", "[apache-cloudstack]\nname=Apache CloudStack\nbaseurl=" + rpm_url() +
+                                                       "\nenabled=1\ngpgcheck=0\nmetadata_expire=0\n");
+        // The three hosts' 4.2 installs are independent: at the same time (the
+        // slowest part of the setup).
+        const std::string apt_setup = ": > /root/.bashrc; rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*; "
+                                      "echo '" + apt_line() + "' > /etc/apt/sources.list.d/cloudstack.list; "
+                                      "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ";
+        // kvm01: the old cloud-agent (4.0) and cloudstack-agent 4.2, operator-edited files.
+        require_all(concurrently({
+            [&] { return run_fresh(0, apt_setup + "cloudstack-management=4.2.0 cloudstack-usage=4.2.0 >/dev/null"); },
+            [&] {
+                return run_fresh(1, "chmod 755 /etc/init.d/libvirtd && cp /bin/sleep /usr/sbin/libvirtd-standin && " +
+                                        apt_setup + "cloud-agent=4.0.2 cloudstack-agent=4.2.0 >/dev/null && "
+                                        "echo 'guid=8f3b2c14-5d0e-3f7a-9c1b-2e4d6a8b0c11' >> /etc/cloudstack/agent/agent.properties && "
+                                        "echo '<log4j:configuration><!-- copied from /etc/cloud/agent --></log4j:configuration>' > "
+                                        "/etc/cloudstack/agent/log4j-cloud.xml && "
+                                        "service libvirtd start && service cloudstack-agent start");
+            },
+            [&] {
+                return run_fresh(2, ": > /root/.bashrc; rm -f /var/lib/dpkg/status; rm -f /etc/yum.repos.d/debian*.repo; "
+                                    "dnf -q -y --disablerepo='*' --enablerepo=apache-cloudstack install "
+                                    "cloudstack-management-4.2.0 >/dev/null");
+            },
+        }));
+        // mgmt01: the operator's customisations of 4.2, and the pristine 4.2 files for the 3-way merge.
         put(0, "/etc/cloudstack/management/components.xml", read_file(k_merge + "components/ours.xml"));
         put(0, "/etc/cloudstack/management/db.properties", read_file(k_merge + "db/ours.properties"));
         put(0, "/var/lib/upkeep/cloudstack-4.2-pristine/components.xml", read_file(k_merge + "components/base.xml"));
         put(0, "/var/lib/upkeep/cloudstack-4.2-pristine/db.properties", read_file(k_merge + "db/base.properties"));
         put(0, "/etc/cloudstack/management/key", k_key + "\n");
         run(0, "service cloudstack-management start && service cloudstack-usage start");
-        // kvm01: the old cloud-agent (4.0) and cloudstack-agent 4.2, operator-edited files.
-        put(1, "/etc/init.d/libvirtd", init_script("libvirtd", "/usr/sbin/libvirtd-standin",
-                                                    "    echo \"start hook=$(md5sum < /etc/libvirt/hooks/qemu 2>/dev/null | cut -c1-8)\""
-                                                    " >> /var/log/libvirtd-starts\n"));
-        run(1, "chmod 755 /etc/init.d/libvirtd && cp /bin/sleep /usr/sbin/libvirtd-standin && "
-               "DEBIAN_FRONTEND=noninteractive apt-get install -y -q cloud-agent=4.0.2 cloudstack-agent=4.2.0 >/dev/null && "
-               "echo 'guid=8f3b2c14-5d0e-3f7a-9c1b-2e4d6a8b0c11' >> /etc/cloudstack/agent/agent.properties && "
-               "echo '<log4j:configuration><!-- copied from /etc/cloud/agent --></log4j:configuration>' > "
-               "/etc/cloudstack/agent/log4j-cloud.xml && "
-               "service libvirtd start && service cloudstack-agent start");
-        // mgmt03: a yum-family host in its own root: no dpkg database (so its package
-        // manager is dnf), a CentOS os-release, the 4.2 RPM installed from the repo.
-        put(2, "/etc/os-release", "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n");
-        put(2, "/etc/dnf/vars/releasever", "7\n");
-        put(2, "/etc/yum.repos.d/cloudstack.repo", "[apache-cloudstack]\nname=Apache CloudStack\nbaseurl=" + rpm_url() +
-                                                       "\nenabled=1\ngpgcheck=0\nmetadata_expire=0\n");
-        run(2, ": > /root/.bashrc; rm -f /var/lib/dpkg/status; rm -f /etc/yum.repos.d/debian*.repo; "
-               "dnf -q -y --disablerepo='*' --enablerepo=apache-cloudstack install cloudstack-management-4.2.0 >/dev/null");
+        // mgmt03: a yum-family host in its own root, the operator's files as on mgmt01.
         put(2, "/etc/cloudstack/management/components.xml", read_file(k_merge + "components/ours.xml"));
         put(2, "/etc/cloudstack/management/db.properties", read_file(k_merge + "db/ours.properties"));
         put(2, "/var/lib/upkeep/cloudstack-4.2-pristine/components.xml", read_file(k_merge + "components/base.xml"));
@@ -322,6 +284,12 @@ public:
         return r.out;
     }
     CommandResult try_run(int host, const std::string& line) {
+        Command cmd;
+        cmd.cmdline = line;
+        return conn(host).run(cmd);
+    }
+    // On a connection of its own: safe from several threads at once (concurrently()).
+    CommandResult run_fresh(int host, const std::string& line) {
         SshConnection c(m_lab.options(host));
         c.connect();
         Command cmd;
@@ -329,16 +297,10 @@ public:
         return c.run(cmd);
     }
     void put(int host, const std::string& path, const std::string& content) {
-        SshConnection c(m_lab.options(host));
-        c.connect();
-        c.make_dirs(path.substr(0, path.rfind('/')), std::nullopt);
-        c.write_file(path, content, WriteOptions{});
+        conn(host).make_dirs(path.substr(0, path.rfind('/')), std::nullopt);
+        conn(host).write_file(path, content, WriteOptions{});
     }
-    std::string get(int host, const std::string& path) {
-        SshConnection c(m_lab.options(host));
-        c.connect();
-        return c.read_file(path).value_or("<missing>");
-    }
+    std::string get(int host, const std::string& path) { return conn(host).read_file(path).value_or("<missing>"); }
     std::string version(int host, const std::string& pkg) {
         return trim(try_run(host, "dpkg-query -W -f='${Version} ${db:Status-Abbrev}' " + pkg + " 2>/dev/null").out);
     }
@@ -351,39 +313,24 @@ public:
     }
 
 private:
+    // One connection per host for the test's many small reads and checks (a login
+    // each was a good part of the test's time).
+    SshConnection& conn(int host) {
+        auto& c = m_conns[host];
+        if (!c) {
+            c = std::make_unique<SshConnection>(m_lab.options(host));
+            c->connect();
+        }
+        return *c;
+    }
+
     TempDir m_dir;
     SshdLab m_lab;
+    std::map<int, std::unique_ptr<SshConnection>> m_conns;
     MariaDbLab m_db;
     const CloudStackDebs& m_debs;
     const CloudStackRpms& m_rpms;
 };
-
-int recap(const std::string& out, const std::string& host, const std::string& field) {
-    std::regex re("\n" + host + R"(\s+: .*)" + field + R"(=(\d+))");
-    std::smatch m;
-    if (!std::regex_search(out, m, re)) return -1;
-    return std::stoi(m[1]);
-}
-
-// Every (host, task) a run's --report-json marks changed, as "host | task".
-std::set<std::string> changed_pairs(const std::string& report_path) {
-    std::set<std::string> pairs;
-    std::vector<Value> doc = parse_json_values(read_file(report_path));
-    REQUIRE(doc.size() == 1);
-    for (const auto& play : doc[0].get("plays").as_list())
-        for (const auto& task : play.get("tasks").as_list())
-            for (const auto& [host, r] : task.get("hosts").as_map())
-                if (r.has("changed") && r.get("changed").as_bool()) pairs.insert(host + " | " + task.get("name").as_string());
-    return pairs;
-}
-
-// The pairs in `a` and not in `b`, one a line (the failure message of a set comparison).
-std::string missing_from(const std::set<std::string>& a, const std::set<std::string>& b) {
-    std::string out;
-    for (const auto& x : a)
-        if (!b.count(x)) out += "  " + x + "\n";
-    return out.empty() ? "  (none)\n" : out;
-}
 
 }  // namespace
 

@@ -67,5 +67,8 @@ grep -q "^cloudstack_systemvm_template *$tmp/root/usr/share/upkeep/lua/modules/c
 grep -q "login_password (secret)" "$tmp/doc.txt"
 grep -q "^site_check *$tmp/pb/lua/modules/site_check.lua" "$tmp/doc.txt"
 grep -q "port\* \[int\]" "$tmp/doc.txt"
-ldd "$tmp/root/usr/bin/upkeep" | grep -q libvirt.so
+# Into a file first: grep -q exits at the first match and, under pipefail, ldd's
+# SIGPIPE (still writing) failed the test now and then.
+ldd "$tmp/root/usr/bin/upkeep" >"$tmp/ldd.txt"
+grep -q libvirt.so "$tmp/ldd.txt"
 echo "package ok: $deb"

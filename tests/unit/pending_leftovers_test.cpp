@@ -10,6 +10,7 @@
 #include "engine/module/module.hpp"
 #include "engine/value/yaml.hpp"
 #include "modules/formats/pkg_conffiles.hpp"
+#include "modules/pkg_leftovers.hpp"
 #include "modules/registry.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -138,4 +139,122 @@ TEST_CASE("command removes: a file that may appear makes the command depend on t
     CHECK(plan.unpredictable);
     CHECK(plan.depends_on == "the upgrade of agent 4.2.0 -> 4.3.0");
     CHECK(plan.changes[0].summary == "would run if /etc/agent/log4j-cloud.xml.dpkg-dist appears");
+}
+
+// A package rename (CloudStack 3.0's cloud-client -> 4.3's cloudstack-management)
+// installs a whole new config tree: the dry run cannot read those files. The dnf
+// module notes them (repoquery -l); an edit of one then plans "depends on the
+// install" instead of failing with "does not exist" (the real run edits the file
+// the install created).
+TEST_CASE("file edits of a file a planned install creates depend on that install", "[leftovers][xml]") {
+    test::TempDir root;
+    test::write_file(root / "etc/hostname", "h\n");
+    LocalConnection real("h", root.path());
+    const std::string yaml =
+        "path: /etc/cloudstack/management/componentContext.xml\n"
+        "xpath: //list/ref[@bean='PlainTextUserAuthenticator']\n"
+        "position: first\n";
+    CHECK_THROWS_WITH(check_module(real, "xml", yaml), Catch::Contains("does not exist"));
+    PlannedConnection run(real);
+    const std::string why = "the install of cloudstack-management 4.3.0-1 (replacing cloud-client 3.0.7-1)";
+    run.note_pending_file("/etc/cloudstack/management/componentContext.xml", why);
+    Plan plan = check_module(run, "xml", yaml);
+    REQUIRE(plan.changed());
+    CHECK(plan.depends_on == why);
+    CHECK_FALSE(plan.changes[0].before);  // no diff is invented
+    apply_module(run, "xml", yaml, plan);  // writes nothing: there is nothing to edit yet
+    CHECK_FALSE(run.stat("/etc/cloudstack/management/componentContext.xml").exists());
+    // lineinfile, replace...: the same shared path (plan_file_edit).
+    Plan line = check_module(run, "lineinfile",
+                             "path: /etc/cloudstack/management/componentContext.xml\nline: x\n");
+    CHECK(line.depends_on == why);
+}
+
+TEST_CASE("config_merge ours: the operator's file under the old package's name is merged once", "[merge][leftovers]") {
+    test::TempDir root;
+    const std::string fx = std::string(UPKEEP_TEST_FIXTURES) + "/merge/";
+    test::write_file(root / "etc/cloud.rpmsave/management/components.xml", test::read_file(fx + "components/ours.xml"));
+    test::write_file(root / "base/components.xml", test::read_file(fx + "components/base.xml"));
+    // A backup the operator made by hand, following the seed: it must survive.
+    test::write_file(root / "etc/cloud.rpmsave/management/components.xml-backup", "<hand-made/>\n");
+    LocalConnection real("h", root.path());
+    const std::string yaml =
+        "path: /etc/cloudstack/management/components.xml\n"
+        "ours: /etc/cloud.rpmsave/management/components.xml\n"
+        "base: /base/components.xml\n";
+    // Before the install (dry run): the new file is not there; noted, the merge depends on it.
+    PlannedConnection run(real);
+    const std::string why = "the install of cloudstack-management 4.3.0-1 (replacing cloud-client 3.0.7-1)";
+    run.note_pending_file("/etc/cloudstack/management/components.xml", why);
+    Plan dry = check_module(run, "config_merge", yaml);
+    REQUIRE(dry.changed());
+    CHECK(dry.depends_on == why);
+    // After the install: the packaged 4.3 file gets the operator's 3.0 changes, exactly
+    // as a .rpmnew merge would, and the old file is kept as -backup.
+    test::write_file(root / "etc/cloudstack/management/components.xml", test::read_file(fx + "components/new.xml"));
+    Plan plan = check_module(real, "config_merge", yaml);
+    REQUIRE(plan.changed());
+    apply_module(real, "config_merge", yaml, plan);
+    CHECK(test::read_file(root / "etc/cloudstack/management/components.xml") ==
+          test::read_file(fx + "components/expected.xml"));
+    CHECK(test::read_file(root / "etc/cloud.rpmsave/management/components.xml-backup.1") ==
+          test::read_file(fx + "components/ours.xml"));
+    CHECK(test::read_file(root / "etc/cloud.rpmsave/management/components.xml-backup") == "<hand-made/>\n");
+    CHECK_FALSE(real.stat("/etc/cloud.rpmsave/management/components.xml").exists());
+    // Once: a second run has nothing to merge.
+    Plan again = check_module(real, "config_merge", yaml);
+    CHECK_FALSE(again.changed());
+    CHECK(again.msg.find("merged before") != std::string::npos);
+}
+
+// dnf's repoquery prints "%{name}<TAB>%{files}" with the package's other files on the
+// lines after the first (output captured from dnf 4 on Debian 12); one query serves
+// every package the transaction installs.
+TEST_CASE("rpm_new_package_files: every file of every freshly installed package, with its install", "[leftovers][pkg]") {
+    test::TempDir dir;
+    test::write_file(dir / "repoquery",
+                     "cat <<'OUT'\n"
+                     "cloudstack-usage\t/etc/init.d/cloudstack-usage\n"
+                     "/usr/lib/cloudstack-usage/java\n"
+                     "cloudstack-management\t/etc/cloudstack/management/components.xml\n"
+                     "/etc/cloudstack/management/db.properties\n"
+                     "OUT\n"
+                     "echo \"$*\" > " + dir / "args\n");
+    LocalConnection conn("h", "");
+    std::vector<pkg::PkgOp> ops = {
+        {pkg::PkgOp::Kind::Install, "cloudstack-management", "noarch", "", "4.3.0-1", {"cloud-client 3.0.7-1"}},
+        {pkg::PkgOp::Kind::Upgrade, "kernel", "x86_64", "1-1", "2-1", {}},  // not a fresh install: its files exist
+        {pkg::PkgOp::Kind::Install, "cloudstack-usage", "noarch", "", "4.3.0-1", {"cloud-usage 3.0.7-1"}},
+    };
+    auto files = rpm_new_package_files(conn, "sh " + dir / "repoquery", "/", ops);
+    REQUIRE(files.size() == 4);
+    CHECK(files[0].path == "/etc/init.d/cloudstack-usage");
+    CHECK(files[0].reason == "the install of cloudstack-usage 4.3.0-1 (replacing cloud-usage 3.0.7-1)");
+    CHECK(files[1].path == "/usr/lib/cloudstack-usage/java");
+    CHECK(files[1].reason == files[0].reason);
+    CHECK(files[3].path == "/etc/cloudstack/management/db.properties");
+    CHECK(files[3].reason == "the install of cloudstack-management 4.3.0-1 (replacing cloud-client 3.0.7-1)");
+    // The exact builds, not whatever is newest.
+    CHECK(test::read_file(dir / "args").find("cloudstack-management-4.3.0-1.noarch cloudstack-usage-4.3.0-1.noarch") !=
+          std::string::npos);
+    // Nothing installed fresh: no query at all.
+    CHECK(rpm_new_package_files(conn, "false", "/", {ops[1]}).empty());
+}
+
+TEST_CASE("libvirt_hook: a hook the planned install ships is installed depending on it", "[leftovers][libvirt_hook]") {
+    test::TempDir root;
+    test::write_file(root / "etc/libvirt/hooks/.keep", "");
+    LocalConnection real("h", root.path());
+    const std::string yaml = "name: qemu\nsrc: /usr/share/cloudstack-agent/lib/libvirtqemuhook\nremote_src: true\n";
+    CHECK_THROWS_WITH(check_module(real, "libvirt_hook", yaml), Catch::Contains("does not exist on the host"));
+    PlannedConnection run(real);
+    const std::string why = "the install of cloudstack-agent 4.3.0 (replacing cloud-agent 3.0.7)";
+    run.note_pending_file("/usr/share/cloudstack-agent/lib/libvirtqemuhook", why);
+    Plan plan = check_module(run, "libvirt_hook", yaml);
+    REQUIRE(plan.changed());
+    CHECK(plan.depends_on == why);
+    CHECK(plan.changes[0].target == "/etc/libvirt/hooks/qemu");
+    Value out = apply_module(run, "libvirt_hook", yaml, plan);
+    CHECK(out.get("restart_needed").truthy());  // so the libvirtd restart is planned too
+    CHECK_FALSE(run.stat("/etc/libvirt/hooks/qemu").exists());
 }

@@ -105,9 +105,12 @@ TEST_CASE("pkg: dnf transaction table", "[pkg]") {
     CHECK(ops[1] == PkgOp{PkgOp::Kind::Upgrade, "ovirt-engine-setup", "noarch", "", "4.3.1-1"});
     CHECK(ops[2].name == "ovirt-engine-setup-plugin-a-very-long-name-that-wraps-its-row");
     CHECK(ops[2].new_version == "4.3.1-1");
+    CHECK(ops[2].replaces == std::vector<std::string>{"ovirt-engine-setup-legacy 4.2.0-1"});
     CHECK(ops[3] == PkgOp{PkgOp::Kind::Install, "qemu-kvm-ev", "x86_64", "", "10:2.3.0-31.el7_2.21"});
     CHECK(ops[4] == PkgOp{PkgOp::Kind::Remove, "old-plugin", "noarch", "1.0-1", ""});
     CHECK(op_summary(ops[0]) == "install cloudstack-agent 4.3.0-1");
+    PkgOp rename{PkgOp::Kind::Install, "cloudstack-management", "noarch", "", "4.3.0-1", {"cloud-client 3.0.7-1"}};
+    CHECK(op_summary(rename) == "install cloudstack-management 4.3.0-1 (replacing cloud-client 3.0.7-1)");
 
     PkgOp up = ops[1];
     up.old_version = "4.3.0-1";
