@@ -14,13 +14,14 @@ namespace upkeep::pkg {
 struct PkgOp {
     enum class Kind { Install, Upgrade, Downgrade, Reinstall, Remove };
     Kind kind = Kind::Install;
-    std::string name;
-    std::string arch;         // "" when the tool did not say
-    std::string old_version;  // the installed version (upgrade, downgrade, remove)
-    std::string new_version;  // the version that will be installed
+    std::string name = {};
+    std::string arch = {};         // "" when the tool did not say
+    std::string old_version = {};  // the installed version (upgrade, downgrade, remove)
+    std::string new_version = {};  // the version that will be installed
     // Installed packages this install takes the place of (dnf's "replacing" rows:
     // an Obsoletes: rename such as cloud-client 3.0.7-1 -> cloudstack-management), "name version".
-    std::vector<std::string> replaces;
+    // (Defaults on every member: PkgOp{kind, name, ...} may stop early without a warning.)
+    std::vector<std::string> replaces = {};
 
     bool operator==(const PkgOp&) const = default;
 };
