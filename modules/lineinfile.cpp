@@ -38,18 +38,6 @@ struct Lines {
     }
 };
 
-std::vector<std::string_view> split_views(std::string_view text) {
-    std::vector<std::string_view> out;
-    size_t start = 0;
-    while (start < text.size()) {
-        size_t nl = text.find('\n', start);
-        size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
-        out.push_back(text.substr(start, end - start));
-        start = end;
-    }
-    return out;
-}
-
 // A line without its terminator (Ansible's rstrip(b'\r\n')).
 std::string_view body(std::string_view l) {
     size_t end = l.find_last_not_of("\r\n");
@@ -192,7 +180,7 @@ std::string lineinfile_edit(const std::string& text, const LineinfileOptions& o,
     if (o.regexp && o.search_string) throw UserError("lineinfile: regexp and search_string are mutually exclusive");
     if (o.insertafter && o.insertbefore) throw UserError("lineinfile: insertafter and insertbefore are mutually exclusive");
     Lines lines;
-    lines.views = split_views(text);
+    lines.views = split_lines_view(text);
     if (!o.present) {
         if (!o.regexp && !o.search_string && !o.line)
             throw UserError("lineinfile: one of line, search_string or regexp is required with state=absent");

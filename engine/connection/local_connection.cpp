@@ -504,61 +504,69 @@ FileInfo LocalConnection::stat(const std::string& path, bool follow) {
     return info;
 }
 
-std::optional<std::string> LocalConnection::read_file(const std::string& path) {
-    runlog::event(runlog::Level::Trace, host_name(), "read_file", {{"path", path}});
-    std::string local = map_path(path);
-    // O_NONBLOCK: opening a FIFO must not wait for a writer; the type is
-    // checked on the descriptor, so a swap after a stat() cannot fool us.
+namespace {
+
+// Opens `path` (host path; `local` where it lies here) to read it as a regular file:
+// the descriptor, or -1 when it does not exist. O_NONBLOCK: opening a FIFO must not
+// wait for a writer; the type is checked on the descriptor, so a swap after a stat()
+// cannot fool us. Throws the refusal for a directory or a special file.
+int open_regular(const std::string& local, const std::string& path, struct stat& st) {
     Fd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
     if (fd.fd < 0) {
-        if (errno == ENOENT) return std::nullopt;
+        if (errno == ENOENT) return -1;
         throw TaskError(errno_text("cannot read", path, errno));
     }
-    struct stat st;
     if (::fstat(fd.fd, &st) < 0) throw TaskError(errno_text("cannot read", path, errno));
     if (S_ISDIR(st.st_mode)) throw TaskError("cannot read " + path + ": is a directory");
     if (!S_ISREG(st.st_mode))
         throw TaskError("refusing to read " + path + ": it is a " + special_kind_name(st.st_mode) + ", not a regular file");
-    if (static_cast<uint64_t>(st.st_size) > k_max_read_bytes)
-        throw TaskError("refusing to read " + path + ": larger than " + std::to_string(k_max_read_bytes >> 20) + " MiB");
-    std::string out;
-    out.reserve(static_cast<size_t>(st.st_size));
+    int out = fd.fd;
+    fd.fd = -1;
+    return out;
+}
+
+// Hands each piece of the file to `take` until its end.
+template <class Take>
+void read_chunks(int fd, const std::string& path, Take take) {
     char buf[65536];
     for (;;) {
-        ssize_t n = ::read(fd.fd, buf, sizeof buf);
+        ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR) continue;
             throw TaskError(errno_text("cannot read", path, errno));
         }
-        if (n == 0) break;
-        out.append(buf, static_cast<size_t>(n));
-        if (out.size() > k_max_read_bytes)  // still growing while we read
-            throw TaskError("refusing to read " + path + ": larger than " + std::to_string(k_max_read_bytes >> 20) + " MiB");
+        if (n == 0) return;
+        take(std::string_view(buf, static_cast<size_t>(n)));
     }
+}
+
+std::string too_large(const std::string& path) {
+    return "refusing to read " + path + ": larger than " + std::to_string(k_max_read_bytes >> 20) + " MiB";
+}
+
+}  // namespace
+
+std::optional<std::string> LocalConnection::read_file(const std::string& path) {
+    runlog::event(runlog::Level::Trace, host_name(), "read_file", {{"path", path}});
+    struct stat st;
+    Fd fd(open_regular(map_path(path), path, st));
+    if (fd.fd < 0) return std::nullopt;
+    if (static_cast<uint64_t>(st.st_size) > k_max_read_bytes) throw TaskError(too_large(path));
+    std::string out;
+    out.reserve(static_cast<size_t>(st.st_size));
+    read_chunks(fd.fd, path, [&](std::string_view piece) {
+        out.append(piece);
+        if (out.size() > k_max_read_bytes) throw TaskError(too_large(path));  // still growing while we read
+    });
     return out;
 }
 
 std::optional<std::string> LocalConnection::file_sha256(const std::string& path) {
-    std::string local = map_path(path);
-    Fd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-    if (fd.fd < 0) {
-        if (errno == ENOENT) return std::nullopt;
-        throw TaskError(errno_text("cannot read", path, errno));
-    }
     struct stat st;
-    if (::fstat(fd.fd, &st) < 0) throw TaskError(errno_text("cannot read", path, errno));
-    if (!S_ISREG(st.st_mode)) return Connection::file_sha256(path);  // read_file gives the precise refusal
+    Fd fd(open_regular(map_path(path), path, st));
+    if (fd.fd < 0) return std::nullopt;
     Sha256 digest;
-    char buf[65536];
-    for (;;) {
-        ssize_t n = ::read(fd.fd, buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw TaskError(errno_text("cannot read", path, errno));
-        }
-        if (n == 0) break;
-        digest.update(std::string_view(buf, static_cast<size_t>(n)));
-    }
+    read_chunks(fd.fd, path, [&](std::string_view piece) { digest.update(piece); });
     return digest.hex();
 }
 

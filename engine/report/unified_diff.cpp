@@ -23,23 +23,11 @@ void render_line(std::string& out, char op, std::string_view text) {
     if (text.empty() || text.back() != '\n') out += "\n\\ No newline at end of file\n";
 }
 
-std::vector<std::string_view> split_views(std::string_view text) {
-    std::vector<std::string_view> out;
-    size_t start = 0;
-    while (start < text.size()) {
-        size_t nl = text.find('\n', start);
-        size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
-        out.push_back(text.substr(start, end - start));
-        start = end;
-    }
-    return out;
-}
-
 }  // namespace
 
 std::string unified_diff(const std::string& before, const std::string& after, const std::string& label, int context) {
     if (before == after) return "";
-    std::vector<std::string_view> a = split_views(before), b = split_views(after);
+    std::vector<std::string_view> a = split_lines_view(before), b = split_lines_view(after);
     // The common head and tail are not diffed (GNU diff does the same): a one-line
     // change in a 10 MB file diffs one line, not 130,000, in time and memory.
     size_t head = 0;

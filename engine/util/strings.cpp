@@ -39,19 +39,21 @@ std::vector<std::string> split(std::string_view s, char sep) {
     return out;
 }
 
-std::vector<std::string> split_lines_keep(std::string_view text) {
-    std::vector<std::string> out;
+std::vector<std::string_view> split_lines_view(std::string_view text) {
+    std::vector<std::string_view> out;
     size_t start = 0;
     while (start < text.size()) {
         size_t nl = text.find('\n', start);
-        if (nl == std::string_view::npos) {
-            out.emplace_back(text.substr(start));
-            break;
-        }
-        out.emplace_back(text.substr(start, nl + 1 - start));
-        start = nl + 1;
+        size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+        out.push_back(text.substr(start, end - start));
+        start = end;
     }
     return out;
+}
+
+std::vector<std::string> split_lines_keep(std::string_view text) {
+    std::vector<std::string_view> views = split_lines_view(text);
+    return {views.begin(), views.end()};
 }
 
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {

@@ -15,6 +15,8 @@ bool ends_with(std::string_view s, std::string_view suffix);
 std::vector<std::string> split(std::string_view s, char sep);
 // Splits text into lines, keeping each line's terminator ("\n" or "\r\n").
 std::vector<std::string> split_lines_keep(std::string_view text);
+// The same lines as views into `text` (which must outlive them): no copy of a large file.
+std::vector<std::string_view> split_lines_view(std::string_view text);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::string json_quote(std::string_view s);
 // Quotes a word for a POSIX shell: 'it'\''s'.
