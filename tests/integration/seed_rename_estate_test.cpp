@@ -13,6 +13,13 @@
 // "depends on the install of cloudstack-management 4.3.0-1 (replacing cloud-client
 // 3.0.7-1)": the set of (host, task) --check marks changed is compared with the
 // real run's, any difference listed below with its reason.
+//
+// The seed's "Upgrade from 2.2.14 to 4.3" runs in the same estate run (host mgmt22,
+// a second management server): cloud-client 2.2.14 had no encryption, so after the
+// rename and the db.properties merge the playbook runs 4.3's
+// cloudstack-setup-encryption (tests/fixtures/cloudstack43, a Python script as
+// CloudStack's, calling the real jasypt CLI) once: it writes the key file and turns
+// db.properties' passwords into ENC(...).
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -40,20 +47,34 @@ const std::string k_repo_root = std::string(UPKEEP_TEST_FIXTURES) + "/../..";
 const std::string k_merge = std::string(UPKEEP_TEST_FIXTURES) + "/merge/";
 const std::string k_key = "estate-mgmt-KEY-30";
 const std::string k_vcenter_pw = "vC3nter!pw";
+// mgmt22's keys for cloudstack-setup-encryption and its 2.2.14 plaintext passwords.
+const std::string k_key22 = "mgmt22-MS-key";
+const std::string k_dbkey22 = "mgmt22-DB-key";
+const std::string k_db_pw22 = "Cl0ud-22!pw";
+const std::string k_usage_pw22 = "Us4ge-22#pw";
 
 // One CentOS-like host running CloudStack 3.0 (management, usage, database master)
-// and the cloud's MariaDB.
+// and the cloud's MariaDB; with `full`, also a KVM host (apt) and a second
+// management server still on 2.2.14 (dnf).
 class RenameEstate {
 public:
     // `source`: the release the playbook is told it upgrades from (3.0, or 4.0: the
     // same cloud-* names, but its components.xml edits are carried over by hand).
-    // `kvm`: add kvm30, a KVM host with only cloud-agent 3.0.7 (apt).
-    explicit RenameEstate(const std::string& source = "3.0", bool kvm = false)
-        : m_lab(SshdLab::Options{.hosts = kvm ? 2 : 1, .own_root = true}), m_rpms(RenameRpms::get()) {
+    // `full`: add kvm30, a KVM host with only cloud-agent 3.0.7 (apt), and mgmt22, a
+    // management server with cloud-client 2.2.14, a plaintext db.properties and no key.
+    explicit RenameEstate(const std::string& source = "3.0", bool full = false)
+        : m_lab(SshdLab::Options{.hosts = full ? 3 : 1, .own_root = true}), m_rpms(RenameRpms::get()) {
         m_db.sql(k_cloudstack_schema);
         ::chmod(m_dir.path().c_str(), 0755);
-        std::optional<std::future<CommandResult>> kvm_setup;
-        if (kvm) {
+        std::optional<std::future<CommandResult>> kvm_setup, mgmt22_setup;
+        for (int h : full ? std::vector<int>{0, 2} : std::vector<int>{0}) {
+            put("/etc/os-release", "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n", h);
+            put("/etc/dnf/vars/releasever", "7\n", h);
+            put("/etc/yum.repos.d/cloudstack.repo", "[apache-cloudstack]\nname=Apache CloudStack\nbaseurl=" + rpm_url() +
+                                                        "\nenabled=1\ngpgcheck=0\nmetadata_expire=0\n", h);
+        }
+        if (full) {
+            mgmt22_setup = std::async(std::launch::async, [this] { return run_fresh(2, dnf_install("cloud-client-2.2.14")); });
             // libvirtd: a stand-in daemon that logs each start with the hook it saw.
             put("/etc/init.d/libvirtd", init_script("libvirtd", "/usr/sbin/libvirtd-standin",
                                                     "    echo \"start hook=$(md5sum < /etc/libvirt/hooks/qemu 2>/dev/null | cut -c1-8)\""
@@ -66,13 +87,7 @@ public:
             // At the same time as mgmt30's install below (independent hosts).
             kvm_setup = std::async(std::launch::async, [this, line] { return run_fresh(1, line); });
         }
-        put("/etc/os-release", "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n");
-        put("/etc/dnf/vars/releasever", "7\n");
-        put("/etc/yum.repos.d/cloudstack.repo", "[apache-cloudstack]\nname=Apache CloudStack\nbaseurl=" + rpm_url() +
-                                                    "\nenabled=1\ngpgcheck=0\nmetadata_expire=0\n");
-        run(": > /root/.bashrc; rm -f /var/lib/dpkg/status; rm -f /etc/yum.repos.d/debian*.repo; "
-            "dnf -q -y --disablerepo='*' --enablerepo=apache-cloudstack install estate-base cloud-client-3.0.7 "
-            "cloud-usage-3.0.7 >/dev/null");
+        run(dnf_install("cloud-client-3.0.7 cloud-usage-3.0.7"));
         // The operator's 3.0 customisations, its key, and the pristine 3.0 files (3-way merge).
         put("/etc/cloud/management/components.xml", read_file(k_merge + "components/ours.xml"));
         put("/etc/cloud/management/db.properties", read_file(k_merge + "db/ours.properties"));
@@ -80,7 +95,16 @@ public:
         put("/var/lib/upkeep/cloudstack-3.0-pristine/components.xml", read_file(k_merge + "components/base.xml"));
         put("/var/lib/upkeep/cloudstack-3.0-pristine/db.properties", read_file(k_merge + "db/base.properties"));
         run("service cloud-management start && service cloud-usage start");
-        if (kvm_setup) require_all({kvm_setup->get()});
+        if (full) {
+            require_all({kvm_setup->get(), mgmt22_setup->get()});
+            // The operator's 2.2.14 files: its components.xml edits and plaintext
+            // db.properties (2.2.14 had no encryption: no key file), and the pristine ones.
+            put("/etc/cloud/management/components.xml", read_file(k_merge + "components/ours.xml"), 2);
+            put("/etc/cloud/management/db.properties", read_file(k_merge + "db22/ours.properties"), 2);
+            put("/var/lib/upkeep/cloudstack-2.2-pristine/components.xml", read_file(k_merge + "components/base.xml"), 2);
+            put("/var/lib/upkeep/cloudstack-2.2-pristine/db.properties", read_file(k_merge + "db22/base.properties"), 2);
+            run("service cloud-management start", 2);
+        }
         std::string inv =
             "all:\n  vars:\n"
             "    ansible_port: " + std::to_string(m_lab.port()) + "\n"
@@ -101,10 +125,16 @@ public:
             "    cloudstack_vmware_clusters: true\n"
             "    cloudstack_vcenter_password: '" + k_vcenter_pw + "'\n"
             "  children:\n"
-            "    cloudstack_management:\n      hosts:\n        mgmt30: {ansible_host: " + m_lab.address(0) + "}\n"
+            "    cloudstack_management:\n      hosts:\n        mgmt30: {ansible_host: " + m_lab.address(0) + "}\n" +
+            (full ? "        mgmt22:\n          ansible_host: " + m_lab.address(2) + "\n"
+                    "          cloudstack_source_version: '2.2'\n"
+                    "          cloudstack_merge_base_dir: /var/lib/upkeep/cloudstack-2.2-pristine\n"
+                    "          cloudstack_management_server_key: '" + k_key22 + "'\n"
+                    "          cloudstack_database_key: '" + k_dbkey22 + "'\n"
+                  : std::string()) +
             "    cloudstack_usage:\n      hosts:\n        mgmt30:\n"
             "    cloudstack_db:\n      hosts:\n        mgmt30:\n" +
-            (kvm ? "    kvm_hosts:\n      hosts:\n        kvm30: {ansible_host: " + m_lab.address(1) + ", libvirt_verify: false}\n"
+            (full ? "    kvm_hosts:\n      hosts:\n        kvm30: {ansible_host: " + m_lab.address(1) + ", libvirt_verify: false}\n"
                  : std::string());
         write_file(m_dir / "inventory.yml", inv);
         write_file(m_dir / "known_hosts", read_file(m_lab.known_hosts()));
@@ -146,13 +176,19 @@ public:
     std::string deb_version(const std::string& pkg) {
         return trim(try_run("dpkg-query -W -f='${Version} ${db:Status-Abbrev}' " + pkg + " 2>/dev/null", 1).out);
     }
-    std::string rpm_version(const std::string& pkg) { return trim(try_run("rpm -q --qf '%{VERSION}' " + pkg).out); }
+    std::string rpm_version(const std::string& pkg, int host = 0) {
+        return trim(try_run("rpm -q --qf '%{VERSION}' " + pkg, host).out);
+    }
     MariaDbLab& db() { return m_db; }
     const TempDir& dir() const { return m_dir; }
     std::string rpm_url() const { return "file://" + m_rpms.repo(); }
     std::string apt_line() const { return "deb [trusted=yes] file:" + RenameDebs::get().repo() + " ./"; }
 
 private:
+    static std::string dnf_install(const std::string& packages) {
+        return ": > /root/.bashrc; rm -f /var/lib/dpkg/status; rm -f /etc/yum.repos.d/debian*.repo; "
+               "dnf -q -y --disablerepo='*' --enablerepo=apache-cloudstack install estate-base " + packages + " >/dev/null";
+    }
     SshConnection& conn(int host) {  // one login per host for the test's many small reads and checks
         auto& c = m_conns[host];
         if (!c) {
@@ -171,9 +207,26 @@ private:
 
 }  // namespace
 
+// A management server's db.properties as key -> value.
+std::map<std::string, std::string> properties(const std::string& text) {
+    std::map<std::string, std::string> out;
+    for (const auto& line : split(text, '\n')) {
+        size_t eq = line.find('=');
+        if (!line.empty() && line[0] != '#' && eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return out;
+}
+
+// "ENC(x)" -> x, else "".
+std::string enc_inner(const std::string& v) {
+    return starts_with(v, "ENC(") && v.back() == ')' ? v.substr(4, v.size() - 5) : std::string();
+}
+
 TEST_CASE("site.yml upgrades a CloudStack 3.0 host from the cloud-client names to cloudstack-management 4.3", "[seeds][estate]") {
     RenameEstate e("3.0", true);
     REQUIRE(e.rpm_version("cloud-client") == "3.0.7");
+    REQUIRE(e.rpm_version("cloud-client", 2) == "2.2.14");
+    REQUIRE(e.get("/etc/cloud/management/key", 2) == "<missing>");
     REQUIRE(e.deb_version("cloud-agent") == "3.0.7 ii");
     REQUIRE(e.try_run("pgrep -x jsvc", 1).rc == 0);
     REQUIRE(e.try_run("service cloud-management status").rc == 0);
@@ -186,6 +239,12 @@ TEST_CASE("site.yml upgrades a CloudStack 3.0 host from the cloud-client names t
     CHECK(e.try_run("service cloud-management status").rc == 0);
     CHECK(e.get("/etc/cloudstack/management/components.xml") == "<missing>");
     CHECK(e.db().sql("SELECT value FROM cloud.cluster_details WHERE id = 3") == k_vcenter_pw + "\n");
+    CHECK(e.rpm_version("cloud-client", 2) == "2.2.14");
+    CHECK(e.get("/etc/cloud/management/db.properties", 2) == read_file(k_merge + "db22/ours.properties"));
+    CHECK(e.try_run("test -e /etc/cloudstack", 2).rc != 0);
+    // The keys of cloudstack-setup-encryption never show (no_log).
+    CHECK(dry.out.find(k_key22) == std::string::npos);
+    CHECK(dry.out.find(k_dbkey22) == std::string::npos);
     // The rename as the package manager plans it, and what depends on it, said so.
     const std::string why = "the install of cloudstack-management 4.3.0-1 (replacing cloud-client 3.0.7-1)";
     CHECK(dry.out.find("install cloudstack-management 4.3.0-1 (replacing cloud-client 3.0.7-1)") != std::string::npos);
@@ -193,11 +252,15 @@ TEST_CASE("site.yml upgrades a CloudStack 3.0 host from the cloud-client names t
     // Exactly the tasks that work on the new /etc/cloudstack trees depend on the installs
     // (apt names no replaced package: its "replacing" is dnf's).
     const std::string agent_why = "the install of cloudstack-agent 4.3.0";
+    const std::string why22 = "the install of cloudstack-management 4.3.0-1 (replacing cloud-client 2.2.14-1)";
     const std::map<std::string, std::string> depends = depends_on_pairs(e.dir() / "dry.json");
     CHECK(depends == std::map<std::string, std::string>{
                          {"mgmt30 | Merge the operator's components.xml into the new packaged one", why},
                          {"mgmt30 | Merge the operator's db.properties into the new packaged one", why},
                          {"mgmt30 | Make PlainTextUserAuthenticator the first entry of userAuthenticators", why},
+                         {"mgmt22 | Merge the operator's components.xml into the new packaged one", why22},
+                         {"mgmt22 | Merge the operator's db.properties into the new packaged one", why22},
+                         {"mgmt22 | Make PlainTextUserAuthenticator the first entry of userAuthenticators", why22},
                          {"kvm30 | Point the agent at the new KVM resource class (the seed's sed -i step)", agent_why},
                          {"kvm30 | Ensure paths.script in environment.properties", agent_why},
                          {"kvm30 | Check the agent's bridge names (they exist on the host) before it starts", agent_why},
@@ -248,6 +311,13 @@ TEST_CASE("site.yml upgrades a CloudStack 3.0 host from the cloud-client names t
                              "Stop cloudstack-management (upgrade pending)", "Stop cloudstack-usage (upgrade pending)",
                              "Start cloudstack-management", "Start cloudstack-usage"})
         CHECK(made.count(std::string("mgmt30 | ") + task) == 1);
+    const std::string encryption_task = "mgmt22 | Set up encryption (2.2.14, cloudstack-setup-encryption)";
+    CHECK(made.count(encryption_task) == 1);
+    CHECK(predicted.count(encryption_task) == 1);
+    CHECK(made.count("mgmt30 | Set up encryption (2.2.14, cloudstack-setup-encryption)") == 0);
+    CHECK(real.out.find(k_key22) == std::string::npos);
+    CHECK(real.out.find(k_dbkey22) == std::string::npos);
+    CHECK(recap(real.out, "mgmt22", "failed") == 0);
     CHECK(recap(real.out, "mgmt30", "failed") == 0);
     CHECK(recap(real.out, "kvm30", "failed") == 0);
 
@@ -284,6 +354,34 @@ TEST_CASE("site.yml upgrades a CloudStack 3.0 host from the cloud-client names t
     CHECK(e.try_run("pgrep -f '^/usr/lib/cloud/usage/[j]ava'").rc != 0);
     CHECK(e.get("/var/backups/cloudstack/cloudstack-before-4.3.sql").find("'vC3nter!pw'") != std::string::npos);
 
+    // mgmt22 (2.2.14): renamed, the operator's files merged, then cloudstack-setup-encryption
+    // (4.3's, run by the playbook) wrote the key and encrypted db.properties' passwords:
+    // the real jasypt decrypts them with that key to the 2.2.14 plaintext ones.
+    CHECK(e.rpm_version("cloudstack-management", 2) == "4.3.0");
+    CHECK(e.try_run("rpm -q cloud-client", 2).rc != 0);
+    CHECK(e.get("/etc/cloudstack/management/components.xml", 2) == read_file(k_merge + "components/expected.xml"));
+    CHECK(e.get("/etc/cloudstack/management/key", 2) == k_key22);
+    CHECK(e.get("/etc/cloudstack/management/db.properties.origin", 2) == "<missing>");
+    std::map<std::string, std::string> props = properties(e.get("/etc/cloudstack/management/db.properties", 2));
+    CHECK(props["db.cloud.encryption.type"] == "file");
+    CHECK(props["db.cloud.host"] == "db1.example.org");  // the operator's value kept by the merge
+    CHECK(props["db.cloud.maxActive"] == "400");
+    CHECK(props["region.id"] == "1");  // 4.3's new key, from the packaged file
+    std::vector<std::string> secrets = {props["db.cloud.password"], props["db.usage.password"], props["db.cloud.encrypt.secret"]};
+    std::vector<JasyptOp> ops22;
+    for (const auto& v : secrets) {
+        INFO(v);
+        CHECK(!enc_inner(v).empty());
+        ops22.push_back({false, k_key22, enc_inner(v)});
+    }
+    std::vector<JasyptOutcome> plain22 = java_jasypt(ops22);
+    REQUIRE(plain22.size() == 3);
+    CHECK(plain22[0].value == k_db_pw22);
+    CHECK(plain22[1].value == k_usage_pw22);
+    CHECK(plain22[2].value == k_dbkey22);
+    CHECK(e.try_run("service cloudstack-management status", 2).rc == 0);
+    const std::string db22_after = e.get("/etc/cloudstack/management/db.properties", 2);
+
     // KVM: cloudstack-agent replaced cloud-agent (then purged), the 3.0 settings carried
     // over by its postinst and edited for 4.3, the packaged log4j taken, the hook in
     // place before libvirtd's last start, the bridge tool run once, the agent (jsvc) running.
@@ -310,11 +408,17 @@ TEST_CASE("site.yml upgrades a CloudStack 3.0 host from the cloud-client names t
     CHECK(check.rc == 0);
     CHECK(recap(check.out, "mgmt30", "changed") == 0);
     CHECK(recap(check.out, "kvm30", "changed") == 0);
+    CHECK(recap(check.out, "mgmt22", "changed") == 0);
     Run again = e.play();
     INFO(again.out);
     CHECK(again.rc == 0);
     CHECK(recap(again.out, "mgmt30", "changed") == 0);
     CHECK(recap(again.out, "kvm30", "changed") == 0);
+    CHECK(recap(again.out, "mgmt22", "changed") == 0);
+    // cloudstack-setup-encryption ran once: the second run left the key and the
+    // encrypted db.properties as they were (a second run would encrypt twice).
+    CHECK(e.get("/etc/cloudstack/management/key", 2) == k_key22);
+    CHECK(e.get("/etc/cloudstack/management/db.properties", 2) == db22_after);
     CHECK(e.run("wc -l < /var/log/cloudstack-agent-upgrade.log", 1) == "1\n");  // once
 }
 

@@ -59,31 +59,53 @@ private:
             "%config(noreplace) /etc/cloud/management/db.properties\n"
             "/etc/init.d/cloud-management\n/usr/lib/cloud/management/java\n",
             "");
+        // 2.2.14: the same names, a db.properties with plaintext passwords and no
+        // encryption settings, no key file (cloudstack-setup-encryption makes one).
+        write_file(m_dir / "src/base22.properties", read_file(k_rename_merge + "db22/base.properties"));
+        rpm("cloud-client", "2.2.14", "",
+            "mkdir -p %{buildroot}/etc/cloud/management %{buildroot}/etc/init.d %{buildroot}/usr/lib/cloud/management\n"
+            "cp " + src + "/base.xml %{buildroot}/etc/cloud/management/components.xml\n"
+            "cp " + src + "/base22.properties %{buildroot}/etc/cloud/management/db.properties\n"
+            "install -m 0755 " + src + "/cloud-management %{buildroot}/etc/init.d/cloud-management\n"
+            "cp /bin/sleep %{buildroot}/usr/lib/cloud/management/java\n",
+            "%config(noreplace) /etc/cloud/management/components.xml\n"
+            "%config(noreplace) /etc/cloud/management/db.properties\n"
+            "/etc/init.d/cloud-management\n/usr/lib/cloud/management/java\n",
+            "");
         rpm("cloud-usage", "3.0.7", "",
             "mkdir -p %{buildroot}/etc/init.d %{buildroot}/usr/lib/cloud/usage\n"
             "install -m 0755 " + src + "/cloud-usage %{buildroot}/etc/init.d/cloud-usage\n"
             "cp /bin/sleep %{buildroot}/usr/lib/cloud/usage/java\n",
             "/etc/init.d/cloud-usage\n/usr/lib/cloud/usage/java\n", "");
         // As CloudStack's cloud.spec: Obsoletes/Provides the old name; %pre saves the
-        // old tree, %post carries db.properties and the key over (.rpmnew: the packaged one).
+        // old tree, %post carries db.properties and the key (2.2.14 had none) over
+        // (.rpmnew: the packaged one). It ships cloudstack-setup-encryption (a Python
+        // script as CloudStack's, tests/fixtures/cloudstack43) and jasypt-1.9.0.jar,
+        // here a link to Debian's real jasypt.
+        write_file(m_dir / "src/cloudstack-setup-encryption",
+                   read_file(std::string(UPKEEP_TEST_FIXTURES) + "/cloudstack43/cloudstack-setup-encryption"));
         rpm("cloudstack-management", "4.3.0", "Obsoletes: cloud-client < 4.1.0\nProvides: cloud-client\n",
             "mkdir -p %{buildroot}/etc/cloudstack/management %{buildroot}/etc/init.d %{buildroot}/usr/lib/cloudstack-management\n"
             "cp " + src + "/new.xml %{buildroot}/etc/cloudstack/management/components.xml\n"
             "cp " + src + "/new.properties %{buildroot}/etc/cloudstack/management/db.properties\n"
             "cp " + src + "/componentContext.xml %{buildroot}/etc/cloudstack/management/componentContext.xml\n"
             "install -m 0755 " + src + "/cloudstack-management %{buildroot}/etc/init.d/cloudstack-management\n"
-            "cp /bin/sleep %{buildroot}/usr/lib/cloudstack-management/java\n",
+            "cp /bin/sleep %{buildroot}/usr/lib/cloudstack-management/java\n"
+            "mkdir -p %{buildroot}/usr/bin %{buildroot}/usr/share/cloudstack-common/lib\n"
+            "install -m 0755 " + src + "/cloudstack-setup-encryption %{buildroot}/usr/bin/cloudstack-setup-encryption\n"
+            "ln -s /usr/share/java/jasypt.jar %{buildroot}/usr/share/cloudstack-common/lib/jasypt-1.9.0.jar\n",
             "%config(noreplace) /etc/cloudstack/management/components.xml\n"
             "%config(noreplace) /etc/cloudstack/management/db.properties\n"
             "%config(noreplace) /etc/cloudstack/management/componentContext.xml\n"
-            "/etc/init.d/cloudstack-management\n/usr/lib/cloudstack-management/java\n",
+            "/etc/init.d/cloudstack-management\n/usr/lib/cloudstack-management/java\n"
+            "/usr/bin/cloudstack-setup-encryption\n/usr/share/cloudstack-common/lib/jasypt-1.9.0.jar\n",
             "%pre\n"
             "if [ -d /etc/cloud ]; then mv /etc/cloud /etc/cloud.rpmsave; fi\n"
             "%post\n"
             "if [ -f /etc/cloud.rpmsave/management/db.properties ]; then\n"
             "  mv /etc/cloudstack/management/db.properties /etc/cloudstack/management/db.properties.rpmnew\n"
             "  cp -p /etc/cloud.rpmsave/management/db.properties /etc/cloudstack/management\n"
-            "  cp -p /etc/cloud.rpmsave/management/key /etc/cloudstack/management\n"
+            "  if [ -f /etc/cloud.rpmsave/management/key ]; then cp -p /etc/cloud.rpmsave/management/key /etc/cloudstack/management; fi\n"
             "  mv /etc/cloud.rpmsave/management/db.properties /etc/cloud.rpmsave/management/db.properties.rpmsave\n"
             "fi\n");
         rpm("cloudstack-usage", "4.3.0", "Obsoletes: cloud-usage < 4.1.0\nProvides: cloud-usage\n",
