@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "engine/util/error.hpp"
+#include "engine/util/host_path.hpp"
 #include "engine/util/strings.hpp"
 
 namespace upkeep {
@@ -12,6 +13,11 @@ namespace upkeep {
 namespace {
 
 std::string q(const std::string& s) { return shell_quote(s); }
+
+// Separates a change's own output from the probe that follows it.
+constexpr const char* k_reprobe_mark = "UPKEEP-REPROBE-7d2a";
+// A probe is trusted this long: within one task and from one task to the next.
+constexpr auto k_probe_ttl = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -28,10 +34,24 @@ CommandResult ShellFiles::run_checked(const std::string& script, const std::stri
     c.cmdline = script;
     c.stdin_data = stdin_data;
     c.mutating = mutating;
+    // After a change to `path`, the same command probes it again (in a
+    // subshell that can neither fail the change nor see its traps), so the
+    // next task's look at the file it just changed costs no round trip:
+    // lineinfile after lineinfile on one file is one write each.
+    bool reprobe = mutating && m_cache_on;
+    if (reprobe) c.cmdline = "{ " + script + "\n}; printf '%s\\n' " + q(k_reprobe_mark) + "; ( " + probe_script(path, {}) + " ) || true";
     CommandResult r = m_run(c);
     if (r.rc != 0)
         throw TaskError(m_where + ": " + what + " " + path + ": " +
                         (trim(r.err).empty() ? "exit code " + std::to_string(r.rc) : trim(r.err)));
+    if (reprobe) {
+        std::string mark = std::string(k_reprobe_mark) + "\n";
+        size_t at = r.out.find(mark);
+        if (at != std::string::npos) {
+            if (!parse_probe(r.out.substr(at + mark.size()), path, {})) m_cache.clear();
+            r.out.erase(at);
+        }
+    }
     return r;
 }
 
@@ -58,51 +78,127 @@ FileInfo ShellFiles::parse_stat_line(const std::string& line, const std::string&
     return info;
 }
 
+namespace {
+
+constexpr const char* k_stat_fmt = " -c '%f %u %g %s %U %G' -- \"$p\"";
+
+// Prints, for the path in $p: its lstat line (and link target), then its stat
+// line, "missing" for either that does not exist. Returns non-zero when stat
+// fails on a path that exists (permissions).
+// One stat(1) for anything but a symbolic link (whose lstat and stat are the
+// same): on a loaded host every fork is part of the round trip. Leaves the
+// stat fields in $1..$6 ($4 the size; 99999999 when missing).
+std::string probe_stat_script() {
+    return std::string("s=missing; if [ -e \"$p\" ] || [ -L \"$p\" ]; then s=$(stat") + k_stat_fmt + ") || exit 1; " +
+           "echo \"$s\"; if [ -L \"$p\" ]; then readlink -- \"$p\" || echo; s=missing; " +
+           "if [ -e \"$p\" ]; then s=$(stat -L" + k_stat_fmt + ") || exit 1; fi; fi; else echo missing; fi; " +
+           "echo \"$s\"; if [ \"$s\" = missing ]; then set -- x x x 99999999; else set -- $s; fi; ";
+}
+
+// The directory that holds `path` ("" for "/" or a relative name without one).
+std::string parent_of(const std::string& path) {
+    if (path == "/" || path.find('/') == std::string::npos) return "";
+    return parent_path(path);
+}
+
+}  // namespace
+
+std::string ShellFiles::probe_script(const std::string& path, const std::vector<std::string>& ancestors) {
+    // Ancestors first (one record each, then "dir" where the walk stops, the
+    // first one that is a directory, or "up"), the path itself last, because
+    // its bytes run to the end of the output.
+    std::string s;
+    if (!ancestors.empty()) {
+        s += "for p in";
+        for (const auto& a : ancestors) s += " " + q(a);
+        s += "; do " + probe_stat_script() + "if [ -d \"$p\" ]; then echo dir; break; fi; echo up; done; ";
+    }
+    s += "p=" + q(path) + "; " + probe_stat_script() +
+         "if [ -f \"$p\" ] && [ -r \"$p\" ] && [ \"$4\" -le 65536 ]; then echo content; exec head -c 65537 -- \"$p\"; fi; "
+         "echo none";
+    return s;
+}
+
+std::vector<std::string> ShellFiles::uncached_ancestors(const std::string& path) const {
+    // Modules that create or replace a path look at its parent (does the
+    // directory exist? which ones must mkdir create?): the parents up to the
+    // first existing directory come along with the path's own probe.
+    std::vector<std::string> out;
+    auto now = std::chrono::steady_clock::now();
+    for (std::string a = parent_of(path); !a.empty(); a = parent_of(a)) {
+        auto it = m_cache.find(a);
+        if (it != m_cache.end() && now - it->second.at < k_probe_ttl) break;
+        out.push_back(a);
+        if (a == "/" || out.size() >= 16) break;
+    }
+    return out;
+}
+
+bool ShellFiles::parse_probe(const std::string& out, const std::string& path, const std::vector<std::string>& ancestors) {
+    auto now = std::chrono::steady_clock::now();
+    size_t pos = 0;
+    auto next_line = [&](std::string& line) {
+        size_t nl = out.find('\n', pos);
+        if (nl == std::string::npos) return false;
+        line = out.substr(pos, nl - pos);
+        pos = nl + 1;
+        return true;
+    };
+    auto record = [&](const std::string& p, Probe& pr) {
+        std::string a, b;
+        if (!next_line(a)) return false;
+        if (a != "missing") {
+            pr.lstat = parse_stat_line(a, p);
+            if (pr.lstat.is_link() && !next_line(pr.lstat.link_target)) return false;
+        }
+        if (!next_line(b)) return false;
+        if (b != "missing") pr.stat = parse_stat_line(b, p);
+        pr.at = now;
+        return true;
+    };
+    try {
+        std::map<std::string, Probe> found;
+        for (const auto& a : ancestors) {
+            Probe pr;
+            std::string walk;
+            if (!record(a, pr) || !next_line(walk)) return false;
+            found[a] = std::move(pr);
+            if (walk == "dir") break;
+            if (walk != "up") return false;
+        }
+        Probe pr;
+        std::string tail;
+        if (!record(path, pr) || !next_line(tail)) return false;
+        if (tail == "content") {
+            std::string bytes = out.substr(pos);
+            if (bytes.size() <= 65536) pr.content = std::move(bytes);
+        } else if (tail != "none") {
+            return false;
+        }
+        if (m_cache.size() > 256) m_cache.clear();
+        for (auto& [p, f] : found) m_cache[p] = std::move(f);
+        m_cache[path] = std::move(pr);
+        return true;
+    } catch (const TaskError&) {
+        return false;
+    }
+}
+
 const ShellFiles::Probe* ShellFiles::probe(const std::string& path) {
     if (!m_cache_on) return nullptr;
     auto now = std::chrono::steady_clock::now();
     if (auto it = m_cache.find(path); it != m_cache.end()) {
-        if (now - it->second.at < std::chrono::seconds(5)) return &it->second;
+        if (now - it->second.at < k_probe_ttl) return &it->second;
         m_cache.erase(it);
     }
-    if (m_cache.size() > 256) m_cache.clear();
-    std::string fmt = " -c '%f %u %g %s %U %G' -- \"$p\"";
+    std::vector<std::string> ancestors = uncached_ancestors(path);
     Command c;
-    c.cmdline = "p=" + q(path) + "; if [ -e \"$p\" ] || [ -L \"$p\" ]; then stat" + fmt + " || exit 1; " +
-                "if [ -L \"$p\" ]; then readlink -- \"$p\" || echo; fi; else echo missing; fi; " +
-                "if [ -e \"$p\" ]; then s=$(stat -L" + fmt + ") || exit 1; echo \"$s\"; set -- $s; else echo missing; set -- x x x 99999999; fi; " +
-                "if [ -f \"$p\" ] && [ -r \"$p\" ] && [ \"$4\" -le 65536 ]; then echo content; exec head -c 65537 -- \"$p\"; fi; echo none";
+    c.cmdline = probe_script(path, ancestors);
     c.mutating = false;
     CommandResult r = m_run(c);
     if (r.rc != 0) return nullptr;  // the plain operations report the error
-    Probe pr;
-    pr.at = now;
-    size_t pos = 0;
-    auto next_line = [&](std::string& line) {
-        size_t nl = r.out.find('\n', pos);
-        if (nl == std::string::npos) return false;
-        line = r.out.substr(pos, nl - pos);
-        pos = nl + 1;
-        return true;
-    };
-    std::string a, b, tail;
-    try {
-        if (!next_line(a)) return nullptr;
-        if (a != "missing") {
-            pr.lstat = parse_stat_line(a, path);
-            if (pr.lstat.is_link() && !next_line(pr.lstat.link_target)) return nullptr;
-        }
-        if (!next_line(b)) return nullptr;
-        if (b != "missing") pr.stat = parse_stat_line(b, path);
-        if (!next_line(tail)) return nullptr;
-    } catch (const TaskError&) {
-        return nullptr;
-    }
-    if (tail == "content") {
-        std::string bytes = r.out.substr(pos);
-        if (bytes.size() <= 65536) pr.content = std::move(bytes);
-    }
-    return &(m_cache[path] = std::move(pr));
+    if (!parse_probe(r.out, path, ancestors)) return nullptr;
+    return &m_cache[path];
 }
 
 FileInfo ShellFiles::stat(const std::string& path, bool follow) {
@@ -173,7 +269,8 @@ WriteResult ShellFiles::write_file(const std::string& path, const std::string& c
     s += "if [ -d \"$p\" ] && [ ! -L \"$p\" ]; then echo \"$p is a directory\" >&2; exit 1; fi; "
          "if [ -e \"$p\" ] && [ ! -f \"$p\" ] && [ ! -L \"$p\" ]; then echo \"refusing to write $p: not a regular file\" >&2; exit 1; fi; "
          "old=''; if [ -f \"$p\" ] && [ ! -L \"$p\" ]; then old=1; fi; "
-         "d=$(dirname -- \"$p\"); " + stale_temp_cleanup_script("$d") +
+         "case $p in */*) d=${p%/*}; [ -n \"$d\" ] || d=/;; *) d=.;; esac; " +
+         (m_cleaned_dirs.insert(parent_path(path)).second ? stale_temp_cleanup_script("$d") : std::string()) +
          "b=''; t=$(mktemp \"$d/.upkeep.XXXXXXXXXXXX\"); trap 'rm -f -- \"$t\"; [ -z \"$b\" ] || rm -f -- \"$b\"' EXIT; "
          "cat > \"$t\"; ";
     s += "if [ -n \"$old\" ]; then chown --reference=\"$p\" -- \"$t\"; fi; ";

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,10 +39,13 @@ public:
 
     // Read-ahead for slow links: with the cache on, the first stat or read of
     // a path fetches, in the same single command, its lstat, stat and (for a
-    // readable regular file up to 64 KiB) its bytes, so a module's stat +
-    // read + stat of one file costs one round trip. Any write through this
-    // object, and invalidate() (the connection calls it for every mutating
-    // command), forgets everything; an entry also expires after 5 s.
+    // readable regular file up to 64 KiB) its bytes, plus the lstat and stat
+    // of its parents up to the first existing directory, so a module's stat +
+    // read + stat of one file and a look at its directory cost one round
+    // trip. Any write through this object forgets everything but the path it
+    // wrote, which the write probes again in the same command; invalidate()
+    // (the connection calls it for every mutating command) forgets
+    // everything; an entry also expires after 5 s.
     void enable_cache(bool on) { m_cache_on = on; m_cache.clear(); }
     void invalidate() { m_cache.clear(); }
 
@@ -52,6 +56,10 @@ private:
         std::optional<std::string> content;  // set when the bytes came along
     };
     const Probe* probe(const std::string& path);
+    static std::string probe_script(const std::string& path, const std::vector<std::string>& ancestors);
+    std::vector<std::string> uncached_ancestors(const std::string& path) const;
+    // Caches the probe's records; false (nothing cached) on output it cannot read.
+    bool parse_probe(const std::string& out, const std::string& path, const std::vector<std::string>& ancestors);
     FileInfo parse_stat_line(const std::string& line, const std::string& path) const;
 
     CommandResult run_checked(const std::string& script, const std::string& what, const std::string& path,
@@ -61,6 +69,9 @@ private:
     std::string m_where;
     bool m_cache_on = false;
     std::map<std::string, Probe> m_cache;
+    // Directories whose stale ".upkeep.*" temp files a write already removed
+    // on this connection: once per directory and run is enough.
+    std::set<std::string> m_cleaned_dirs;
 };
 
 // Shell snippets shared with the SFTP path (ssh_connection.cpp): removing our
