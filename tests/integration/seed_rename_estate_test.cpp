@@ -20,10 +20,15 @@
 // cloudstack-setup-encryption (tests/fixtures/cloudstack43, a Python script as
 // CloudStack's, calling the real jasypt CLI) once: it writes the key file and turns
 // db.properties' passwords into ENC(...).
+//
+// The opt-in system VM restart (cloudstack_restart_system_vms) runs there too:
+// 4.3's cloudstack-sysvmadm (bash, as CloudStack's) queries the cloud database.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
+#include <thread>
 
 #include "engine/util/strings.hpp"
 #include "tests/support/cloudstack_estate.hpp"
@@ -83,6 +88,9 @@ public:
         put(0, "/var/lib/upkeep/cloudstack-3.0-pristine/components.xml", read_file(k_merge + "components/base.xml"));
         put(0, "/var/lib/upkeep/cloudstack-3.0-pristine/db.properties", read_file(k_merge + "db/base.properties"));
         run(0, "service cloud-management start && service cloud-usage start");
+        // cloudstack-sysvmadm's mysql calls take the database's port from here (the tool
+        // has no option for it; the lab's MariaDB is not on 3306).
+        if (full) put(0, "/root/.my.cnf", "[client]\nport=" + std::to_string(m_db.port()) + "\n");
         if (full) {
             // The operator's 2.2.14 files: its components.xml edits and plaintext
             // db.properties (2.2.14 had no encryption: no key file), and the pristine ones.
@@ -99,6 +107,7 @@ public:
             "    cloudstack_source_version: '" + source + "'\n"
             "    cloudstack_merge_base_dir: /var/lib/upkeep/cloudstack-3.0-pristine\n" +
             cloudstack_db_inventory_vars(m_db.port(), k_vcenter_pw) +
+            (full ? "    cloudstack_restart_system_vms: true\n" : "") +
             "  children:\n"
             "    cloudstack_management:\n      hosts:\n        mgmt30: {ansible_host: " + address(0) + "}\n" +
             (full ? "        mgmt22:\n          ansible_host: " + address(2) + "\n"
@@ -270,6 +279,27 @@ TEST_CASE("site.yml upgrades a CloudStack 3.0 host from the cloud-client names t
     CHECK(e.try_run(0, "pgrep -f '^/usr/lib/cloud/usage/[j]ava'").rc != 0);
     CHECK(e.get(0, "/var/backups/cloudstack/cloudstack-before-4.3.sql").find("'vC3nter!pw'") != std::string::npos);
 
+    // The opt-in system VM restart: the integration API port opened, then
+    // cloudstack-sysvmadm run once, detached, with the database password from the
+    // environment: its queries of the cloud database worked (no running system VM or
+    // router in this cloud), and the password is in no output of upkeep.
+    CHECK(e.db().sql("SELECT value FROM cloud.configuration WHERE name = 'integration.api.port'") == "8096\n");
+    CHECK(made.count("mgmt30 | Restart the system VMs (cloudstack-sysvmadm, detached: it takes an hour or more)") == 1);
+    CHECK(made.count("mgmt30 | Open the integration API port for cloudstack-sysvmadm (opt-in)") == 1);
+    const std::string sysvm_log_path = "/var/log/cloudstack/sysvm-4.3.log";
+    std::string sysvm_log;
+    for (int i = 0; i < 100 && sysvm_log.find("routing vm") == std::string::npos; ++i) {
+        if (i) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // it runs detached
+        sysvm_log = e.get(0, sysvm_log_path);
+    }
+    INFO(sysvm_log);
+    CHECK(sysvm_log.find("Stopping and starting 0 secondary storage vm(s)...\nNo running secondary storage vms found") !=
+          std::string::npos);
+    CHECK(sysvm_log.find("No running console proxy vms found") != std::string::npos);
+    CHECK(sysvm_log.find("No running routing vms found") != std::string::npos);
+    CHECK(sysvm_log.find("ERROR") == std::string::npos);
+    CHECK(real.out.find(MariaDbLab::k_password) == std::string::npos);
+
     // mgmt22 (2.2.14): renamed, the operator's files merged, then cloudstack-setup-encryption
     // (4.3's, run by the playbook) wrote the key and encrypted db.properties' passwords:
     // the real jasypt decrypts them with that key to the 2.2.14 plaintext ones.
@@ -324,6 +354,7 @@ TEST_CASE("site.yml upgrades a CloudStack 3.0 host from the cloud-client names t
     // encrypted db.properties as they were (a second run would encrypt twice).
     CHECK(e.get(2, "/etc/cloudstack/management/key") == k_key22);
     CHECK(e.get(2, "/etc/cloudstack/management/db.properties") == db22_after);
+    CHECK(e.get(0, sysvm_log_path) == sysvm_log);  // the system VMs restarted once
     CHECK(e.run(1, "wc -l < /var/log/cloudstack-agent-upgrade.log") == "1\n");  // once
 }
 

@@ -30,6 +30,9 @@ CREATE TABLE cloud.vm_template (id bigint unsigned NOT NULL AUTO_INCREMENT, name
 CREATE TABLE cloud.template_store_ref (id bigint unsigned NOT NULL AUTO_INCREMENT, store_id bigint unsigned,
   template_id bigint unsigned NOT NULL, download_state varchar(255), destroyed tinyint(1) NOT NULL DEFAULT 0,
   PRIMARY KEY (id)) ENGINE=InnoDB;
+CREATE TABLE cloud.vm_instance (id bigint unsigned NOT NULL AUTO_INCREMENT, name varchar(255), type varchar(32),
+  state varchar(32), PRIMARY KEY (id)) ENGINE=InnoDB;
+INSERT INTO cloud.vm_instance (name, type, state) VALUES ('s-1-VM', 'SecondaryStorageVm', 'Stopped');
 INSERT INTO cloud.cluster (name, hypervisor_type) VALUES ('kvm-cluster', 'KVM');
 INSERT INTO cloud.vm_template (id, name, uuid, type, hypervisor_type) VALUES (202, 'systemvm-kvm-4.3', 'u-202', 'USER', 'KVM');
 INSERT INTO cloud.template_store_ref (store_id, template_id, download_state) VALUES (1, 202, 'DOWNLOADED');

@@ -54,8 +54,8 @@ private:
         // As CloudStack's cloud.spec: Obsoletes/Provides the old name; %pre saves the
         // old tree, %post carries db.properties and the key (2.2.14 had none) over
         // (.rpmnew: the packaged one). It ships cloudstack-setup-encryption (a Python
-        // script as CloudStack's, tests/fixtures/cloudstack43) and jasypt-1.9.0.jar,
-        // here a link to Debian's real jasypt.
+        // script as CloudStack's, tests/fixtures/cloudstack43), cloudstack-sysvmadm (bash,
+        // the same fixtures) and jasypt-1.9.0.jar, here a link to Debian's real jasypt.
         m_rpms.build(
             "cloudstack-management", "4.3.0", "1",
             {{"/etc/cloudstack/management/components.xml", read_file(k_rename_merge + "components/new.xml"), true},
@@ -66,7 +66,9 @@ private:
              {"/usr/lib/cloudstack-management/java", ""},
              {"/usr/bin/cloudstack-setup-encryption",
               read_file(std::string(UPKEEP_TEST_FIXTURES) + "/cloudstack43/cloudstack-setup-encryption")},
-             {"/usr/share/cloudstack-common/lib/jasypt-1.9.0.jar", "", false, "/usr/share/java/jasypt.jar"}},
+             {"/usr/share/cloudstack-common/lib/jasypt-1.9.0.jar", "", false, "/usr/share/java/jasypt.jar"},
+             {"/usr/bin/cloudstack-sysvmadm",
+              read_file(std::string(UPKEEP_TEST_FIXTURES) + "/cloudstack43/cloudstack-sysvmadm")}},
             "Obsoletes: cloud-client < 4.1.0\nProvides: cloud-client\n",
             "%pre\n"
             "if [ -d /etc/cloud ]; then mv /etc/cloud /etc/cloud.rpmsave; fi\n"
