@@ -16,8 +16,6 @@ std::string q(const std::string& s) { return shell_quote(s); }
 
 // Separates a change's own output from the probe that follows it.
 constexpr const char* k_reprobe_mark = "UPKEEP-REPROBE-7d2a";
-// A probe is trusted this long: within one task and from one task to the next.
-constexpr auto k_probe_ttl = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -29,17 +27,21 @@ std::string octal_mode(uint32_t mode) {
 
 CommandResult ShellFiles::run_checked(const std::string& script, const std::string& what, const std::string& path,
                                       const std::string& stdin_data, bool mutating) {
-    if (mutating) m_cache.clear();
+    if (mutating) m_read_ahead.forget();
     Command c;
     c.cmdline = script;
     c.stdin_data = stdin_data;
     c.mutating = mutating;
-    // After a change to `path`, the same command probes it again (in a
-    // subshell that can neither fail the change nor see its traps), so the
-    // next task's look at the file it just changed costs no round trip:
-    // lineinfile after lineinfile on one file is one write each.
-    bool reprobe = mutating && m_cache_on;
-    if (reprobe) c.cmdline = "{ " + script + "\n}; printf '%s\\n' " + q(k_reprobe_mark) + "; ( " + probe_script(path, {}) + " ) || true";
+    // After a change to `path`, the same command probes it again, with the
+    // next task's paths (in a subshell that can neither fail the change nor
+    // see its traps): lineinfile after lineinfile on one file is one write
+    // each, and the next task finds what it looks at already known.
+    std::optional<ShellReadAhead::Request> reprobe;
+    if (mutating && m_read_ahead.on()) {
+        reprobe = m_read_ahead.request(path, false, 1);
+        c.cmdline = "{ " + script + "\n}; printf '%s\\n' " + q(k_reprobe_mark) + "; ( " + ShellReadAhead::script(*reprobe) +
+                    " ) || true";
+    }
     CommandResult r = m_run(c);
     if (r.rc != 0)
         throw TaskError(m_where + ": " + what + " " + path + ": " +
@@ -48,161 +50,28 @@ CommandResult ShellFiles::run_checked(const std::string& script, const std::stri
         std::string mark = std::string(k_reprobe_mark) + "\n";
         size_t at = r.out.find(mark);
         if (at != std::string::npos) {
-            if (!parse_probe(r.out.substr(at + mark.size()), path, {})) m_cache.clear();
+            m_read_ahead.take(*reprobe, r.out.substr(at + mark.size()), m_where);
             r.out.erase(at);
         }
     }
     return r;
 }
 
-FileInfo ShellFiles::parse_stat_line(const std::string& line, const std::string& path) const {
-    FileInfo info;
-    std::istringstream in(line);
-    std::string hex;
-    uint64_t size = 0;
-    in >> hex >> info.uid >> info.gid >> size >> info.owner >> info.group;
-    if (!in) throw TaskError(m_where + ": cannot stat " + path + ": unexpected output '" + trim(line) + "'");
-    uint32_t raw = static_cast<uint32_t>(std::stoul(hex, nullptr, 16));
-    info.mode = raw & 07777;
-    info.size = size;
-    switch (raw & 0170000) {
-        case 0100000: info.kind = FileInfo::Kind::File; break;
-        case 0040000: info.kind = FileInfo::Kind::Dir; break;
-        case 0120000: info.kind = FileInfo::Kind::Link; break;
-        default:
-            info.kind = FileInfo::Kind::Other;
-            info.special = special_kind_name(raw & 0170000);
-    }
-    if (info.owner == "UNKNOWN") info.owner = std::to_string(info.uid);
-    if (info.group == "UNKNOWN") info.group = std::to_string(info.gid);
-    return info;
-}
-
-namespace {
-
-constexpr const char* k_stat_fmt = " -c '%f %u %g %s %U %G' -- \"$p\"";
-
-// Prints, for the path in $p: its lstat line (and link target), then its stat
-// line, "missing" for either that does not exist. Returns non-zero when stat
-// fails on a path that exists (permissions).
-// One stat(1) for anything but a symbolic link (whose lstat and stat are the
-// same): on a loaded host every fork is part of the round trip. Leaves the
-// stat fields in $1..$6 ($4 the size; 99999999 when missing).
-std::string probe_stat_script() {
-    return std::string("s=missing; if [ -e \"$p\" ] || [ -L \"$p\" ]; then s=$(stat") + k_stat_fmt + ") || exit 1; " +
-           "echo \"$s\"; if [ -L \"$p\" ]; then readlink -- \"$p\" || echo; s=missing; " +
-           "if [ -e \"$p\" ]; then s=$(stat -L" + k_stat_fmt + ") || exit 1; fi; fi; else echo missing; fi; " +
-           "echo \"$s\"; if [ \"$s\" = missing ]; then set -- x x x 99999999; else set -- $s; fi; ";
-}
-
-// The directory that holds `path` ("" for "/" or a relative name without one).
-std::string parent_of(const std::string& path) {
-    if (path == "/" || path.find('/') == std::string::npos) return "";
-    return parent_path(path);
-}
-
-}  // namespace
-
-std::string ShellFiles::probe_script(const std::string& path, const std::vector<std::string>& ancestors) {
-    // Ancestors first (one record each, then "dir" where the walk stops, the
-    // first one that is a directory, or "up"), the path itself last, because
-    // its bytes run to the end of the output.
-    std::string s;
-    if (!ancestors.empty()) {
-        s += "for p in";
-        for (const auto& a : ancestors) s += " " + q(a);
-        s += "; do " + probe_stat_script() + "if [ -d \"$p\" ]; then echo dir; break; fi; echo up; done; ";
-    }
-    s += "p=" + q(path) + "; " + probe_stat_script() +
-         "if [ -f \"$p\" ] && [ -r \"$p\" ] && [ \"$4\" -le 65536 ]; then echo content; exec head -c 65537 -- \"$p\"; fi; "
-         "echo none";
-    return s;
-}
-
-std::vector<std::string> ShellFiles::uncached_ancestors(const std::string& path) const {
-    // Modules that create or replace a path look at its parent (does the
-    // directory exist? which ones must mkdir create?): the parents up to the
-    // first existing directory come along with the path's own probe.
-    std::vector<std::string> out;
-    auto now = std::chrono::steady_clock::now();
-    for (std::string a = parent_of(path); !a.empty(); a = parent_of(a)) {
-        auto it = m_cache.find(a);
-        if (it != m_cache.end() && now - it->second.at < k_probe_ttl) break;
-        out.push_back(a);
-        if (a == "/" || out.size() >= 16) break;
-    }
-    return out;
-}
-
-bool ShellFiles::parse_probe(const std::string& out, const std::string& path, const std::vector<std::string>& ancestors) {
-    auto now = std::chrono::steady_clock::now();
-    size_t pos = 0;
-    auto next_line = [&](std::string& line) {
-        size_t nl = out.find('\n', pos);
-        if (nl == std::string::npos) return false;
-        line = out.substr(pos, nl - pos);
-        pos = nl + 1;
-        return true;
-    };
-    auto record = [&](const std::string& p, Probe& pr) {
-        std::string a, b;
-        if (!next_line(a)) return false;
-        if (a != "missing") {
-            pr.lstat = parse_stat_line(a, p);
-            if (pr.lstat.is_link() && !next_line(pr.lstat.link_target)) return false;
-        }
-        if (!next_line(b)) return false;
-        if (b != "missing") pr.stat = parse_stat_line(b, p);
-        pr.at = now;
-        return true;
-    };
-    try {
-        std::map<std::string, Probe> found;
-        for (const auto& a : ancestors) {
-            Probe pr;
-            std::string walk;
-            if (!record(a, pr) || !next_line(walk)) return false;
-            found[a] = std::move(pr);
-            if (walk == "dir") break;
-            if (walk != "up") return false;
-        }
-        Probe pr;
-        std::string tail;
-        if (!record(path, pr) || !next_line(tail)) return false;
-        if (tail == "content") {
-            std::string bytes = out.substr(pos);
-            if (bytes.size() <= 65536) pr.content = std::move(bytes);
-        } else if (tail != "none") {
-            return false;
-        }
-        if (m_cache.size() > 256) m_cache.clear();
-        for (auto& [p, f] : found) m_cache[p] = std::move(f);
-        m_cache[path] = std::move(pr);
-        return true;
-    } catch (const TaskError&) {
-        return false;
-    }
-}
-
-const ShellFiles::Probe* ShellFiles::probe(const std::string& path) {
-    if (!m_cache_on) return nullptr;
-    auto now = std::chrono::steady_clock::now();
-    if (auto it = m_cache.find(path); it != m_cache.end()) {
-        if (now - it->second.at < k_probe_ttl) return &it->second;
-        m_cache.erase(it);
-    }
-    std::vector<std::string> ancestors = uncached_ancestors(path);
+const ProbedPath* ShellFiles::probe(const std::string& path) {
+    if (!m_read_ahead.on()) return nullptr;
+    if (const ProbedPath* hit = m_read_ahead.cached(path)) return hit;
+    ShellReadAhead::Request req = m_read_ahead.request(path, true, ShellReadAhead::k_all_groups);
     Command c;
-    c.cmdline = probe_script(path, ancestors);
+    c.cmdline = ShellReadAhead::script(req);
     c.mutating = false;
     CommandResult r = m_run(c);
     if (r.rc != 0) return nullptr;  // the plain operations report the error
-    if (!parse_probe(r.out, path, ancestors)) return nullptr;
-    return &m_cache[path];
+    if (!m_read_ahead.take(req, r.out, m_where)) return nullptr;
+    return m_read_ahead.cached(path);
 }
 
 FileInfo ShellFiles::stat(const std::string& path, bool follow) {
-    if (const Probe* pr = probe(path)) return follow ? pr->stat : pr->lstat;
+    if (const ProbedPath* pr = probe(path)) return follow ? pr->stat : pr->lstat;
     std::string p = q(path);
     std::string test = follow ? "[ -e " + p + " ]" : "{ [ -e " + p + " ] || [ -L " + p + " ]; }";
     std::string script = "if " + test + "; then stat " + (follow ? "-L " : "") + "-c '%f %u %g %s %U %G' -- " + p +
@@ -211,7 +80,7 @@ FileInfo ShellFiles::stat(const std::string& path, bool follow) {
     FileInfo info;
     if (starts_with(r.out, "missing")) return info;
     std::string first = r.out.substr(0, r.out.find('\n'));
-    info = parse_stat_line(first, path);
+    info = parse_shell_stat_line(first, path, m_where);
     if (info.is_link()) {
         size_t nl = r.out.find('\n');
         std::string rest = nl == std::string::npos ? "" : r.out.substr(nl + 1);
@@ -221,7 +90,7 @@ FileInfo ShellFiles::stat(const std::string& path, bool follow) {
 }
 
 std::optional<std::string> ShellFiles::read_file(const std::string& path) {
-    if (const Probe* pr = probe(path)) {
+    if (const ProbedPath* pr = probe(path)) {
         if (!pr->stat.exists() && !pr->lstat.exists()) return std::nullopt;
         if (pr->content) return *pr->content;
     }

@@ -606,6 +606,20 @@ bool SshConnection::files_via_shell() {
     return m_files_via_shell == 1;
 }
 
+bool SshConnection::wants_path_hints() {
+    // Only where file operations go through the shell with its read-ahead: on
+    // a fast link SFTP answers each one at once.
+    try {
+        return session_alive() && files_via_shell();
+    } catch (const std::exception&) {
+        return false;  // the next real operation reports it
+    }
+}
+
+void SshConnection::expect_paths(std::vector<std::vector<std::string>> by_task) {
+    m_shell_files->expect(std::move(by_task));
+}
+
 // ---- SFTP ----
 
 sftp_session SshConnection::sftp() {

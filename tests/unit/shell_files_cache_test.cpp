@@ -116,3 +116,32 @@ TEST_CASE("shell read-ahead: what the write itself prints is unchanged, a failed
     test::write_file(f, "changed behind our back\n");
     CHECK(s.cost([&] { CHECK(s.files.read_file(f) == "changed behind our back\n"); }) == 1);
 }
+
+TEST_CASE("shell read-ahead: the paths the next tasks announce come with the first probe", "[shell_files][shell]") {
+    TempDir dir;
+    CountingShellFiles s;
+    test::write_file(dir / "etc/app.conf", "port=8080\n");
+    test::write_file(dir / "etc/big.bin", std::string(70000, 'x'));
+    test::write_file(dir / "etc/bytes", std::string("a\0b\n\xff", 5));
+    // Next task: app.conf; the ones after: a missing file in a missing
+    // directory, a file too big to read ahead, binary bytes.
+    s.files.expect({{dir / "etc/app.conf"}, {dir / "log/new", dir / "etc/big.bin"}, {dir / "etc/bytes"}});
+    CHECK(s.cost([&] { CHECK(s.files.stat(dir / "etc", true).is_dir()); }) == 1);
+    CHECK(s.cost([&] {
+              CHECK(s.files.read_file(dir / "etc/app.conf") == "port=8080\n");
+              CHECK_FALSE(s.files.stat(dir / "log/new", false).exists());
+              CHECK_FALSE(s.files.stat(dir / "log", true).exists());
+              CHECK(s.files.stat(dir / "etc/big.bin", true).size == 70000);
+              CHECK(s.files.read_file(dir / "etc/bytes") == std::string("a\0b\n\xff", 5));
+          }) == 0);
+    // Too big to come along: read when asked, in full.
+    CHECK(s.cost([&] { CHECK(s.files.read_file(dir / "etc/big.bin") == std::string(70000, 'x')); }) == 1);
+    // A change probes the next task's paths again with itself, not the later ones.
+    WriteOptions opts;
+    CHECK(s.cost([&] { s.files.write_file(dir / "etc/bytes", "new\n", opts); }) == 1);
+    CHECK(s.cost([&] {
+              CHECK(s.files.read_file(dir / "etc/bytes") == "new\n");
+              CHECK(s.files.read_file(dir / "etc/app.conf") == "port=8080\n");
+          }) == 0);
+    CHECK(s.cost([&] { CHECK_FALSE(s.files.stat(dir / "log/new", false).exists()); }) == 1);
+}
