@@ -271,6 +271,34 @@ private:
         return false;
     }
 
+    // The member's mode, owner and group where the host's differ (a kept newer file
+    // keeps its mode: want_mode is then none). Only an attributes-only op lists them as
+    // changes of their own; true when it does.
+    static bool plan_attributes(const Args& args, const FileInfo& host, const std::string& path,
+                                std::optional<uint32_t> want_mode, bool attrs_only, Value& o, Plan& plan) {
+        bool differs = false;
+        if (want_mode && (!host.exists() || host.is_link() || (host.mode & 07777) != *want_mode)) {
+            o["mode"] = Value(static_cast<int64_t>(*want_mode));
+            if (attrs_only) {
+                plan.changes.push_back({path, "mode " + format_mode(host.mode) + " -> " + format_mode(*want_mode), {}, {}, false});
+                differs = true;
+            }
+        }
+        for (const char* which : {"owner", "group"}) {
+            if (!args.has(which)) continue;
+            std::string want = args.str(which);
+            const std::string& have = std::string(which) == "owner" ? host.owner : host.group;
+            uint32_t id = std::string(which) == "owner" ? host.uid : host.gid;
+            if (host.exists() && !host.is_link() && (want == have || want == std::to_string(id))) continue;
+            o[which] = Value(want);
+            if (attrs_only) {
+                plan.changes.push_back({path, std::string(which) + " " + have + " -> " + want, {}, {}, false});
+                differs = true;
+            }
+        }
+        return differs;
+    }
+
     // Compares every unpacked member with the host and records one op per difference.
     static void plan_members(ModuleContext& ctx, const Args& args, const std::string& tree, std::string dest, Plan& plan) {
         while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
@@ -331,28 +359,9 @@ private:
                 continue;  // devices, FIFOs: not unpacked
             }
             if (attrs_only) o["op"] = Value("attrs");
-            bool differs = !attrs_only;
-            if (want_mode && !(kept && !args.has("mode")) &&
-                (!host.exists() || host.is_link() || (host.mode & 07777) != *want_mode)) {
-                o["mode"] = Value(static_cast<int64_t>(*want_mode));
-                if (attrs_only) {
-                    plan.changes.push_back({path, "mode " + format_mode(host.mode) + " -> " + format_mode(*want_mode), {}, {}, false});
-                    differs = true;
-                }
-            }
-            for (const char* which : {"owner", "group"}) {
-                if (!args.has(which)) continue;
-                std::string want = args.str(which);
-                const std::string& have = std::string(which) == "owner" ? host.owner : host.group;
-                uint32_t id = std::string(which) == "owner" ? host.uid : host.gid;
-                if (host.exists() && !host.is_link() && (want == have || want == std::to_string(id))) continue;
-                o[which] = Value(want);
-                if (attrs_only) {
-                    plan.changes.push_back({path, std::string(which) + " " + have + " -> " + want, {}, {}, false});
-                    differs = true;
-                }
-            }
-            if (differs) ops.push_back(o);
+            bool attrs_differ = plan_attributes(args, host, path, kept && !args.has("mode") ? std::nullopt : want_mode,
+                                                attrs_only, o, plan);
+            if (!attrs_only || attrs_differ) ops.push_back(o);
         }
         plan.data["ops"] = Value(std::move(ops));
     }
