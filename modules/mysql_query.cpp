@@ -207,8 +207,8 @@ public:
 private:
     // What the dry run found, statement by statement.
     struct DryRun {
-        std::vector<std::string> queries, secrets;
-        std::string target;
+        std::vector<std::string> queries = {}, secrets = {};
+        std::string target = "";
         List executed{}, counted{}, results{}, counts{};
         uint64_t changed_rows = 0;
         size_t ran = 0;
