@@ -142,10 +142,8 @@ public:
         std::optional<std::string> written = read_controller(target);
         std::string sum = written ? digest_hex("sha1", *written) : "";
         out["checksum"] = Value(sum);
-        if (args.flag("validate_checksum") && sum != plan.result.get("remote_checksum").as_string()) {
-            out["failed"] = Value(true);
-            out["msg"] = Value("checksum mismatch");
-        }
+        if (args.flag("validate_checksum") && sum != plan.result.get("remote_checksum").as_string())
+            throw TaskError("checksum mismatch", out);
         return out;
     }
 };

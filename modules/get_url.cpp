@@ -187,14 +187,7 @@ private:
     }
 
     // A failure with Ansible's result fields (status_code, url, dest...) for `register`.
-    static Plan failed(const Value& res, const std::string& msg) {
-        Plan p;
-        p.result = res;
-        p.result["failed"] = Value(true);
-        p.result["msg"] = Value(msg);
-        p.msg = msg;
-        return p;
-    }
+    [[noreturn]] static Plan failed(const Value& res, const std::string& msg) { throw TaskError(msg, res); }
 
     // The module's args with path = dest (the shared file plumbing's name).
     static Args args_for(const Args& args, const std::string& dest) {

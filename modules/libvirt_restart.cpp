@@ -209,11 +209,10 @@ private:
         out["running_domains"] = domains_value(now_running);
         out["wait_seconds"] = Value(static_cast<double>(static_cast<int64_t>(waited * 1000)) / 1000.0);
         if (!lost.empty()) {
-            out["failed"] = Value(true);
             out["lost_domains"] = domains_value(lost);
-            out["msg"] = Value("libvirtd restarted and answers again, but " + std::to_string(lost.size()) +
-                               " domain(s) that were running are gone: " + names(lost));
-            return;
+            throw TaskError("libvirtd restarted and answers again, but " + std::to_string(lost.size()) +
+                                " domain(s) that were running are gone: " + names(lost),
+                            out);
         }
         out["msg"] = Value("libvirtd " + out.get("libvirt_version").as_string() + " answers again after " +
                            fmt_seconds(waited) + ", " + std::to_string(running.size()) +

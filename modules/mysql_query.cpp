@@ -276,7 +276,7 @@ private:
             out.push_back(q.to_string());
         }
         for (const auto& s : out)
-            if (trim(s).empty()) throw UserError(q.mark(), "mysql_query: an empty statement in query");
+            if (trim(s).empty()) throw TaskError(q.mark(), "mysql_query: an empty statement in query");
         return out;
     }
 };

@@ -121,7 +121,7 @@ public:
         r.remove = args.flag("remove");
         r.update_password_always = args.str("update_password") == "always";
         if (args.has("password_lock")) r.password_lock = args.flag("password_lock");
-        if (r.non_unique && !r.uid) throw UserError(args.get("non_unique").mark(), "non_unique needs uid");
+        if (r.non_unique && !r.uid) throw TaskError(args.get("non_unique").mark(), "non_unique needs uid");
 
         AccountDb db = read_account_db(ctx.conn);
         AccountCommands cmds = plan_user(r, db);

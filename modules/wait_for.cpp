@@ -102,11 +102,7 @@ public:
         else fail = wait_drained(ctx, args, t, end);
         Plan p;
         p.result["elapsed"] = Value(static_cast<int64_t>(elapsed()));
-        if (!fail.empty()) {
-            p.result["failed"] = Value(true);
-            p.result["msg"] = Value(args.has("msg") ? args.str("msg") : fail);
-            return p;
-        }
+        if (!fail.empty()) throw TaskError(args.has("msg") ? args.str("msg") : fail, p.result);
         p.result["state"] = Value(t.state);
         p.result["port"] = t.port ? Value(t.port) : Value();
         p.result["path"] = t.path.empty() ? Value() : Value(t.path);
@@ -180,12 +176,24 @@ private:
             }
             PyMatch m;
             if (data && py_search(*t.re, *data, &m)) {
-                for (size_t i = 1; i < m.size(); ++i) groups.as_list_mut().push_back(m[i].matched ? Value(m.str(i)) : Value());
-                for (size_t i = 0; i < t.re->group_names.size(); ++i)
-                    if (!t.re->group_names[i].empty())
-                        groupdict[t.re->group_names[i]] = m[i + 1].matched ? Value(m.str(i + 1)) : Value();
+                record_groups(*t.re, m, groups, groupdict);
                 return "";
             }
+        }
+    }
+
+    // The match's groups (null when a group did not take part), by number and by name.
+    static void record_groups(const PyRegex& re, const PyMatch& m, Value& groups, Value& groupdict) {
+        for (size_t i = 1; i < m.size(); ++i) {
+            Value g;
+            if (m[i].matched) g = Value(m.str(i));
+            groups.as_list_mut().push_back(std::move(g));
+        }
+        for (size_t i = 0; i < re.group_names.size(); ++i) {
+            if (re.group_names[i].empty()) continue;
+            Value g;
+            if (m[i + 1].matched) g = Value(m.str(i + 1));
+            groupdict[re.group_names[i]] = std::move(g);
         }
     }
 
