@@ -30,7 +30,8 @@
 # tree); sshd's logs give the exec channels each tool opened per host (under
 # sudo, each one is a sudo authentication). The final state of the tools is
 # compared (paths, modes, bytes).
-# Prints a markdown table at the end; BENCH_RESULTS=FILE also writes it there.
+# Prints a markdown table at the end; BENCH_RESULTS=FILE also writes it there,
+# BENCH_KEEP_LOGS=DIR keeps the tools' output.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -87,6 +88,8 @@ cleanup() {
     [[ -S $s ]] && runuser -u "$user" -- ssh -o ControlPath="$s" -O exit bench >/dev/null 2>&1 || true
   done
   rm -f "/etc/sudoers.d/$user"
+  # BENCH_KEEP_LOGS=DIR keeps every tool's output (why a host was unreachable).
+  if [[ -n ${BENCH_KEEP_LOGS:-} ]]; then mkdir -p "$BENCH_KEEP_LOGS" && cp -r "$work/results/." "$BENCH_KEEP_LOGS/"; fi
   rm -rf "$work"
 }
 trap cleanup EXIT

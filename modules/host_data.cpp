@@ -1,6 +1,5 @@
 #include "modules/host_data.hpp"
 
-#include <openssl/evp.h>
 
 #include <cstdlib>
 
@@ -14,29 +13,6 @@ std::string digest_hex(const std::string& algo, std::string_view data) {
     std::optional<std::string> hex = digest_hex_of(algo, data);
     if (!hex) throw TaskError("unknown checksum algorithm " + algo);
     return *hex;
-}
-
-std::string base64_encode(std::string_view data) {
-    std::string out(4 * ((data.size() + 2) / 3), '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-    out.resize(static_cast<size_t>(n));
-    return out;
-}
-
-std::string base64_decode(std::string_view text) {
-    std::string in;
-    for (char c : text)
-        if (!std::isspace(static_cast<unsigned char>(c))) in += c;
-    if (in.size() % 4 != 0) throw TaskError("invalid base64 text");
-    std::string out(in.size() / 4 * 3, '\0');
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-    if (n < 0) throw TaskError("invalid base64 text");
-    size_t pad = 0;
-    for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) ++pad;
-    out.resize(static_cast<size_t>(n) - pad);
-    return out;
 }
 
 namespace {

@@ -7,15 +7,13 @@
 #include <string_view>
 
 #include "engine/connection/connection.hpp"
+#include "engine/util/digest.hpp"  // base64_encode, used with these helpers
 
 namespace upkeep {
 
 // Lower-case hex digest of `data` ("md5", "sha1", "sha256"...); throws TaskError
 // for an algorithm OpenSSL does not know.
 std::string digest_hex(const std::string& algo, std::string_view data);
-std::string base64_encode(std::string_view data);
-// Decodes standard base64 (whitespace ignored); throws TaskError on bad input.
-std::string base64_decode(std::string_view text);
 // Python's fnmatch.fnmatch on POSIX (case-sensitive): * ? [seq] [!seq]; `*`
 // also matches '/' (fnmatch knows no path separators).
 bool py_fnmatch(std::string_view name, std::string_view pattern);

@@ -32,6 +32,7 @@
 #include "engine/report/json_reporter.hpp"
 #include "engine/report/junit_reporter.hpp"
 #include "engine/util/error.hpp"
+#include "engine/util/fd_limit.hpp"
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
 
@@ -260,6 +261,18 @@ int run_play_command(PlayArgs& a, int verbosity, const ModuleCatalog& modules) {
     opts.verbosity = verbosity;
     opts.verify_convergence = a.verify || std::getenv("UPKEEP_VERIFY_CONVERGENCE") != nullptr;
     if (a.become) opts.become = true;
+    // -f 1000 holds 1,000 SSH sockets: raise the usual soft limit of 1024
+    // open files to what the forks need (within the hard limit), and where
+    // even the hard limit is too low, run fewer forks rather than fail hosts.
+    std::size_t wanted_fds = k_fds_reserved + k_fds_per_fork * static_cast<std::size_t>(opts.forks);
+    std::size_t fd_limit = raise_open_file_limit(wanted_fds);
+    if (int fit = forks_within_fd_limit(opts.forks, fd_limit); fit < opts.forks) {
+        std::fprintf(stderr,
+                     "[WARNING]: -f %d needs about %zu open files, the limit is %zu (ulimit -Hn): running %d hosts "
+                     "in parallel\n",
+                     opts.forks, wanted_fds, fd_limit, fit);
+        opts.forks = fit;
+    }
     try {
         // The run log first, so a bad --log-file stops the run before anything happens.
         runlog::open(a.log_file, std::getenv("UPKEEP_LOG"), verbosity);

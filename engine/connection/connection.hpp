@@ -145,6 +145,14 @@ public:
     // Takes this host's run lock (see run_lock.hpp) for as long as the
     // connection lives; throws HostBusyError when another run holds it.
     virtual void lock_run(const RunLockRequest& /*req*/) {}
+    // Read-ahead for slow links: whether the connection can use the paths the
+    // coming tasks will look at (announcing them costs the executor a
+    // rendering of those tasks' arguments), and the announcement itself,
+    // the next task's paths first. Only a hint: a path announced but never
+    // looked at costs a stat on the host, one looked at but not announced a
+    // round trip, nothing else.
+    virtual bool wants_path_hints() { return false; }
+    virtual void expect_paths(std::vector<std::vector<std::string>> /*by_task*/) {}
     // The connection that really reaches the host: itself, or for an overlay (the
     // dry run's planned state) the wrapped one. Lets a module that talks to the
     // host by another route (libvirt's API) learn the address and credentials.

@@ -56,10 +56,20 @@ std::unique_ptr<ShellChannel> ShellChannel::start(ssh_session session, const Bec
     exec_cmdline = become ? b.cmdline : driver;
     ssh_channel ch = ssh_channel_new(session);
     if (!ch) throw ShellChannelGone{};
-    if (ssh_channel_open_session(ch) != SSH_OK || ssh_channel_request_exec(ch, exec_cmdline.c_str()) != SSH_OK) {
+    using Clock = std::chrono::steady_clock;
+    auto ms_since = [](Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); };
+    auto t_open = Clock::now();
+    if (ssh_channel_open_session(ch) != SSH_OK) {
         ssh_channel_free(ch);
         throw ShellChannelGone{};
     }
+    double open_ms = ms_since(t_open);
+    auto t_exec = Clock::now();
+    if (ssh_channel_request_exec(ch, exec_cmdline.c_str()) != SSH_OK) {
+        ssh_channel_free(ch);
+        throw ShellChannelGone{};
+    }
+    double setup_rtt_ms = std::min(open_ms, ms_since(t_exec));
     std::string out, err, buf(k_chunk, '\0');
     bool gate_open = become == nullptr, password_sent = false;
     size_t scan_from = 0;
@@ -109,7 +119,7 @@ std::unique_ptr<ShellChannel> ShellChannel::start(ssh_session session, const Bec
             }
         }
         if (gate_open) {
-            if (out.find(k_ready) != std::string::npos) return std::unique_ptr<ShellChannel>(new ShellChannel(session, ch));
+            if (out.find(k_ready) != std::string::npos) return std::unique_ptr<ShellChannel>(new ShellChannel(session, ch, setup_rtt_ms));
             if (out.find(k_unsupported) != std::string::npos) return fail("the host has no GNU head(1)");
         }
         if (n1 > 0 || e > 0) continue;

@@ -57,11 +57,18 @@ public:
     CommandResult run(const std::string& script, const std::string& stdin_data, const std::string& endpoint);
     // One empty request: the round trip to the host and back, in ms.
     double round_trip_ms(const std::string& endpoint);
+    // The faster of the two SSH-level round trips that starting the channel
+    // took anyway (channel open and exec request, each answered by sshd
+    // without running anything of ours): a free first sample of the link's
+    // delay, so choosing the file transport on a fast link costs no round trip.
+    double setup_round_trip_ms() const { return m_setup_rtt_ms; }
 
 private:
-    ShellChannel(ssh_session s, ssh_channel ch) : m_session(s), m_ch(ch) {}
+    ShellChannel(ssh_session s, ssh_channel ch, double setup_rtt_ms)
+        : m_session(s), m_ch(ch), m_setup_rtt_ms(setup_rtt_ms) {}
     ssh_session m_session;
     ssh_channel m_ch;
+    double m_setup_rtt_ms;
 };
 
 }  // namespace upkeep

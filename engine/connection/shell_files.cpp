@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "engine/util/error.hpp"
+#include "engine/util/host_path.hpp"
 #include "engine/util/strings.hpp"
 
 namespace upkeep {
@@ -12,6 +13,9 @@ namespace upkeep {
 namespace {
 
 std::string q(const std::string& s) { return shell_quote(s); }
+
+// Separates a change's own output from the probe that follows it.
+constexpr const char* k_reprobe_mark = "UPKEEP-REPROBE-7d2a";
 
 }  // namespace
 
@@ -23,90 +27,51 @@ std::string octal_mode(uint32_t mode) {
 
 CommandResult ShellFiles::run_checked(const std::string& script, const std::string& what, const std::string& path,
                                       const std::string& stdin_data, bool mutating) {
-    if (mutating) m_cache.clear();
+    if (mutating) m_read_ahead.forget();
     Command c;
     c.cmdline = script;
     c.stdin_data = stdin_data;
     c.mutating = mutating;
+    // After a change to `path`, the same command probes it again, with the
+    // next task's paths (in a subshell that can neither fail the change nor
+    // see its traps): lineinfile after lineinfile on one file is one write
+    // each, and the next task finds what it looks at already known.
+    std::optional<ShellReadAhead::Request> reprobe;
+    if (mutating && m_read_ahead.on()) {
+        reprobe = m_read_ahead.request(path, false, 1);
+        c.cmdline = "{ " + script + "\n}; printf '%s\\n' " + q(k_reprobe_mark) + "; ( " + ShellReadAhead::script(*reprobe) +
+                    " ) || true";
+    }
     CommandResult r = m_run(c);
     if (r.rc != 0)
         throw TaskError(m_where + ": " + what + " " + path + ": " +
                         (trim(r.err).empty() ? "exit code " + std::to_string(r.rc) : trim(r.err)));
+    if (reprobe) {
+        std::string mark = std::string(k_reprobe_mark) + "\n";
+        size_t at = r.out.find(mark);
+        if (at != std::string::npos) {
+            m_read_ahead.take(*reprobe, r.out.substr(at + mark.size()), m_where);
+            r.out.erase(at);
+        }
+    }
     return r;
 }
 
-FileInfo ShellFiles::parse_stat_line(const std::string& line, const std::string& path) const {
-    FileInfo info;
-    std::istringstream in(line);
-    std::string hex;
-    uint64_t size = 0;
-    in >> hex >> info.uid >> info.gid >> size >> info.owner >> info.group;
-    if (!in) throw TaskError(m_where + ": cannot stat " + path + ": unexpected output '" + trim(line) + "'");
-    uint32_t raw = static_cast<uint32_t>(std::stoul(hex, nullptr, 16));
-    info.mode = raw & 07777;
-    info.size = size;
-    switch (raw & 0170000) {
-        case 0100000: info.kind = FileInfo::Kind::File; break;
-        case 0040000: info.kind = FileInfo::Kind::Dir; break;
-        case 0120000: info.kind = FileInfo::Kind::Link; break;
-        default:
-            info.kind = FileInfo::Kind::Other;
-            info.special = special_kind_name(raw & 0170000);
-    }
-    if (info.owner == "UNKNOWN") info.owner = std::to_string(info.uid);
-    if (info.group == "UNKNOWN") info.group = std::to_string(info.gid);
-    return info;
-}
-
-const ShellFiles::Probe* ShellFiles::probe(const std::string& path) {
-    if (!m_cache_on) return nullptr;
-    auto now = std::chrono::steady_clock::now();
-    if (auto it = m_cache.find(path); it != m_cache.end()) {
-        if (now - it->second.at < std::chrono::seconds(5)) return &it->second;
-        m_cache.erase(it);
-    }
-    if (m_cache.size() > 256) m_cache.clear();
-    std::string fmt = " -c '%f %u %g %s %U %G' -- \"$p\"";
+const ProbedPath* ShellFiles::probe(const std::string& path) {
+    if (!m_read_ahead.on()) return nullptr;
+    if (const ProbedPath* hit = m_read_ahead.cached(path)) return hit;
+    ShellReadAhead::Request req = m_read_ahead.request(path, true, ShellReadAhead::k_all_groups);
     Command c;
-    c.cmdline = "p=" + q(path) + "; if [ -e \"$p\" ] || [ -L \"$p\" ]; then stat" + fmt + " || exit 1; " +
-                "if [ -L \"$p\" ]; then readlink -- \"$p\" || echo; fi; else echo missing; fi; " +
-                "if [ -e \"$p\" ]; then s=$(stat -L" + fmt + ") || exit 1; echo \"$s\"; set -- $s; else echo missing; set -- x x x 99999999; fi; " +
-                "if [ -f \"$p\" ] && [ -r \"$p\" ] && [ \"$4\" -le 65536 ]; then echo content; exec head -c 65537 -- \"$p\"; fi; echo none";
+    c.cmdline = ShellReadAhead::script(req);
     c.mutating = false;
     CommandResult r = m_run(c);
     if (r.rc != 0) return nullptr;  // the plain operations report the error
-    Probe pr;
-    pr.at = now;
-    size_t pos = 0;
-    auto next_line = [&](std::string& line) {
-        size_t nl = r.out.find('\n', pos);
-        if (nl == std::string::npos) return false;
-        line = r.out.substr(pos, nl - pos);
-        pos = nl + 1;
-        return true;
-    };
-    std::string a, b, tail;
-    try {
-        if (!next_line(a)) return nullptr;
-        if (a != "missing") {
-            pr.lstat = parse_stat_line(a, path);
-            if (pr.lstat.is_link() && !next_line(pr.lstat.link_target)) return nullptr;
-        }
-        if (!next_line(b)) return nullptr;
-        if (b != "missing") pr.stat = parse_stat_line(b, path);
-        if (!next_line(tail)) return nullptr;
-    } catch (const TaskError&) {
-        return nullptr;
-    }
-    if (tail == "content") {
-        std::string bytes = r.out.substr(pos);
-        if (bytes.size() <= 65536) pr.content = std::move(bytes);
-    }
-    return &(m_cache[path] = std::move(pr));
+    if (!m_read_ahead.take(req, r.out, m_where)) return nullptr;
+    return m_read_ahead.cached(path);
 }
 
 FileInfo ShellFiles::stat(const std::string& path, bool follow) {
-    if (const Probe* pr = probe(path)) return follow ? pr->stat : pr->lstat;
+    if (const ProbedPath* pr = probe(path)) return follow ? pr->stat : pr->lstat;
     std::string p = q(path);
     std::string test = follow ? "[ -e " + p + " ]" : "{ [ -e " + p + " ] || [ -L " + p + " ]; }";
     std::string script = "if " + test + "; then stat " + (follow ? "-L " : "") + "-c '%f %u %g %s %U %G' -- " + p +
@@ -115,7 +80,7 @@ FileInfo ShellFiles::stat(const std::string& path, bool follow) {
     FileInfo info;
     if (starts_with(r.out, "missing")) return info;
     std::string first = r.out.substr(0, r.out.find('\n'));
-    info = parse_stat_line(first, path);
+    info = parse_shell_stat_line(first, path, m_where);
     if (info.is_link()) {
         size_t nl = r.out.find('\n');
         std::string rest = nl == std::string::npos ? "" : r.out.substr(nl + 1);
@@ -125,7 +90,7 @@ FileInfo ShellFiles::stat(const std::string& path, bool follow) {
 }
 
 std::optional<std::string> ShellFiles::read_file(const std::string& path) {
-    if (const Probe* pr = probe(path)) {
+    if (const ProbedPath* pr = probe(path)) {
         if (!pr->stat.exists() && !pr->lstat.exists()) return std::nullopt;
         if (pr->content) return *pr->content;
     }
@@ -173,7 +138,8 @@ WriteResult ShellFiles::write_file(const std::string& path, const std::string& c
     s += "if [ -d \"$p\" ] && [ ! -L \"$p\" ]; then echo \"$p is a directory\" >&2; exit 1; fi; "
          "if [ -e \"$p\" ] && [ ! -f \"$p\" ] && [ ! -L \"$p\" ]; then echo \"refusing to write $p: not a regular file\" >&2; exit 1; fi; "
          "old=''; if [ -f \"$p\" ] && [ ! -L \"$p\" ]; then old=1; fi; "
-         "d=$(dirname -- \"$p\"); " + stale_temp_cleanup_script("$d") +
+         "case $p in */*) d=${p%/*}; [ -n \"$d\" ] || d=/;; *) d=.;; esac; " +
+         (m_cleaned_dirs.insert(parent_path(path)).second ? stale_temp_cleanup_script("$d") : std::string()) +
          "b=''; t=$(mktemp \"$d/.upkeep.XXXXXXXXXXXX\"); trap 'rm -f -- \"$t\"; [ -z \"$b\" ] || rm -f -- \"$b\"' EXIT; "
          "cat > \"$t\"; ";
     s += "if [ -n \"$old\" ]; then chown --reference=\"$p\" -- \"$t\"; fi; ";

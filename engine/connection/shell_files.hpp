@@ -8,10 +8,12 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "engine/connection/connection.hpp"
+#include "engine/connection/shell_read_ahead.hpp"
 
 namespace upkeep {
 
@@ -36,31 +38,29 @@ public:
     void symlink(const std::string& target, const std::string& path);
     std::vector<std::string> list_dir(const std::string& path);
 
-    // Read-ahead for slow links: with the cache on, the first stat or read of
-    // a path fetches, in the same single command, its lstat, stat and (for a
-    // readable regular file up to 64 KiB) its bytes, so a module's stat +
-    // read + stat of one file costs one round trip. Any write through this
-    // object, and invalidate() (the connection calls it for every mutating
-    // command), forgets everything; an entry also expires after 5 s.
-    void enable_cache(bool on) { m_cache_on = on; m_cache.clear(); }
-    void invalidate() { m_cache.clear(); }
+    // Read-ahead for slow links (shell_read_ahead.hpp): with it on, the
+    // first stat or read of a path fetches, in the same single command, its
+    // lstat, stat and (a readable regular file up to 64 KiB) its bytes, its
+    // missing parents, and the paths the next tasks will look at (expect());
+    // a change probes the path it changed and the next task's paths again in
+    // its own command. invalidate() (the connection calls it for every
+    // mutating command) forgets everything; an entry also expires after 5 s.
+    void enable_cache(bool on) { m_read_ahead.enable(on); }
+    void invalidate() { m_read_ahead.forget(); }
+    void expect(std::vector<std::vector<std::string>> by_task) { m_read_ahead.expect(std::move(by_task)); }
 
 private:
-    struct Probe {
-        std::chrono::steady_clock::time_point at;
-        FileInfo lstat, stat;
-        std::optional<std::string> content;  // set when the bytes came along
-    };
-    const Probe* probe(const std::string& path);
-    FileInfo parse_stat_line(const std::string& line, const std::string& path) const;
+    const ProbedPath* probe(const std::string& path);
 
     CommandResult run_checked(const std::string& script, const std::string& what, const std::string& path,
                               const std::string& stdin_data = "", bool mutating = true);
 
     CommandRunner m_run;
     std::string m_where;
-    bool m_cache_on = false;
-    std::map<std::string, Probe> m_cache;
+    ShellReadAhead m_read_ahead;
+    // Directories whose stale ".upkeep.*" temp files a write already removed
+    // on this connection: once per directory and run is enough.
+    std::set<std::string> m_cleaned_dirs;
 };
 
 // Shell snippets shared with the SFTP path (ssh_connection.cpp): removing our

@@ -588,13 +588,15 @@ bool SshConnection::files_via_shell() {
             // SFTP needs several round trips per file operation (stat, open,
             // read, close...), the shell one: across a slow link (a WAN's
             // tens of ms) the shell wins, on a fast one SFTP's lack of fork
-            // does. A slow answer is measured again, up to three times: a
-            // loaded machine stalls loopback now and then, a link's delay stays.
+            // does. The first samples are free: the channel open and exec
+            // request that started the shell. Only a slow answer is measured
+            // again, once, with a real request: a loaded machine stalls
+            // loopback now and then, a link's delay stays.
             double best = with_session("a command", [&] {
-                shell_exec("", "", false);  // starts the shell
-                double ms = 1e9;
-                for (int i = 0; i < 3 && m_login_shell && ms > k_slow_link_ms; ++i)
-                    ms = std::min(ms, m_login_shell->round_trip_ms(endpoint()));
+                if (!m_login_shell) shell_exec("", "", false);  // starts the shell
+                if (!m_login_shell) return 1e9;
+                double ms = m_login_shell->setup_round_trip_ms();
+                if (ms > k_slow_link_ms) ms = std::min(ms, m_login_shell->round_trip_ms(endpoint()));
                 return ms;
             });
             m_files_via_shell = best < 1e9 && best > k_slow_link_ms ? 1 : 0;
@@ -602,6 +604,20 @@ bool SshConnection::files_via_shell() {
         m_shell_files->enable_cache(m_files_via_shell == 1);
     }
     return m_files_via_shell == 1;
+}
+
+bool SshConnection::wants_path_hints() {
+    // Only where file operations go through the shell with its read-ahead: on
+    // a fast link SFTP answers each one at once.
+    try {
+        return session_alive() && files_via_shell();
+    } catch (const std::exception&) {
+        return false;  // the next real operation reports it
+    }
+}
+
+void SshConnection::expect_paths(std::vector<std::vector<std::string>> by_task) {
+    m_shell_files->expect(std::move(by_task));
 }
 
 // ---- SFTP ----

@@ -78,6 +78,8 @@ public:
     // this session stays open; a reconnect takes it again (and fails if
     // another run got it in between).
     void lock_run(const RunLockRequest& req) override;
+    bool wants_path_hints() override;
+    void expect_paths(std::vector<std::vector<std::string>> by_task) override;
     std::vector<std::string> take_warnings() override { return std::exchange(m_warnings, {}); }
 
     const SshOptions& options() const { return m_opts; }

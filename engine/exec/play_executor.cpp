@@ -8,6 +8,7 @@
 
 #include "engine/exec/connection_factory.hpp"
 #include "engine/exec/exit_codes.hpp"
+#include "engine/exec/path_hints.hpp"
 #include "engine/exec/facts.hpp"
 #include "engine/playbook/playbook.hpp"
 #include "engine/lua/lua_env.hpp"
@@ -387,7 +388,8 @@ bool PlayExecutor::failure_policy_allows(const Play& play, const std::vector<Hos
 
 bool PlayExecutor::run_tasks(const Play& play, const std::vector<Task>& tasks, std::vector<HostState*>& hosts,
                              bool handlers) {
-    for (const auto& task : tasks) {
+    for (size_t index = 0; index < tasks.size(); ++index) {
+        const Task& task = tasks[index];
         if (m_stop_play) return false;
         std::vector<HostState*> active;
         for (auto* h : hosts)
@@ -404,7 +406,7 @@ bool PlayExecutor::run_tasks(const Play& play, const std::vector<Task>& tasks, s
         else if (task.is_include)
             run_include(play, task, active, handlers);
         else if (tags_selected(task))
-            run_task(play, task, active, handlers);
+            run_task(play, task, active, handlers, upcoming_tasks(tasks, index));
         if (!failure_policy_allows(play, hosts)) {
             m_stop_play = true;
             m_reporter.warning("stopping the play: " +
@@ -473,13 +475,14 @@ bool PlayExecutor::run_meta(const Play& play, const Task& task, std::vector<Host
     return true;
 }
 
-bool PlayExecutor::run_task(const Play& play, const Task& task, std::vector<HostState*>& hosts, bool handler) {
+bool PlayExecutor::run_task(const Play& play, const Task& task, std::vector<HostState*>& hosts, bool handler,
+                            const std::vector<const Task*>& upcoming) {
     if (task.module_name == "meta") return run_meta(play, task, hosts);
     std::string name = task_display_name(task, hosts);
     m_reporter.task_start(task, name, handler);
     if (task.run_once) {
         HostState& first = *hosts.front();
-        m_tasks.run(play, task, first, name);
+        m_tasks.run(play, task, first, name, upcoming);
         for (auto* h : hosts) {
             if (h == &first) continue;
             if (!task.register_as.empty() && first.runtime_vars.has(task.register_as))
@@ -487,7 +490,7 @@ bool PlayExecutor::run_task(const Play& play, const Task& task, std::vector<Host
         }
         return true;
     }
-    m_pool.parallel_for(hosts.size(), [&](size_t i) { m_tasks.run(play, task, *hosts[i], name); });
+    m_pool.parallel_for(hosts.size(), [&](size_t i) { m_tasks.run(play, task, *hosts[i], name, upcoming); });
     return true;
 }
 

@@ -36,7 +36,8 @@ private:
     // Runs a task list on the hosts; blocks recurse. Returns false when the play must stop.
     bool run_tasks(const Play& play, const std::vector<Task>& tasks, std::vector<HostState*>& hosts, bool handlers);
     bool run_block(const Play& play, const Task& block, std::vector<HostState*>& hosts, bool handlers);
-    bool run_task(const Play& play, const Task& task, std::vector<HostState*>& hosts, bool handler);
+    bool run_task(const Play& play, const Task& task, std::vector<HostState*>& hosts, bool handler,
+                  const std::vector<const Task*>& upcoming = {});
     void run_include(const Play& play, const Task& inc, std::vector<HostState*>& hosts, bool handlers);
     Connection& delegate_connection(const std::string& delegate, const std::string& host);
     bool run_meta(const Play& play, const Task& task, std::vector<HostState*>& hosts);

@@ -7,6 +7,7 @@
 #include "engine/connection/run_lock.hpp"
 #include "engine/connection/env_connection.hpp"
 #include "engine/exec/connection_factory.hpp"
+#include "engine/exec/path_hints.hpp"
 #include "engine/exec/plan_gate.hpp"
 #include "engine/lua/lua_env.hpp"
 #include "engine/lua/lua_pool.hpp"
@@ -560,7 +561,8 @@ void TaskExecutor::record(const Task& task, HostState& host, HostResult& summary
         for (const auto& n : task.notify) host.notified.insert(n);
 }
 
-bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, const std::string& task_name) {
+bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, const std::string& task_name,
+                       const std::vector<const Task*>& upcoming) {
     // lookup('file'), lookup('template') and {% include %} look next to the playbook.
     std::string pb = play.playbook_dir.empty() ? "." : play.playbook_dir;
     set_template_search_path({pb + "/templates", pb + "/files", pb});
@@ -580,6 +582,8 @@ bool TaskExecutor::run(const Play& play, const Task& task, HostState& host, cons
         summary.msg = describe_error(e);
         loop_summary = true;
     }
+    if (summary.status != Status::Failed && !upcoming.empty() && host.conn && host.conn->wants_path_hints())
+        host.conn->expect_paths(hinted_paths(upcoming, vars));
     if (summary.status == Status::Failed) {
         // The task's variables did not render: nothing ran.
     } else if (task.loop.is_null()) {

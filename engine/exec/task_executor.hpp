@@ -23,8 +23,11 @@ public:
     // Runs `task` on `host`, updating the host's state (registered vars, facts,
     // notified handlers, stats, failed/unreachable) and emitting one result event
     // (plus one per loop item). Never throws for task or host failures.
-    // Returns true when the task changed something on this host.
-    bool run(const Play& play, const Task& task, HostState& host, const std::string& task_name);
+    // Returns true when the task changed something on this host. `upcoming`:
+    // the tasks that follow, whose paths a slow link's connection may read
+    // ahead (path_hints.hpp).
+    bool run(const Play& play, const Task& task, HostState& host, const std::string& task_name,
+             const std::vector<const Task*>& upcoming = {});
 
     // Opens the host's connection if needed; false (and the host marked
     // unreachable, with an event) when it cannot be reached.

@@ -1,6 +1,6 @@
 #include "engine/lua/lua_native.hpp"
+#include "engine/util/digest.hpp"
 
-#include <openssl/evp.h>
 
 #include <string>
 
@@ -143,11 +143,7 @@ int l_b64encode(lua_State* L) {
     return guarded(L, [&] {
         std::string in = arg_string(L, 1);
         check_native_size(L, 4 * ((in.size() + 2) / 3) + 1);
-        std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-        int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-        out.resize(static_cast<size_t>(n));
-        push_string(L, out);
+        push_string(L, base64_encode(in));
         return 1;
     });
 }
@@ -155,20 +151,9 @@ int l_b64encode(lua_State* L) {
 int l_b64decode(lua_State* L) {
     luaL_checkstring(L, 1);
     return guarded(L, [&] {
-        std::string in;
-        for (char c : arg_string(L, 1))
-            if (!std::isspace(static_cast<unsigned char>(c))) in += c;
-        if (in.size() % 4 != 0) throw UserError("b64decode: input is not valid base64");
-        std::string out(in.size() / 4 * 3 + 1, '\0');
-        int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-        if (n < 0) throw UserError("b64decode: input is not valid base64");
-        // EVP_DecodeBlock counts the padding as zero bytes.
-        size_t pad = 0;
-        if (!in.empty() && in.back() == '=') ++pad;
-        if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
-        out.resize(static_cast<size_t>(n) - pad);
-        push_string(L, out);
+        std::optional<std::string> out = base64_decode(arg_string(L, 1));
+        if (!out) throw UserError("b64decode: input is not valid base64");
+        push_string(L, *out);
         return 1;
     });
 }

@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <cctype>
+
 #include <stdexcept>
 
 namespace upkeep {
@@ -43,6 +45,32 @@ std::optional<std::string> digest_hex_of(const std::string& algo, std::string_vi
     if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1)
         throw std::runtime_error("the " + algo + " digest failed");
     return hex_encode(std::string_view(reinterpret_cast<const char*>(out), len));
+}
+
+std::string base64_encode(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
+                            static_cast<int>(bytes.size()));
+    out.resize(static_cast<size_t>(n));
+    return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+    std::string in;
+    in.reserve(text.size());
+    for (char c : text)
+        if (!std::isspace(static_cast<unsigned char>(c))) in += c;
+    if (in.size() % 4 != 0) return std::nullopt;
+    std::string out(in.size() / 4 * 3 + 1, '\0');
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
+                            static_cast<int>(in.size()));
+    if (n < 0) return std::nullopt;
+    // EVP_DecodeBlock counts the padding as zero bytes.
+    size_t pad = 0;
+    if (!in.empty() && in.back() == '=') ++pad;
+    if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
+    out.resize(static_cast<size_t>(n) - pad);
+    return out;
 }
 
 }  // namespace upkeep

@@ -16,5 +16,9 @@ std::optional<std::string> hex_decode(std::string_view hex);
 // "sha1", "sha256"...); nullopt for a name OpenSSL does not know. Callers say
 // which error that is in their context.
 std::optional<std::string> digest_hex_of(const std::string& algo, std::string_view data);
+// Standard base64 with padding, no line breaks.
+std::string base64_encode(std::string_view bytes);
+// Standard base64 (whitespace ignored) to bytes; nullopt when it is not base64.
+std::optional<std::string> base64_decode(std::string_view text);
 
 }  // namespace upkeep
