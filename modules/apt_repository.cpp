@@ -39,11 +39,11 @@ std::vector<Matcher> matchers(const std::vector<std::string>& items) {
         Matcher m;
         try {
             m.entry = apt::parse_entry(s, "supersedes");
-        } catch (const UserError&) {
+        } catch (const TaskError&) {
             try {
                 m.re = compile_py_regex(s);
             } catch (const UserError& err) {
-                throw UserError("supersedes: '" + s + "' is neither a deb line nor a valid regex: " + err.what());
+                throw TaskError("supersedes: '" + s + "' is neither a deb line nor a valid regex: " + err.what());
             }
         }
         out.push_back(std::move(m));
@@ -277,8 +277,8 @@ public:
         try {
             apt::parse_entry(repo_arg.as_string(), repo_arg.mark().known() ? *repo_arg.mark().file : "repo",
                              repo_arg.mark().line, repo_arg.mark().col);
-        } catch (const UserError& err) {
-            throw UserError(err.mark(), "apt_repository: repo: " + std::string(err.what()));
+        } catch (const TaskError& err) {
+            throw TaskError(err.mark(), "apt_repository: repo: " + std::string(err.what()));
         }
         Args args = with_path(given);
         AptRepoEdit e;

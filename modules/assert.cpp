@@ -1,5 +1,6 @@
 // assert: fails the task when any of the given Lua expressions is false.
 #include "engine/module/module.hpp"
+#include "engine/util/error.hpp"
 
 namespace upkeep {
 
@@ -44,13 +45,9 @@ public:
         for (const Value& that : args.get("that").as_list()) {
             if (ctx.eval(that).truthy()) continue;
             std::string expr = that.to_string();
-            p.result["failed"] = Value(true);
-            p.result["assertion"] = Value(expr);
-            p.result["evaluated_to"] = Value(false);
-            p.msg = args.has("fail_msg") ? args.str("fail_msg") + " (assertion failed: " + expr + ")"
-                                         : "assertion failed: " + expr;
-            p.result["msg"] = Value(p.msg);
-            return p;
+            throw TaskError(args.has("fail_msg") ? args.str("fail_msg") + " (assertion failed: " + expr + ")"
+                                                 : "assertion failed: " + expr,
+                            Value(Map{{"assertion", Value(expr)}, {"evaluated_to", Value(false)}}));
         }
         p.msg = args.has("success_msg") ? args.str("success_msg") : "All assertions passed";
         p.result["msg"] = Value(p.msg);

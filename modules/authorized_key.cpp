@@ -12,6 +12,14 @@ namespace upkeep {
 
 namespace {
 
+// check() -> apply(): the key file's new bytes and whose it is.
+struct AuthorizedKeyPayload {
+    std::string keyfile = "";
+    std::string uid = "", gid = "";                    // the user's, numeric
+    std::optional<std::string> sshdir = std::nullopt;  // manage_dir: made the user's, 0700
+    SharedText content = {};
+};
+
 class AuthorizedKeyModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -98,48 +106,46 @@ public:
         for (const char* a : {"user", "key", "state", "key_options", "comment", "exclusive", "manage_dir", "follow", "path"})
             plan.result[a] = args.get(a);
         plan.result["keyfile"] = Value(keyfile);
-        plan.data["keyfile"] = Value(keyfile);
         if (!out.write) {
             plan.msg = req.present ? "key(s) already present" : "key(s) already absent";
             return plan;
         }
         if (!pw) throw TaskError("Failed to lookup user " + user + ": no such user on the host");
-        std::string uid = std::to_string(pw->uid), gid = std::to_string(pw->gid);
+        AuthorizedKeyPayload payload{.keyfile = keyfile, .uid = std::to_string(pw->uid), .gid = std::to_string(pw->gid)};
         std::string sshdir = args.has("path") ? parent_path(keyfile) : pw->home + "/.ssh";
         if (args.flag("manage_dir")) {
             FileInfo d = ctx.conn.stat(sshdir, true);
             if (!d.exists()) plan.changes.push_back({sshdir, "directory created (0700, " + user + ")", {}, {}, false});
             else if ((d.mode & 07777) != 0700 || d.uid != pw->uid || d.gid != pw->gid)
                 plan.changes.push_back({sshdir, "made " + user + "'s, 0700", {}, {}, false});
-            plan.data["sshdir"] = Value(sshdir);
+            payload.sshdir = sshdir;
         }
-        plan.changes.push_back({keyfile, info.exists() ? "keys changed" : "file created", existing, out.content, false});
+        payload.content = SharedText(std::move(out.content));
+        plan.changes.push_back({keyfile, info.exists() ? "keys changed" : "file created", existing, payload.content, false});
         if (info.exists() && ((info.mode & 07777) != 0600 || info.uid != pw->uid || info.gid != pw->gid))
             plan.changes.push_back({keyfile, "made " + user + "'s, 0600", {}, {}, false});
-        plan.data["content"] = Value(out.content);
-        plan.data["uid"] = Value(uid);
-        plan.data["gid"] = Value(gid);
+        plan.set_payload(std::move(payload));
         plan.msg = req.present ? "key(s) added" : "key(s) removed";
         if (req.present && req.exclusive) plan.msg += " (exclusive)";
         return plan;
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
-        std::string keyfile = plan.data.get("keyfile").as_string();
-        std::string uid = plan.data.get("uid").as_string(), gid = plan.data.get("gid").as_string();
-        if (plan.data.has("sshdir")) {
-            std::string d = plan.data.get("sshdir").as_string();
+        const auto& p = plan.payload<AuthorizedKeyPayload>();
+        const std::string& keyfile = p.keyfile;
+        if (p.sshdir) {
+            const std::string& d = *p.sshdir;
             if (!ctx.conn.stat(d, true).exists()) ctx.conn.make_dirs(d, 0700);
-            ctx.conn.set_attributes(d, 0700, uid, gid);
+            ctx.conn.set_attributes(d, 0700, p.uid, p.gid);
         }
         std::string base = parent_path(keyfile);
         if (!ctx.conn.stat(base, true).exists()) ctx.conn.make_dirs(base, std::nullopt);
         WriteOptions o;
         o.mode = 0600;
-        o.owner = uid;
-        o.group = gid;
+        o.owner = p.uid;
+        o.group = p.gid;
         o.follow = args.flag("follow");
-        ctx.conn.write_file(keyfile, plan.data.get("content").as_string(), o);
+        ctx.conn.write_shared(keyfile, p.content, o);
         Value out;
         out["keyfile"] = Value(keyfile);
         return out;

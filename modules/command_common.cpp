@@ -166,10 +166,7 @@ Value run_command(ModuleContext& ctx, const Args& args, const std::string& cmdli
     out["start"] = Value(timestamp(start));
     out["end"] = Value(timestamp(end));
     out["delta"] = Value(delta_text(end - start));
-    if (r.rc != 0) {
-        out["failed"] = Value(true);
-        out["msg"] = Value("non-zero return code");
-    }
+    if (r.rc != 0) throw TaskError("non-zero return code", out);  // rc, stdout, stderr registered with it
     return out;
 }
 

@@ -143,43 +143,12 @@ public:
             for (const char* suffix : {".rpmnew", ".dpkg-dist", ".dpkg-new", ".rpmsave"})
                 if (auto why = ctx.conn.pending_file(path + suffix)) return plan_pending(args, path, path + suffix, *why);
         }
-        if (theirs_path.empty()) {
-            Plan p;
-            if (!args.has("ours"))
-                p.msg = "nothing to merge: no " + path + ".rpmnew, .dpkg-dist, .dpkg-new or .rpmsave";
-            else if (ctx.conn.stat(ours_path).is_file())
-                p.msg = "nothing to merge yet: " + path + " does not exist (the new package is not installed)";
-            else
-                p.msg = "nothing to merge: no " + ours_path + " (merged before: see " + ours_path + "-backup)";
-            p.result["path"] = Value(path);
-            return p;
-        }
+        if (theirs_path.empty()) return plan_nothing_to_merge(ctx, args, path, ours_path);
         bool renamed = args.has("ours");
         std::string leftover = ours_path == path ? theirs_path : ours_path;
-        auto read = [&](const std::string& p, const char* role) {
-            auto text = ctx.conn.read_file(p);
-            if (!text) throw TaskError(p + " (" + role + ") does not exist");
-            return *text;
-        };
-        merge::MergeInput in;
-        in.ours = read(ours_path, "ours");
-        in.theirs = read(theirs_path, "new");
-        if (args.has("base")) in.base = read(args.str("base"), "base");
-        in.filename = ours_path;
         std::string pref = args.str("prefer");
-        in.prefer = pref == "ours" ? merge::Prefer::Ours : pref == "theirs" ? merge::Prefer::Theirs : merge::Prefer::None;
         std::string format = args.str("format", "auto");
-        if (format == "auto") format = detect_format(path, in.theirs);
-
-        merge::MergeResult res = format == "properties" ? merge::merge_properties(in)
-                                 : format == "xml"      ? merge::merge_xml(in)
-                                                        : merge::merge_lines(in);
-        std::vector<std::string> conflict_lines;
-        for (const auto& c : res.conflicts) conflict_lines.push_back(merge::describe(c));
-        if (!res.conflicts.empty() && in.prefer == merge::Prefer::None)
-            throw TaskError(std::to_string(res.conflicts.size()) + " conflict" + (res.conflicts.size() == 1 ? "" : "s") +
-                            " merging " + theirs_path + " into " + path + " (set prefer: ours|theirs to resolve): " +
-                            join(conflict_lines, "; "));
+        merge::MergeResult res = merge_pair(ctx, args, path, ours_path, theirs_path, format);
 
         std::string msg = res.carried.empty() ? "new version taken, no customisations to carry over"
                                               : std::to_string(res.carried.size()) + " customisation" +
@@ -237,6 +206,52 @@ public:
     }
 
 private:
+    // No new file beside `path` (or, with `ours`, no new `path` yet): why, as an ok plan.
+    static Plan plan_nothing_to_merge(ModuleContext& ctx, const Args& args, const std::string& path,
+                                      const std::string& ours_path) {
+        Plan p;
+        if (!args.has("ours"))
+            p.msg = "nothing to merge: no " + path + ".rpmnew, .dpkg-dist, .dpkg-new or .rpmsave";
+        else if (ctx.conn.stat(ours_path).is_file())
+            p.msg = "nothing to merge yet: " + path + " does not exist (the new package is not installed)";
+        else
+            p.msg = "nothing to merge: no " + ours_path + " (merged before: see " + ours_path + "-backup)";
+        p.result["path"] = Value(path);
+        return p;
+    }
+
+    // The 3-way (or 2-way without `base`) merge of the operator's file and the new
+    // one in their format (`format` "auto" becomes the detected one); conflicts fail
+    // the task unless `prefer` resolves them.
+    static merge::MergeResult merge_pair(ModuleContext& ctx, const Args& args, const std::string& path,
+                                         const std::string& ours_path, const std::string& theirs_path,
+                                         std::string& format) {
+        auto read = [&](const std::string& p, const char* role) {
+            auto text = ctx.conn.read_file(p);
+            if (!text) throw TaskError(p + " (" + role + ") does not exist");
+            return *text;
+        };
+        merge::MergeInput in;
+        in.ours = read(ours_path, "ours");
+        in.theirs = read(theirs_path, "new");
+        if (args.has("base")) in.base = read(args.str("base"), "base");
+        in.filename = ours_path;
+        std::string pref = args.str("prefer");
+        in.prefer = pref == "ours" ? merge::Prefer::Ours : pref == "theirs" ? merge::Prefer::Theirs : merge::Prefer::None;
+        if (format == "auto") format = detect_format(path, in.theirs);
+
+        merge::MergeResult res = format == "properties" ? merge::merge_properties(in)
+                                 : format == "xml"      ? merge::merge_xml(in)
+                                                        : merge::merge_lines(in);
+        std::vector<std::string> conflict_lines;
+        for (const auto& c : res.conflicts) conflict_lines.push_back(merge::describe(c));
+        if (!res.conflicts.empty() && in.prefer == merge::Prefer::None)
+            throw TaskError(std::to_string(res.conflicts.size()) + " conflict" + (res.conflicts.size() == 1 ? "" : "s") +
+                            " merging " + theirs_path + " into " + path + " (set prefer: ours|theirs to resolve): " +
+                            join(conflict_lines, "; "));
+        return res;
+    }
+
     // The plan when `leftover` does not exist yet but may appear (Connection::pending_file).
     static Plan plan_pending(const Args& args, const std::string& path, const std::string& leftover,
                              const std::string& why) {

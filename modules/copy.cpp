@@ -7,6 +7,7 @@
 
 #include "engine/module/controller_file.hpp"
 #include "engine/module/file_edit.hpp"
+#include "engine/module/tree_ops.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/host_path.hpp"
@@ -158,7 +159,7 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args& /*args*/, const Plan& plan) const override {
-        if (plan.data.has("ops")) return apply_tree(ctx, plan);
+        if (auto* tree = plan.find_payload<TreeOps>()) return apply_tree(ctx, plan, *tree);
         Value out = apply_file_plan(ctx, Args(plan.data.get("raw_args")), plan);
         out["dest"] = plan.data.get("path");
         return out;
@@ -172,17 +173,15 @@ private:
         while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
         std::string top = ends_with(src, "/") ? dest : dest + "/" + base_name(src);
         Plan plan;
-        List ops;
+        TreeOps tree;
         bool force = args.flag("force");
         auto want_dir = [&](const std::string& path) {
             FileInfo i = ctx.conn.stat(path, true);
             if (i.exists() && !i.is_dir()) throw TaskError(path + " exists and is not a directory");
             if (i.exists()) return;
-            Value o;
-            o["op"] = Value("mkdir");
-            o["path"] = Value(path);
-            if (args.has("directory_mode")) o["mode"] = Value(static_cast<int64_t>(*args.mode("directory_mode", 0755, true)));
-            ops.push_back(o);
+            TreeOp o{.kind = TreeOp::Kind::Mkdir, .path = path};
+            if (args.has("directory_mode")) o.mode = *args.mode("directory_mode", 0755, true);
+            tree.ops.push_back(o);
             plan.changes.push_back({path, "directory created", {}, {}, false});
         };
         want_dir(dest);
@@ -203,13 +202,13 @@ private:
             if (i.kind == FileInfo::Kind::Other) throw TaskError("refusing to write " + target + ": it is " + i.kind_text() + ", not a regular file");
             std::optional<std::string> before;
             if (i.exists()) before = ctx.conn.read_file(target);
-            Value o;
-            o["op"] = Value("write");
-            o["path"] = Value(target);
+            // A file whose bytes stay gets only its attributes set.
+            TreeOp o{.kind = TreeOp::Kind::Attrs, .path = target};
             bool write = !i.exists() || (force && *before != content);
             if (write) {
-                o["content"] = Value(content);
-                plan.changes.push_back({target, before ? "content replaced" : "file created", before, content, false});
+                o.kind = TreeOp::Kind::Write;
+                o.content = SharedText(std::move(content));
+                plan.changes.push_back({target, before ? "content replaced" : "file created", before, o.content, false});
             }
             std::optional<uint32_t> mode;
             if (args.has("mode") && args.get("mode").to_string() != "preserve")
@@ -218,7 +217,7 @@ private:
                                                   ? 0644u
                                                   : static_cast<uint32_t>(fs::status(e).permissions()) & 07777;
             if (mode && (!i.exists() || (i.mode & 07777) != *mode)) {
-                o["mode"] = Value(static_cast<int64_t>(*mode));
+                o.mode = mode;
                 if (i.exists()) plan.changes.push_back({target, "mode " + format_mode(i.mode) + " -> " + format_mode(*mode), {}, {}, false});
             }
             for (const char* which : {"owner", "group"}) {
@@ -227,36 +226,19 @@ private:
                 const std::string& have = std::string(which) == "owner" ? i.owner : i.group;
                 uint32_t id = std::string(which) == "owner" ? i.uid : i.gid;
                 if (i.exists() && (want == have || want == std::to_string(id))) continue;
-                o[which] = Value(want);
+                (std::string(which) == "owner" ? o.owner : o.group) = want;
                 if (i.exists()) plan.changes.push_back({target, std::string(which) + " " + have + " -> " + want, {}, {}, false});
             }
-            if (o.has("content") || o.has("mode") || o.has("owner") || o.has("group")) ops.push_back(o);
+            if (o.kind == TreeOp::Kind::Write || o.mode || !o.owner.empty() || !o.group.empty()) tree.ops.push_back(o);
         }
-        plan.data["ops"] = Value(std::move(ops));
+        plan.set_payload(std::move(tree));
         plan.msg = plan.changed() ? std::to_string(plan.changes.size()) + " change(s) in " + top : "tree already copied";
         plan.result["dest"] = Value(top);
         return plan;
     }
 
-    static Value apply_tree(ModuleContext& ctx, const Plan& plan) {
-        for (const auto& o : plan.data.get("ops").as_list()) {
-            std::string path = o.get("path").as_string();
-            std::optional<uint32_t> mode;
-            if (o.has("mode")) mode = static_cast<uint32_t>(o.get("mode").as_int());
-            std::string owner = o.has("owner") ? o.get("owner").as_string() : "";
-            std::string group = o.has("group") ? o.get("group").as_string() : "";
-            if (o.get("op").as_string() == "mkdir") {
-                ctx.conn.make_dirs(path, mode);
-            } else if (o.has("content")) {
-                WriteOptions w;
-                w.mode = mode;
-                w.owner = owner;
-                w.group = group;
-                ctx.conn.write_file(path, o.get("content").as_string(), w);
-            } else {
-                ctx.conn.set_attributes(path, mode, owner, group);
-            }
-        }
+    static Value apply_tree(ModuleContext& ctx, const Plan& plan, const TreeOps& tree) {
+        apply_tree_ops(ctx.conn, tree);
         Value out;
         out["dest"] = plan.result.get("dest");
         return out;

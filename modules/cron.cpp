@@ -21,15 +21,23 @@ std::string base_name(const std::string& p) {
     return s == std::string::npos ? p : p.substr(s + 1);
 }
 
+// check() -> apply(): the table as read (for the backup) and as it will be.
+struct CronPayload {
+    SharedText existing = {};                // the crontab or cron_file before
+    std::optional<std::string> file = std::nullopt;  // cron_file's path; none = the user's crontab
+    bool remove_file = false;                // cron_file: its last job goes, so the file does
+    SharedText content = {};                 // the whole new table (none when unchanged)
+};
+
 // The crontab as it was, kept in /tmp (Ansible keeps a mkstemp "crontab*" file there).
 // Written through the connection, so a dry run only plans it.
-std::string write_backup(ModuleContext& ctx, const Plan& plan, const std::optional<std::string>& user) {
+std::string write_backup(ModuleContext& ctx, const CronPayload& plan, const std::optional<std::string>& user) {
     std::string base = "/tmp/crontab." + (user ? *user : std::string("self")) + "." + std::to_string(::time(nullptr));
     std::string path = base + "~";
     for (int n = 1; ctx.conn.stat(path, false).exists(); ++n) path = base + "." + std::to_string(n) + "~";
     WriteOptions o;
     o.mode = 0600;
-    ctx.conn.write_file(path, plan.data.get("existing").as_string(), o);
+    ctx.conn.write_shared(path, plan.existing, o);
     return path;
 }
 
@@ -162,14 +170,14 @@ public:
         for (auto& w : out.warnings) warnings.push_back(Value(w));
         plan.result["state"] = Value(args.str("state"));
         if (!warnings.empty()) plan.result["warnings"] = Value(std::move(warnings));
-        plan.data["existing"] = Value(existing);
-        if (file) plan.data["file"] = Value(*file);
+        CronPayload payload{.existing = SharedText(existing), .file = file};
         std::string what = req.env ? "variable " + req.name : "job \"" + req.name + "\"";
         if (out.remove_file) {
             // Ansible reports a change only when the file is there to delete.
             if (ctx.conn.stat(*file, false).exists())
-                plan.changes.push_back({*file, "last job removed: file deleted", existing, std::string(), false});
-            plan.data["remove_file"] = Value(true);
+                plan.changes.push_back({*file, "last job removed: file deleted", payload.existing, std::string(), false});
+            payload.remove_file = true;
+            plan.set_payload(std::move(payload));
             plan.msg = plan.changed() ? what + " removed, " + *file + " deleted" : *file + " already absent";
             return plan;
         }
@@ -180,12 +188,13 @@ public:
         plan.result["envs"] = Value(std::move(envs));
         if (out.changed) {
             std::string summary = req.present ? what + " set" : what + " removed";
-            plan.changes.push_back({target, summary, existing, out.content, false});
-            plan.data["content"] = Value(out.content);
+            payload.content = SharedText(std::move(out.content));
+            plan.changes.push_back({target, summary, payload.existing, payload.content, false});
             plan.msg = summary;
         } else {
             plan.msg = req.present ? what + " already as wanted" : what + " not present";
         }
+        plan.set_payload(std::move(payload));
         return plan;
     }
 
@@ -193,22 +202,23 @@ public:
         Value out;
         std::optional<std::string> user = args.opt_str("user");
         bool backup = args.flag("backup");
-        if (plan.data.has("file")) {
-            std::string file = plan.data.get("file").as_string();
-            if (plan.data.get("remove_file").truthy()) {
-                if (backup) out["backup_file"] = Value(write_backup(ctx, plan, user));
+        const auto& p = plan.payload<CronPayload>();
+        if (p.file) {
+            const std::string& file = *p.file;
+            if (p.remove_file) {
+                if (backup) out["backup_file"] = Value(write_backup(ctx, p, user));
                 ctx.conn.remove(file, false);
                 return out;
             }
             WriteOptions opts;
             opts.backup = backup;  // the old file beside it, Ansible's <path>.<pid>.<time>~ naming
-            WriteResult w = ctx.conn.write_file(file, plan.data.get("content").as_string(), opts);
+            WriteResult w = ctx.conn.write_shared(file, p.content, opts);
             if (!w.backup_path.empty()) out["backup_file"] = Value(w.backup_path);
             return out;
         }
-        if (backup) out["backup_file"] = Value(write_backup(ctx, plan, user));
+        if (backup) out["backup_file"] = Value(write_backup(ctx, p, user));
         // `crontab FILE` installs the whole table (cron's own checks run, the daemon is told).
-        std::string tmp = ctx.conn.write_temp_file("/tmp", plan.data.get("content").as_string());
+        std::string tmp = ctx.conn.write_temp_file("/tmp", p.content.or_empty());
         Command c;
         c.cmdline = crontab_cmd(user) + " " + shell_quote(ctx.conn.command_path(tmp));
         CommandResult r;

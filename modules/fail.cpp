@@ -1,5 +1,6 @@
 // fail: fails the task with a message (usually under a `when:`).
 #include "engine/module/module.hpp"
+#include "engine/util/error.hpp"
 
 namespace upkeep {
 
@@ -27,12 +28,9 @@ public:
     }
 
     Plan check(ModuleContext&, const Args& args) const override {
-        Plan p;
         Value msg = args.get("msg");
-        p.msg = msg.secret() ? k_masked : msg.to_string();
-        p.result["failed"] = Value(true);
-        p.result["msg"] = msg;
-        return p;
+        // The shown text is masked; the registered msg keeps its secret flag.
+        throw TaskError(msg.secret() ? k_masked : msg.to_string(), Value(Map{{"msg", msg}}));
     }
 
     Value apply(ModuleContext&, const Args&, const Plan&) const override { return Value(); }

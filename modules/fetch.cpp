@@ -31,6 +31,12 @@ std::string normpath(const std::string& p) {
     return out;
 }
 
+// check() -> apply(): where on the controller the host's bytes go.
+struct FetchPayload {
+    std::string target = "";
+    SharedText content = {};
+};
+
 class FetchModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -107,37 +113,37 @@ public:
         p.result["dest"] = Value(target);
         p.result["file"] = Value(src);
         p.result["remote_checksum"] = Value(remote_sum);
-        p.data["target"] = Value(target);
         if (local && digest_hex("sha1", *local) == remote_sum) {
             p.result["checksum"] = Value(remote_sum);
             p.result["md5sum"] = Value(digest_hex("md5", *local));
             p.msg = "controller copy " + target + " is up to date";
             return p;
         }
-        p.data["content"] = Value(*bytes);
-        p.changes.push_back({target, local ? "fetched (controller copy replaced)" : "fetched to the controller", local, *bytes, false});
+        FetchPayload payload{.target = target, .content = SharedText(std::move(*bytes))};
+        p.changes.push_back({target, local ? "fetched (controller copy replaced)" : "fetched to the controller", local,
+                             payload.content, false});
         p.msg = "fetch " + src + " to " + target;
         p.result["checksum"] = Value(remote_sum);
-        p.result["md5sum"] = Value(digest_hex("md5", *bytes));
+        p.result["md5sum"] = Value(digest_hex("md5", *payload.content));
         p.result["remote_md5sum"] = Value();
+        p.set_payload(std::move(payload));
         return p;
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
-        std::string target = plan.data.get("target").as_string();
+        const auto& p = plan.payload<FetchPayload>();
+        const std::string& target = p.target;
         if (!ctx.conn.allow_external_effect("write " + target + " on the controller")) return Value();
         LocalConnection controller("controller");
         std::string parent = fs::path(target).parent_path().string();
         if (!parent.empty()) controller.make_dirs(parent, std::nullopt);
-        controller.write_file(target, plan.data.get("content").as_string(), WriteOptions{});
+        controller.write_shared(target, p.content, WriteOptions{});
         Value out;
         std::optional<std::string> written = read_controller(target);
         std::string sum = written ? digest_hex("sha1", *written) : "";
         out["checksum"] = Value(sum);
-        if (args.flag("validate_checksum") && sum != plan.result.get("remote_checksum").as_string()) {
-            out["failed"] = Value(true);
-            out["msg"] = Value("checksum mismatch");
-        }
+        if (args.flag("validate_checksum") && sum != plan.result.get("remote_checksum").as_string())
+            throw TaskError("checksum mismatch", out);
         return out;
     }
 };

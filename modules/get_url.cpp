@@ -84,17 +84,7 @@ public:
             if (!force && sum) {
                 std::optional<std::string> have = ctx.conn.read_file(dest);
                 mismatch = !have || digest_hex(sum->algo, *have) != sum->hex;
-                if (!mismatch) {
-                    Plan p;
-                    plan_attributes(p, args_for(args, dest), dest, info);
-                    p.msg = p.changed() ? "file already exists but file attributes changed" : "file already exists";
-                    p.result = res;
-                    p.result["msg"] = Value(p.msg);
-                    p.data["path"] = Value(dest);
-                    p.data["args"] = args_for(args, dest).raw();
-                    if (!p.changed()) add_file_attrs(ctx, p.result, dest);
-                    return p;
-                }
+                if (!mismatch) return plan_existing_file(ctx, args, dest, info, res);
             }
             if (mismatch) force = true;
             if (!force) since = host_mtime(ctx, dest);
@@ -117,6 +107,49 @@ public:
             res["response"] = Value(r.msg());
             return failed(res, "Request failed");
         }
+        return plan_download(ctx, args, std::move(r), dest, dest_is_dir, info, sum, res);
+    }
+
+    Value apply(ModuleContext& ctx, const Args&, const Plan& plan) const override {
+        Args eff(plan.data.get("args"));
+        Value out = apply_file_plan(ctx, eff, plan);
+        add_file_attrs(ctx, out, plan.data.get("path").as_string());
+        return out;
+    }
+
+    // Ansible adds the file's attributes to the result (exit_json's path info).
+    static void add_file_attrs(ModuleContext& ctx, Value& res, const std::string& path) {
+        FileInfo i = ctx.conn.stat(path, true);
+        if (!i.exists()) return;
+        res["mode"] = Value(format_mode(i.mode & 07777));
+        res["owner"] = Value(i.owner);
+        res["group"] = Value(i.group);
+        res["uid"] = Value(static_cast<int64_t>(i.uid));
+        res["gid"] = Value(static_cast<int64_t>(i.gid));
+        res["size"] = Value(static_cast<int64_t>(i.size));
+        res["state"] = Value(i.is_dir() ? "directory" : "file");
+    }
+
+private:
+    // dest is there with the wanted checksum: nothing to download, only its attributes.
+    static Plan plan_existing_file(ModuleContext& ctx, const Args& args, const std::string& dest, const FileInfo& info,
+                                   const Value& res) {
+        Plan p;
+        plan_attributes(p, args_for(args, dest), dest, info);
+        p.msg = p.changed() ? "file already exists but file attributes changed" : "file already exists";
+        p.result = res;
+        p.result["msg"] = Value(p.msg);
+        p.data["path"] = Value(dest);
+        p.data["args"] = args_for(args, dest).raw();
+        if (!p.changed()) add_file_attrs(ctx, p.result, dest);
+        return p;
+    }
+
+    // The downloaded body as the planned content of dest (a file named by the server
+    // or the URL when dest is a directory), checked against the checksum first.
+    static Plan plan_download(ModuleContext& ctx, const Args& args, HttpResponse r, std::string dest, bool dest_is_dir,
+                              FileInfo info, const std::optional<Checksum>& sum, Value res) {
+        std::string url = args.str("url");
         if (dest_is_dir) {
             std::string name = content_disposition_filename(r.headers.count("content-disposition") ? r.headers.at("content-disposition") : "");
             if (name.empty()) name = url_filename(r.effective_url.empty() ? url : r.effective_url);
@@ -153,36 +186,8 @@ public:
         return p;
     }
 
-    Value apply(ModuleContext& ctx, const Args&, const Plan& plan) const override {
-        Args eff(plan.data.get("args"));
-        Value out = apply_file_plan(ctx, eff, plan);
-        add_file_attrs(ctx, out, plan.data.get("path").as_string());
-        return out;
-    }
-
-    // Ansible adds the file's attributes to the result (exit_json's path info).
-    static void add_file_attrs(ModuleContext& ctx, Value& res, const std::string& path) {
-        FileInfo i = ctx.conn.stat(path, true);
-        if (!i.exists()) return;
-        res["mode"] = Value(format_mode(i.mode & 07777));
-        res["owner"] = Value(i.owner);
-        res["group"] = Value(i.group);
-        res["uid"] = Value(static_cast<int64_t>(i.uid));
-        res["gid"] = Value(static_cast<int64_t>(i.gid));
-        res["size"] = Value(static_cast<int64_t>(i.size));
-        res["state"] = Value(i.is_dir() ? "directory" : "file");
-    }
-
-private:
     // A failure with Ansible's result fields (status_code, url, dest...) for `register`.
-    static Plan failed(const Value& res, const std::string& msg) {
-        Plan p;
-        p.result = res;
-        p.result["failed"] = Value(true);
-        p.result["msg"] = Value(msg);
-        p.msg = msg;
-        return p;
-    }
+    [[noreturn]] static Plan failed(const Value& res, const std::string& msg) { throw TaskError(msg, res); }
 
     // The module's args with path = dest (the shared file plumbing's name).
     static Args args_for(const Args& args, const std::string& dest) {

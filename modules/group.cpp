@@ -53,7 +53,7 @@ public:
         if (args.has("gid")) r.gid = args.integer("gid");
         r.system = args.flag("system");
         r.non_unique = args.flag("non_unique");
-        if (r.non_unique && !r.gid) throw UserError(args.get("non_unique").mark(), "non_unique is True but all of the following are missing: gid");
+        if (r.non_unique && !r.gid) throw TaskError(args.get("non_unique").mark(), "non_unique is True but all of the following are missing: gid");
         AccountDb db = read_account_db(ctx.conn);
         AccountCommands cmds = plan_group(r, db);
         Plan plan;

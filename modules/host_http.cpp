@@ -57,7 +57,11 @@ std::string HttpResponse::msg() const {
     return "HTTP Error " + std::to_string(status) + ": " + reason;
 }
 
-HttpResponse http_on_host(Connection& conn, const HttpRequest& req) {
+namespace {
+
+// The request as curl's config (read from stdin, so no URL, header or credential
+// ever shows in the host's process list).
+std::string curl_config(const HttpRequest& req) {
     refuse_newlines("url", req.url);
     std::string cfg;
     cfg += "url = " + config_quote(req.url) + "\n";
@@ -93,21 +97,12 @@ HttpResponse http_on_host(Connection& conn, const HttpRequest& req) {
     if (!req.client_cert.empty()) cfg += "cert = " + config_quote(req.client_cert) + "\n";
     if (!req.client_key.empty()) cfg += "key = " + config_quote(req.client_key) + "\n";
     if (req.if_modified_since) cfg += "time-cond = " + config_quote(http_date(*req.if_modified_since)) + "\n";
+    return cfg;
+}
 
-    Command c;
-    c.cmdline = "command -v curl >/dev/null 2>&1 || { echo 'curl is not installed on the host' >&2; exit 127; }; curl --config -";
-    c.stdin_data = cfg;
-    c.mutating = req.mutating;
-    auto start = std::chrono::steady_clock::now();
-    CommandResult r = conn.run(c);
-    HttpResponse out;
-    out.elapsed = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
-    if (!r.executed) {
-        out.executed = false;
-        return out;
-    }
-    if (r.rc == 127 && r.err.find("curl is not installed") != std::string::npos)
-        throw TaskError("get_url/uri run curl on the host, and curl is not installed there (apt-get install curl)");
+// Status, effective URL, headers, reason phrase and curl's error from what curl wrote
+// to stderr (the dumped headers, then the write-out block between the markers).
+void parse_curl_stderr(const CommandResult& r, HttpResponse& out) {
     size_t b = r.err.rfind(k_begin), e = r.err.rfind(k_end);
     std::string meta = b != std::string::npos && e != std::string::npos && e > b ? r.err.substr(b + std::strlen(k_begin), e - b - std::strlen(k_begin)) : "";
     std::string rest = b == std::string::npos ? r.err : r.err.substr(0, b) + (e == std::string::npos ? "" : r.err.substr(e + std::strlen(k_end)));
@@ -136,6 +131,27 @@ HttpResponse http_on_host(Connection& conn, const HttpRequest& req) {
         if (starts_with(l, "curl: (")) out.error = trim(l);
     }
     if (out.status == -1 && out.error.empty()) out.error = trim(rest).empty() ? "curl exited with " + std::to_string(r.rc) : trim(rest);
+}
+
+}  // namespace
+
+HttpResponse http_on_host(Connection& conn, const HttpRequest& req) {
+    Command c;
+    std::string cfg = curl_config(req);
+    c.cmdline = "command -v curl >/dev/null 2>&1 || { echo 'curl is not installed on the host' >&2; exit 127; }; curl --config -";
+    c.stdin_data = cfg;
+    c.mutating = req.mutating;
+    auto start = std::chrono::steady_clock::now();
+    CommandResult r = conn.run(c);
+    HttpResponse out;
+    out.elapsed = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+    if (!r.executed) {
+        out.executed = false;
+        return out;
+    }
+    if (r.rc == 127 && r.err.find("curl is not installed") != std::string::npos)
+        throw TaskError("get_url/uri run curl on the host, and curl is not installed there (apt-get install curl)");
+    parse_curl_stderr(r, out);
     out.body = std::move(r.out);
     return out;
 }

@@ -133,7 +133,7 @@ public:
             e.values_given = true;
         }
         const Mark& at = args.raw().mark();
-        if (!e.option && !e.section) throw UserError(at, "ini_file: give section, option or both");
+        if (!e.option && !e.section) throw TaskError(at, "ini_file: give section, option or both");
         std::string path = args.str("path");
         Plan plan = plan_file_edit(
             ctx, args, [&](const SharedText& cur) { return edit_ini(cur.to_optional(), e, path); },

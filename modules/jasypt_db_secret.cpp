@@ -129,6 +129,47 @@ std::vector<RowState> to_write(const std::vector<RowState>& rows, const Target& 
     return out;
 }
 
+// What `upkeep doc jasypt_db_secret` shows.
+const char* const k_doc =
+    "The CloudStack 4.3 upgrade step \"(VMware only)\": encrypt the vCenter password with the\n"
+    "management server key (jasypt PBEWithMD5AndDES, as JasyptPBEStringEncryptionCLI does) and\n"
+    "store it in cloud.cluster_details (value where name='password') and\n"
+    "cloud.vmware_data_center (password) in place of the plain text.\n"
+    "Each selected row (by `where`, or by `id`) is read and judged:\n"
+    "  decrypts with the key to `plaintext` -> ok, already encrypted (jasypt salts are random,\n"
+    "    so comparing ciphertexts would never converge: the value is decrypted instead);\n"
+    "  equals `plaintext` (still plain), is NULL, or decrypts to another password (rotated)\n"
+    "    -> changed: the row is written with a fresh random salt;\n"
+    "  anything else (encrypted with another key, or another plain password) -> the task FAILS\n"
+    "    and names the row, since overwriting could destroy a credential nobody meant to touch;\n"
+    "    force: true overwrites it.\n"
+    "No matching row fails too, unless allow_no_match: true. Rows are written with a\n"
+    "compare-and-set UPDATE inside a transaction (SELECT ... FOR UPDATE, then COMMIT).\n"
+    "The plaintext, the key and the ciphertext never appear in messages, diffs or results.\n"
+    "Runs on the CONTROLLER: the database connection goes from the machine running upkeep to\n"
+    "login_host:login_port (or login_unix_socket); key_file is read from the inventory host.\n"
+    "Example (seed 002, \"(VMware only)\"):\n"
+    "  - name: vCenter password encrypted in cluster_details\n"
+    "    jasypt_db_secret:\n"
+    "      login_host: 127.0.0.1\n"
+    "      login_user: cloud\n"
+    "      login_password: \"{{ db_password }}\"\n"
+    "      key_file: /etc/cloudstack/management/key\n"
+    "      table: cloud.cluster_details\n"
+    "      column: value\n"
+    "      where: {name: password, cluster_id: 1}\n"
+    "      plaintext: \"{{ vcenter_password }}\"\n"
+    "  - name: vCenter password encrypted in vmware_data_center\n"
+    "    jasypt_db_secret:\n"
+    "      login_host: 127.0.0.1\n"
+    "      login_user: cloud\n"
+    "      login_password: \"{{ db_password }}\"\n"
+    "      key_file: /etc/cloudstack/management/key\n"
+    "      table: cloud.vmware_data_center\n"
+    "      column: password\n"
+    "      id: 1\n"
+    "      plaintext: \"{{ vcenter_password }}\"";
+
 class JasyptDbSecretModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -136,45 +177,7 @@ public:
             ModuleSpec m{
                 .name = "jasypt_db_secret",
                 .summary = "Store a password jasypt-encrypted (CloudStack's key) in a database column, idempotently",
-                .doc =
-                    "The CloudStack 4.3 upgrade step \"(VMware only)\": encrypt the vCenter password with the\n"
-                    "management server key (jasypt PBEWithMD5AndDES, as JasyptPBEStringEncryptionCLI does) and\n"
-                    "store it in cloud.cluster_details (value where name='password') and\n"
-                    "cloud.vmware_data_center (password) in place of the plain text.\n"
-                    "Each selected row (by `where`, or by `id`) is read and judged:\n"
-                    "  decrypts with the key to `plaintext` -> ok, already encrypted (jasypt salts are random,\n"
-                    "    so comparing ciphertexts would never converge: the value is decrypted instead);\n"
-                    "  equals `plaintext` (still plain), is NULL, or decrypts to another password (rotated)\n"
-                    "    -> changed: the row is written with a fresh random salt;\n"
-                    "  anything else (encrypted with another key, or another plain password) -> the task FAILS\n"
-                    "    and names the row, since overwriting could destroy a credential nobody meant to touch;\n"
-                    "    force: true overwrites it.\n"
-                    "No matching row fails too, unless allow_no_match: true. Rows are written with a\n"
-                    "compare-and-set UPDATE inside a transaction (SELECT ... FOR UPDATE, then COMMIT).\n"
-                    "The plaintext, the key and the ciphertext never appear in messages, diffs or results.\n"
-                    "Runs on the CONTROLLER: the database connection goes from the machine running upkeep to\n"
-                    "login_host:login_port (or login_unix_socket); key_file is read from the inventory host.\n"
-                    "Example (seed 002, \"(VMware only)\"):\n"
-                    "  - name: vCenter password encrypted in cluster_details\n"
-                    "    jasypt_db_secret:\n"
-                    "      login_host: 127.0.0.1\n"
-                    "      login_user: cloud\n"
-                    "      login_password: \"{{ db_password }}\"\n"
-                    "      key_file: /etc/cloudstack/management/key\n"
-                    "      table: cloud.cluster_details\n"
-                    "      column: value\n"
-                    "      where: {name: password, cluster_id: 1}\n"
-                    "      plaintext: \"{{ vcenter_password }}\"\n"
-                    "  - name: vCenter password encrypted in vmware_data_center\n"
-                    "    jasypt_db_secret:\n"
-                    "      login_host: 127.0.0.1\n"
-                    "      login_user: cloud\n"
-                    "      login_password: \"{{ db_password }}\"\n"
-                    "      key_file: /etc/cloudstack/management/key\n"
-                    "      table: cloud.vmware_data_center\n"
-                    "      column: password\n"
-                    "      id: 1\n"
-                    "      plaintext: \"{{ vcenter_password }}\"",
+                .doc = k_doc,
                 .args =
                     {
                         {.name = "table",

@@ -154,56 +154,71 @@ public:
         }
         auto start = Clock::now();
         auto deadline = start + std::chrono::seconds(args.integer("timeout", 60));
-        if (before) {
-            while (before->answers()) {
-                if (Clock::now() > deadline)
-                    throw TaskError("`" + cmd.cmdline + "` returned but the libvirt daemon at " + uri +
-                                    " still answers on the connection opened before it: it did not restart");
-                sleep_ms(100);
-            }
-            before.reset();
+        if (before) wait_until_old_daemon_gone(*before, uri, cmd.cmdline, deadline);
+        before.reset();
+        std::unique_ptr<LibvirtClient> after = connect_when_answering(uri, deadline, args.integer("timeout", 60));
+        report_domains_kept(out, running, *after, std::chrono::duration<double>(Clock::now() - start).count());
+        return out;
+    }
+
+private:
+    // The connection opened before the restart stops answering once the old daemon
+    // is gone; still answering at the deadline means the restart did not happen.
+    static void wait_until_old_daemon_gone(LibvirtClient& before, const std::string& uri, const std::string& cmdline,
+                                           Clock::time_point deadline) {
+        while (before.answers()) {
+            if (Clock::now() > deadline)
+                throw TaskError("`" + cmdline + "` returned but the libvirt daemon at " + uri +
+                                " still answers on the connection opened before it: it did not restart");
+            sleep_ms(100);
         }
-        std::unique_ptr<LibvirtClient> after;
+    }
+
+    // A new connection, retried until the new daemon answers or the deadline passes.
+    static std::unique_ptr<LibvirtClient> connect_when_answering(const std::string& uri, Clock::time_point deadline,
+                                                                 int64_t timeout) {
         std::string last_error;
-        while (!after) {
+        for (;;) {
             try {
                 auto c = std::make_unique<LibvirtClient>(uri);
                 c->lib_version();
-                after = std::move(c);
+                return c;
             } catch (const TaskError& e) {
                 last_error = e.what();
                 if (Clock::now() > deadline)
-                    throw TaskError("libvirtd did not answer within " + std::to_string(args.integer("timeout", 60)) +
+                    throw TaskError("libvirtd did not answer within " + std::to_string(timeout) +
                                     " s after the restart: " + last_error);
                 sleep_ms(200);
             }
         }
-        double waited = std::chrono::duration<double>(Clock::now() - start).count();
-        auto now_running = active_domains(after->domains());
+    }
+
+    // The result: the domains running before and after; any that was running before
+    // and is gone now fails the task.
+    static void report_domains_kept(Value& out, const std::vector<LibvirtDomain>& running, LibvirtClient& after,
+                                    double waited) {
+        auto now_running = active_domains(after.domains());
         std::set<std::string> alive;
         for (const auto& d : now_running) alive.insert(d.uuid);
         std::vector<LibvirtDomain> lost;
         for (const auto& d : running)
             if (!alive.count(d.uuid)) lost.push_back(d);
         out["verified"] = Value(true);
-        out["libvirt_version"] = Value(after->lib_version());
+        out["libvirt_version"] = Value(after.lib_version());
         out["running_domains_before"] = domains_value(running);
         out["running_domains"] = domains_value(now_running);
         out["wait_seconds"] = Value(static_cast<double>(static_cast<int64_t>(waited * 1000)) / 1000.0);
         if (!lost.empty()) {
-            out["failed"] = Value(true);
             out["lost_domains"] = domains_value(lost);
-            out["msg"] = Value("libvirtd restarted and answers again, but " + std::to_string(lost.size()) +
-                               " domain(s) that were running are gone: " + names(lost));
-            return out;
+            throw TaskError("libvirtd restarted and answers again, but " + std::to_string(lost.size()) +
+                                " domain(s) that were running are gone: " + names(lost),
+                            out);
         }
         out["msg"] = Value("libvirtd " + out.get("libvirt_version").as_string() + " answers again after " +
                            fmt_seconds(waited) + ", " + std::to_string(running.size()) +
                            " running domain(s) kept (" + names(running) + ")");
-        return out;
     }
 
-private:
     static std::string fmt_seconds(double s) {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.1f s", s);

@@ -177,17 +177,17 @@ std::string insert_line(const std::string& text, Lines& lines, const LineSearch&
 std::string lineinfile_edit(const std::string& text, const LineinfileOptions& o, std::string* msg) {
     std::string local_msg;
     if (!msg) msg = &local_msg;
-    if (o.regexp && o.search_string) throw UserError("lineinfile: regexp and search_string are mutually exclusive");
-    if (o.insertafter && o.insertbefore) throw UserError("lineinfile: insertafter and insertbefore are mutually exclusive");
+    if (o.regexp && o.search_string) throw TaskError("lineinfile: regexp and search_string are mutually exclusive");
+    if (o.insertafter && o.insertbefore) throw TaskError("lineinfile: insertafter and insertbefore are mutually exclusive");
     Lines lines;
     lines.views = split_lines_view(text);
     if (!o.present) {
         if (!o.regexp && !o.search_string && !o.line)
-            throw UserError("lineinfile: one of line, search_string or regexp is required with state=absent");
+            throw TaskError("lineinfile: one of line, search_string or regexp is required with state=absent");
         return absent_edit(text, lines.views, o, msg);
     }
-    if (!o.line) throw UserError("lineinfile: line is required with state=present");
-    if (o.backrefs && !o.regexp) throw UserError("lineinfile: regexp is required with backrefs=true");
+    if (!o.line) throw TaskError("lineinfile: line is required with state=present");
+    if (o.backrefs && !o.regexp) throw TaskError("lineinfile: regexp is required with backrefs=true");
 
     LineSearch ls = search_lines(lines.views, o);
     std::string eol = file_eol(lines.views);

@@ -20,6 +20,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// result.failed = true from a Lua module's check() or apply(): its result fields go
+// with the TaskError (msg from the result, else the plan's, else a generic one).
+[[noreturn]] void throw_lua_failure(const Value& result, const std::string& plan_msg) {
+    Value fields = result;
+    fields.as_map_mut().erase("failed");
+    const Value& m = result.get("msg");
+    std::string msg = m.is_null() ? plan_msg : m.secret() || result.secret() ? k_masked : m.to_string();
+    throw TaskError(msg.empty() ? "the Lua module reported failed" : msg, fields);
+}
+
 class LuaModule : public Module {
 public:
     LuaModule(std::string path, ModuleSpec spec) : m_path(std::move(path)), m_spec(std::move(spec)) {}
@@ -47,6 +57,7 @@ public:
         if (r.is_null() || (r.is_list() && r.as_list().empty())) return Value(Map{});
         if (!r.is_map()) throw TaskError(m_path + ": apply() must return a table of result fields or nothing, not a " +
                                          std::string(r.type_name()));
+        if (r.get("failed").truthy()) throw_lua_failure(r, "");
         return r;
     }
 
@@ -210,6 +221,9 @@ Plan plan_from_lua(const Value& v, const std::string& path) {
     if (masked) plan.result.set_secret();
     plan.unpredictable = v.get("unpredictable").truthy();
     if (v.get("depends_on").is_string()) plan.depends_on = v.get("depends_on").as_string();
+    // A Lua module says it failed with result.failed = true; as a C++ module it is a
+    // TaskError, the one way a module fails.
+    if (plan.result.get("failed").truthy()) throw_lua_failure(plan.result, plan.msg);
     return plan;
 }
 

@@ -68,8 +68,8 @@ std::vector<std::string> wanted_names(const Args& args) {
     }
     for (const auto& n : out)
         if (n.empty() || n.find_first_of(" \t\n'\"`;$\\") != std::string::npos)
-            throw UserError(v.mark(), "mysql_db: not a database name: '" + n + "'");
-    if (out.empty()) throw UserError(v.mark(), "mysql_db: name lists no database");
+            throw TaskError(v.mark(), "mysql_db: not a database name: '" + n + "'");
+    if (out.empty()) throw TaskError(v.mark(), "mysql_db: name lists no database");
     return out;
 }
 

@@ -136,86 +136,35 @@ public:
 
     Plan check(ModuleContext& /*ctx*/, const Args& args) const override {
         db::Login login = db::login_from(args);
-        std::vector<std::string> queries = statements(args);
-        std::vector<std::string> secrets = secret_strings(args);
-        std::string target = "mysql " + db::describe(login);
+        DryRun d{.queries = statements(args), .secrets = secret_strings(args), .target = "mysql " + db::describe(login)};
         db::Session s(login);
         Plan plan;
-        List executed, counted, results, counts;
-        uint64_t changed_rows = 0;
-        size_t ran = 0;
-        std::optional<size_t> stop;  // the first statement the dry run does not run or predict
-        std::string stop_reason;
-        std::vector<db::TableRef> triggered = db::tables_with_triggers(s);
-        db::ColumnLookup lookup = [&s](const std::string& schema, const std::string& table, const std::string& column) {
-            return column_type(s, schema, table, column);
-        };
         // Defence in depth: the server itself refuses any write the allow-list missed.
         s.execute("START TRANSACTION READ ONLY");
         try {
-            for (size_t i = 0; i < queries.size(); ++i) {
-                db::StatementCheck sc = db::check_statement(queries[i]);
-                if (sc.kind == db::StatementKind::Write && db::mentions_any(queries[i], triggered, login.database))
-                    sc = {db::StatementKind::Other, "it writes to a table with a trigger"};
-                if (sc.kind == db::StatementKind::Other) {
-                    stop = i, stop_reason = sc.reason;
-                    break;
-                }
-                std::string sql = db::bind_params(s, queries[i], args.get("positional_args"), args.get("named_args"));
-                if (sc.kind == db::StatementKind::Read) {
-                    db::StatementResult r = s.execute(sql);
-                    ++ran;
-                    executed.push_back(Value(mask_secrets(queries[i], secrets)));
-                    results.push_back(rows_value(r));
-                    counts.push_back(Value(static_cast<int64_t>(r.affected)));
-                    continue;
-                }
-                // A write never runs in a dry run: count the rows it would change.
-                db::CountQuery cq = db::derive_count_query(sql, lookup);
-                if (!cq.sql.empty() && db::check_statement(cq.sql).kind != db::StatementKind::Read)
-                    cq = {"", {}, "its condition holds a locking read or a write"};
-                if (cq.sql.empty()) {
-                    stop = i, stop_reason = cq.why_not;
-                    break;
-                }
-                db::StatementResult r = s.execute(cq.sql);
-                uint64_t n = r.rows.empty() || r.rows[0].empty() || !r.rows[0][0] ? 0 : std::stoull(*r.rows[0][0]);
-                if (cq.limit) n = std::min(n, *cq.limit);
-                ++ran;
-                counted.push_back(Value(mask_secrets(queries[i], secrets)));  // not executed: counted
-                results.push_back(Value(List{}));
-                counts.push_back(Value(static_cast<int64_t>(n)));
-                if (n > 0) {
-                    changed_rows += n;
-                    plan.changes.push_back(
-                        {target, shown(queries[i], secrets) + ": " + plural(n, "row") + " changed", {}, {}, !secrets.empty()});
-                    // What follows would see the changed rows, which the dry run did not make.
-                    if (i + 1 < queries.size()) stop = i + 1, stop_reason = "it follows a statement that changes rows";
-                    break;
-                }
-            }
+            dry_run_statements(s, login, args, d, plan);
         } catch (...) {
             s.execute("ROLLBACK");
             throw;
         }
         s.execute("ROLLBACK");
-        if (stop) {
-            for (size_t i = *stop; i < queries.size(); ++i)
-                plan.changes.push_back({target, shown(queries[i], secrets) + ": would run", {}, {}, !secrets.empty()});
+        if (d.stop) {
+            for (size_t i = *d.stop; i < d.queries.size(); ++i)
+                plan.changes.push_back({d.target, shown(d.queries[i], d.secrets) + ": would run", {}, {}, !d.secrets.empty()});
             plan.unpredictable = true;
         }
-        plan.result["executed_queries"] = Value(executed);
-        plan.result["counted_queries"] = Value(counted);
-        plan.result["query_result"] = Value(results);
-        plan.result["rowcount"] = Value(counts);
-        if (stop)
-            plan.msg = (changed_rows ? plural(changed_rows, "row") + " would change; " : std::string()) + "would run " +
-                       plural(queries.size() - *stop, "statement") + " that a dry run cannot predict (" +
-                       shown(queries[*stop], secrets) + (stop_reason.empty() ? "" : ": " + stop_reason) + ")";
-        else if (changed_rows)
-            plan.msg = plural(plan.changes.size(), "statement") + " change " + plural(changed_rows, "row");
+        plan.result["executed_queries"] = Value(d.executed);
+        plan.result["counted_queries"] = Value(d.counted);
+        plan.result["query_result"] = Value(d.results);
+        plan.result["rowcount"] = Value(d.counts);
+        if (d.stop)
+            plan.msg = (d.changed_rows ? plural(d.changed_rows, "row") + " would change; " : std::string()) + "would run " +
+                       plural(d.queries.size() - *d.stop, "statement") + " that a dry run cannot predict (" +
+                       shown(d.queries[*d.stop], d.secrets) + (d.stop_reason.empty() ? "" : ": " + d.stop_reason) + ")";
+        else if (d.changed_rows)
+            plan.msg = plural(plan.changes.size(), "statement") + " change " + plural(d.changed_rows, "row");
         else
-            plan.msg = "no statement changes any row (" + plural(ran, "statement") + " read or counted, none written)";
+            plan.msg = "no statement changes any row (" + plural(d.ran, "statement") + " read or counted, none written)";
         return plan;
     }
 
@@ -256,6 +205,68 @@ public:
     }
 
 private:
+    // What the dry run found, statement by statement.
+    struct DryRun {
+        std::vector<std::string> queries = {}, secrets = {};
+        std::string target = "";
+        List executed{}, counted{}, results{}, counts{};
+        uint64_t changed_rows = 0;
+        size_t ran = 0;
+        std::optional<size_t> stop = std::nullopt;  // the first statement the dry run does not run or predict
+        std::string stop_reason = "";
+    };
+
+    // Inside the read-only transaction: runs the statements proven read-only, counts
+    // the rows a predictable write would change, and stops at the first statement it
+    // can neither run nor predict (or after the first predicted change).
+    static void dry_run_statements(db::Session& s, const db::Login& login, const Args& args, DryRun& d, Plan& plan) {
+        std::vector<db::TableRef> triggered = db::tables_with_triggers(s);
+        db::ColumnLookup lookup = [&s](const std::string& schema, const std::string& table, const std::string& column) {
+            return column_type(s, schema, table, column);
+        };
+        for (size_t i = 0; i < d.queries.size(); ++i) {
+            db::StatementCheck sc = db::check_statement(d.queries[i]);
+            if (sc.kind == db::StatementKind::Write && db::mentions_any(d.queries[i], triggered, login.database))
+                sc = {db::StatementKind::Other, "it writes to a table with a trigger"};
+            if (sc.kind == db::StatementKind::Other) {
+                d.stop = i, d.stop_reason = sc.reason;
+                return;
+            }
+            std::string sql = db::bind_params(s, d.queries[i], args.get("positional_args"), args.get("named_args"));
+            if (sc.kind == db::StatementKind::Read) {
+                db::StatementResult r = s.execute(sql);
+                ++d.ran;
+                d.executed.push_back(Value(mask_secrets(d.queries[i], d.secrets)));
+                d.results.push_back(rows_value(r));
+                d.counts.push_back(Value(static_cast<int64_t>(r.affected)));
+                continue;
+            }
+            // A write never runs in a dry run: count the rows it would change.
+            db::CountQuery cq = db::derive_count_query(sql, lookup);
+            if (!cq.sql.empty() && db::check_statement(cq.sql).kind != db::StatementKind::Read)
+                cq = {"", {}, "its condition holds a locking read or a write"};
+            if (cq.sql.empty()) {
+                d.stop = i, d.stop_reason = cq.why_not;
+                return;
+            }
+            db::StatementResult r = s.execute(cq.sql);
+            uint64_t n = r.rows.empty() || r.rows[0].empty() || !r.rows[0][0] ? 0 : std::stoull(*r.rows[0][0]);
+            if (cq.limit) n = std::min(n, *cq.limit);
+            ++d.ran;
+            d.counted.push_back(Value(mask_secrets(d.queries[i], d.secrets)));  // not executed: counted
+            d.results.push_back(Value(List{}));
+            d.counts.push_back(Value(static_cast<int64_t>(n)));
+            if (n > 0) {
+                d.changed_rows += n;
+                plan.changes.push_back({d.target, shown(d.queries[i], d.secrets) + ": " + plural(n, "row") + " changed",
+                                        {}, {}, !d.secrets.empty()});
+                // What follows would see the changed rows, which the dry run did not make.
+                if (i + 1 < d.queries.size()) d.stop = i + 1, d.stop_reason = "it follows a statement that changes rows";
+                return;
+            }
+        }
+    }
+
     static std::vector<std::string> statements(const Args& args) {
         const Value& q = args.get("query");
         std::vector<std::string> out;
@@ -265,7 +276,7 @@ private:
             out.push_back(q.to_string());
         }
         for (const auto& s : out)
-            if (trim(s).empty()) throw UserError(q.mark(), "mysql_query: an empty statement in query");
+            if (trim(s).empty()) throw TaskError(q.mark(), "mysql_query: an empty statement in query");
         return out;
     }
 };

@@ -148,10 +148,10 @@ public:
         e.replace = args.str("replace");
         e.only_if_absent = args.flag("only_if_absent");
         const Mark& at = args.raw().mark();
-        if (e.absent && !e.key) throw UserError(at, "properties: state=absent needs key");
+        if (e.absent && !e.key) throw TaskError(at, "properties: state=absent needs key");
         if (!e.absent && !e.regexp && !e.value)
-            throw UserError(at, "properties: state=present needs value (or regexp and replace)");
-        if (e.only_if_absent && e.regexp) throw UserError(at, "properties: only_if_absent does not go with regexp");
+            throw TaskError(at, "properties: state=present needs value (or regexp and replace)");
+        if (e.only_if_absent && e.regexp) throw TaskError(at, "properties: only_if_absent does not go with regexp");
         std::string path = args.str("path");
         Plan plan = plan_file_edit(
             ctx, args, [&](const SharedText& cur) { return edit_properties(cur.to_optional(), e, path); },

@@ -89,10 +89,10 @@ public:
     Plan check(ModuleContext& ctx, const Args& args) const override {
         std::string name = trim(args.str("name"));
         bool present = args.str("state") == "present";
-        if (name.empty()) throw UserError(args.get("name").mark(), "name cannot be blank");
-        if (present && !args.has("value")) throw UserError(args.get("name").mark(), "state=present needs a value");
+        if (name.empty()) throw TaskError(args.get("name").mark(), "name cannot be blank");
+        if (present && !args.has("value")) throw TaskError(args.get("name").mark(), "state=present needs a value");
         std::string value = args.has("value") ? sysctl_normalise_value(args.str("value")) : "";
-        if (present && value.empty()) throw UserError(args.get("value").mark(), "value cannot be blank");
+        if (present && value.empty()) throw TaskError(args.get("value").mark(), "value cannot be blank");
         std::string file = args.str("sysctl_file");
         bool reload = args.flag("reload"), set = args.flag("sysctl_set");
 

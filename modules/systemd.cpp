@@ -205,7 +205,7 @@ public:
     Plan check(ModuleContext& ctx, const Args& args) const override {
         std::optional<std::string> unit = args.opt_str("name");
         if (!unit && (args.has("state") || args.has("enabled") || args.has("masked")))
-            throw UserError(args.raw().mark(), "state, enabled and masked need name");
+            throw TaskError(args.raw().mark(), "state, enabled and masked need name");
         if (unit && unit->find_first_of("*?[") != std::string::npos)
             throw TaskError("This module does not currently support using glob patterns, found in service name: " + *unit);
         UnitPlanner p(ctx.conn, args, unit);

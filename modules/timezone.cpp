@@ -39,6 +39,15 @@ std::string timezone_file_edit(const std::optional<std::string>& current, const 
 
 namespace {
 
+// check() -> apply(): how the zone is set and, the Debian way, the exact files.
+struct TimezonePayload {
+    enum class Way { Timedatectl, DebianFiles };
+    Way way = Way::Timedatectl;
+    SharedText timezone_file = {};  // DebianFiles: /etc/timezone's new bytes
+    std::string zonefile = "";      // DebianFiles: /etc/localtime's link target
+    bool reconfigure = false;       // DebianFiles: dpkg-reconfigure tzdata afterwards
+};
+
 class TimezoneModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -83,7 +92,7 @@ public:
                 plan.result["before"] = Value(before);
                 if (before != tz) {
                     plan.changes.push_back({"timezone", before + " -> " + tz, {}, {}, false});
-                    plan.data["timedatectl"] = Value(true);
+                    plan.set_payload(TimezonePayload{.way = TimezonePayload::Way::Timedatectl});
                 }
                 plan.msg = plan.changed() ? "timezone " + before + " -> " + tz : "timezone already " + tz;
                 return plan;
@@ -114,11 +123,13 @@ public:
             return plan;
         }
         // Ansible rewrites the file and the link together whenever the zone differs.
-        plan.changes.push_back({"/etc/timezone", "zone " + before + " -> " + tz, file.value_or(""), new_file, false});
+        TimezonePayload payload{.way = TimezonePayload::Way::DebianFiles,
+                                .timezone_file = SharedText(std::move(new_file)),
+                                .zonefile = zonefile,
+                                .reconfigure = !sandbox && query(conn, "command -v dpkg-reconfigure >/dev/null").rc == 0};
+        plan.changes.push_back({"/etc/timezone", "zone " + before + " -> " + tz, file.value_or(""), payload.timezone_file, false});
         plan.changes.push_back({"/etc/localtime", "link -> " + zonefile, {}, {}, false});
-        plan.data["content"] = Value(new_file);
-        plan.data["zonefile"] = Value(zonefile);
-        plan.data["reconfigure"] = Value(!sandbox && query(conn, "command -v dpkg-reconfigure >/dev/null").rc == 0);
+        plan.set_payload(std::move(payload));
         plan.msg = "timezone " + (before == tz ? link_tz : before) + " -> " + tz;
         return plan;
     }
@@ -133,12 +144,13 @@ public:
             CommandResult r = conn.run(c);
             if (r.executed && r.rc != 0) throw TaskError(line + " failed (rc " + std::to_string(r.rc) + "): " + trim(r.err));
         };
-        if (plan.data.get("timedatectl").truthy()) {
+        const auto& p = plan.payload<TimezonePayload>();
+        if (p.way == TimezonePayload::Way::Timedatectl) {
             run("timedatectl set-timezone " + shell_quote(tz));
         } else {
-            conn.write_file("/etc/timezone", plan.data.get("content").as_string(), WriteOptions{});
-            conn.symlink(plan.data.get("zonefile").as_string(), "/etc/localtime");
-            if (plan.data.get("reconfigure").truthy()) run("dpkg-reconfigure --frontend noninteractive tzdata");
+            conn.write_shared("/etc/timezone", p.timezone_file, WriteOptions{});
+            conn.symlink(p.zonefile, "/etc/localtime");
+            if (p.reconfigure) run("dpkg-reconfigure --frontend noninteractive tzdata");
         }
         Value out;
         out["name"] = Value(tz);

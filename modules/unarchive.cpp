@@ -21,6 +21,7 @@
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
+#include "engine/module/tree_ops.hpp"
 #include "modules/host_data.hpp"
 #include "modules/host_http.hpp"
 
@@ -220,28 +221,7 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args&, const Plan& plan) const override {
-        for (const auto& o : plan.data.get("ops").as_list()) {
-            std::string path = o.get("path").as_string(), op = o.get("op").as_string();
-            std::optional<uint32_t> mode;
-            if (o.has("mode")) mode = static_cast<uint32_t>(o.get("mode").as_int());
-            std::string owner = o.has("owner") ? o.get("owner").as_string() : "";
-            std::string group = o.has("group") ? o.get("group").as_string() : "";
-            if (op == "mkdir") {
-                ctx.conn.make_dirs(path, mode);
-                if (!owner.empty() || !group.empty()) ctx.conn.set_attributes(path, std::nullopt, owner, group);
-            } else if (op == "write") {
-                WriteOptions w;
-                w.mode = mode;
-                w.owner = owner;
-                w.group = group;
-                w.follow = false;  // a link where a file belongs is replaced, as tar does
-                ctx.conn.write_file(path, o.get("content").as_string(), w);
-            } else if (op == "link") {
-                ctx.conn.symlink(o.get("target").as_string(), path);
-            } else {
-                ctx.conn.set_attributes(path, mode, owner, group);
-            }
-        }
+        apply_tree_ops(ctx.conn, plan.payload<TreeOps>());
         return Value();
     }
 
@@ -271,13 +251,41 @@ private:
         return false;
     }
 
+    // The member's mode, owner and group where the host's differ (a kept newer file
+    // keeps its mode: want_mode is then none). Only an attributes-only op lists them as
+    // changes of their own; true when it does.
+    static bool plan_attributes(const Args& args, const FileInfo& host, const std::string& path,
+                                std::optional<uint32_t> want_mode, bool attrs_only, TreeOp& o, Plan& plan) {
+        bool differs = false;
+        if (want_mode && (!host.exists() || host.is_link() || (host.mode & 07777) != *want_mode)) {
+            o.mode = want_mode;
+            if (attrs_only) {
+                plan.changes.push_back({path, "mode " + format_mode(host.mode) + " -> " + format_mode(*want_mode), {}, {}, false});
+                differs = true;
+            }
+        }
+        for (const char* which : {"owner", "group"}) {
+            if (!args.has(which)) continue;
+            std::string want = args.str(which);
+            const std::string& have = std::string(which) == "owner" ? host.owner : host.group;
+            uint32_t id = std::string(which) == "owner" ? host.uid : host.gid;
+            if (host.exists() && !host.is_link() && (want == have || want == std::to_string(id))) continue;
+            (std::string(which) == "owner" ? o.owner : o.group) = want;
+            if (attrs_only) {
+                plan.changes.push_back({path, std::string(which) + " " + have + " -> " + want, {}, {}, false});
+                differs = true;
+            }
+        }
+        return differs;
+    }
+
     // Compares every unpacked member with the host and records one op per difference.
     static void plan_members(ModuleContext& ctx, const Args& args, const std::string& tree, std::string dest, Plan& plan) {
         while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
         std::vector<fs::path> entries;
         for (const auto& e : fs::recursive_directory_iterator(tree)) entries.push_back(e.path());
         std::sort(entries.begin(), entries.end());
-        List ops;
+        TreeOps ops{.ops = {}, .follow_links = false};  // a link where a file belongs is replaced, as tar does
         for (const auto& e : entries) {
             std::string rel = e.string().substr(tree.size() + 1);
             if (!wanted(args, rel) && !wanted(args, rel + "/")) continue;
@@ -287,14 +295,13 @@ private:
             uint32_t member_mode = st.st_mode & 07777;
             FileInfo host = ctx.conn.stat(path, false);
             std::optional<uint32_t> want_mode = args.has("mode") ? args.mode("mode", member_mode, S_ISDIR(st.st_mode)) : member_mode;
-            Value o;
-            o["path"] = Value(path);
+            TreeOp o{.path = path};
             bool attrs_only = false;
             bool kept = false;  // keep_newer: the host's newer file stays
             if (S_ISDIR(st.st_mode)) {
                 if (host.exists() && !host.is_dir()) throw TaskError(path + " exists and is not a directory");
                 if (!host.exists()) {
-                    o["op"] = Value("mkdir");
+                    o.kind = TreeOp::Kind::Mkdir;
                     plan.changes.push_back({path, "directory created", std::nullopt, std::nullopt, false});
                 } else {
                     attrs_only = true;
@@ -303,10 +310,10 @@ private:
                 std::string target = fs::read_symlink(e).string();
                 if (host.is_dir()) throw TaskError(path + " is a directory, the archive has a link there");
                 if (!host.is_link() || host.link_target != target) {
-                    o["op"] = Value("link");
-                    o["target"] = Value(target);
+                    o.kind = TreeOp::Kind::Link;
+                    o.link_target = target;
                     plan.changes.push_back({path, "link to " + target, std::nullopt, std::nullopt, false});
-                    ops.push_back(o);
+                    ops.ops.push_back(o);
                 }
                 continue;  // a link's own mode means nothing
             } else if (S_ISREG(st.st_mode)) {
@@ -321,40 +328,21 @@ private:
                     attrs_only = true;
                     kept = true;
                 } else if (!before || *before != content) {
-                    o["op"] = Value("write");
-                    o["content"] = Value(content);
-                    plan.changes.push_back({path, before ? "content replaced" : "file created", before, content, false});
+                    o.kind = TreeOp::Kind::Write;
+                    o.content = SharedText(std::move(content));
+                    plan.changes.push_back({path, before ? "content replaced" : "file created", before, o.content, false});
                 } else {
                     attrs_only = true;
                 }
             } else {
                 continue;  // devices, FIFOs: not unpacked
             }
-            if (attrs_only) o["op"] = Value("attrs");
-            bool differs = !attrs_only;
-            if (want_mode && !(kept && !args.has("mode")) &&
-                (!host.exists() || host.is_link() || (host.mode & 07777) != *want_mode)) {
-                o["mode"] = Value(static_cast<int64_t>(*want_mode));
-                if (attrs_only) {
-                    plan.changes.push_back({path, "mode " + format_mode(host.mode) + " -> " + format_mode(*want_mode), {}, {}, false});
-                    differs = true;
-                }
-            }
-            for (const char* which : {"owner", "group"}) {
-                if (!args.has(which)) continue;
-                std::string want = args.str(which);
-                const std::string& have = std::string(which) == "owner" ? host.owner : host.group;
-                uint32_t id = std::string(which) == "owner" ? host.uid : host.gid;
-                if (host.exists() && !host.is_link() && (want == have || want == std::to_string(id))) continue;
-                o[which] = Value(want);
-                if (attrs_only) {
-                    plan.changes.push_back({path, std::string(which) + " " + have + " -> " + want, {}, {}, false});
-                    differs = true;
-                }
-            }
-            if (differs) ops.push_back(o);
+            if (attrs_only) o.kind = TreeOp::Kind::Attrs;
+            bool attrs_differ = plan_attributes(args, host, path, kept && !args.has("mode") ? std::nullopt : want_mode,
+                                                attrs_only, o, plan);
+            if (!attrs_only || attrs_differ) ops.ops.push_back(o);
         }
-        plan.data["ops"] = Value(std::move(ops));
+        plan.set_payload(std::move(ops));
     }
 };
 

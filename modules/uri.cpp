@@ -131,7 +131,7 @@ public:
         }
         HttpResponse r = http_on_host(ctx.conn, req);
         p.result = result(args, r);
-        if (p.result.get("failed").truthy() || !args.has("dest") || r.status == 304) return p;
+        if (!args.has("dest") || r.status == 304) return p;
         Value raw = args.raw();
         raw["path"] = Value(args.str("dest"));
         Args eff(raw);
@@ -252,10 +252,11 @@ private:
         if (!ok) {
             std::vector<std::string> list;
             for (int64_t c : codes) list.push_back(std::to_string(c));
-            out["failed"] = Value(true);
             out.as_map_mut().erase("cookies");  // Ansible's failure result has none
             out.as_map_mut().erase("cookies_string");
-            out["msg"] = Value("Status code was " + std::to_string(r.status) + " and not [" + join(list, ", ") + "]: " + r.msg());
+            std::string msg = "Status code was " + std::to_string(r.status) + " and not [" + join(list, ", ") + "]: " + r.msg();
+            out["msg"] = Value(msg);  // registered as Ansible's, in place of the response's own
+            throw TaskError(msg, out);
         }
         return out;
     }

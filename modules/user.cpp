@@ -9,27 +9,30 @@ namespace upkeep {
 
 namespace {
 
+// What `upkeep doc user` shows.
+const char* const k_doc =
+    "ansible.builtin.user on Linux: useradd (-m unless create_home: false; -N when a group of\n"
+    "the user's name exists), usermod for uid, group, groups (append), comment, home\n"
+    "(move_home), shell, password_lock; userdel (force, remove) for state: absent. password\n"
+    "is a crypt hash, as in Ansible; it is set through `chpasswd -e` on stdin, never on a\n"
+    "command line, and masked everywhere. Accounts are read from the host's /etc/passwd,\n"
+    "/etc/shadow and /etc/group (local accounts). On a sandbox host the tools run with\n"
+    "--prefix SANDBOX, so only the sandbox's files change.\n"
+    "Not supported: expires, generate_ssh_key, SELinux seuser, macOS/BSD options.\n"
+    "Example:\n"
+    "  - user:\n"
+    "      name: deploy\n"
+    "      groups: [sudo, docker]\n"
+    "      append: true\n"
+    "      shell: /bin/bash";
+
 class UserModule : public Module {
 public:
     const ModuleSpec& spec() const override {
         static const ModuleSpec s{
             .name = "user",
             .summary = "Create, change or remove a local user account",
-            .doc =
-                "ansible.builtin.user on Linux: useradd (-m unless create_home: false; -N when a group of\n"
-                "the user's name exists), usermod for uid, group, groups (append), comment, home\n"
-                "(move_home), shell, password_lock; userdel (force, remove) for state: absent. password\n"
-                "is a crypt hash, as in Ansible; it is set through `chpasswd -e` on stdin, never on a\n"
-                "command line, and masked everywhere. Accounts are read from the host's /etc/passwd,\n"
-                "/etc/shadow and /etc/group (local accounts). On a sandbox host the tools run with\n"
-                "--prefix SANDBOX, so only the sandbox's files change.\n"
-                "Not supported: expires, generate_ssh_key, SELinux seuser, macOS/BSD options.\n"
-                "Example:\n"
-                "  - user:\n"
-                "      name: deploy\n"
-                "      groups: [sudo, docker]\n"
-                "      append: true\n"
-                "      shell: /bin/bash",
+            .doc = k_doc,
             .args =
                 {
                     {.name = "name",
@@ -118,7 +121,7 @@ public:
         r.remove = args.flag("remove");
         r.update_password_always = args.str("update_password") == "always";
         if (args.has("password_lock")) r.password_lock = args.flag("password_lock");
-        if (r.non_unique && !r.uid) throw UserError(args.get("non_unique").mark(), "non_unique needs uid");
+        if (r.non_unique && !r.uid) throw TaskError(args.get("non_unique").mark(), "non_unique needs uid");
 
         AccountDb db = read_account_db(ctx.conn);
         AccountCommands cmds = plan_user(r, db);

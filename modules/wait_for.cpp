@@ -89,89 +89,23 @@ public:
     }
 
     Plan check(ModuleContext& ctx, const Args& args) const override {
-        std::string state = args.str("state"), path = args.str("path"), host = args.str("host");
-        int64_t port = args.integer("port", 0);
-        std::optional<PyRegex> re;
-        if (args.has("search_regex")) {
-            PyRegexFlags f;
-            f.multiline = true;
-            re = compile_py_regex(args.str("search_regex"), f);
-        }
-        if (port && !path.empty()) throw TaskError("port and path parameter can not both be passed to wait_for");
-        if (!path.empty() && (state == "stopped" || state == "drained"))
-            throw TaskError("state=" + state + " should only be used for checking a port in the wait_for module");
-        if (args.has("exclude_hosts") && state != "drained") throw TaskError("exclude_hosts should only be with state=drained");
-        for (const auto& s : args.strings("active_connection_states"))
-            if (!tcp_states().count(s)) throw TaskError("unknown active_connection_state (" + s + ") defined");
-
+        Target t = target(args);
         auto start = Clock::now();
         auto elapsed = [&] { return std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count(); };
         std::this_thread::sleep_for(std::chrono::seconds(args.integer("delay")));
         auto end = start + std::chrono::seconds(args.integer("timeout"));
-        auto pause = [&] { std::this_thread::sleep_for(std::chrono::seconds(args.integer("sleep"))); };
         Value groups(List{}), groupdict(Map{});
         std::string fail;
-        if (!port && path.empty() && state != "drained") {
-            std::this_thread::sleep_until(end);
-        } else if (state == "absent" || state == "stopped") {
-            for (;; pause()) {
-                if (Clock::now() >= end) {
-                    fail = port ? "Timeout when waiting for " + host + ":" + std::to_string(port) + " to stop."
-                                : "Timeout when waiting for " + path + " to be absent.";
-                    break;
-                }
-                if (port ? !port_open(ctx, host, port, args.integer("connect_timeout")) : !ctx.conn.stat(path, false).exists())
-                    break;
-            }
-        } else if (state == "started" || state == "present") {
-            for (;; pause()) {
-                if (Clock::now() >= end) {
-                    std::string what = port ? host + ":" + std::to_string(port) : path;
-                    fail = re ? "Timeout when waiting for search string " + args.str("search_regex") + " in " + what
-                              : port ? "Timeout when waiting for " + what : "Timeout when waiting for file " + what;
-                    break;
-                }
-                std::optional<std::string> data;
-                if (port) {
-                    int64_t left = std::chrono::duration_cast<std::chrono::seconds>(end - Clock::now()).count() + 1;
-                    if (!re) {
-                        if (port_open(ctx, host, port, std::min(args.integer("connect_timeout"), left))) break;
-                        continue;
-                    }
-                    data = port_read(ctx, host, port, std::min(args.integer("connect_timeout"), left));
-                } else {
-                    if (!ctx.conn.stat(path, true).exists()) continue;
-                    if (!re) break;
-                    data = ctx.conn.read_file(path);
-                }
-                PyMatch m;
-                if (data && py_search(*re, *data, &m)) {
-                    for (size_t i = 1; i < m.size(); ++i) groups.as_list_mut().push_back(m[i].matched ? Value(m.str(i)) : Value());
-                    for (size_t i = 0; i < re->group_names.size(); ++i)
-                        if (!re->group_names[i].empty())
-                            groupdict[re->group_names[i]] = m[i + 1].matched ? Value(m.str(i + 1)) : Value();
-                    break;
-                }
-            }
-        } else {  // drained
-            for (;; pause()) {
-                if (Clock::now() >= end) {
-                    fail = "Timeout when waiting for " + host + ":" + std::to_string(port) + " to drain";
-                    break;
-                }
-                if (active_connections(ctx, args, port) == 0) break;
-            }
-        }
+        if (!t.port && t.path.empty() && t.state != "drained") std::this_thread::sleep_until(end);
+        else if (t.state == "absent" || t.state == "stopped") fail = wait_gone(ctx, args, t, end);
+        else if (t.state == "started" || t.state == "present") fail = wait_present(ctx, args, t, end, groups, groupdict);
+        else fail = wait_drained(ctx, args, t, end);
         Plan p;
         p.result["elapsed"] = Value(static_cast<int64_t>(elapsed()));
-        if (!fail.empty()) {
-            p.result["failed"] = Value(true);
-            p.result["msg"] = Value(args.has("msg") ? args.str("msg") : fail);
-            return p;
-        }
-        p.result["state"] = Value(state);
-        p.result["port"] = port ? Value(port) : Value();
-        p.result["path"] = path.empty() ? Value() : Value(path);
+        if (!fail.empty()) throw TaskError(args.has("msg") ? args.str("msg") : fail, p.result);
+        p.result["state"] = Value(t.state);
+        p.result["port"] = t.port ? Value(t.port) : Value();
+        p.result["path"] = t.path.empty() ? Value() : Value(t.path);
         p.result["search_regex"] = args.get("search_regex");
         p.result["match_groups"] = groups;
         p.result["match_groupdict"] = groupdict;
@@ -181,6 +115,96 @@ public:
     Value apply(ModuleContext&, const Args&, const Plan&) const override { return Value(); }
 
 private:
+    // What to wait for, with the argument combinations Ansible refuses refused.
+    struct Target {
+        std::string state, path, host;
+        int64_t port = 0;
+        std::optional<PyRegex> re;
+    };
+
+    static Target target(const Args& args) {
+        Target t{args.str("state"), args.str("path"), args.str("host"), args.integer("port", 0), std::nullopt};
+        if (args.has("search_regex")) {
+            PyRegexFlags f;
+            f.multiline = true;
+            t.re = compile_py_regex(args.str("search_regex"), f);
+        }
+        if (t.port && !t.path.empty()) throw TaskError("port and path parameter can not both be passed to wait_for");
+        if (!t.path.empty() && (t.state == "stopped" || t.state == "drained"))
+            throw TaskError("state=" + t.state + " should only be used for checking a port in the wait_for module");
+        if (args.has("exclude_hosts") && t.state != "drained") throw TaskError("exclude_hosts should only be with state=drained");
+        for (const auto& s : args.strings("active_connection_states"))
+            if (!tcp_states().count(s)) throw TaskError("unknown active_connection_state (" + s + ") defined");
+        return t;
+    }
+
+    static void pause(const Args& args) { std::this_thread::sleep_for(std::chrono::seconds(args.integer("sleep"))); }
+
+    // absent / stopped: until the file is gone or the port closed; the timeout message otherwise.
+    static std::string wait_gone(ModuleContext& ctx, const Args& args, const Target& t, Clock::time_point end) {
+        for (;; pause(args)) {
+            if (Clock::now() >= end)
+                return t.port ? "Timeout when waiting for " + t.host + ":" + std::to_string(t.port) + " to stop."
+                              : "Timeout when waiting for " + t.path + " to be absent.";
+            if (t.port ? !port_open(ctx, t.host, t.port, args.integer("connect_timeout")) : !ctx.conn.stat(t.path, false).exists())
+                return "";
+        }
+    }
+
+    // started / present: until the file exists or the port accepts, and (with
+    // search_regex) what it holds or sends matches, filling the match groups.
+    static std::string wait_present(ModuleContext& ctx, const Args& args, const Target& t, Clock::time_point end,
+                                    Value& groups, Value& groupdict) {
+        for (;; pause(args)) {
+            if (Clock::now() >= end) {
+                std::string what = t.port ? t.host + ":" + std::to_string(t.port) : t.path;
+                return t.re ? "Timeout when waiting for search string " + args.str("search_regex") + " in " + what
+                            : t.port ? "Timeout when waiting for " + what : "Timeout when waiting for file " + what;
+            }
+            std::optional<std::string> data;
+            if (t.port) {
+                int64_t left = std::chrono::duration_cast<std::chrono::seconds>(end - Clock::now()).count() + 1;
+                if (!t.re) {
+                    if (port_open(ctx, t.host, t.port, std::min(args.integer("connect_timeout"), left))) return "";
+                    continue;
+                }
+                data = port_read(ctx, t.host, t.port, std::min(args.integer("connect_timeout"), left));
+            } else {
+                if (!ctx.conn.stat(t.path, true).exists()) continue;
+                if (!t.re) return "";
+                data = ctx.conn.read_file(t.path);
+            }
+            PyMatch m;
+            if (data && py_search(*t.re, *data, &m)) {
+                record_groups(*t.re, m, groups, groupdict);
+                return "";
+            }
+        }
+    }
+
+    // The match's groups (null when a group did not take part), by number and by name.
+    static void record_groups(const PyRegex& re, const PyMatch& m, Value& groups, Value& groupdict) {
+        for (size_t i = 1; i < m.size(); ++i) {
+            Value g;
+            if (m[i].matched) g = Value(m.str(i));
+            groups.as_list_mut().push_back(std::move(g));
+        }
+        for (size_t i = 0; i < re.group_names.size(); ++i) {
+            if (re.group_names[i].empty()) continue;
+            Value g;
+            if (m[i + 1].matched) g = Value(m.str(i + 1));
+            groupdict[re.group_names[i]] = std::move(g);
+        }
+    }
+
+    // drained: until no connection to the port is in an active state.
+    static std::string wait_drained(ModuleContext& ctx, const Args& args, const Target& t, Clock::time_point end) {
+        for (;; pause(args)) {
+            if (Clock::now() >= end) return "Timeout when waiting for " + t.host + ":" + std::to_string(t.port) + " to drain";
+            if (active_connections(ctx, args, t.port) == 0) return "";
+        }
+    }
+
     static std::string tcp_cmd(const std::string& host, int64_t port, int64_t secs, const std::string& then) {
         std::string script = "exec 3<>/dev/tcp/" + host + "/" + std::to_string(port) + then;
         return "timeout " + std::to_string(std::max<int64_t>(secs, 1)) + " bash -c " + shell_quote(script) + " 2>/dev/null";

@@ -14,18 +14,18 @@ namespace {
 std::string yaml_child_to_xml(const Value& child) {
     if (!child.is_map()) {
         std::string name = child.to_string();
-        if (name.empty()) throw UserError(child.mark(), "xml: an empty child name");
+        if (name.empty()) throw TaskError(child.mark(), "xml: an empty child name");
         return "<" + name + "/>";
     }
     const Map& m = child.as_map();
-    if (m.size() != 1) throw UserError(child.mark(), "xml: a child given as a map must have exactly one key (its tag)");
+    if (m.size() != 1) throw TaskError(child.mark(), "xml: a child given as a map must have exactly one key (its tag)");
     const auto& [name, body] = *m.begin();
     std::string out = "<" + name;
     std::string text, inner;
     if (body.is_map()) {
         for (const auto& [k, v] : body.as_map()) {
             if (k == "_") {
-                if (!v.is_list()) throw UserError(v.mark(), "xml: '_' (the children of <" + name + ">) must be a list");
+                if (!v.is_list()) throw TaskError(v.mark(), "xml: '_' (the children of <" + name + ">) must be a list");
                 for (const auto& c : v.as_list()) inner += yaml_child_to_xml(c);
             } else if (k == "+value") {
                 text = xml::escape_text(v.to_string());

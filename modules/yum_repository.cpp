@@ -217,7 +217,7 @@ public:
             bool exists = false;
             if (cur) exists = ini::Document::parse(*cur, path_of(args), {false, false}).has_section(e.name);
             if (!exists && !args.has("baseurl") && !args.has("mirrorlist") && !args.has("metalink"))
-                throw UserError(args.raw().mark(),
+                throw TaskError(args.raw().mark(),
                                 "yum_repository: new repository '" + e.name + "' needs baseurl, mirrorlist or metalink");
             if (!exists && !args.has("description")) e.keys.insert(e.keys.begin(), {"name", e.name});
         }

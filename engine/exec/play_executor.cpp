@@ -503,6 +503,47 @@ bool any_selected(const Task& t, const std::function<bool(const Task&)>& selecte
             if (any_selected(c, selected)) return true;
     return false;
 }
+
+// Hosts that include the same file with the same loop item run it together.
+struct IncludeGroup {
+    std::string path;
+    Value item;  // null without a loop
+    std::vector<HostState*> hosts;
+};
+
+// Every condition is evaluated (an error in a later one fails the host even when an
+// earlier one is false), as before the include had its own function.
+bool include_condition_holds(const Task& inc, const Value& vars) {
+    bool ok = true;
+    for (const auto& w : inc.when) {
+        Value r = w.is_bool() ? w : LuaEnv::is_templated(w.to_string()) ? lua_lease()->render(w, vars)
+                                                                     : lua_lease()->eval(w.to_string(), vars, w.mark());
+        ok = ok && r.truthy();
+    }
+    return ok;
+}
+
+// A dynamic include: the host renders the file name per loop item and joins the
+// group of hosts including that file with that item (a new group if none yet).
+void group_by_included_file(const Task& inc, const Value& vars, HostState* h, std::vector<IncludeGroup>& groups) {
+    List items{Value()};
+    if (!inc.loop.is_null()) {
+        Value lv = lua_lease()->render(inc.loop, vars);
+        if (!lv.is_list()) throw UserError(inc.loop.mark(), "loop must be a list");
+        items = lv.as_list();
+    }
+    for (const auto& item : items) {
+        Value iv = vars;
+        if (!inc.loop.is_null()) iv[inc.loop_var] = item;
+        std::string file = lua_lease()->render(inc.include_file, iv).to_string();
+        std::filesystem::path p(file);
+        if (p.is_relative()) p = std::filesystem::path(inc.include_dir) / p;
+        auto g = std::find_if(groups.begin(), groups.end(),
+                              [&](const IncludeGroup& x) { return x.path == p.string() && x.item == item; });
+        if (g == groups.end()) groups.push_back({p.string(), item, {h}});
+        else g->hosts.push_back(h);
+    }
+}
 }  // namespace
 
 void PlayExecutor::run_include(const Play& play, const Task& inc, std::vector<HostState*>& hosts, bool handlers) {
@@ -525,48 +566,18 @@ void PlayExecutor::run_include(const Play& play, const Task& inc, std::vector<Ho
         m_reporter.host_result(inc, name, r);
         (status == Status::Skipped ? h->stats.skipped : h->stats.ok)++;
     };
-    struct Group {
-        std::string path;
-        Value item;  // null without a loop
-        std::vector<HostState*> hosts;
-    };
-    std::vector<Group> groups;
+    std::vector<IncludeGroup> groups;
     std::vector<HostState*> static_hosts;
     for (auto* h : hosts) {
         try {
             Value vars = m_tasks.task_vars(inc, *h);
-            bool ok = true;
-            for (const auto& w : inc.when) {
-                Value r = w.is_bool() ? w : LuaEnv::is_templated(w.to_string()) ? lua_lease()->render(w, vars)
-                                                                             : lua_lease()->eval(w.to_string(), vars, w.mark());
-                ok = ok && r.truthy();
-            }
-            if (!ok) {
+            if (!include_condition_holds(inc, vars)) {
                 report(h, Status::Skipped, "");
-                continue;
-            }
-            if (inc.include_static) {
+            } else if (inc.include_static) {
                 report(h, Status::Ok, "included: " + inc.include_file.to_string());
                 static_hosts.push_back(h);
-                continue;
-            }
-            List items{Value()};
-            if (!inc.loop.is_null()) {
-                Value lv = lua_lease()->render(inc.loop, vars);
-                if (!lv.is_list()) throw UserError(inc.loop.mark(), "loop must be a list");
-                items = lv.as_list();
-            }
-            for (const auto& item : items) {
-                Value iv = vars;
-                if (!inc.loop.is_null()) iv[inc.loop_var] = item;
-                std::string file = lua_lease()->render(inc.include_file, iv).to_string();
-                std::filesystem::path p(file);
-                if (p.is_relative()) p = std::filesystem::path(inc.include_dir) / p;
-                auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) {
-                    return x.path == p.string() && x.item == item;
-                });
-                if (g == groups.end()) groups.push_back({p.string(), item, {h}});
-                else g->hosts.push_back(h);
+            } else {
+                group_by_included_file(inc, vars, h, groups);
             }
         } catch (const std::exception& e) {
             HostResult r;

@@ -51,11 +51,10 @@ bool runs_on_controller(const Module& mod) {
 }
 
 std::string describe_error(const std::exception& e) {
-    if (const auto* ue = dynamic_cast<const UserError*>(&e)) {
-        std::string where = ue->mark().to_string();
-        return where.empty() ? ue->what() : where + ": " + ue->what();
-    }
-    return e.what();
+    std::string where;
+    if (const auto* ue = dynamic_cast<const UserError*>(&e)) where = ue->mark().to_string();
+    if (const auto* te = dynamic_cast<const TaskError*>(&e)) where = te->mark().to_string();
+    return where.empty() ? e.what() : where + ": " + e.what();
 }
 
 // with_first_found: the first of the names that exists on the controller, looked up
@@ -302,6 +301,26 @@ Args render_args(const Task& task, const Value& vars) {
     return args;
 }
 
+// A module's failure (TaskError from check, or from apply of `plan`) as the item's
+// result: the plan's and the error's result fields with failed and msg, judged like
+// any other result, so failed_when may clear it, until retries it and register keeps
+// rc/stdout/status_code... A failure in apply keeps the plan's changes and changed
+// (a command that ran and exited non-zero did run).
+template <class ItemResult>
+void module_failure(const Task& task, const Module& mod, const Value& vars, const Plan& plan, const TaskError& e,
+                    ItemResult& out) {
+    Value result = plan.result.is_map() ? plan.result : Value(Map{});
+    if (e.result().is_map()) result = merge_maps(result, e.result());
+    out.msg = describe_error(e);
+    // The module's own msg value stays (it may be marked secret); the text is for display.
+    if (result.get("msg").is_null()) result["msg"] = Value(out.msg);
+    if (!runs_on_controller(mod)) result.set_untrusted();
+    result["changed"] = Value(plan.changed());
+    result["failed"] = Value(true);
+    out.changes = plan.changes;
+    judge_result(task, vars, result, out);
+}
+
 }  // namespace
 
 TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& task, HostState& host, Value vars,
@@ -319,13 +338,28 @@ TaskExecutor::ItemResult TaskExecutor::run_item(const Play& play, const Task& ta
     ModuleContext ctx{*tc.conn, vars, eval, play.playbook_dir};
     ctx.search_dirs = task.search_dirs.empty() ? std::vector<std::string>{play.playbook_dir} : task.search_dirs;
     ctx.secrets = &secrets();
-    Plan plan = mod.check(ctx, args);
+    // A module fails one way, by throwing TaskError; from check() or apply() it becomes
+    // the item's failed result here, and nowhere else.
+    Plan plan;
+    try {
+        plan = mod.check(ctx, args);
+    } catch (const TaskError& e) {
+        module_failure(task, mod, vars, Plan{}, e, out);
+        return out;
+    }
     // What a real run carries out (a probe never does) goes past the reviewed plan.
+    // Outside the module's failure path: failed_when must never wave a refusal through.
     if (m_opts.plan_gate && plan.changed() && !task.check_mode.value_or(false))
         m_opts.plan_gate->on_plan(host.name, tc.on_host ? host.conn.get() : nullptr, task, task_name, plan);
     Value result = plan.result.is_map() ? plan.result : Value(Map{});
     if (plan.changed()) {
-        Value applied = mod.apply(ctx, args, plan);
+        Value applied;
+        try {
+            applied = mod.apply(ctx, args, plan);
+        } catch (const TaskError& e) {
+            module_failure(task, mod, vars, plan, e, out);
+            return out;
+        }
         result = merge_maps(result, applied);
         if (!check && m_opts.verify_convergence && !plan.unpredictable) {
             Plan again = mod.check(ctx, args);

@@ -112,31 +112,9 @@ public:
                 return;
             case K::Text: emit("out[#out + 1] = " + lua_string(n.text)); return;
             case K::Output: emit("out[#out + 1] = R.out(" + expr(*n.kids[0]) + ")"); return;
-            case K::If: {
-                for (size_t i = 0; i + 1 < n.kids.size(); i += 2) {
-                    emit((i == 0 ? "if R.truthy(" : "elseif R.truthy(") + expr(*n.kids[i]) + ") then");
-                    block(*n.kids[i + 1]);
-                }
-                if (n.kids.size() % 2 == 1) {
-                    emit("else");
-                    block(*n.kids.back());
-                }
-                emit("end");
-                return;
-            }
+            case K::If: return if_chain(n);
             case K::For: return for_loop(n);
-            case K::Set: {
-                std::string value = expr(*n.kids[0]);
-                if (n.names.size() == 1) {
-                    emit(declare(n.names[0]) + " = " + value);
-                } else {
-                    std::string tmp = fresh("t");
-                    emit("local " + tmp + " = R.unpack(" + value + ", " + std::to_string(n.names.size()) + ")");
-                    for (size_t i = 0; i < n.names.size(); ++i)
-                        emit(declare(n.names[i]) + " = " + tmp + "[" + std::to_string(i + 1) + "]");
-                }
-                return;
-            }
+            case K::Set: return set_names(n);
             case K::SetBlock: {
                 std::string target = declare(n.names[0]);
                 emit("do");
@@ -146,28 +124,7 @@ public:
                 emit("end");
                 return;
             }
-            case K::Macro: {
-                std::string name = declare(n.text);
-                std::string defaults = "{";
-                m_scopes.emplace_back();
-                for (const auto& [param, def] : n.kwargs) defaults += "[" + lua_string(param) + "] = function() return " + expr(*def) + " end, ";
-                defaults += "}";
-                std::string params, names;
-                for (const std::string& p : n.names) {
-                    params += (params.empty() ? "" : ", ") + bind(p);
-                    names += lua_string(p) + ", ";
-                }
-                // The body of a {% call %} arrives as the extra last argument `caller`.
-                params += (params.empty() ? "" : ", ") + bind("caller");
-                emit(name + " = R.macro(" + lua_string(n.text) + ", {" + names + "}, " + defaults + ", function(" + params + ")");
-                emit("local out = {}");
-                predeclare(*n.kids[0]);
-                stmt(*n.kids[0]);
-                emit("return R.join(out)");
-                emit("end)");
-                m_scopes.pop_back();
-                return;
-            }
+            case K::Macro: return macro(n);
             case K::Include:
                 emit("out[#out + 1] = R.include(" + expr(*n.kids[0]) + ", " + (n.text.empty() ? "false" : "true") + ")");
                 return;
@@ -186,6 +143,57 @@ public:
             case K::CallBlock: return call_block(n);
             default: emit("out[#out + 1] = R.str(" + expr(n) + ")"); return;
         }
+    }
+
+    // {% if %} / {% elif %} / {% else %}: kids are condition, body pairs, then the
+    // else body when their number is odd.
+    void if_chain(const Node& n) {
+        for (size_t i = 0; i + 1 < n.kids.size(); i += 2) {
+            emit((i == 0 ? "if R.truthy(" : "elseif R.truthy(") + expr(*n.kids[i]) + ") then");
+            block(*n.kids[i + 1]);
+        }
+        if (n.kids.size() % 2 == 1) {
+            emit("else");
+            block(*n.kids.back());
+        }
+        emit("end");
+    }
+
+    // {% set a = x %} or {% set a, b = pair %} (unpacked through R.unpack).
+    void set_names(const Node& n) {
+        std::string value = expr(*n.kids[0]);
+        if (n.names.size() == 1) {
+            emit(declare(n.names[0]) + " = " + value);
+            return;
+        }
+        std::string tmp = fresh("t");
+        emit("local " + tmp + " = R.unpack(" + value + ", " + std::to_string(n.names.size()) + ")");
+        for (size_t i = 0; i < n.names.size(); ++i)
+            emit(declare(n.names[i]) + " = " + tmp + "[" + std::to_string(i + 1) + "]");
+    }
+
+    // {% macro %}: a Lua function registered through R.macro with its parameter
+    // names and lazily evaluated defaults.
+    void macro(const Node& n) {
+        std::string name = declare(n.text);
+        std::string defaults = "{";
+        m_scopes.emplace_back();
+        for (const auto& [param, def] : n.kwargs) defaults += "[" + lua_string(param) + "] = function() return " + expr(*def) + " end, ";
+        defaults += "}";
+        std::string params, names;
+        for (const std::string& p : n.names) {
+            params += (params.empty() ? "" : ", ") + bind(p);
+            names += lua_string(p) + ", ";
+        }
+        // The body of a {% call %} arrives as the extra last argument `caller`.
+        params += (params.empty() ? "" : ", ") + bind("caller");
+        emit(name + " = R.macro(" + lua_string(n.text) + ", {" + names + "}, " + defaults + ", function(" + params + ")");
+        emit("local out = {}");
+        predeclare(*n.kids[0]);
+        stmt(*n.kids[0]);
+        emit("return R.join(out)");
+        emit("end)");
+        m_scopes.pop_back();
     }
 
     // Declares, at the top of a frame, the names `set` anywhere in it outside loops

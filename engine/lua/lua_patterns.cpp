@@ -201,6 +201,72 @@ const char* match_capture(MatchState* ms, const char* s, int l) {
     return nullptr;
 }
 
+// %f[set]: matches the empty string at the transition from a character not in the
+// set to one in it. Moves p past the set and returns true to go on matching there.
+bool match_frontier(MatchState* ms, const char*& s, const char*& p) {
+    p += 2;
+    if (*p != '[') luaL_error(ms->L, "missing '[' after '%%f' in pattern");
+    const char* ep = class_end(ms, p);
+    char previous = s == ms->src_init ? '\0' : *(s - 1);
+    char current = s < ms->src_end ? *s : '\0';
+    if (!match_bracket_class(uc(previous), p, ep - 1) && match_bracket_class(uc(current), p, ep - 1)) {
+        p = ep;
+        return true;
+    }
+    s = nullptr;
+    return false;
+}
+
+// One single-character class with its optional repetition (?, +, *, -). Returns true
+// when matching goes on at the new p (in the same frame: Lua's own "goto init"),
+// false when s holds the result (nullptr for no match).
+bool match_repetition(MatchState* ms, const char*& s, const char*& p) {
+    const char* ep = class_end(ms, p);
+    if (!single_match(ms, s, p, ep)) {
+        if (*ep == '*' || *ep == '?' || *ep == '-') {  // accept the empty match
+            p = ep + 1;
+            return true;
+        }
+        s = nullptr;
+        return false;
+    }
+    switch (*ep) {
+        case '?':
+            if (const char* res = match(ms, s + 1, ep + 1)) {
+                s = res;
+                return false;
+            }
+            p = ep + 1;
+            return true;
+        case '+': s = max_expand(ms, s + 1, p, ep); return false;
+        case '*': s = max_expand(ms, s, p, ep); return false;
+        case '-': s = min_expand(ms, s, p, ep); return false;
+        default:
+            s++;
+            p = ep;
+            return true;
+    }
+}
+
+// A %-escape: %b balance, %f frontier, %1-%9 back-reference, or an escaped class.
+bool match_escape(MatchState* ms, const char*& s, const char*& p) {
+    switch (*(p + 1)) {
+        case 'b':
+            s = match_balance(ms, s, p + 2);
+            if (!s) return false;
+            p += 4;
+            return true;
+        case 'f': return match_frontier(ms, s, p);
+        case '0': case '1': case '2': case '3': case '4':
+        case '5': case '6': case '7': case '8': case '9':
+            s = match_capture(ms, s, uc(*(p + 1)));
+            if (!s) return false;
+            p += 2;
+            return true;
+        default: return match_repetition(ms, s, p);
+    }
+}
+
 const char* match(MatchState* ms, const char* s, const char* p) {
     if (ms->matchdepth-- == 0) luaL_error(ms->L, "pattern too complex");
     step(ms);
@@ -218,72 +284,10 @@ const char* match(MatchState* ms, const char* s, const char* p) {
                     s = s == ms->src_end ? s : nullptr;
                     break;
                 }
-                goto dflt;
-            case k_esc:
-                switch (*(p + 1)) {
-                    case 'b':
-                        s = match_balance(ms, s, p + 2);
-                        if (s) {
-                            p += 4;
-                            again = true;
-                        }
-                        break;
-                    case 'f': {
-                        p += 2;
-                        if (*p != '[') luaL_error(ms->L, "missing '[' after '%%f' in pattern");
-                        const char* ep = class_end(ms, p);
-                        char previous = s == ms->src_init ? '\0' : *(s - 1);
-                        char current = s < ms->src_end ? *s : '\0';
-                        if (!match_bracket_class(uc(previous), p, ep - 1) && match_bracket_class(uc(current), p, ep - 1)) {
-                            p = ep;
-                            again = true;
-                        } else {
-                            s = nullptr;
-                        }
-                        break;
-                    }
-                    case '0': case '1': case '2': case '3': case '4':
-                    case '5': case '6': case '7': case '8': case '9':
-                        s = match_capture(ms, s, uc(*(p + 1)));
-                        if (s) {
-                            p += 2;
-                            again = true;
-                        }
-                        break;
-                    default: goto dflt;
-                }
+                again = match_repetition(ms, s, p);
                 break;
-            default:
-            dflt : {
-                const char* ep = class_end(ms, p);
-                if (!single_match(ms, s, p, ep)) {
-                    if (*ep == '*' || *ep == '?' || *ep == '-') {  // accept the empty match
-                        p = ep + 1;
-                        again = true;
-                    } else {
-                        s = nullptr;
-                    }
-                } else {
-                    switch (*ep) {
-                        case '?':
-                            if (const char* res = match(ms, s + 1, ep + 1)) {
-                                s = res;
-                            } else {
-                                p = ep + 1;
-                                again = true;
-                            }
-                            break;
-                        case '+': s = max_expand(ms, s + 1, p, ep); break;
-                        case '*': s = max_expand(ms, s, p, ep); break;
-                        case '-': s = min_expand(ms, s, p, ep); break;
-                        default:
-                            s++;
-                            p = ep;
-                            again = true;
-                    }
-                }
-                break;
-            }
+            case k_esc: again = match_escape(ms, s, p); break;
+            default: again = match_repetition(ms, s, p); break;
         }
         if (!again) break;
         step(ms);

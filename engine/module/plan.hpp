@@ -3,10 +3,13 @@
 // need neither the module interface nor the connection layer.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
+#include "engine/util/error.hpp"
 #include "engine/util/shared_text.hpp"
 #include "engine/value/value.hpp"
 
@@ -22,14 +25,34 @@ struct Change {
     bool secret = false;  // the diff is masked in every output
 };
 
+// A module's own data from check() to apply(), of a type the module declares
+// (`struct TimezonePayload {...}`): apply() reads members check() filled, which the
+// compiler checks, instead of string keys of an untyped map that check() may never
+// have set. Shared, not copied, when the plan is.
+class PlanPayload {
+public:
+    virtual ~PlanPayload() = default;
+};
+
+template <class T>
+class TypedPayload final : public PlanPayload {
+public:
+    explicit TypedPayload(T v) : value(std::move(v)) {}
+    const T value;
+};
+
 struct Plan {
     std::vector<Change> changes;  // empty == converged, nothing to do
     // Why nothing changes ("key 'resource' already set") or what will change.
     std::string msg;
-    // Module-private data carried from check to apply (e.g. the new content) and
-    // result fields shown to the user and to `register` (check's view).
+    // Module-private data carried from check to apply, as a Value (Lua modules, whose
+    // data is a Lua table, and modules not yet given a typed payload), and result
+    // fields shown to the user and to `register` (check's view).
     Value data;
     Value result;
+    // The typed check -> apply data (see PlanPayload): set_payload in check(),
+    // payload<T>() in apply().
+    std::shared_ptr<const PlanPayload> typed_payload;
     // The whole new file a file module's apply() writes (engine/module/file_edit.hpp),
     // none when the content stays. Typed and shared rather than a copy in `data`: the
     // same buffer is the change's after-bytes and, in a dry run, the planned file.
@@ -43,6 +66,24 @@ struct Plan {
     std::string depends_on;
 
     bool changed() const { return !changes.empty(); }
+
+    template <class T>
+    void set_payload(T v) {
+        typed_payload = std::make_shared<const TypedPayload<T>>(std::move(v));
+    }
+    // What check() set; a plan without it (or with another module's type) is a bug
+    // in the module, reported as such rather than read as empty.
+    template <class T>
+    const T& payload() const {
+        if (auto* p = dynamic_cast<const TypedPayload<T>*>(typed_payload.get())) return p->value;
+        throw ContractError(std::string("apply() was handed a plan without the payload its check() makes (") +
+                            typeid(T).name() + ")");
+    }
+    template <class T>
+    const T* find_payload() const {
+        auto* p = dynamic_cast<const TypedPayload<T>*>(typed_payload.get());
+        return p ? &p->value : nullptr;
+    }
 };
 
 }  // namespace upkeep

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/value/mark.hpp"
+#include "engine/value/value.hpp"
 
 namespace upkeep {
 
@@ -30,10 +31,23 @@ public:
     using UserError::UserError;
 };
 
-// A task failed on a host (module error, failing command, failed_when...).
+// A task failed on a host: the one way a module fails (ARCHITECTURE.md, Decisions).
+// It carries, when there are any, the result fields Ansible registers with such a
+// failure (rc, stdout, status_code, elapsed...: `register`, `failed_when` and
+// `until` read them) and where in the playbook the offending value was written.
+// The executor turns it into the task's failed result in one place.
 class TaskError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit TaskError(const std::string& msg) : std::runtime_error(msg) {}
+    TaskError(Mark mark, const std::string& msg) : std::runtime_error(msg), m_mark(std::move(mark)) {}
+    // `result`: the module's result fields (a map) as they stand at the failure.
+    TaskError(const std::string& msg, Value result) : std::runtime_error(msg), m_result(std::move(result)) {}
+    const Mark& mark() const { return m_mark; }
+    const Value& result() const { return m_result; }
+
+private:
+    Mark m_mark;
+    Value m_result;
 };
 
 // The host cannot be reached or the connection broke: the host is UNREACHABLE.

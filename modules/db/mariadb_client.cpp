@@ -162,7 +162,7 @@ std::string bind_params(const Session& s, const std::string& query, const Value&
     bool has_pos = positional.is_list() && !positional.as_list().empty();
     bool has_named = named.is_map() && !named.as_map().empty();
     if (!has_pos && !has_named) return query;
-    if (has_pos && has_named) throw UserError(named.mark(), "positional_args and named_args cannot be used together");
+    if (has_pos && has_named) throw TaskError(named.mark(), "positional_args and named_args cannot be used together");
     std::string out;
     size_t next = 0;
     for (size_t i = 0; i < query.size(); ++i) {
@@ -178,16 +178,16 @@ std::string bind_params(const Session& s, const std::string& query, const Value&
         } else if (d == 's' && has_pos) {
             const auto& l = positional.as_list();
             if (next >= l.size())
-                throw UserError(positional.mark(), "the query has more %s placeholders than positional_args (" +
+                throw TaskError(positional.mark(), "the query has more %s placeholders than positional_args (" +
                                                        std::to_string(l.size()) + ")");
             out += s.literal(l[next++]);
             ++i;
         } else if (d == '(' && has_named) {
             size_t close = query.find(")s", i + 2);
-            if (close == std::string::npos) throw UserError(named.mark(), "unterminated %(name)s placeholder in the query");
+            if (close == std::string::npos) throw TaskError(named.mark(), "unterminated %(name)s placeholder in the query");
             std::string name = query.substr(i + 2, close - i - 2);
             const Value* v = named.find(name);
-            if (!v) throw UserError(named.mark(), "named_args has no '" + name + "' for %(" + name + ")s in the query");
+            if (!v) throw TaskError(named.mark(), "named_args has no '" + name + "' for %(" + name + ")s in the query");
             out += s.literal(*v);
             i = close + 1;
         } else {
@@ -195,7 +195,7 @@ std::string bind_params(const Session& s, const std::string& query, const Value&
         }
     }
     if (has_pos && next != positional.as_list().size())
-        throw UserError(positional.mark(), "positional_args has " + std::to_string(positional.as_list().size()) +
+        throw TaskError(positional.mark(), "positional_args has " + std::to_string(positional.as_list().size()) +
                                                " values but the query uses " + std::to_string(next));
     return out;
 }

@@ -64,7 +64,7 @@ bool SourceEntry::same_as(const SourceEntry& o) const {
 SourceEntry parse_entry(std::string_view text, const std::string& filename, int line, int col0) {
     auto file = std::make_shared<const std::string>(filename);
     auto fail = [&](size_t at, const std::string& msg) {
-        return UserError(Mark{file, line, col0 + static_cast<int>(at)}, msg);
+        return TaskError(Mark{file, line, col0 + static_cast<int>(at)}, msg);
     };
     SourceEntry e;
     size_t i = 0;
@@ -160,7 +160,7 @@ ListFile ListFile::parse(std::string_view text, const std::string& filename) {
                     l.kind = Kind::Disabled;
                     l.entry_begin = c;
                     l.entry_end = c + trim(body).size();
-                } catch (const UserError&) {
+                } catch (const TaskError&) {
                     // Just a comment that starts with "deb".
                 }
             }
@@ -264,7 +264,7 @@ Deb822File Deb822File::parse(std::string_view text, const std::string& filename)
     for (const auto& s : f.stanzas())
         for (const char* need : {"Types", "URIs", "Suites"})
             if (!f.field(s, need))
-                throw UserError(Mark{std::make_shared<const std::string>(filename), s.line, 1},
+                throw TaskError(Mark{std::make_shared<const std::string>(filename), s.line, 1},
                                 std::string("stanza without a '") + need + "' field");
     return f;
 }

@@ -27,7 +27,7 @@ struct SourceEntry {
     bool same_as(const SourceEntry& other) const;
 };
 
-// Parses one one-line entry (without a comment). Throws UserError with the mark
+// Parses one one-line entry (without a comment). Throws TaskError with the mark
 // of the offending word: file:line:(col0 + its column).
 SourceEntry parse_entry(std::string_view text, const std::string& filename, int line = 1, int col0 = 1);
 

@@ -31,7 +31,7 @@ pugi::xpath_node_set select(const XmlSource& src, const std::string& xpath, cons
     } catch (const pugi::xpath_exception& e) {
         std::string where;
         if (e.result().offset >= 0) where = " (at character " + std::to_string(e.result().offset + 1) + ")";
-        throw UserError(mark, "bad XPath '" + xpath + "': " + e.result().description() + where);
+        throw TaskError(mark, "bad XPath '" + xpath + "': " + e.result().description() + where);
     }
 }
 
@@ -172,19 +172,19 @@ std::string ensure_path(const XmlSource& src, const std::string& xpath, const Ed
         pugi::xpath_node_set found = select(src, prefix, req, req.xpath_mark);
         if (found.empty()) continue;
         if (found.size() > 1)
-            throw UserError(req.xpath_mark, "cannot create '" + xpath + "': its parent '" + prefix + "' matches " +
+            throw TaskError(req.xpath_mark, "cannot create '" + xpath + "': its parent '" + prefix + "' matches " +
                                                 plural(found.size(), "node"));
         parent = found.first().node();
         break;
     }
     if (!parent || parent.type() != pugi::node_element)
-        throw UserError(req.xpath_mark, "cannot create '" + xpath + "': no part of it matches an element in " +
+        throw TaskError(req.xpath_mark, "cannot create '" + xpath + "': no part of it matches an element in " +
                                             src.filename());
     std::vector<CreatableStep> create;
     for (size_t i = k; i < steps.size(); ++i) {
         auto c = parse_creatable(steps[i]);
         if (!c)
-            throw UserError(req.xpath_mark, "'" + xpath + "' matches nothing and its step '" + steps[i] +
+            throw TaskError(req.xpath_mark, "'" + xpath + "' matches nothing and its step '" + steps[i] +
                                                 "' cannot be created (only name[@attr='value'][text()='value'] steps can)");
         create.push_back(std::move(*c));
     }
@@ -312,7 +312,7 @@ public:
         }
         for (pugi::xpath_node xn : m_nodes)
             if (xn.node() && xn.node().type() != pugi::node_element)
-                throw UserError(m_req.xpath_mark, "xpath '" + m_req.xpath + "' must select elements or attributes");
+                throw TaskError(m_req.xpath_mark, "xpath '" + m_req.xpath + "' must select elements or attributes");
     }
 
     // state: absent. False when nothing matches (nothing to remove).
@@ -333,7 +333,7 @@ public:
                 bool inside = false;
                 for (pugi::xml_node a = el.parent(); a; a = a.parent()) inside = inside || matched.count(a);
                 if (inside) continue;
-                if (el == m_src->root()) throw UserError(m_req.xpath_mark, "cannot remove the root element");
+                if (el == m_src->root()) throw TaskError(m_req.xpath_mark, "cannot remove the root element");
                 auto [b, e] = m_src->line_unit(el);
                 splices.push_back({b, e, ""});
                 ++removed;
@@ -350,7 +350,7 @@ public:
         std::string created = ensure_path(*m_src, m_xpath, m_req);
         reparse(std::move(created));
         if (m_nodes.empty())
-            throw UserError(m_req.xpath_mark, "created an element for '" + m_xpath +
+            throw TaskError(m_req.xpath_mark, "created an element for '" + m_xpath +
                                                   "' but the xpath still matches nothing; write the xpath so that "
                                                   "its predicates describe the element to create");
         m_msgs.push_back("element created for '" + m_xpath + "'");
@@ -409,7 +409,7 @@ public:
     void move() {
         std::vector<pugi::xml_node> els = elements();
         if (els.size() != 1)
-            throw UserError(m_req.position_mark, "position needs an xpath that matches exactly one element, '" +
+            throw TaskError(m_req.position_mark, "position needs an xpath that matches exactly one element, '" +
                                                      m_xpath + "' matches " + plural(els.size(), "node"));
         pugi::xml_node el = els[0];
         pugi::xml_node anchor;
@@ -418,13 +418,13 @@ public:
             std::string expr = where.substr(where.find(':') + 1);
             pugi::xpath_node_set t = select(*m_src, expr, m_req, m_req.position_mark, el.parent());
             if (t.size() != 1 || t.first().node().parent() != el.parent())
-                throw UserError(m_req.position_mark, "position '" + where + "' must name exactly one sibling of '" +
+                throw TaskError(m_req.position_mark, "position '" + where + "' must name exactly one sibling of '" +
                                                          m_xpath + "', it matches " + plural(t.size(), "node") +
                                                          (t.size() == 1 ? " that is not a sibling" : ""));
             anchor = t.first().node();
-            if (anchor == el) throw UserError(m_req.position_mark, "position '" + where + "' names the element itself");
+            if (anchor == el) throw TaskError(m_req.position_mark, "position '" + where + "' names the element itself");
         } else if (where != "first" && where != "last") {
-            throw UserError(m_req.position_mark,
+            throw TaskError(m_req.position_mark,
                             "position must be first, last, before:<xpath> or after:<xpath>, got '" + where + "'");
         }
         std::vector<Splice> s = move_splices(*m_src, el, where, anchor);

@@ -50,11 +50,11 @@ bool present_among(const std::vector<pugi::xml_node>& existing, pugi::xml_node w
 void parse_fragment(pugi::xml_document& doc, const std::string& fragment, const Mark& mark) {
     pugi::xml_parse_result r = doc.load_buffer(fragment.data(), fragment.size(), pugi::parse_default, pugi::encoding_utf8);
     if (!r)
-        throw UserError(mark, "bad XML child '" + fragment + "': " + r.description() + " at character " +
+        throw TaskError(mark, "bad XML child '" + fragment + "': " + r.description() + " at character " +
                                   std::to_string(r.offset + 1));
     int roots = 0;
     for (pugi::xml_node c = doc.first_child(); c; c = c.next_sibling()) roots += c.type() == pugi::node_element;
-    if (roots != 1) throw UserError(mark, "bad XML child '" + fragment + "': it must be exactly one element");
+    if (roots != 1) throw TaskError(mark, "bad XML child '" + fragment + "': it must be exactly one element");
 }
 
 std::optional<Splice> set_attribute_splice(const XmlSource& src, pugi::xml_node el, const std::string& name,
@@ -138,7 +138,7 @@ std::vector<Splice> add_children_splices(const XmlSource& src, pugi::xml_node pa
 std::vector<Splice> insert_sibling_splices(const XmlSource& src, pugi::xml_node el,
                                            const std::vector<std::string>& fragments, bool before, const Mark& mark,
                                            size_t* added) {
-    if (el == src.root()) throw UserError(mark, "cannot insert siblings next to the root element");
+    if (el == src.root()) throw TaskError(mark, "cannot insert siblings next to the root element");
     std::vector<pugi::xml_node> existing = element_children(el.parent());
     std::vector<std::string> wanted;
     for (const auto& f : fragments) {

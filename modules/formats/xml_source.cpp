@@ -30,11 +30,11 @@ XmlSource::XmlSource(std::string text, std::string filename)
     if (m_text.size() >= 2 && ((static_cast<unsigned char>(m_text[0]) == 0xFE && static_cast<unsigned char>(m_text[1]) == 0xFF) ||
                                (static_cast<unsigned char>(m_text[0]) == 0xFF && static_cast<unsigned char>(m_text[1]) == 0xFE) ||
                                m_text[0] == '\0' || m_text[1] == '\0'))
-        throw UserError(mark_at(0), "UTF-16/UTF-32 XML files are not supported (only UTF-8 and 8-bit encodings)");
+        throw TaskError(mark_at(0), "UTF-16/UTF-32 XML files are not supported (only UTF-8 and 8-bit encodings)");
     pugi::xml_parse_result r = m_doc->load_buffer(m_text.data(), m_text.size(), k_parse_options, pugi::encoding_utf8);
-    if (!r) throw UserError(mark_at(static_cast<size_t>(std::max<ptrdiff_t>(r.offset, 0))),
+    if (!r) throw TaskError(mark_at(static_cast<size_t>(std::max<ptrdiff_t>(r.offset, 0))),
                             std::string("malformed XML: ") + r.description());
-    if (!root()) throw UserError(mark_at(0), "malformed XML: no root element");
+    if (!root()) throw TaskError(mark_at(0), "malformed XML: no root element");
     size_t nl = m_text.find('\n');
     if (nl != std::string::npos && nl > 0 && m_text[nl - 1] == '\r') m_newline = "\r\n";
 }

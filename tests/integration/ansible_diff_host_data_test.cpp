@@ -229,8 +229,10 @@ TEST_CASE("find, slurp, fetch and wait_for match Ansible", "[ansible][integratio
                 Plan p = m->check(ctx, a);
                 result = p.result;
                 changed = p.changed();
-                failed = result.get("failed").truthy();
-                if (changed) failed = m->apply(ctx, a, p).get("failed").truthy();
+                if (changed) m->apply(ctx, a, p);
+            } catch (const TaskError& e) {  // the module failed: its result fields stay registered
+                failed = true;
+                result = test::failure_result(result, e);
             } catch (const std::exception& e) {
                 failed = true;
                 UNSCOPED_INFO(e.what());

@@ -10,10 +10,21 @@
 #include <map>
 #include <string>
 
+#include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace upkeep::test {
+
+// What the executor registers when a module fails (TaskError): the result fields so
+// far, the failure's own, msg and failed.
+inline Value failure_result(const Value& so_far, const TaskError& e) {
+    Value r = so_far.is_map() ? so_far : Value(Map{});
+    if (e.result().is_map()) r = merge_maps(r, e.result());
+    if (r.get("msg").is_null()) r["msg"] = Value(e.what());
+    r["failed"] = Value(true);
+    return r;
+}
 
 // `s` with every @D@ replaced by `dir`.
 inline std::string substitute(std::string s, const std::string& dir) {

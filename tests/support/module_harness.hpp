@@ -10,10 +10,28 @@
 
 #include "engine/connection/planned_connection.hpp"
 #include "engine/module/module.hpp"
+#include "engine/util/error.hpp"
 #include "engine/value/yaml.hpp"
 #include "modules/registry.hpp"
 
 namespace upkeep::test {
+
+// A module's failure (TaskError, the one way a module fails): its message and the
+// result fields registered with it. The test fails when `fn` does not fail so.
+struct Failure {
+    std::string msg;
+    Value result;
+};
+template <class Fn>
+Failure failure_of(Fn&& fn) {
+    try {
+        fn();
+    } catch (const TaskError& e) {
+        return {e.what(), e.result()};
+    }
+    FAIL("expected the module to fail with a TaskError");
+    return {};
+}
 
 class ModuleHarness {
 public:

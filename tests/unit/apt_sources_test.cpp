@@ -18,6 +18,8 @@ std::string list_error(std::string_view text) {
         apt::ListFile::parse(text, "/etc/apt/sources.list");
     } catch (const UserError& e) {
         return e.mark().to_string() + ": " + e.what();
+    } catch (const TaskError& e) {  // a module's failure carries its mark too
+        return e.mark().to_string() + ": " + e.what();
     }
     return "no error";
 }
@@ -26,6 +28,8 @@ std::string deb822_error(std::string_view text) {
     try {
         apt::Deb822File::parse(text, "/etc/apt/sources.list.d/x.sources");
     } catch (const UserError& e) {
+        return e.mark().to_string() + ": " + e.what();
+    } catch (const TaskError& e) {  // a module's failure carries its mark too
         return e.mark().to_string() + ": " + e.what();
     }
     return "no error";
@@ -191,12 +195,17 @@ TEST_CASE("apt_repository module: dry run, apply, update_cache only on change", 
     } catch (const UserError& e) {
         CHECK(e.mark().to_string() == "play.yml:1:20");
         CHECK(std::string(e.what()) == "apt_repository: repo: missing suite (distribution) after the URI");
+    } catch (const TaskError& e) {  // a module's failure carries its mark too
+        CHECK(e.mark().to_string() == "play.yml:1:20");
+        CHECK(std::string(e.what()) == "apt_repository: repo: missing suite (distribution) after the URI");
     }
     conn.files["/etc/apt/sources.list.d/bad.list"] = {"deb http://ok/ x main\ndeb http://cloudstack.apt-get.eu/ubuntu\n"};
     try {
         test::run_module(conn, "apt_repository", parse_yaml("repo: deb http://x/ y main\nfilename: bad\n", "p"));
         FAIL("no error");
     } catch (const UserError& e) {
+        CHECK(e.mark().to_string() == "/etc/apt/sources.list.d/bad.list:2:40");
+    } catch (const TaskError& e) {  // a module's failure carries its mark too
         CHECK(e.mark().to_string() == "/etc/apt/sources.list.d/bad.list:2:40");
     }
     CHECK(conn.writes == writes);

@@ -32,6 +32,8 @@ std::string user_error(MemoryConnection& conn, const std::string& module, const 
         run_module(conn, module, a);
     } catch (const UserError& e) {
         return e.mark().to_string() + ": " + e.what();
+    } catch (const TaskError& e) {  // a module's failure carries its mark too
+        return e.mark().to_string() + ": " + e.what();
     }
     return "no error";
 }

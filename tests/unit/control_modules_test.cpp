@@ -14,21 +14,20 @@ TEST_CASE("assert passes or fails with the failing expression", "[assert][module
     CHECK_FALSE(ok.changed());
     CHECK_FALSE(ok.result.has("failed"));
     CHECK(ok.msg == "all good");
-    Plan bad = box.check("assert", "that:\n  - ready\n  - broken\n");
-    CHECK(bad.result.get("failed").as_bool());
+    test::Failure bad = test::failure_of([&] { box.check("assert", "that:\n  - ready\n  - broken\n"); });
     CHECK(bad.msg == "assertion failed: broken");
     CHECK(bad.result.get("assertion").as_string() == "broken");
-    Plan custom = box.check("assert", "that: broken\nfail_msg: not ready\n");
+    test::Failure custom = test::failure_of([&] { box.check("assert", "that: broken\nfail_msg: not ready\n"); });
     CHECK(custom.msg == "not ready (assertion failed: broken)");
     CHECK_THROWS_AS(test::Sandbox::args("assert", "fail_msg: x\n"), UserError);  // that is required
 }
 
 TEST_CASE("fail fails with its message", "[fail][module]") {
     test::Sandbox box;
-    Plan p = box.check("fail", "msg: stop here\n");
-    CHECK(p.result.get("failed").as_bool());
-    CHECK(p.msg == "stop here");
-    CHECK(box.check("fail", "{}").msg == "Failed as requested from task");
+    test::Failure f = test::failure_of([&] { box.check("fail", "msg: stop here\n"); });
+    CHECK(f.msg == "stop here");
+    CHECK(f.result.get("msg").as_string() == "stop here");
+    CHECK(test::failure_of([&] { box.check("fail", "{}"); }).msg == "Failed as requested from task");
 }
 
 TEST_CASE("set_fact accepts any names and never changes", "[set_fact][module]") {

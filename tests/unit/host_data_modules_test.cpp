@@ -222,11 +222,11 @@ TEST_CASE("wait_for: files and ports as seen from the host", "[wait_for]") {
     CHECK_FALSE(appear.result.get("failed").truthy());
     CHECK(appear.result.get("elapsed").as_int() >= 1);
 
-    Plan timeout = box.check("wait_for", "path: /run/never\ntimeout: 1\n");
-    CHECK(timeout.result.get("failed").as_bool());
-    CHECK(timeout.result.get("msg").as_string() == "Timeout when waiting for file /run/never");
+    test::Failure timeout = test::failure_of([&] { box.check("wait_for", "path: /run/never\ntimeout: 1\n"); });
+    CHECK(timeout.msg == "Timeout when waiting for file /run/never");
+    CHECK(timeout.result.get("elapsed").as_int() >= 1);
     CHECK_FALSE(box.check("wait_for", "path: /run/never\nstate: absent\ntimeout: 1\n").result.get("failed").truthy());
-    CHECK(box.check("wait_for", "path: /run/app.log\nstate: absent\ntimeout: 1\nmsg: still there\n").result.get("msg").as_string() ==
+    CHECK(test::failure_of([&] { box.check("wait_for", "path: /run/app.log\nstate: absent\ntimeout: 1\nmsg: still there\n"); }).msg ==
           "still there");
 
     Listener l("127.0.77.1", "SSH-2.0-test\r\n");
@@ -235,11 +235,11 @@ TEST_CASE("wait_for: files and ports as seen from the host", "[wait_for]") {
     Plan banner = box.check("wait_for", "host: 127.0.77.1\nport: " + port + "\nsearch_regex: '^SSH-(\\S+)'\ntimeout: 5\n");
     CHECK_FALSE(banner.result.get("failed").truthy());
     CHECK(banner.result.get("match_groups").as_list()[0].as_string() == "2.0-test");
-    CHECK(box.check("wait_for", "host: 127.0.77.1\nport: " + port + "\nstate: stopped\ntimeout: 1\n").result.get("msg").as_string() ==
+    CHECK(test::failure_of([&] { box.check("wait_for", "host: 127.0.77.1\nport: " + port + "\nstate: stopped\ntimeout: 1\n"); }).msg ==
           "Timeout when waiting for 127.0.77.1:" + port + " to stop.");
     l.stop();
     CHECK_FALSE(box.check("wait_for", "host: 127.0.77.1\nport: " + port + "\nstate: stopped\ntimeout: 3\n").result.get("failed").truthy());
-    CHECK(box.check("wait_for", "host: 127.0.77.1\nport: " + port + "\ntimeout: 1\n").result.get("msg").as_string() ==
+    CHECK(test::failure_of([&] { box.check("wait_for", "host: 127.0.77.1\nport: " + port + "\ntimeout: 1\n"); }).msg ==
           "Timeout when waiting for 127.0.77.1:" + port);
     CHECK_THROWS_WITH(box.check("wait_for", "port: 1\npath: /x\n"), Catch::Contains("can not both be passed"));
     CHECK_THROWS_WITH(box.check("wait_for", "host: '127.0.0.1; touch /tmp/x'\nport: 1\n"), Catch::Contains("bad host"));

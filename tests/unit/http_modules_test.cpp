@@ -48,9 +48,9 @@ TEST_CASE("get_url downloads on the host: mode, idempotence, checksums, dest dir
     CHECK(same.msg == "file already exists");
     box.converge("get_url", "url: " + url + "\ndest: /srv/b.txt\nchecksum: 'sha256:" + lab.base() + "/files/SHA256SUMS'\n");
     CHECK(test::read_file(box.local("/srv/b.txt")) == "hello\n");
-    Plan bad = box.check("get_url", "url: " + url + "\ndest: /srv/c.txt\nchecksum: 'sha256:" + std::string(64, 'a') + "'\n");
-    CHECK(bad.result.get("failed").as_bool());
-    CHECK_THAT(bad.result.get("msg").as_string(), Catch::StartsWith("The checksum for /srv/c.txt did not match aaaa"));
+    test::Failure bad = test::failure_of(
+        [&] { box.check("get_url", "url: " + url + "\ndest: /srv/c.txt\nchecksum: 'sha256:" + std::string(64, 'a') + "'\n"); });
+    CHECK_THAT(bad.msg, Catch::StartsWith("The checksum for /srv/c.txt did not match aaaa"));
     CHECK_FALSE(test::exists(box.local("/srv/c.txt")));  // checked before anything is written
     CHECK_THROWS_WITH(box.check("get_url", "url: " + url + "\ndest: /srv/c.txt\nchecksum: 'sha256'\n"),
                       Catch::Contains("<algorithm>:<checksum>"));
@@ -74,11 +74,11 @@ TEST_CASE("get_url downloads on the host: mode, idempotence, checksums, dest dir
     CHECK(box.converge("get_url", "url: " + url + "\ndest: /srv/a.txt\nforce: true\n").changed());
     CHECK(test::read_file(box.local("/srv/a.txt")) == "third\n");
 
-    Plan missing = box.check("get_url", "url: " + lab.base() + "/files/none\ndest: /srv/none\n");
-    CHECK(missing.result.get("failed").as_bool());
-    CHECK(missing.result.get("msg").as_string() == "Request failed");
+    test::Failure missing = test::failure_of([&] { box.check("get_url", "url: " + lab.base() + "/files/none\ndest: /srv/none\n"); });
+    CHECK(missing.msg == "Request failed");
     CHECK(missing.result.get("status_code").as_int() == 404);
-    CHECK(box.check("get_url", "url: " + url + "\ndest: /nodir/x\n").result.get("msg").as_string() == "Destination /nodir does not exist");
+    CHECK(test::failure_of([&] { box.check("get_url", "url: " + url + "\ndest: /nodir/x\n"); }).msg ==
+          "Destination /nodir does not exist");
 
     // Headers and basic auth reach the server (through curl's stdin config, not argv).
     // (Not converge: the echo differs the second time, it shows the If-Modified-Since header.)
@@ -101,9 +101,8 @@ TEST_CASE("get_url downloads on the host: mode, idempotence, checksums, dest dir
     CHECK_FALSE(test::exists(box.local("/srv/dry.txt")));
 
     lab.stop();
-    Plan refused = box.check("get_url", "url: " + url + "\ndest: /srv/a.txt\nforce: true\n");
-    CHECK(refused.result.get("failed").as_bool());
-    CHECK_THAT(refused.result.get("msg").as_string(), Catch::StartsWith("Request failed: curl: (7)"));
+    test::Failure refused = test::failure_of([&] { box.check("get_url", "url: " + url + "\ndest: /srv/a.txt\nforce: true\n"); });
+    CHECK_THAT(refused.msg, Catch::StartsWith("Request failed: curl: (7)"));
 }
 
 TEST_CASE("get_url and uri verify TLS certificates unless told not to", "[get_url][uri]") {
@@ -115,15 +114,13 @@ TEST_CASE("get_url and uri verify TLS certificates unless told not to", "[get_ur
     test::Sandbox box;
     test::must("mkdir -p " + box.local("/srv"));
     std::string url = lab.base(true) + "/files/a.txt";
-    Plan refused = box.check("get_url", "url: " + url + "\ndest: /srv/a.txt\n");
-    CHECK(refused.result.get("failed").as_bool());
-    CHECK_THAT(refused.result.get("msg").as_string(), Catch::Contains("certificate"));
-    CHECK_FALSE(refused.changed());
+    test::Failure refused = test::failure_of([&] { box.check("get_url", "url: " + url + "\ndest: /srv/a.txt\n"); });
+    CHECK_THAT(refused.msg, Catch::Contains("certificate"));
     box.converge("get_url", "url: " + url + "\ndest: /srv/a.txt\nvalidate_certs: false\n");
     CHECK(test::read_file(box.local("/srv/a.txt")) == "secure\n");
     // With the CA given, verification passes.
     CHECK(box.check("uri", "url: " + url + "\nca_path: " + (pki / "cert.pem") + "\n").result.get("status").as_int() == 200);
-    CHECK(box.check("uri", "url: " + url + "\n").result.get("status").as_int() == -1);
+    CHECK(test::failure_of([&] { box.check("uri", "url: " + url + "\n"); }).result.get("status").as_int() == -1);
 }
 
 TEST_CASE("uri: JSON, content, status codes, redirects, bodies, dry run", "[uri]") {
@@ -141,10 +138,9 @@ TEST_CASE("uri: JSON, content, status codes, redirects, bodies, dry run", "[uri]
     CHECK_FALSE(p.result.has("content"));
     CHECK(box.check("uri", "url: " + b + "/files/a.txt\nreturn_content: true\n").result.get("content").as_string() == "hello\n");
 
-    Plan err = box.check("uri", "url: " + b + "/status/500\n");
-    CHECK(err.result.get("failed").as_bool());
+    test::Failure err = test::failure_of([&] { box.check("uri", "url: " + b + "/status/500\n"); });
     CHECK(err.result.get("status").as_int() == 500);
-    CHECK(err.result.get("msg").as_string() == "Status code was 500 and not [200]: HTTP Error 500: Internal Server Error");
+    CHECK(err.msg == "Status code was 500 and not [200]: HTTP Error 500: Internal Server Error");
     CHECK_FALSE(box.check("uri", "url: " + b + "/status/404\nstatus_code: [200, 404]\n").result.get("failed").truthy());
 
     Plan redirected = box.check("uri", "url: " + b + "/redirect\n");

@@ -127,10 +127,10 @@ TEST_CASE("lineinfile: bad input is a clear error", "[lineinfile]") {
     LineinfileOptions backrefs;
     backrefs.line = "x";
     backrefs.backrefs = true;
-    CHECK_THROWS_AS(lineinfile_edit("", backrefs, nullptr), UserError);
+    CHECK_THROWS_AS(lineinfile_edit("", backrefs, nullptr), TaskError);
     LineinfileOptions absent;
     absent.present = false;
-    CHECK_THROWS_AS(lineinfile_edit("", absent, nullptr), UserError);
+    CHECK_THROWS_AS(lineinfile_edit("", absent, nullptr), TaskError);
 }
 
 TEST_CASE("lineinfile module converges a sandbox file", "[lineinfile][module]") {

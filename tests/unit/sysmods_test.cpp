@@ -60,7 +60,7 @@ TEST_CASE("sysctl module: converges a sysctl.d file, dry run exact, reload refus
     } catch (const TaskError& e) {
         CHECK(std::string(e.what()).find("reload: false") != std::string::npos);
     }
-    CHECK_THROWS_AS(box.check("sysctl", "name: vm.swappiness\nsysctl_file: /etc/x.conf\nreload: false\n"), UserError);
+    CHECK_THROWS_AS(box.check("sysctl", "name: vm.swappiness\nsysctl_file: /etc/x.conf\nreload: false\n"), TaskError);
 }
 
 TEST_CASE("cron core: markers, updates, legacy jobs, env lines, headers", "[cron][module]") {

@@ -39,6 +39,8 @@ std::string error_of(const std::string& text, const EditRequest& req) {
         edit_xml(text, "cfg.xml", req);
     } catch (const UserError& e) {
         return e.mark().to_string() + ": " + e.what();
+    } catch (const TaskError& e) {  // a module's failure carries its mark too
+        return e.mark().to_string() + ": " + e.what();
     }
     return "no error";
 }
@@ -278,6 +280,9 @@ TEST_CASE("xml module: check, apply and a second check through a sandbox connect
         m->check(ctx, args);
         FAIL("no error");
     } catch (const UserError& e) {
+        CHECK(std::string(e.what()) == "malformed XML: Start-end tags mismatch");
+        CHECK(e.mark().to_string() == host_path + ":2:9");
+    } catch (const TaskError& e) {  // a module's failure carries its mark too
         CHECK(std::string(e.what()) == "malformed XML: Start-end tags mismatch");
         CHECK(e.mark().to_string() == host_path + ":2:9");
     }

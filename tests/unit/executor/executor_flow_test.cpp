@@ -305,3 +305,40 @@ TEST_CASE("executor: max_fail_percentage stops the play when more than that many
         CHECK(probe_log().count("b", "h4", true) == 1);
     }
 }
+
+TEST_CASE("executor: a module's failure takes one path, judged like any result", "[executor][failure]") {
+    // A TaskError from check or apply is the module's failed result: its fields are
+    // registered, failed_when may clear it, until retries it, ignore_errors goes on.
+    ExecutorRun run("h1\n", R"(
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: exits 3
+      command: sh -c 'echo out; exit 3'
+      register: r
+      failed_when: r.rc not in [0, 3]
+    - name: sees rc
+      probe: {key: "rc{{ r.rc }}-{{ r.stdout }}-{{ r.failed }}"}
+    - name: cleared
+      probe: {key: cleared, fail: true}
+      failed_when: false
+    - name: retried
+      probe: {key: retried, fail: true}
+      register: t
+      until: false
+      retries: 2
+      delay: 0
+      ignore_errors: true
+    - name: after
+      probe: {key: "after-{{ t.failed }}-{{ t.msg }}"}
+)");
+    CHECK(run.run() == 0);
+    CHECK(run.events.one("exits 3", "h1").status == Status::Changed);  // it ran, exited 3, which is fine here
+    CHECK(probe_log().count("rc3-out-False", "h1", false) >= 1);
+    CHECK(run.events.one("cleared", "h1").status == Status::Ok);
+    CHECK(probe_log().count("retried", "h1", false) == 3);  // the first attempt and 2 retries
+    RecordedResult t = run.events.one("retried", "h1");
+    CHECK(t.status == Status::Failed);
+    CHECK(t.ignored);
+    CHECK(probe_log().count("after-True-probe retried failed on purpose", "h1", false) >= 1);
+}
