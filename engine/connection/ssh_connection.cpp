@@ -163,74 +163,12 @@ void SshConnection::open_session_logged() {
     m_session = ssh_new();
     if (!m_session) throw ConnectionError(endpoint() + ": cannot create an SSH session");
     ssh_session s = m_session;
-    int yes = 1, no = 0;
     long timeout = m_opts.connect_timeout_s > 0 ? m_opts.connect_timeout_s : 10;
-    unsigned int port = static_cast<unsigned int>(m_opts.port);
-    // The configuration was already resolved into m_opts (ssh_options_from_vars).
-    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
-    ssh_options_set(s, SSH_OPTIONS_HOST, m_opts.address.c_str());
-    ssh_options_set(s, SSH_OPTIONS_PORT, &port);
-    if (!m_opts.user.empty()) ssh_options_set(s, SSH_OPTIONS_USER, m_opts.user.c_str());
-    ssh_options_set(s, SSH_OPTIONS_NODELAY, &yes);
-    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
-    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, m_opts.known_hosts_file.c_str());
-    if (!m_opts.proxy_jump.empty()) ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, proxy_command(m_opts).c_str());
-    else if (!m_opts.proxy_command.empty()) ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, m_opts.proxy_command.c_str());
-
-    // Direct connections: the TCP connect and the banner within the connect
-    // timeout (tcp_connect.hpp), then key exchange and authentication within
-    // a longer one, as OpenSSH's ConnectTimeout works.
-    bool direct = m_opts.proxy_jump.empty() && m_opts.proxy_command.empty();
-    if (direct) {
-        int fd = -1;
-        try {
-            fd = tcp_connect_ssh(m_opts.address, m_opts.port, static_cast<int>(timeout));
-        } catch (const TcpConnectError& e) {
-            drop_session();
-            throw ConnectionError(endpoint() + ": " + e.why);
-        }
-        ssh_options_set(s, SSH_OPTIONS_FD, &fd);  // libssh owns it from here
-        long handshake = std::max(timeout, k_handshake_timeout_s);
-        ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &handshake);
-    }
-    if (ssh_connect(s) != SSH_OK) {
-        std::string detail = ssh_get_error(s);
-        std::string low = to_lower(detail);
-        std::string why = low.find("refused") != std::string::npos ? "connection refused"
-                          : low.find("timeout") != std::string::npos || low.find("timed out") != std::string::npos
-                              ? direct ? "no answer to the SSH key exchange or authentication within " +
-                                             std::to_string(std::max(timeout, k_handshake_timeout_s)) + " s"
-                                       : "connection timed out after " + std::to_string(timeout) + " s"
-                          : low.find("resolve") != std::string::npos || low.find("not known") != std::string::npos ||
-                                  low.find("getaddrinfo") != std::string::npos
-                              ? "cannot resolve host name (" + detail + ")"
-                          : low.find("no route") != std::string::npos ? "no route to host"
-                                                                       : detail;
-        drop_session();
-        if (!m_opts.proxy_command.empty()) why += " (through ProxyCommand " + m_opts.proxy_command + ")";
-        throw ConnectionError(endpoint() + ": " + why);
-    }
+    set_session_options(s, timeout);
+    connect_transport(s, timeout);
     ++m_sessions_opened;
-    // TCP keepalive notices a peer that vanished without closing the socket.
-    if (int fd = ssh_get_fd(s); fd >= 0 && m_opts.proxy_jump.empty() && m_opts.proxy_command.empty()) {
-        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof yes);
-        int idle = 60, interval = 15, count = 4;
-        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
-    }
     try {
-        HostKeyVerdict v =
-            verify_host_key(s, m_opts.address, m_opts.port, m_opts.known_hosts_file, m_opts.host_key_checking);
-        m_host_key_changed = v.changed;
-        if (!v.warning.empty()) m_warnings.push_back(m_opts.host_name + ": " + v.warning);
-        runlog::event(runlog::Level::Debug, m_opts.host_name, "host_key",
-                      {{"checking", m_opts.host_key_checking == SshOptions::HostKeyChecking::Strict      ? "strict"
-                                    : m_opts.host_key_checking == SshOptions::HostKeyChecking::AcceptNew ? "accept-new"
-                                                                                                          : "off"},
-                       {"known_hosts", m_opts.known_hosts_file},
-                       {"changed", v.changed ? "true" : "false"}, {"warning", v.warning}});
-        authenticate();
+        verify_and_authenticate(s);
     } catch (...) {
         drop_session();
         throw;
@@ -246,6 +184,79 @@ void SshConnection::open_session_logged() {
         }
     }
     cleanup_pending_temps();
+}
+
+void SshConnection::set_session_options(ssh_session s, long timeout) {
+    int yes = 1, no = 0;
+    unsigned int port = static_cast<unsigned int>(m_opts.port);
+    // The configuration was already resolved into m_opts (ssh_options_from_vars).
+    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
+    ssh_options_set(s, SSH_OPTIONS_HOST, m_opts.address.c_str());
+    ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+    if (!m_opts.user.empty()) ssh_options_set(s, SSH_OPTIONS_USER, m_opts.user.c_str());
+    ssh_options_set(s, SSH_OPTIONS_NODELAY, &yes);
+    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, m_opts.known_hosts_file.c_str());
+    if (!m_opts.proxy_jump.empty()) ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, proxy_command(m_opts).c_str());
+    else if (!m_opts.proxy_command.empty()) ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, m_opts.proxy_command.c_str());
+}
+
+void SshConnection::connect_transport(ssh_session s, long timeout) {
+    // Direct connections: the TCP connect and the banner within the connect
+    // timeout (tcp_connect.hpp), then key exchange within a longer one, as
+    // OpenSSH's ConnectTimeout works.
+    bool direct = m_opts.proxy_jump.empty() && m_opts.proxy_command.empty();
+    long handshake = std::max(timeout, k_handshake_timeout_s);
+    if (direct) {
+        int fd = -1;
+        try {
+            fd = tcp_connect_ssh(m_opts.address, m_opts.port, static_cast<int>(timeout));
+        } catch (const TcpConnectError& e) {
+            drop_session();
+            throw ConnectionError(endpoint() + ": " + e.why);
+        }
+        ssh_options_set(s, SSH_OPTIONS_FD, &fd);  // libssh owns it from here
+        ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &handshake);
+    }
+    if (ssh_connect(s) != SSH_OK) {
+        std::string detail = ssh_get_error(s);
+        std::string low = to_lower(detail);
+        std::string why = low.find("refused") != std::string::npos ? "connection refused"
+                          : low.find("timeout") != std::string::npos || low.find("timed out") != std::string::npos
+                              ? direct ? "no answer to the SSH key exchange or authentication within " +
+                                             std::to_string(handshake) + " s"
+                                       : "connection timed out after " + std::to_string(timeout) + " s"
+                          : low.find("resolve") != std::string::npos || low.find("not known") != std::string::npos ||
+                                  low.find("getaddrinfo") != std::string::npos
+                              ? "cannot resolve host name (" + detail + ")"
+                          : low.find("no route") != std::string::npos ? "no route to host"
+                                                                       : detail;
+        drop_session();
+        if (!m_opts.proxy_command.empty()) why += " (through ProxyCommand " + m_opts.proxy_command + ")";
+        throw ConnectionError(endpoint() + ": " + why);
+    }
+    // TCP keepalive notices a peer that vanished without closing the socket.
+    if (int fd = ssh_get_fd(s); fd >= 0 && direct) {
+        int yes = 1, idle = 60, interval = 15, count = 4;
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof yes);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+    }
+}
+
+void SshConnection::verify_and_authenticate(ssh_session s) {
+    HostKeyVerdict v = verify_host_key(s, m_opts.address, m_opts.port, m_opts.known_hosts_file, m_opts.host_key_checking);
+    m_host_key_changed = v.changed;
+    if (!v.warning.empty()) m_warnings.push_back(m_opts.host_name + ": " + v.warning);
+    runlog::event(runlog::Level::Debug, m_opts.host_name, "host_key",
+                  {{"checking", m_opts.host_key_checking == SshOptions::HostKeyChecking::Strict      ? "strict"
+                                : m_opts.host_key_checking == SshOptions::HostKeyChecking::AcceptNew ? "accept-new"
+                                                                                                      : "off"},
+                   {"known_hosts", m_opts.known_hosts_file},
+                   {"changed", v.changed ? "true" : "false"},
+                   {"warning", v.warning}});
+    authenticate();
 }
 
 void SshConnection::lock_run(const RunLockRequest& req) {

@@ -96,6 +96,10 @@ private:
 
     void open_session();          // logs the outcome (run_log.hpp), then:
     void open_session_logged();   // connects, verifies the host key, authenticates
+    void set_session_options(ssh_session s, long timeout);
+    // TCP (and banner) within the connect timeout, then libssh's key exchange.
+    void connect_transport(ssh_session s, long timeout);
+    void verify_and_authenticate(ssh_session s);
     void drop_session();
     bool session_alive() const;
     void ensure_connected();
