@@ -128,6 +128,63 @@ std::string uri_unquote(const std::string& s) {
     return out;
 }
 
+// The regular files a `dpkg-deb -c` listing names ("-rw-r--r-- root/root 7 2026-11-27
+// 21:00 ./etc/x/agent.properties"; directories end in /, links add " -> target").
+void add_listed_files(const std::string& listing, const std::string& reason, std::vector<Leftover>& out) {
+    for (const auto& entry : split(listing, '\n')) {
+        auto at = entry.find(" ./");
+        if (at == std::string::npos) continue;
+        std::string path = entry.substr(at + 2);
+        if (auto arrow = path.find(" -> "); arrow != std::string::npos) path = path.substr(0, arrow);
+        if (path.empty() || path.back() == '/') continue;
+        out.push_back({path, reason});
+    }
+}
+
+// A .deb apt would fetch through a method (http, https, ...): the URI, its file name
+// and the hash --print-uris gives, to fetch it the same way.
+struct RemoteDeb {
+    std::string uri, file, hash, reason;
+};
+
+const char* const k_deb_marker = "@@upkeep-deb ";
+
+// Lists remote .debs in one command on the host: each fetched with apt's own helper
+// (`apt-helper download-file`, apt's methods and apt.conf: proxies, auth) into a
+// private temp dir, listed with dpkg-deb -c, and the dir removed however the command
+// ends (the EXIT trap; HUP/INT/TERM exit through it). apt's cache is not touched. A
+// .deb that cannot be fetched is left out: its files stay unknown, as before.
+void list_remote_debs(Connection& conn, const std::vector<RemoteDeb>& debs, std::vector<Leftover>& out) {
+    if (debs.empty()) return;
+    std::string line =
+        "d=$(mktemp -d \"${TMPDIR:-/tmp}/upkeep-deb.XXXXXXXX\") || exit 1; trap 'rm -rf \"$d\"' EXIT; "
+        "trap 'exit 1' HUP INT TERM; ";
+    for (size_t i = 0; i < debs.size(); ++i) {
+        std::string file = "\"$d\"/" + std::to_string(i) + ".deb";
+        line += "/usr/lib/apt/apt-helper download-file " + shell_quote(debs[i].uri) + " " + file +
+                (debs[i].hash.empty() ? "" : " " + shell_quote(debs[i].hash)) + " >/dev/null 2>&1 && echo " +
+                shell_quote(k_deb_marker + std::to_string(i)) + " && dpkg-deb -c " + file + "; rm -f " + file + "; ";
+    }
+    CommandResult r = query(conn, line);
+    // Each listing follows its marker line.
+    const RemoteDeb* current = nullptr;
+    std::string listing;
+    auto flush = [&] {
+        if (current) add_listed_files(listing, current->reason, out);
+        listing.clear();
+    };
+    for (const auto& l : split(r.out, '\n')) {
+        if (starts_with(l, k_deb_marker)) {
+            flush();
+            size_t i = std::stoul(l.substr(std::string(k_deb_marker).size()));
+            current = i < debs.size() ? &debs[i] : nullptr;
+        } else {
+            listing += l + "\n";
+        }
+    }
+    flush();
+}
+
 }  // namespace
 
 std::vector<Leftover> dpkg_new_package_files(Connection& conn, const std::string& apt_opts,
@@ -140,7 +197,8 @@ std::vector<Leftover> dpkg_new_package_files(Connection& conn, const std::string
         why[op.name] = "the install of " + pkg::op_summary(op).substr(8);  // past "install "
     }
     if (specs.empty()) return {};
-    // 'file:/srv/mirror/./x_4.3.0_all.deb' x_4.3.0_all.deb 780 MD5Sum:...
+    // 'file:/srv/mirror/./x_4.3.0_all.deb' x_4.3.0_all.deb 780 SHA256:...
+    // 'http://mirror/pool/x_4.3.0_all.deb' x_4.3.0_all.deb 780 SHA256:...
     CommandResult r = query(conn, "apt-get --print-uris -qq" + apt_opts + " install" + [&] {
         std::string q;
         for (const auto& sp : specs) q += " " + shell_quote(sp);
@@ -148,26 +206,22 @@ std::vector<Leftover> dpkg_new_package_files(Connection& conn, const std::string
     }());
     if (r.rc != 0) return {};
     std::vector<Leftover> out;
+    std::vector<RemoteDeb> remote;
     for (const auto& line : split(r.out, '\n')) {
         auto w = split_shell_words(line);
-        if (w.size() < 2 || !starts_with(w[0], "file:")) continue;
+        if (w.size() < 2) continue;
         std::string name = w[1].substr(0, w[1].find('_'));
         auto it = why.find(name);
         if (it == why.end()) continue;
-        std::string deb = uri_unquote(w[0].substr(5));
-        CommandResult list = query(conn, "dpkg-deb -c " + shell_quote(deb));
-        if (list.rc != 0) continue;
-        for (const auto& entry : split(list.out, '\n')) {
-            // "-rw-r--r-- root/root 7 2026-11-27 21:00 ./etc/x/agent.properties" (dirs end in /,
-            // links add " -> target").
-            auto at = entry.find(" ./");
-            if (at == std::string::npos) continue;
-            std::string path = entry.substr(at + 2);
-            if (auto arrow = path.find(" -> "); arrow != std::string::npos) path = path.substr(0, arrow);
-            if (path.empty() || path.back() == '/') continue;
-            out.push_back({path, it->second});
+        if (!starts_with(w[0], "file:")) {
+            remote.push_back({w[0], w[1], w.size() > 3 ? w[3] : "", it->second});
+            continue;
         }
+        // A local mirror: the .deb is already on the host, listed where it is.
+        CommandResult list = query(conn, "dpkg-deb -c " + shell_quote(uri_unquote(w[0].substr(5))));
+        if (list.rc == 0) add_listed_files(list.out, it->second, out);
     }
+    list_remote_debs(conn, remote, out);
     return out;
 }
 

@@ -39,10 +39,12 @@ std::vector<Leftover> rpm_leftovers(Connection& conn, const std::string& rpm_roo
 std::vector<Leftover> rpm_new_package_files(Connection& conn, const std::string& base, const std::string& rpm_root,
                                             const std::vector<pkg::PkgOp>& ops);
 
-// The same for apt, where the indexes carry no file lists: for packages that come
-// from a local (file:) repository, `apt-get --print-uris` names the .deb on the host
-// and `dpkg-deb -c` lists it (read-only). Packages fetched over the network are left
-// out (their files are unknown until downloaded). `apt_opts` as the install uses.
+// The same for apt, where the indexes carry no file lists: `apt-get --print-uris`
+// names each new package's .deb. From a local (file:) repository `dpkg-deb -c` lists
+// it where it is; from any other apt method (http, https, ...) apt's own helper
+// fetches it into a private temp dir on the host, removed right after the listing
+// (apt's cache untouched). A .deb that cannot be fetched is left out (its files stay
+// unknown). `apt_opts` as the install uses.
 std::vector<Leftover> dpkg_new_package_files(Connection& conn, const std::string& apt_opts,
                                              const std::vector<pkg::PkgOp>& ops);
 

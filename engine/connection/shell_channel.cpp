@@ -43,6 +43,28 @@ std::string nonce() {
     return s;
 }
 
+// A session channel running `cmdline`; `setup_rtt_ms` gets the faster of
+// the channel open and the exec request, each one round trip answered by sshd.
+ssh_channel open_exec_channel(ssh_session session, const std::string& cmdline, double& setup_rtt_ms) {
+    using Clock = std::chrono::steady_clock;
+    auto ms_since = [](Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); };
+    ssh_channel ch = ssh_channel_new(session);
+    if (!ch) throw ShellChannelGone{};
+    auto t_open = Clock::now();
+    if (ssh_channel_open_session(ch) != SSH_OK) {
+        ssh_channel_free(ch);
+        throw ShellChannelGone{};
+    }
+    double open_ms = ms_since(t_open);
+    auto t_exec = Clock::now();
+    if (ssh_channel_request_exec(ch, cmdline.c_str()) != SSH_OK) {
+        ssh_channel_free(ch);
+        throw ShellChannelGone{};
+    }
+    setup_rtt_ms = std::min(open_ms, ms_since(t_exec));
+    return ch;
+}
+
 }  // namespace
 
 bool ShellChannel::unsupported(const std::string& said) { return said.find(k_unsupported) != std::string::npos; }
@@ -54,22 +76,8 @@ std::unique_ptr<ShellChannel> ShellChannel::start(ssh_session session, const Bec
     BecomeCommand b;
     if (become) b = wrap_become(driver, *become);
     exec_cmdline = become ? b.cmdline : driver;
-    ssh_channel ch = ssh_channel_new(session);
-    if (!ch) throw ShellChannelGone{};
-    using Clock = std::chrono::steady_clock;
-    auto ms_since = [](Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); };
-    auto t_open = Clock::now();
-    if (ssh_channel_open_session(ch) != SSH_OK) {
-        ssh_channel_free(ch);
-        throw ShellChannelGone{};
-    }
-    double open_ms = ms_since(t_open);
-    auto t_exec = Clock::now();
-    if (ssh_channel_request_exec(ch, exec_cmdline.c_str()) != SSH_OK) {
-        ssh_channel_free(ch);
-        throw ShellChannelGone{};
-    }
-    double setup_rtt_ms = std::min(open_ms, ms_since(t_exec));
+    double setup_rtt_ms = 0;
+    ssh_channel ch = open_exec_channel(session, exec_cmdline, setup_rtt_ms);
     std::string out, err, buf(k_chunk, '\0');
     bool gate_open = become == nullptr, password_sent = false;
     size_t scan_from = 0;

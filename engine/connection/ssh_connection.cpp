@@ -16,6 +16,7 @@
 #include "engine/connection/become.hpp"
 #include "engine/connection/known_hosts.hpp"
 #include "engine/connection/shell_files.hpp"
+#include "engine/connection/tcp_connect.hpp"
 #include "engine/report/run_log.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/host_path.hpp"
@@ -29,6 +30,9 @@ constexpr size_t k_io_chunk = 64 * 1024;
 // Timeout for blocking libssh calls once connected (SFTP replies, channel
 // setup); long-running commands are polled and never hit it.
 constexpr long k_op_timeout_s = 300;
+// Key exchange and authentication after the banner (tcp_connect.hpp): seconds
+// of CPU on a loaded controller or host, not a sign of an unreachable one.
+constexpr long k_handshake_timeout_s = 60;
 // upkeep_ssh_files=auto: a round trip slower than this is a slow link.
 constexpr double k_slow_link_ms = 20.0;
 
@@ -159,56 +163,12 @@ void SshConnection::open_session_logged() {
     m_session = ssh_new();
     if (!m_session) throw ConnectionError(endpoint() + ": cannot create an SSH session");
     ssh_session s = m_session;
-    int yes = 1, no = 0;
     long timeout = m_opts.connect_timeout_s > 0 ? m_opts.connect_timeout_s : 10;
-    unsigned int port = static_cast<unsigned int>(m_opts.port);
-    // The configuration was already resolved into m_opts (ssh_options_from_vars).
-    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
-    ssh_options_set(s, SSH_OPTIONS_HOST, m_opts.address.c_str());
-    ssh_options_set(s, SSH_OPTIONS_PORT, &port);
-    if (!m_opts.user.empty()) ssh_options_set(s, SSH_OPTIONS_USER, m_opts.user.c_str());
-    ssh_options_set(s, SSH_OPTIONS_NODELAY, &yes);
-    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
-    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, m_opts.known_hosts_file.c_str());
-    if (!m_opts.proxy_jump.empty()) ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, proxy_command(m_opts).c_str());
-    else if (!m_opts.proxy_command.empty()) ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, m_opts.proxy_command.c_str());
-
-    if (ssh_connect(s) != SSH_OK) {
-        std::string detail = ssh_get_error(s);
-        std::string low = to_lower(detail);
-        std::string why = low.find("refused") != std::string::npos ? "connection refused"
-                          : low.find("timeout") != std::string::npos || low.find("timed out") != std::string::npos
-                              ? "connection timed out after " + std::to_string(timeout) + " s"
-                          : low.find("resolve") != std::string::npos || low.find("not known") != std::string::npos ||
-                                  low.find("getaddrinfo") != std::string::npos
-                              ? "cannot resolve host name (" + detail + ")"
-                          : low.find("no route") != std::string::npos ? "no route to host"
-                                                                       : detail;
-        drop_session();
-        if (!m_opts.proxy_command.empty()) why += " (through ProxyCommand " + m_opts.proxy_command + ")";
-        throw ConnectionError(endpoint() + ": " + why);
-    }
+    set_session_options(s, timeout);
+    connect_transport(s, timeout);
     ++m_sessions_opened;
-    // TCP keepalive notices a peer that vanished without closing the socket.
-    if (int fd = ssh_get_fd(s); fd >= 0 && m_opts.proxy_jump.empty() && m_opts.proxy_command.empty()) {
-        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof yes);
-        int idle = 60, interval = 15, count = 4;
-        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
-    }
     try {
-        HostKeyVerdict v =
-            verify_host_key(s, m_opts.address, m_opts.port, m_opts.known_hosts_file, m_opts.host_key_checking);
-        m_host_key_changed = v.changed;
-        if (!v.warning.empty()) m_warnings.push_back(m_opts.host_name + ": " + v.warning);
-        runlog::event(runlog::Level::Debug, m_opts.host_name, "host_key",
-                      {{"checking", m_opts.host_key_checking == SshOptions::HostKeyChecking::Strict      ? "strict"
-                                    : m_opts.host_key_checking == SshOptions::HostKeyChecking::AcceptNew ? "accept-new"
-                                                                                                          : "off"},
-                       {"known_hosts", m_opts.known_hosts_file},
-                       {"changed", v.changed ? "true" : "false"}, {"warning", v.warning}});
-        authenticate();
+        verify_and_authenticate(s);
     } catch (...) {
         drop_session();
         throw;
@@ -224,6 +184,79 @@ void SshConnection::open_session_logged() {
         }
     }
     cleanup_pending_temps();
+}
+
+void SshConnection::set_session_options(ssh_session s, long timeout) {
+    int yes = 1, no = 0;
+    unsigned int port = static_cast<unsigned int>(m_opts.port);
+    // The configuration was already resolved into m_opts (ssh_options_from_vars).
+    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
+    ssh_options_set(s, SSH_OPTIONS_HOST, m_opts.address.c_str());
+    ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+    if (!m_opts.user.empty()) ssh_options_set(s, SSH_OPTIONS_USER, m_opts.user.c_str());
+    ssh_options_set(s, SSH_OPTIONS_NODELAY, &yes);
+    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, m_opts.known_hosts_file.c_str());
+    if (!m_opts.proxy_jump.empty()) ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, proxy_command(m_opts).c_str());
+    else if (!m_opts.proxy_command.empty()) ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, m_opts.proxy_command.c_str());
+}
+
+void SshConnection::connect_transport(ssh_session s, long timeout) {
+    // Direct connections: the TCP connect and the banner within the connect
+    // timeout (tcp_connect.hpp), then key exchange within a longer one, as
+    // OpenSSH's ConnectTimeout works.
+    bool direct = m_opts.proxy_jump.empty() && m_opts.proxy_command.empty();
+    long handshake = std::max(timeout, k_handshake_timeout_s);
+    if (direct) {
+        int fd = -1;
+        try {
+            fd = tcp_connect_ssh(m_opts.address, m_opts.port, static_cast<int>(timeout));
+        } catch (const TcpConnectError& e) {
+            drop_session();
+            throw ConnectionError(endpoint() + ": " + e.why);
+        }
+        ssh_options_set(s, SSH_OPTIONS_FD, &fd);  // libssh owns it from here
+        ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &handshake);
+    }
+    if (ssh_connect(s) != SSH_OK) {
+        std::string detail = ssh_get_error(s);
+        std::string low = to_lower(detail);
+        std::string why = low.find("refused") != std::string::npos ? "connection refused"
+                          : low.find("timeout") != std::string::npos || low.find("timed out") != std::string::npos
+                              ? direct ? "no answer to the SSH key exchange or authentication within " +
+                                             std::to_string(handshake) + " s"
+                                       : "connection timed out after " + std::to_string(timeout) + " s"
+                          : low.find("resolve") != std::string::npos || low.find("not known") != std::string::npos ||
+                                  low.find("getaddrinfo") != std::string::npos
+                              ? "cannot resolve host name (" + detail + ")"
+                          : low.find("no route") != std::string::npos ? "no route to host"
+                                                                       : detail;
+        drop_session();
+        if (!m_opts.proxy_command.empty()) why += " (through ProxyCommand " + m_opts.proxy_command + ")";
+        throw ConnectionError(endpoint() + ": " + why);
+    }
+    // TCP keepalive notices a peer that vanished without closing the socket.
+    if (int fd = ssh_get_fd(s); fd >= 0 && direct) {
+        int yes = 1, idle = 60, interval = 15, count = 4;
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof yes);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+    }
+}
+
+void SshConnection::verify_and_authenticate(ssh_session s) {
+    HostKeyVerdict v = verify_host_key(s, m_opts.address, m_opts.port, m_opts.known_hosts_file, m_opts.host_key_checking);
+    m_host_key_changed = v.changed;
+    if (!v.warning.empty()) m_warnings.push_back(m_opts.host_name + ": " + v.warning);
+    runlog::event(runlog::Level::Debug, m_opts.host_name, "host_key",
+                  {{"checking", m_opts.host_key_checking == SshOptions::HostKeyChecking::Strict      ? "strict"
+                                : m_opts.host_key_checking == SshOptions::HostKeyChecking::AcceptNew ? "accept-new"
+                                                                                                      : "off"},
+                   {"known_hosts", m_opts.known_hosts_file},
+                   {"changed", v.changed ? "true" : "false"},
+                   {"warning", v.warning}});
+    authenticate();
 }
 
 void SshConnection::lock_run(const RunLockRequest& req) {
@@ -426,93 +459,114 @@ auto SshConnection::with_session(const char* what, F&& f) -> decltype(f()) {
     }
 }
 
+namespace {
+
+// One exec channel's command as it runs.
+struct ExecRun {
+    ssh_channel ch;
+    CommandResult r;
+    size_t sent = 0;
+    bool eof_sent = false;
+    bool gate_open = true;  // under become, stdin stays closed until the payload announced itself
+    bool password_sent = false;
+    size_t scan_from = 0;
+};
+
+// Writes what the peer's window takes of stdin, then EOF, so a command that
+// writes a lot before reading its stdin cannot deadlock us. False when the
+// channel refused the write.
+bool pump_stdin(ExecRun& x, const std::string& stdin_data) {
+    if (!x.gate_open || x.eof_sent) return true;
+    if (x.sent < stdin_data.size()) {
+        size_t n = std::min<size_t>({stdin_data.size() - x.sent, static_cast<size_t>(ssh_channel_window_size(x.ch)), k_io_chunk});
+        if (n > 0) {
+            int w = ssh_channel_write(x.ch, stdin_data.data() + x.sent, static_cast<uint32_t>(n));
+            if (w == SSH_ERROR) return false;
+            x.sent += static_cast<size_t>(w);
+        }
+    }
+    if (x.sent >= stdin_data.size()) {
+        ssh_channel_send_eof(x.ch);
+        x.eof_sent = true;
+    }
+    return true;
+}
+
+// Under become, new stderr either holds the payload's marker (the gate opens)
+// or the method's prompt, answered once with the password. Returns why the
+// command must be abandoned, or "".
+std::string become_gate_step(ExecRun& x, const BecomeCommand& become, const SshOptions& o, bool host_key_changed,
+                             bool& write_failed) {
+    std::string marker_line = become.marker + "\n";
+    if (size_t m = x.r.err.find(marker_line, x.scan_from); m != std::string::npos) {
+        x.r.err.erase(m, marker_line.size());
+        x.gate_open = true;
+        return "";
+    }
+    auto [pb, pe] = find_become_prompt(become, x.r.err, x.scan_from);
+    if (pb == std::string::npos) return "";
+    x.r.err.erase(pb, pe - pb);
+    x.scan_from = pb;
+    if (host_key_changed) return "become: not sending the " + o.become_method + " password: the host key changed (see the warning)\n";
+    if (x.password_sent || o.become_password.empty())
+        return "become: " + o.become_method + " refused the password for " + o.become_user + "\n";
+    std::string line = o.become_password + "\n";
+    write_failed = ssh_channel_write(x.ch, line.data(), static_cast<uint32_t>(line.size())) == SSH_ERROR;
+    x.password_sent = true;
+    return "";
+}
+
+}  // namespace
+
 CommandResult SshConnection::exec(const std::string& cmdline, const std::string& stdin_data, const BecomeCommand* become) {
     m_last_exec = cmdline;
-    ssh_channel ch = ssh_channel_new(m_session);
-    if (!ch) throw SessionLost{};
-    if (ssh_channel_open_session(ch) != SSH_OK || ssh_channel_request_exec(ch, cmdline.c_str()) != SSH_OK) {
+    ExecRun x{ssh_channel_new(m_session), {}};
+    if (!x.ch) throw SessionLost{};
+    if (ssh_channel_open_session(x.ch) != SSH_OK || ssh_channel_request_exec(x.ch, cmdline.c_str()) != SSH_OK) {
         std::string err = ssh_get_error(m_session);
-        ssh_channel_free(ch);
+        ssh_channel_free(x.ch);
         // Nothing ran yet, so a dead session can safely be retried.
         if (!session_alive()) throw SessionLost{};
         throw ConnectionError(endpoint() + ": cannot start a command: " + err);
     }
-    CommandResult r;
-    size_t sent = 0;
-    bool eof_sent = false;
-    // Under become, stdin stays closed until the payload announced itself.
-    bool gate_open = become == nullptr;
-    bool password_sent = false;
-    size_t scan_from = 0;
+    x.gate_open = become == nullptr;
     std::string buf(k_io_chunk, '\0');
     auto lost = [&](const char* when) {
-        ssh_channel_free(ch);
+        ssh_channel_free(x.ch);
         return ConnectionError(endpoint() + ": connection lost " + when + ": " + ssh_get_error(m_session));
     };
-    auto abandon = [&](const std::string& why) {
-        ssh_channel_close(ch);
-        ssh_channel_free(ch);
-        r.rc = 1;
-        r.err += why;
-        return r;
-    };
     for (;;) {
-        // Only write what the peer's window takes, so a command that writes a
-        // lot before reading its stdin cannot deadlock us.
-        if (gate_open && !eof_sent) {
-            if (sent < stdin_data.size()) {
-                size_t n = std::min<size_t>({stdin_data.size() - sent, static_cast<size_t>(ssh_channel_window_size(ch)), k_io_chunk});
-                if (n > 0) {
-                    int w = ssh_channel_write(ch, stdin_data.data() + sent, static_cast<uint32_t>(n));
-                    if (w == SSH_ERROR) throw lost("while sending stdin");
-                    sent += static_cast<size_t>(w);
-                }
-            }
-            if (sent >= stdin_data.size()) {
-                ssh_channel_send_eof(ch);
-                eof_sent = true;
-            }
-        }
-        int n1 = ssh_channel_read_nonblocking(ch, buf.data(), static_cast<uint32_t>(buf.size()), 0);
+        if (!pump_stdin(x, stdin_data)) throw lost("while sending stdin");
+        int n1 = ssh_channel_read_nonblocking(x.ch, buf.data(), static_cast<uint32_t>(buf.size()), 0);
         if (n1 == SSH_ERROR) throw lost("while running a command");
-        if (n1 > 0) r.out.append(buf.data(), static_cast<size_t>(n1));
-        int n2 = ssh_channel_read_nonblocking(ch, buf.data(), static_cast<uint32_t>(buf.size()), 1);
+        if (n1 > 0) x.r.out.append(buf.data(), static_cast<size_t>(n1));
+        int n2 = ssh_channel_read_nonblocking(x.ch, buf.data(), static_cast<uint32_t>(buf.size()), 1);
         if (n2 == SSH_ERROR) throw lost("while running a command");
-        if (n2 > 0) r.err.append(buf.data(), static_cast<size_t>(n2));
-        if (!gate_open && n2 > 0) {
-            std::string marker_line = become->marker + "\n";
-            if (size_t m = r.err.find(marker_line, scan_from); m != std::string::npos) {
-                r.err.erase(m, marker_line.size());
-                gate_open = true;
-                continue;
+        if (n2 > 0) x.r.err.append(buf.data(), static_cast<size_t>(n2));
+        if (!x.gate_open && n2 > 0) {
+            bool write_failed = false;
+            std::string why = become_gate_step(x, *become, m_opts, m_host_key_changed, write_failed);
+            if (write_failed) throw lost("while sending the become password");
+            if (!why.empty()) {
+                ssh_channel_close(x.ch);
+                ssh_channel_free(x.ch);
+                x.r.rc = 1;
+                x.r.err += why;
+                return x.r;
             }
-            auto [pb, pe] = find_become_prompt(*become, r.err, scan_from);
-            if (pb != std::string::npos) {
-                r.err.erase(pb, pe - pb);
-                scan_from = pb;
-                if (m_host_key_changed)
-                    return abandon("become: not sending the " + m_opts.become_method +
-                                   " password: the host key changed (see the warning)\n");
-                if (password_sent || m_opts.become_password.empty())
-                    return abandon("become: " + m_opts.become_method + " refused the password for " + m_opts.become_user + "\n");
-                std::string line = m_opts.become_password + "\n";
-                if (ssh_channel_write(ch, line.data(), static_cast<uint32_t>(line.size())) == SSH_ERROR)
-                    throw lost("while sending the become password");
-                password_sent = true;
-            }
+            if (x.gate_open) continue;
         }
         if (n1 > 0 || n2 > 0) continue;
-        if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)) break;
-        int p = ssh_channel_poll_timeout(ch, gate_open && eof_sent ? 100 : 5, 0);
-        if (p == SSH_ERROR) throw lost("while running a command");
-        if (!session_alive()) throw lost("while running a command");
+        if (ssh_channel_is_eof(x.ch) || ssh_channel_is_closed(x.ch)) break;
+        if (ssh_channel_poll_timeout(x.ch, x.gate_open && x.eof_sent ? 100 : 5, 0) == SSH_ERROR || !session_alive())
+            throw lost("while running a command");
     }
-    int status = ssh_channel_get_exit_status(ch);
-    r.rc = status < 0 ? 255 : status;
-    ssh_channel_close(ch);
-    ssh_channel_free(ch);
-    if (!gate_open && r.rc == 0) r.rc = 1;  // the payload never started
-    return r;
+    int status = ssh_channel_get_exit_status(x.ch);
+    x.r.rc = status < 0 ? 255 : status;
+    ssh_channel_close(x.ch);
+    ssh_channel_free(x.ch);
+    if (!x.gate_open && x.r.rc == 0) x.r.rc = 1;  // the payload never started
+    return x.r;
 }
 
 CommandResult SshConnection::shell_exec(const std::string& script, const std::string& stdin_data, bool become) {
@@ -845,98 +899,115 @@ void SshConnection::sftp_fail_write(const std::string& what, const std::string& 
                     (code == SSH_FX_OK ? sftp_error_text(SSH_FX_FAILURE) : sftp_error_text(code)));
 }
 
-WriteResult SshConnection::sftp_write_file(const std::string& path, const std::string& content, const WriteOptions& opts) {
+SshConnection::SftpTarget SshConnection::sftp_write_target(const std::string& path, bool follow) {
     // Write through a symlink to the file it names, as editors and Ansible do
     // (follow: false replaces the link itself).
-    std::string real = path;
-    FileInfo old = sftp_stat(path, false);
-    bool replace_link = false;
-    if (old.is_link() && !opts.follow) {
-        replace_link = true;
-        old = FileInfo{};
-    } else if (old.is_link()) {
+    SftpTarget t{path, sftp_stat(path, false), false};
+    if (t.old.is_link() && !follow) {
+        t.replace_link = true;
+        t.old = FileInfo{};
+    } else if (t.old.is_link()) {
         char* canon = sftp_canonicalize_path(sftp(), path.c_str());
         if (canon) {
-            real = canon;
+            t.real = canon;
             ssh_string_free_char(canon);
-            old = sftp_stat(real, false);
+            t.old = sftp_stat(t.real, false);
         } else if (!session_alive()) {
             throw SessionLost{};
         } else {
-            old = FileInfo{};  // a dangling link: replace it with the file
-            replace_link = true;
+            t.old = FileInfo{};  // a dangling link: replace it with the file
+            t.replace_link = true;
         }
     }
-    if (old.is_dir()) throw TaskError(m_opts.host_name + ": cannot write " + path + ": is a directory");
-    if (old.exists() && !old.is_file())
-        throw TaskError(m_opts.host_name + ": refusing to write " + path + ": it is " + old.kind_text() + ", not a regular file");
+    if (t.old.is_dir()) throw TaskError(m_opts.host_name + ": cannot write " + path + ": is a directory");
+    if (t.old.exists() && !t.old.is_file())
+        throw TaskError(m_opts.host_name + ": refusing to write " + path + ": it is " + t.old.kind_text() +
+                        ", not a regular file");
+    return t;
+}
 
-    std::string dir = parent_path(real);
-    remove_stale_temps(dir);
-    std::string tmp = dir + "/.upkeep." + random_suffix();
+void SshConnection::sftp_upload(const std::string& tmp, const std::string& path, const std::string& content) {
+    std::string dir = parent_path(tmp);
     sftp_file f = sftp_open(sftp(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (!f) sftp_fail("cannot create a temp file for", path);
     m_pending_temps.insert(tmp);
-    auto discard = [&] {
-        if (session_alive() && sftp_unlink(m_sftp, tmp.c_str()) == SSH_OK) m_pending_temps.erase(tmp);
-    };
-    try {
-        for (size_t off = 0; off < content.size();) {
-            size_t n = std::min(k_io_chunk, content.size() - off);
-            ssize_t w = sftp_write(f, content.data() + off, n);
-            if (w <= 0) {
-                sftp_close(f);
-                sftp_fail_write("cannot write", path, dir, content.size() - off);
-            }
-            off += static_cast<size_t>(w);
-        }
-        if (m_has_fsync && sftp_fsync(f) != SSH_OK) {
+    for (size_t off = 0; off < content.size();) {
+        size_t n = std::min(k_io_chunk, content.size() - off);
+        ssize_t w = sftp_write(f, content.data() + off, n);
+        if (w <= 0) {
             sftp_close(f);
-            sftp_fail_write("cannot write", path, dir, 1);
+            sftp_fail_write("cannot write", path, dir, content.size() - off);
         }
-        if (sftp_close(f) != SSH_OK) sftp_fail_write("cannot write", path, dir, 1);
-        // Owner first: a chown clears setuid bits that the mode may carry.
-        std::optional<uint32_t> uid, gid;
-        if (!opts.owner.empty()) uid = resolve_user(opts.owner);
-        else if (old.exists()) uid = old.uid;
-        if (!opts.group.empty()) gid = resolve_group(opts.group);
-        else if (old.exists()) gid = old.gid;
-        if (uid || gid) {
-            sftp_attributes a = ::sftp_stat(m_sftp, tmp.c_str());
-            if (!a) sftp_fail("cannot stat temp file for", path);
-            uint32_t cur_uid = a->uid, cur_gid = a->gid;
-            sftp_attributes_free(a);
-            uint32_t want_uid = uid.value_or(cur_uid), want_gid = gid.value_or(cur_gid);
-            // Keeping the old file's owner/group is best effort, as in Ansible's
-            // atomic_move: an unprivileged login may edit a file it can write
-            // but whose group it is not in, and cannot give that group to the
-            // replacement. Only an owner/group the task asked for must stick.
-            bool asked = !opts.owner.empty() || !opts.group.empty();
-            if ((want_uid != cur_uid || want_gid != cur_gid) && sftp_chown(m_sftp, tmp.c_str(), want_uid, want_gid) != SSH_OK &&
-                (asked || sftp_get_error(m_sftp) != SSH_FX_PERMISSION_DENIED))
-                sftp_fail("cannot set owner of", path);
-        }
-        uint32_t mode = opts.mode ? *opts.mode : old.exists() ? old.mode : 0644;
-        if (sftp_chmod(m_sftp, tmp.c_str(), mode) != SSH_OK) sftp_fail("cannot set mode of", path);
+        off += static_cast<size_t>(w);
+    }
+    if (m_has_fsync && sftp_fsync(f) != SSH_OK) {
+        sftp_close(f);
+        sftp_fail_write("cannot write", path, dir, 1);
+    }
+    if (sftp_close(f) != SSH_OK) sftp_fail_write("cannot write", path, dir, 1);
+}
 
-        WriteResult result;
-        if (old.exists() || replace_link) {
-            // One command: backup copy (unique name, O_EXCL, removed again if it
-            // cannot be completed), then rename(2) over the old file.
-            std::string script = "set -e; p=" + q(real) + "; t=" + q(tmp) + "; b=''; trap '[ -z \"$b\" ] || rm -f -- \"$b\"' EXIT; ";
-            if (opts.backup && old.exists()) script += backup_script("$p");
-            script += "mv -Tf -- \"$t\" \"$p\"; trap - EXIT; [ -z \"$b\" ] || echo \"backup:$b\"";
-            CommandResult r = shell_exec(script, "", false);
-            if (r.rc != 0) throw TaskError(m_opts.host_name + ": cannot replace " + path + ": " + trim(r.err));
-            for (const auto& line : split(r.out, '\n'))
-                if (starts_with(line, "backup:")) result.backup_path = line.substr(7);
-        } else if (sftp_rename(m_sftp, tmp.c_str(), real.c_str()) != SSH_OK) {
-            sftp_fail("cannot rename temp file to", path);
-        }
+void SshConnection::sftp_set_temp_attributes(const std::string& tmp, const std::string& path, const FileInfo& old,
+                                             const WriteOptions& opts) {
+    // Owner first: a chown clears setuid bits that the mode may carry.
+    std::optional<uint32_t> uid, gid;
+    if (!opts.owner.empty()) uid = resolve_user(opts.owner);
+    else if (old.exists()) uid = old.uid;
+    if (!opts.group.empty()) gid = resolve_group(opts.group);
+    else if (old.exists()) gid = old.gid;
+    if (uid || gid) {
+        sftp_attributes a = ::sftp_stat(m_sftp, tmp.c_str());
+        if (!a) sftp_fail("cannot stat temp file for", path);
+        uint32_t cur_uid = a->uid, cur_gid = a->gid;
+        sftp_attributes_free(a);
+        uint32_t want_uid = uid.value_or(cur_uid), want_gid = gid.value_or(cur_gid);
+        // Keeping the old file's owner/group is best effort, as in Ansible's
+        // atomic_move: an unprivileged login may edit a file it can write
+        // but whose group it is not in, and cannot give that group to the
+        // replacement. Only an owner/group the task asked for must stick.
+        bool asked = !opts.owner.empty() || !opts.group.empty();
+        if ((want_uid != cur_uid || want_gid != cur_gid) && sftp_chown(m_sftp, tmp.c_str(), want_uid, want_gid) != SSH_OK &&
+            (asked || sftp_get_error(m_sftp) != SSH_FX_PERMISSION_DENIED))
+            sftp_fail("cannot set owner of", path);
+    }
+    uint32_t mode = opts.mode ? *opts.mode : old.exists() ? old.mode : 0644;
+    if (sftp_chmod(m_sftp, tmp.c_str(), mode) != SSH_OK) sftp_fail("cannot set mode of", path);
+}
+
+WriteResult SshConnection::sftp_replace(const std::string& tmp, const SftpTarget& t, const std::string& path, bool backup) {
+    WriteResult result;
+    if (!t.old.exists() && !t.replace_link) {
+        if (sftp_rename(m_sftp, tmp.c_str(), t.real.c_str()) != SSH_OK) sftp_fail("cannot rename temp file to", path);
+        return result;
+    }
+    // One command: backup copy (unique name, O_EXCL, removed again if it
+    // cannot be completed), then rename(2) over the old file.
+    std::string script = "set -e; p=" + q(t.real) + "; t=" + q(tmp) + "; b=''; trap '[ -z \"$b\" ] || rm -f -- \"$b\"' EXIT; ";
+    if (backup && t.old.exists()) script += backup_script("$p");
+    script += "mv -Tf -- \"$t\" \"$p\"; trap - EXIT; [ -z \"$b\" ] || echo \"backup:$b\"";
+    CommandResult r = shell_exec(script, "", false);
+    if (r.rc != 0) throw TaskError(m_opts.host_name + ": cannot replace " + path + ": " + trim(r.err));
+    for (const auto& line : split(r.out, '\n'))
+        if (starts_with(line, "backup:")) result.backup_path = line.substr(7);
+    return result;
+}
+
+WriteResult SshConnection::sftp_write_file(const std::string& path, const std::string& content, const WriteOptions& opts) {
+    // A private temp file next to the target, filled, fsynced, given its
+    // owner and mode, then renamed over the target: never a half-written file.
+    SftpTarget target = sftp_write_target(path, opts.follow);
+    std::string dir = parent_path(target.real);
+    remove_stale_temps(dir);
+    std::string tmp = dir + "/.upkeep." + random_suffix();
+    try {
+        sftp_upload(tmp, path, content);
+        sftp_set_temp_attributes(tmp, path, target.old, opts);
+        WriteResult result = sftp_replace(tmp, target, path, opts.backup);
         m_pending_temps.erase(tmp);
         return result;
     } catch (...) {
-        discard();
+        if (m_pending_temps.count(tmp) && session_alive() && sftp_unlink(m_sftp, tmp.c_str()) == SSH_OK)
+            m_pending_temps.erase(tmp);
         throw;
     }
 }

@@ -96,6 +96,10 @@ private:
 
     void open_session();          // logs the outcome (run_log.hpp), then:
     void open_session_logged();   // connects, verifies the host key, authenticates
+    void set_session_options(ssh_session s, long timeout);
+    // TCP (and banner) within the connect timeout, then libssh's key exchange.
+    void connect_transport(ssh_session s, long timeout);
+    void verify_and_authenticate(ssh_session s);
     void drop_session();
     bool session_alive() const;
     void ensure_connected();
@@ -131,6 +135,19 @@ private:
     uint32_t resolve_user(const std::string& name);
     uint32_t resolve_group(const std::string& name);
     WriteResult sftp_write_file(const std::string& path, const std::string& content, const WriteOptions& opts);
+    // The steps of sftp_write_file: where the bytes go (through a link or
+    // not) and what is there now; the temp file filled and fsynced; its owner
+    // and mode; the rename over the target (with the backup, by one command).
+    struct SftpTarget {
+        std::string real;
+        FileInfo old;
+        bool replace_link = false;
+    };
+    SftpTarget sftp_write_target(const std::string& path, bool follow);
+    void sftp_upload(const std::string& tmp, const std::string& path, const std::string& content);
+    void sftp_set_temp_attributes(const std::string& tmp, const std::string& path, const FileInfo& old,
+                                  const WriteOptions& opts);
+    WriteResult sftp_replace(const std::string& tmp, const SftpTarget& t, const std::string& path, bool backup);
     void cleanup_pending_temps();
 
     SshOptions m_opts;

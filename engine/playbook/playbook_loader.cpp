@@ -582,11 +582,16 @@ std::vector<Task> load_included_tasks(const std::string& path, const Task& inclu
 
 Value parse_kv(const std::string& text, std::string* free, const Mark& mark, const std::vector<std::string>* known_keys) {
     Map out;
-    std::vector<std::string> free_words;
+    // The free-form text keeps the white space between its words as written (as
+    // Ansible's does): a multi-line `shell: |` script stays one command a line.
+    // Only the k=v words taken as arguments are cut out, each with the space before it.
+    std::string free_text;
     size_t i = 0, n = text.size();
     while (i < n) {
+        size_t gap = i;
         while (i < n && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
         if (i >= n) break;
+        std::string space = text.substr(gap, i - gap);
         // Read one shell-like word, remembering where an unquoted '=' appeared.
         std::string word, raw;
         size_t eq = std::string::npos;
@@ -625,12 +630,13 @@ Value parse_kv(const std::string& text, std::string* free, const Mark& mark, con
             Value v(word.substr(eq + 1));
             out[word.substr(0, eq)] = v.set_mark(mark);
         } else if (free) {
-            free_words.push_back(raw);
+            if (!free_text.empty()) free_text += space;
+            free_text += raw;
         } else {
             throw UserError(mark, "expected key=value, got '" + raw + "'");
         }
     }
-    if (free) *free = join(free_words, " ");
+    if (free) *free = std::move(free_text);
     Value v(std::move(out));
     v.set_mark(mark);
     return v;

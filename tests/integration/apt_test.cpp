@@ -13,6 +13,7 @@
 #include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
 #include "modules/registry.hpp"
+#include "tests/support/http_lab.hpp"
 #include "tests/support/module_harness.hpp"
 #include "tests/support/sshd_lab.hpp"
 #include "tests/support/test_support.hpp"
@@ -125,6 +126,25 @@ private:
     SshdLab m_lab;
     SshConnection m_conn;
     ModuleHarness m_modules;
+};
+
+// An apt plan applied as a dry run applies it (through the planned-state overlay),
+// and what later tasks of that dry run see: the files it noted, the edits they plan.
+class DryRun {
+public:
+    DryRun(AptHost& host, const std::string& apt_yaml, const Plan& p)
+        : m_host(host), m_conn(host.conn()), m_ctx{m_conn, host.vars(), nullptr, ""} {
+        find_module("apt")->apply(m_ctx, AptHost::args("apt", apt_yaml), p);
+    }
+    std::optional<std::string> pending_file(const std::string& path) { return m_conn.pending_file(path); }
+    Plan check(const std::string& module, const std::string& yaml) {
+        return find_module(module)->check(m_ctx, m_host.args(module, yaml));
+    }
+
+private:
+    AptHost& m_host;
+    PlannedConnection m_conn;
+    ModuleContext m_ctx;
 };
 
 std::vector<std::string> summaries(const Plan& p) {
@@ -296,16 +316,61 @@ TEST_CASE("apt: a dry run of a fresh install from a local repository notes the p
     AptHost host;
     Plan p = host.check("apt", "name: upk-agent");
     REQUIRE(summaries(p) == std::vector<std::string>{"install upk-agent 1.1"});
-    PlannedConnection run(host.conn());
-    ModuleContext ctx{run, host.vars(), nullptr, ""};
-    find_module("apt")->apply(ctx, host.args("apt", "name: upk-agent"), p);
+    DryRun run(host, "name: upk-agent", p);
     CHECK(host.version("upk-agent").empty());  // nothing installed
     CHECK(run.pending_file("/etc/upk-agent/agent.properties") == std::optional<std::string>("the install of upk-agent 1.1"));
     CHECK_FALSE(run.pending_file("/etc/upk-agent"));  // directories are not files that appear
-    Plan edit = find_module("lineinfile")->check(ctx, host.args("lineinfile", "path: /etc/upk-agent/agent.properties\nline: workers=8\n"));
+    Plan edit = run.check("lineinfile", "path: /etc/upk-agent/agent.properties\nline: workers=8\n");
     CHECK(edit.changed());
     CHECK(edit.depends_on == "the install of upk-agent 1.1");
     // The real install creates exactly that file.
     host.apply("apt", "name: upk-agent", p);
     CHECK(host.run("cat /etc/upk-agent/agent.properties") == "port=8250\nworkers=5\n");
+}
+
+// From a network mirror (http on a loopback address) the .deb is not on the host:
+// the dry run fetches it with apt's own helper into a private temp dir, lists it and
+// removes the dir, so later tasks plan on its files as from a file: mirror. Nothing
+// is left in the host's temp dir or apt's cache; a .deb that cannot be fetched is
+// left out, and its temp dir removed all the same.
+TEST_CASE("apt: a dry run of a fresh install from an http mirror fetches the .deb to list it and leaves nothing behind",
+          "[apt][integration][leftovers]") {
+    AptHost host;
+    HttpLab mirror("127.0.78.1", host.repo);
+    host.run("echo 'deb [trusted=yes] " + mirror.base() + "/ ./' > /etc/apt/sources.list.d/upk.list && apt-get update -q");
+    // What a dry run must not leave behind: any temp dir of ours, a download of the
+    // test's packages in apt's cache (the host's root is a copy of the machine's,
+    // whose cache may hold others).
+    const std::string leftovers = "ls -d ${TMPDIR:-/tmp}/upkeep-deb.* 2>/dev/null; find /var/cache/apt/archives -name 'upk-*'";
+    const std::string before = host.run(leftovers);
+    REQUIRE(before.empty());
+
+    Plan p = host.check("apt", "name: upk-agent");
+    REQUIRE(summaries(p) == std::vector<std::string>{"install upk-agent 1.1"});
+    DryRun run(host, "name: upk-agent", p);
+    CHECK(host.version("upk-agent").empty());  // nothing installed
+    CHECK(run.pending_file("/etc/upk-agent/agent.properties") == std::optional<std::string>("the install of upk-agent 1.1"));
+    const char* edit_args = "path: /etc/upk-agent/agent.properties\nline: workers=8\n";
+    Plan edit = run.check("lineinfile", edit_args);
+    CHECK(edit.changed());
+    CHECK(edit.depends_on == "the install of upk-agent 1.1");
+    CHECK(host.run(leftovers) == before);
+
+    // The real run: the install creates that file, and the edit the dry run planned is made.
+    host.apply("apt", "name: upk-agent", p);
+    CHECK(host.run("cat /etc/upk-agent/agent.properties") == "port=8250\nworkers=5\n");
+    Plan real_edit = host.check("lineinfile", edit_args);
+    CHECK(real_edit.changed());
+    host.apply("lineinfile", edit_args, real_edit);
+    CHECK(host.run("cat /etc/upk-agent/agent.properties") == "port=8250\nworkers=5\nworkers=8\n");
+
+    // A .deb the mirror cannot serve: its files stay unknown, no temp dir is left.
+    host.run("rm -f /var/cache/apt/archives/upk-*.deb");
+    must("mv " + shell_quote(host.repo + "/upk-tool_1.0_all.deb") + " " + shell_quote(host.repo + "/gone.deb"));
+    Plan tool = host.check("apt", "name: upk-tool");
+    REQUIRE(summaries(tool) == std::vector<std::string>{"install upk-dep 1.0", "install upk-tool 1.0"});
+    DryRun run2(host, "name: upk-tool", tool);
+    CHECK(run2.pending_file("/usr/share/doc/upk-dep/README") == std::optional<std::string>("the install of upk-dep 1.0"));
+    CHECK_FALSE(run2.pending_file("/usr/share/doc/upk-tool/README"));
+    CHECK(host.run(leftovers) == before);
 }

@@ -10,38 +10,22 @@
 // back in the same root with a new boot id, and "boot" starts the enabled services.
 #include <catch2/catch.hpp>
 
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <future>
-#include <regex>
 #include <set>
 #include <thread>
 
-#include "engine/connection/ssh_connection.hpp"
 #include "engine/util/strings.hpp"
-#include "tests/support/json_values.hpp"
-#include "tests/support/sshd_lab.hpp"
+#include "tests/support/estate_lab.hpp"
+#include "tests/support/estate_packages.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace upkeep;
 using namespace upkeep::test;
 
 namespace {
-
-const std::string k_repo_root = std::string(UPKEEP_TEST_FIXTURES) + "/../..";
-
-// A SysV script for a daemon that is a real process (a copy of sleep under its name).
-std::string init_script(const std::string& name, const std::string& exe) {
-    return "#!/bin/sh\npidfile=/var/run/" + name + ".pid\n"
-           "running() { [ -f $pidfile ] && kill -0 \"$(cat $pidfile)\" 2>/dev/null; }\n"
-           "case \"$1\" in\n"
-           "  start) running && exit 0; setsid " + exe + " 900 >/dev/null 2>&1 </dev/null & echo $! > $pidfile ;;\n"
-           "  stop) running && kill \"$(cat $pidfile)\"; rm -f $pidfile ;;\n"
-           "  restart) \"$0\" stop; \"$0\" start ;;\n"
-           "  status) running ;;\n  *) exit 2 ;;\nesac\n";
-}
 
 const char* k_engine_setup = R"SH(#!/bin/sh
 # engine-setup stand-in: unattended only with the answers it would prompt for; then
@@ -81,11 +65,6 @@ fi
 echo "No core libraries or services have been updated since boot-up."; echo "Reboot should not be necessary."
 )SH";
 
-struct RpmFile {
-    std::string path, content;
-    bool executable = false, config = false;
-};
-
 // The oVirt RPMs, old and new versions side by side in one createrepo_c repository.
 class OvirtRpms {
 public:
@@ -93,78 +72,50 @@ public:
         static const OvirtRpms r;
         return r;
     }
-    std::string repo() const { return m_dir / "repo"; }
-    std::string rpm(const std::string& file) const { return repo() + "/" + file; }
+    std::string repo() const { return m_rpms.repo(); }
+    std::string rpm(const std::string& file) const { return m_rpms.rpm(file); }
 
 private:
     OvirtRpms() {
-        ::chmod(m_dir.path().c_str(), 0755);
-        must("mkdir -p " + shell_quote(repo()));
-        build("ovirt-release43", "4.3.8", "1.el7",
-              {{"/etc/yum.repos.d/ovirt-4.3.repo",
-                "[ovirt-4.3]\nname=Latest oVirt 4.3 Release\nbaseurl=file://" + repo() +
-                    "\nenabled=1\ngpgcheck=0\nmetadata_expire=0\n",
-                false, true}});
+        m_rpms.build("ovirt-release43", "4.3.8", "1.el7",
+                     {{"/etc/yum.repos.d/ovirt-4.3.repo",
+                       "[ovirt-4.3]\nname=Latest oVirt 4.3 Release\nbaseurl=file://" + repo() +
+                           "\nenabled=1\ngpgcheck=0\nmetadata_expire=0\n",
+                       true}});
         for (const char* v : {"4.3.7", "4.3.8"}) {
-            build("ovirt-engine-setup-base", v, "1.el7",
-                  {{"/usr/share/ovirt-engine/setup/VERSION", std::string(v) + "\n"},
-                   {"/etc/ovirt-engine-setup.conf.d/10-packaging.conf", "[environment:default]\n", false, true}});
-            build("ovirt-engine-setup", v, "1.el7",
-                  {{"/usr/bin/engine-setup", k_engine_setup, true}, {"/usr/bin/engine-upgrade-check", k_engine_upgrade_check, true}});
-            build("ovirt-engine", v, "1.el7",
-                  {{"/usr/share/ovirt-engine/VERSION", std::string(v) + "\n"},
-                   {"/etc/init.d/ovirt-engine", init_script("ovirt-engine", "/usr/share/ovirt-engine/bin/ovirt-engine"), true},
-                   {"/usr/share/ovirt-engine/bin/ovirt-engine", ""}});
+            m_rpms.build("ovirt-engine-setup-base", v, "1.el7",
+                         {{"/usr/share/ovirt-engine/setup/VERSION", std::string(v) + "\n"},
+                          {"/etc/ovirt-engine-setup.conf.d/10-packaging.conf", "[environment:default]\n", true}});
+            m_rpms.build("ovirt-engine-setup", v, "1.el7",
+                         {{"/usr/bin/engine-setup", k_engine_setup}, {"/usr/bin/engine-upgrade-check", k_engine_upgrade_check}});
+            m_rpms.build("ovirt-engine", v, "1.el7",
+                         {{"/usr/share/ovirt-engine/VERSION", std::string(v) + "\n"},
+                          {"/etc/init.d/ovirt-engine", init_script("ovirt-engine", "/usr/share/ovirt-engine/bin/ovirt-engine")},
+                          {"/usr/share/ovirt-engine/bin/ovirt-engine", ""}});
         }
-        for (const char* v : {"4.30.38", "4.30.40"}) build("vdsm", v, "1.el7", {{"/usr/share/vdsm/VERSION", std::string(v) + "\n"}});
+        for (const char* v : {"4.30.38", "4.30.40"})
+            m_rpms.build("vdsm", v, "1.el7", {{"/usr/share/vdsm/VERSION", std::string(v) + "\n"}});
         for (const char* r : {"1062.el7", "1127.el7"})
-            build("kernel", "3.10.0", r, {{std::string("/boot/vmlinuz-3.10.0-") + r + ".x86_64", "kernel\n"}});
-        build("yum-utils", "1.1.31", "54.el7", {{"/usr/bin/needs-restarting", k_needs_restarting, true}});
-        must("createrepo_c -q " + shell_quote(repo()) + " && chmod -R a+rX " + shell_quote(m_dir.path()));
+            m_rpms.build("kernel", "3.10.0", r, {{std::string("/boot/vmlinuz-3.10.0-") + r + ".x86_64", "kernel\n"}});
+        m_rpms.build("yum-utils", "1.1.31", "54.el7", {{"/usr/bin/needs-restarting", k_needs_restarting}});
+        m_rpms.finish();
     }
 
-    // content "" copies /bin/sleep (a daemon's process under the file's name).
-    void build(const std::string& name, const std::string& version, const std::string& release,
-               const std::vector<RpmFile>& files) {
-        std::string src = m_dir / ("src/" + name + "-" + version + "-" + release);
-        std::string install = "mkdir -p %{buildroot}\n", list;
-        int n = 0;
-        for (const auto& f : files) {
-            std::string staged = src + "/f" + std::to_string(n++);
-            if (f.content.empty()) must("mkdir -p " + shell_quote(src) + " && cp /bin/sleep " + shell_quote(staged));
-            else write_file(staged, f.content);
-            install += "install -D -m " + std::string(f.executable || f.content.empty() ? "0755 " : "0644 ") + staged +
-                       " %{buildroot}" + f.path + "\n";
-            list += std::string(f.config ? "%config(noreplace) " : "") + f.path + "\n";
-        }
-        std::string spec = "Name: " + name + "\nVersion: " + version + "\nRelease: " + release +
-                           "\nSummary: oVirt-shaped test package\nLicense: ASL 2.0\nBuildArch: noarch\nAutoReqProv: no\n"
-                           "%description\ntest package\n%install\n" + install + "%files\n" + list;
-        std::string spec_path = m_dir / (name + "-" + version + "-" + release + ".spec");
-        write_file(spec_path, spec);
-        must("rpmbuild --define '_topdir " + m_dir.path() + "/rpmbuild' --define '__os_install_post %{nil}' "
-             "--define '_binaries_in_noarch_packages_terminate_build 0' -bb " + shell_quote(spec_path) +
-             " >/dev/null 2>&1 && cp " + shell_quote(m_dir / "rpmbuild/RPMS/noarch") + "/" + name + "-" + version + "-" +
-             release + ".noarch.rpm " + shell_quote(repo()));
-    }
-
-    TempDir m_dir;
+    RpmRepo m_rpms;
 };
 
 // Hosts: 0 engine (ovengine), 1 and 2 oVirt hosts (ovh1, ovh2), 3 CentOS 6, 4 Fedora 22.
-class OvirtEstate {
+class OvirtEstate : public EstateLab {
 public:
     // install: false leaves the hosts bare (the refusal test needs only their os-release).
-    explicit OvirtEstate(bool install = true)
-        : m_lab(SshdLab::Options{.hosts = install ? 3 : 5, .own_root = true}), m_rpms(OvirtRpms::get()) {
-        ::chmod(m_dir.path().c_str(), 0755);
+    // Its daemons need no stop at the end: the lab's power-off ends every process of a host.
+    explicit OvirtEstate(bool install = true) : EstateLab(install ? 3 : 5, {}), m_rpms(OvirtRpms::get()) {
         const char* os[] = {"NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n",
                             "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n",
                             "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n",
                             "NAME=\"CentOS\"\nVERSION_ID=\"6\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n",
                             "NAME=Fedora\nVERSION_ID=22\nID=fedora\n"};
-        for (int i = 0; i < m_lab.size(); ++i) put(i, "/etc/os-release", os[i]);
-        write_file(m_dir / "known_hosts", read_file(m_lab.known_hosts()));
+        for (int i = 0; i < sshd().size(); ++i) put(i, "/etc/os-release", os[i]);
         write_inventory({"ovh1"}, !install);
         if (!install) return;
         // The 4.3.7 estate: installed from the package files, then ovirt-release43 (its
@@ -187,40 +138,31 @@ public:
         std::string host = common + files({"vdsm-4.30.38-1.el7.noarch.rpm"}) + " >/dev/null && : > /etc/rc.local && "
                            "printf '#!/bin/sh\\n[ \"$*\" = \"-r list --name\" ] && cat /var/lib/lab/running-vms 2>/dev/null; exit 0\\n' "
                            "> /usr/bin/virsh && chmod 755 /usr/bin/virsh";
-        std::vector<std::future<CommandResult>> jobs;
-        jobs.push_back(std::async(std::launch::async, [&] { return try_run(0, engine); }));
-        for (int i = 1; i <= 2; ++i) jobs.push_back(std::async(std::launch::async, [&, i] { return try_run(i, host); }));
-        for (auto& j : jobs) {
-            CommandResult r = j.get();
-            INFO(r.out << r.err);
-            REQUIRE(r.rc == 0);
-        }
+        require_all(concurrently({[&] { return run_fresh(0, engine); }, [&] { return run_fresh(1, host); },
+                                  [&] { return run_fresh(2, host); }}));
         put(2, "/var/lib/lab/running-vms", "web01\n");
         for (int i = 0; i < 3; ++i) put(i, "/var/lib/lab/boot_id", "boot-1\n");
     }
     ~OvirtEstate() { stop_harness(); }
 
     void write_inventory(const std::vector<std::string>& maintenance, bool refusal = false) {
-        std::string inv = "all:\n  vars:\n"
-                          "    ansible_port: " + std::to_string(m_lab.port()) + "\n"
-                          "    ansible_user: root\n"
-                          "    ansible_ssh_private_key_file: " + m_lab.client_key() + "\n"
+        std::string inv = inventory_head() +
                           "    ovirt_release_rpm: " + m_rpms.rpm("ovirt-release43-4.3.8-1.el7.noarch.rpm") + "\n"
-                          "    ovirt_reboot_command: touch " + m_lab.dir() + "/reboot-{{ inventory_hostname }}\n"
+                          "    ovirt_reboot_command: touch " + sshd().dir() + "/reboot-{{ inventory_hostname }}\n"
                           "    ovirt_boot_id_path: /var/lib/lab/boot_id\n"
                           "    ovirt_reboot_timeout: 30\n"
                           "    ovirt_maintenance_hosts: [" + join(maintenance, ", ") + "]\n"
                           "  children:\n    ovirt_engine:\n      hosts:\n";
         if (refusal) {
-            inv += "        el6: {ansible_host: " + m_lab.address(3) + "}\n"
-                   "        f22: {ansible_host: " + m_lab.address(4) + "}\n";
+            inv += "        el6: {ansible_host: " + address(3) + "}\n"
+                   "        f22: {ansible_host: " + address(4) + "}\n";
         } else {
-            inv += "        ovengine: {ansible_host: " + m_lab.address(0) + "}\n"
+            inv += "        ovengine: {ansible_host: " + address(0) + "}\n"
                    "    ovirt_hosts:\n      hosts:\n"
-                   "        ovh1: {ansible_host: " + m_lab.address(1) + "}\n"
-                   "        ovh2: {ansible_host: " + m_lab.address(2) + "}\n";
+                   "        ovh1: {ansible_host: " + address(1) + "}\n"
+                   "        ovh2: {ansible_host: " + address(2) + "}\n";
         }
-        write_file(m_dir / "inventory.yml", inv);
+        EstateLab::write_inventory(inv);
     }
 
     // Plays the reboots the playbooks ask for (ovirt_reboot_command touches a file in
@@ -233,11 +175,12 @@ public:
             const char* names[] = {"ovengine", "ovh1", "ovh2"};
             while (!m_stop) {
                 for (int i = 0; i < 3; ++i) {
-                    std::string flag = m_lab.dir() + "/reboot-" + names[i];
+                    std::string flag = sshd().dir() + "/reboot-" + names[i];
                     if (!exists(flag)) continue;
                     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the command returns first
                     ::unlink(flag.c_str());
-                    m_lab.reboot_host(i);
+                    sshd().reboot_host(i);
+                    forget_login(i);  // its sshd and sessions are gone
                     // /run is a tmpfs: the old pid files are gone (their numbers may be reused).
                     try_run(i, "rm -f /run/*.pid; sh /etc/rc.local; echo boot-" + std::to_string(++m_boots) +
                                    " > /var/lib/lab/boot_id");
@@ -255,74 +198,21 @@ public:
 
     Run play(const std::string& flags = "") {
         start_harness();
-        Run r = upkeep::test::upkeep("play " + k_repo_root + "/playbooks/site.yml -i " + m_dir / "inventory.yml" +
-                                     " --known-hosts " + m_dir / "known_hosts" + " -T 10 " + flags);
+        Run r = EstateLab::play(flags);
         stop_harness();
         return r;
-    }
-    std::string run(int host, const std::string& line) {
-        CommandResult r = try_run(host, line);
-        INFO(line << "\n" << r.out << r.err);
-        REQUIRE(r.rc == 0);
-        return r.out;
-    }
-    CommandResult try_run(int host, const std::string& line) {
-        SshConnection c(m_lab.options(host));
-        c.connect();
-        Command cmd;
-        cmd.cmdline = line;
-        return c.run(cmd);
-    }
-    void put(int host, const std::string& path, const std::string& content) {
-        SshConnection c(m_lab.options(host));
-        c.connect();
-        c.make_dirs(path.substr(0, path.rfind('/')), std::nullopt);
-        c.write_file(path, content, WriteOptions{});
-    }
-    std::string get(int host, const std::string& path) {
-        SshConnection c(m_lab.options(host));
-        c.connect();
-        return c.read_file(path).value_or("<missing>");
     }
     std::string rpm_versions(int host, const std::string& pkg) {
         return trim(try_run(host, "rpm -q --qf '%{VERSION}-%{RELEASE} ' " + pkg).out);
     }
-    const TempDir& dir() const { return m_dir; }
 
 private:
-    TempDir m_dir;
-    SshdLab m_lab;
     const OvirtRpms& m_rpms;
     std::thread m_harness;
     std::atomic<bool> m_stop{false};
     int m_boots = 1;
     std::vector<std::string> m_rebooted;
 };
-
-std::set<std::string> changed_pairs(const std::string& report_path) {
-    std::set<std::string> pairs;
-    std::vector<Value> doc = parse_json_values(read_file(report_path));
-    REQUIRE(doc.size() == 1);
-    for (const auto& play : doc[0].get("plays").as_list())
-        for (const auto& task : play.get("tasks").as_list())
-            for (const auto& [host, r] : task.get("hosts").as_map())
-                if (r.has("changed") && r.get("changed").as_bool()) pairs.insert(host + " | " + task.get("name").as_string());
-    return pairs;
-}
-
-std::string missing_from(const std::set<std::string>& a, const std::set<std::string>& b) {
-    std::string out;
-    for (const auto& x : a)
-        if (!b.count(x)) out += "  " + x + "\n";
-    return out.empty() ? "  (none)\n" : out;
-}
-
-int recap(const std::string& out, const std::string& host, const std::string& field) {
-    std::regex re("\n" + host + R"(\s+: .*)" + field + R"(=(\d+))");
-    std::smatch m;
-    if (!std::regex_search(out, m, re)) return -1;
-    return std::stoi(m[1]);
-}
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 
 #include "engine/connection/ssh_connection.hpp"
 #include "engine/util/strings.hpp"
+#include "tests/support/delay_proxy.hpp"
 #include "tests/support/sshd_lab.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -34,28 +35,6 @@ int count_of(const std::string& text, const std::string& what) {
     for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
     return n;
 }
-
-// delayproxy.py (../shared/tools) in front of one lab host: a slow link.
-class DelayProxy {
-public:
-    DelayProxy(const std::string& listen, const std::string& target, int one_way_ms) {
-        m_pid = ::fork();
-        if (m_pid == 0) {
-            std::string ms = std::to_string(one_way_ms);
-            std::string script = std::string(fixtures_dir()) + "/../../bench/delayproxy.py";
-            ::execlp("python3", "python3", script.c_str(), listen.c_str(), target.c_str(), ms.c_str(),
-                     static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-    }
-    ~DelayProxy() {
-        ::kill(m_pid, SIGKILL);
-        ::waitpid(m_pid, nullptr, 0);
-    }
-
-private:
-    pid_t m_pid = -1;
-};
 
 }  // namespace
 
@@ -144,8 +123,6 @@ TEST_CASE("ssh shell channel: across a slow link, file operations take one round
     o.known_hosts_file = lab.dir() + "/known_hosts_proxy";
     o.host_key_checking = SshOptions::HostKeyChecking::AcceptNew;
     SshConnection c(o);
-    for (int i = 0; i < 100 && sh("exec 3<>/dev/tcp/" + proxy_addr + "/2222").rc != 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     std::string f = user.home() + "/slow-link.txt";
     c.write_file(f, "v1\n", {});
     auto t0 = std::chrono::steady_clock::now();

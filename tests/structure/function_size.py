@@ -24,14 +24,10 @@ LIMIT = 80
 FOLDERS = ("engine", "modules", "app")
 EXTENSIONS = (".cpp", ".hpp", ".h", ".cc")
 
-# Being split by the lead, issue 13 (sftp_write_file, SshConnection::exec): the SSH
-# connection and its shell/SFTP code are the lead's this session. No other file may
-# be added here: split the function instead.
-ALLOWED_FILES = (
-    "engine/connection/ssh_connection.cpp",
-    "engine/connection/shell_channel.",
-    "engine/connection/shell_files.",
-)
+# Files exempt from the limit: none. (The SSH connection's sftp_write_file and
+# exec were the last ones; split in the fourth session.) Split a long function
+# instead of adding a file here.
+ALLOWED_FILES = ()
 
 QUALIFIER = re.compile(
     r"(\s*(const|override|final|noexcept|mutable|volatile|&&|&|try)\s*$)|(\s*noexcept\s*\([^()]*\)\s*$)")

@@ -56,6 +56,11 @@ TEST_CASE("k=v arguments and free-form commands", "[loader]") {
     Value c = parse_kv("echo a=b creates=/tmp/x done", &free, Mark{}, &known);
     CHECK(free == "echo a=b done");
     CHECK(c.get("creates").as_string() == "/tmp/x");
+    // A multi-line script keeps its lines and spacing (was: joined with spaces, so a
+    // `shell: |` of several commands ran as one broken line).
+    Value s = parse_kv("a=1\n  b='x  y'   c\n\ncase \"$a\" in\n  1) echo one ;;\nesac\ncreates=/k\ndone\n", &free, Mark{}, &known);
+    CHECK(free == "a=1\n  b='x  y'   c\n\ncase \"$a\" in\n  1) echo one ;;\nesac\ndone");
+    CHECK(s.get("creates").as_string() == "/k");
 }
 
 TEST_CASE("import_tasks, blocks, tags and when are inherited", "[loader]") {
