@@ -28,14 +28,7 @@ struct Lines {
         made.push_back(std::move(s));
         return made.back();
     }
-    std::string join() const {
-        size_t total = 0;
-        for (auto v : views) total += v.size();
-        std::string out;
-        out.reserve(total);
-        for (auto v : views) out.append(v);
-        return out;
-    }
+    std::string join() const { return concat(views); }
 };
 
 // A line without its terminator (Ansible's rstrip(b'\r\n')).

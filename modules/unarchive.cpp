@@ -21,6 +21,7 @@
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
+#include "engine/module/controller_file.hpp"
 #include "engine/module/tree_ops.hpp"
 #include "modules/host_data.hpp"
 #include "modules/host_http.hpp"
@@ -30,12 +31,6 @@ namespace upkeep {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_local(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw TaskError("cannot read " + path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Ansible's handler names, picked from the archive's magic bytes.
 std::string handler_for(const std::string& bytes) {
@@ -173,7 +168,7 @@ public:
             if (!si.is_file()) throw TaskError("Source '" + src + "' not readable");
             bytes = *ctx.conn.read_file(src);
         } else {
-            bytes = read_local(find_controller_file(ctx, "files", src));
+            bytes = *read_controller_file(find_controller_file(ctx, "files", src));
         }
         if (bytes.empty()) throw TaskError("Invalid archive '" + src + "', the file is 0 bytes");
         if (!ctx.conn.stat(dest, true).is_dir()) throw TaskError("dest '" + dest + "' must be an existing dir");
@@ -318,18 +313,19 @@ private:
                 continue;  // a link's own mode means nothing
             } else if (S_ISREG(st.st_mode)) {
                 if (host.is_dir()) throw TaskError(path + " is a directory, the archive has a file there");
-                std::string content = read_local(e.string());
+                // Shared: the same buffer is the change's after-bytes and what apply() writes.
+                SharedText content = read_controller_file(e.string());
                 std::optional<std::string> before;
                 if (host.is_file()) before = ctx.conn.read_file(path);
                 double member_mtime = static_cast<double>(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1e9;
-                if (before && *before != content && args.flag("keep_newer") && host_mtime(ctx, path) > member_mtime) {
+                if (before && *before != *content && args.flag("keep_newer") && host_mtime(ctx, path) > member_mtime) {
                     // tar --keep-newer-files / Ansible's zip "is newer, excluding file": the
                     // host's newer file stays, and so do its mode and owner unless asked.
                     attrs_only = true;
                     kept = true;
-                } else if (!before || *before != content) {
+                } else if (!before || *before != *content) {
                     o.kind = TreeOp::Kind::Write;
-                    o.content = SharedText(std::move(content));
+                    o.content = content;
                     plan.changes.push_back({path, before ? "content replaced" : "file created", before, o.content, false});
                 } else {
                     attrs_only = true;

@@ -176,24 +176,41 @@ public:
     // names and lazily evaluated defaults.
     void macro(const Node& n) {
         std::string name = declare(n.text);
-        std::string defaults = "{";
         m_scopes.emplace_back();
-        for (const auto& [param, def] : n.kwargs) defaults += "[" + lua_string(param) + "] = function() return " + expr(*def) + " end, ";
-        defaults += "}";
-        std::string params, names;
-        for (const std::string& p : n.names) {
-            params += (params.empty() ? "" : ", ") + bind(p);
-            names += lua_string(p) + ", ";
-        }
+        Signature sig = signature(n);
         // The body of a {% call %} arrives as the extra last argument `caller`.
-        params += (params.empty() ? "" : ", ") + bind("caller");
-        emit(name + " = R.macro(" + lua_string(n.text) + ", {" + names + "}, " + defaults + ", function(" + params + ")");
+        sig.params += (sig.params.empty() ? "" : ", ") + bind("caller");
+        emit(name + " = R.macro(" + lua_string(n.text) + ", {" + sig.names + "}, " + sig.defaults + ", function(" +
+             sig.params + ")");
+        macro_body(*n.kids[0]);
+        m_scopes.pop_back();
+    }
+
+    // A macro's (or a call block's) parameters, bound in the scope just opened: Lua
+    // parameter list, quoted names, and a table of default thunks.
+    struct Signature {
+        std::string params, names, defaults;
+    };
+    Signature signature(const Node& n) {
+        Signature sig;
+        sig.defaults = "{";
+        for (const auto& [param, def] : n.kwargs)
+            sig.defaults += "[" + lua_string(param) + "] = function() return " + expr(*def) + " end, ";
+        sig.defaults += "}";
+        for (const std::string& p : n.names) {
+            sig.params += (sig.params.empty() ? "" : ", ") + bind(p);
+            sig.names += lua_string(p) + ", ";
+        }
+        return sig;
+    }
+
+    // The body of the function R.macro wraps: its own output, joined.
+    void macro_body(const Node& body) {
         emit("local out = {}");
-        predeclare(*n.kids[0]);
-        stmt(*n.kids[0]);
+        predeclare(body);
+        stmt(body);
         emit("return R.join(out)");
         emit("end)");
-        m_scopes.pop_back();
     }
 
     // Declares, at the top of a frame, the names `set` anywhere in it outside loops
@@ -258,20 +275,9 @@ private:
     void call_block(const Node& n) {
         std::string c = fresh("caller");
         m_scopes.emplace_back();
-        std::string defaults = "{";
-        for (const auto& [param, def] : n.kwargs) defaults += "[" + lua_string(param) + "] = function() return " + expr(*def) + " end, ";
-        defaults += "}";
-        std::string params, names;
-        for (const std::string& p : n.names) {
-            params += (params.empty() ? "" : ", ") + bind(p);
-            names += lua_string(p) + ", ";
-        }
-        emit("local " + c + " = R.macro(\"caller\", {" + names + "}, " + defaults + ", function(" + params + ")");
-        emit("local out = {}");
-        predeclare(*n.kids[1]);
-        stmt(*n.kids[1]);
-        emit("return R.join(out)");
-        emit("end)");
+        Signature sig = signature(n);
+        emit("local " + c + " = R.macro(\"caller\", {" + sig.names + "}, " + sig.defaults + ", function(" + sig.params + ")");
+        macro_body(*n.kids[1]);
         m_scopes.pop_back();
         const Node& call = *n.kids[0];
         std::string kw = "{";

@@ -56,7 +56,9 @@ std::vector<std::string> split_lines_keep(std::string_view text) {
     return {views.begin(), views.end()};
 }
 
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+namespace {
+template <class Part>
+std::string join_parts(const std::vector<Part>& parts, std::string_view sep) {
     std::string out;
     // One allocation of the final size: growing by doubling would hold up to twice a
     // large file's bytes at the end of the edit.
@@ -69,6 +71,11 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
     }
     return out;
 }
+}  // namespace
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) { return join_parts(parts, sep); }
+
+std::string concat(const std::vector<std::string_view>& parts) { return join_parts(parts, ""); }
 
 std::string json_quote(std::string_view s) {
     std::string out = "\"";

@@ -18,6 +18,8 @@ std::vector<std::string> split_lines_keep(std::string_view text);
 // The same lines as views into `text` (which must outlive them): no copy of a large file.
 std::vector<std::string_view> split_lines_view(std::string_view text);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// The views' bytes one after another, in one allocation (lines kept as views).
+std::string concat(const std::vector<std::string_view>& parts);
 std::string json_quote(std::string_view s);
 // Quotes a word for a POSIX shell: 'it'\''s'.
 std::string shell_quote(std::string_view s);

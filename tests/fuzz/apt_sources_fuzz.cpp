@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         ListFile g = ListFile::parse(f.render(), "fuzz.list");
         if (!g.lines().back().entry.same_as(e)) std::abort();
     } catch (const upkeep::UserError&) {
-    } catch (const upkeep::TaskError&) {  // a host file that does not parse fails its task
+    } catch (const upkeep::TaskError&) {  // modules' parse errors
     }
     try {
         Deb822File d = Deb822File::parse(text, "fuzz.sources");
@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         again.remove_stanza(st.back());
         Deb822File::parse(again.render(), "fuzz.sources");
     } catch (const upkeep::UserError&) {
-    } catch (const upkeep::TaskError&) {  // a host file that does not parse fails its task
+    } catch (const upkeep::TaskError&) {  // modules' parse errors
     }
     return 0;
 }

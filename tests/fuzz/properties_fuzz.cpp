@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         again.remove(key);
         if (Document::parse(again.render(), "fuzz.properties").get(key)) std::abort();
     } catch (const upkeep::UserError&) {
-    } catch (const upkeep::TaskError&) {  // a host file that does not parse fails its task
+    } catch (const upkeep::TaskError&) {  // modules' parse errors
     }
     return 0;
 }

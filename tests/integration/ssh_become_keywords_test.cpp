@@ -10,19 +10,40 @@
 using namespace upkeep;
 using namespace upkeep::test;
 
+namespace {
+
+// One SSH host whose login user may sudo with a password, and a playbook directory
+// (0755, so that user can read it) with the inventory and known_hosts to reach it.
+struct SudoLab {
+    SudoLab(const char* user, const std::string& password)
+        : account(user, password),
+          sudoers(user, std::string("Defaults:") + user + " lecture=never\n" + user + " ALL=(ALL) ALL"),
+          lab(SshdLab::Options{.hosts = 1, .users = {user}}) {
+        ::chmod(dir.path().c_str(), 0755);
+        write_file(dir / "inventory.ini", "h ansible_host=" + lab.address(0) + "\n\n[all:vars]\nansible_port=" +
+                                              std::to_string(lab.port()) + "\nansible_user=" + user +
+                                              "\nansible_ssh_private_key_file=" + lab.client_key() +
+                                              "\nansible_become_password=" + password + "\n");
+        write_file(dir / "known_hosts", read_file(lab.known_hosts()));
+    }
+    // `upkeep play` of the directory's site.yml, with out= the directory.
+    std::string play_command() const {
+        return "play " + dir / "site.yml" + " -i " + dir / "inventory.ini --known-hosts " + dir / "known_hosts" +
+               " -e out=" + dir.path();
+    }
+
+    TestUser account;
+    SudoersEntry sudoers;
+    SshdLab lab;
+    TempDir dir;
+};
+
+}  // namespace
+
 TEST_CASE("ssh e2e: become per block and task (sudo), inherited, overridden by -e", "[ssh-e2e][become]") {
     const std::string password = "Sud0-bk-pa55";
-    const char* user = "upkeep-bk";
-    TestUser account(user, password);
-    SudoersEntry sudoers("upkeep-bk", std::string("Defaults:") + user + " lecture=never\n" + user + " ALL=(ALL) ALL");
-    SshdLab lab(SshdLab::Options{.hosts = 1, .users = {user}});
-    TempDir dir;
-    ::chmod(dir.path().c_str(), 0755);
-    write_file(dir / "inventory.ini", "h ansible_host=" + lab.address(0) + "\n\n[all:vars]\nansible_port=" +
-                                          std::to_string(lab.port()) + "\nansible_user=" + user +
-                                          "\nansible_ssh_private_key_file=" + lab.client_key() +
-                                          "\nansible_become_password=" + password + "\n");
-    write_file(dir / "known_hosts", read_file(lab.known_hosts()));
+    SudoLab sudo("upkeep-bk", password);
+    TempDir& dir = sudo.dir;
     write_file(dir / "site.yml", R"(
 - hosts: all
   gather_facts: false
@@ -64,8 +85,7 @@ TEST_CASE("ssh e2e: become per block and task (sudo), inherited, overridden by -
     - debug:
         msg: "ids {{ plain.stdout }} {{ in_block.stdout }} {{ own_user.stdout }} {{ turned_off.stdout }} {{ after.stdout }}"
 )");
-    std::string base = "play " + dir / "site.yml" + " -i " + dir / "inventory.ini --known-hosts " + dir / "known_hosts" +
-                       " -e out=" + dir.path();
+    std::string base = sudo.play_command();
     Run first = upkeep::test::upkeep(base);
     INFO(first.out);
     REQUIRE(first.rc == 0);
@@ -97,17 +117,8 @@ TEST_CASE("ssh e2e: become per block and task (sudo), inherited, overridden by -
 // that says otherwise wins; the next role runs as the play says (the login user).
 TEST_CASE("ssh e2e: become on a roles entry reaches tasks, dependencies and handlers (sudo)", "[ssh-e2e][become][roles]") {
     const std::string password = "Sud0-rl-pa55";
-    const char* user = "upkeep-rl";
-    TestUser account(user, password);
-    SudoersEntry sudoers("upkeep-rl", std::string("Defaults:") + user + " lecture=never\n" + user + " ALL=(ALL) ALL");
-    SshdLab lab(SshdLab::Options{.hosts = 1, .users = {user}});
-    TempDir dir;
-    ::chmod(dir.path().c_str(), 0755);
-    write_file(dir / "inventory.ini", "h ansible_host=" + lab.address(0) + "\n\n[all:vars]\nansible_port=" +
-                                          std::to_string(lab.port()) + "\nansible_user=" + user +
-                                          "\nansible_ssh_private_key_file=" + lab.client_key() +
-                                          "\nansible_become_password=" + password + "\n");
-    write_file(dir / "known_hosts", read_file(lab.known_hosts()));
+    SudoLab sudo("upkeep-rl", password);
+    TempDir& dir = sudo.dir;
     write_file(dir / "roles/app/meta/main.yml", "dependencies:\n  - base\n");
     write_file(dir / "roles/base/tasks/main.yml", "- name: base\n  command: id -un\n  register: base\n  changed_when: false\n"
                                                   "  check_mode: false\n");
@@ -143,8 +154,7 @@ TEST_CASE("ssh e2e: become on a roles entry reaches tasks, dependencies and hand
     - debug:
         msg: "ids {{ base.stdout }} {{ app.stdout }} {{ app_off.stdout }} {{ plain.stdout }}"
 )");
-    std::string base = "play " + dir / "site.yml" + " -i " + dir / "inventory.ini --known-hosts " + dir / "known_hosts" +
-                       " -e out=" + dir.path();
+    std::string base = sudo.play_command();
     // The dry run plans the root-owned file with the role's user (no sudo refusal).
     Run dry = upkeep::test::upkeep(base + " --check");
     INFO(dry.out);
