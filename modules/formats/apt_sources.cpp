@@ -378,7 +378,9 @@ void Deb822File::append(const SourceEntry& e) {
         if (m_lines.back().eol.empty()) m_lines.back().eol = m_newline;
         if (m_lines.back().kind != Line::Kind::Blank) {
             Line blank;
-            blank.eol = m_newline;
+            // After a lone "\r" ending, a blank "\n" would read back as one
+            // "\r\n" ending: no blank line, so no new stanza (found by the fuzzer).
+            blank.eol = m_lines.back().eol == "\r" ? "\r" : m_newline;
             m_lines.push_back(blank);
         }
     }

@@ -210,3 +210,20 @@ TEST_CASE("apt_repository module: dry run, apply, update_cache only on change", 
     }
     CHECK(conn.writes == writes);
 }
+
+TEST_CASE("deb822: a stanza appended after a line ending in a lone CR is a stanza of its own (found by the fuzzer)",
+          "[apt]") {
+    using apt::Deb822File;
+    using apt::SourceEntry;
+    std::string text = "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm\r";
+    Deb822File d = Deb822File::parse(text, "x.sources");
+    SourceEntry e{"deb", {}, "http://mirror.example/", "stable", {"main"}};
+    d.append(e);
+    Deb822File again = Deb822File::parse(d.render(), "x.sources");
+    auto st = again.stanzas();
+    REQUIRE(st.size() == 2);
+    REQUIRE(again.entries(st.back()).size() == 1);
+    CHECK(again.entries(st.back())[0].same_as(e));
+    // The operator's lines are untouched.
+    CHECK(d.render().substr(0, text.size()) == text);
+}
