@@ -275,7 +275,7 @@ for c in $conditions; do
         case $tool in
           upkeep)
             as_user "$json" "$upkeep_bin" play "$work/site.yml" -i "$work/inventory-$c-$n.ini" -f "$n" \
-              --known-hosts "$work/known_hosts" >"$log" 2>&1 || true ;;
+              --known-hosts "$work/known_hosts" --log-file "$work/results/$c-$tool-$n-$run.runlog" >"$log" 2>&1 || true ;;
           ansible)
             as_user "$json" ansible-playbook "$work/site.yml" -i "$work/inventory-$c-$n.ini" -f "$n" >"$log" 2>&1 || true ;;
           floor)
@@ -294,6 +294,10 @@ for c in $conditions; do
         wall[$c-$tool-$n-$run]=$w
         cpu[$c-$tool-$n-$run]=$cp
         rssmax[$c-$tool-$n-$run]=$maxrss
+        # upkeep's run log: each host's last result after the run started (no host starved?).
+        if [[ $tool == upkeep ]]; then
+          python3 "$here/host_times.py" "$work/results/$c-$tool-$n-$run.runlog" | sed 's/^/   /'
+        fi
         printf '   wall %s s, cpu %s s, peak RSS %s MB (largest process %s MB), changed %s, exec channels/host %s%s\n' \
           "$w" "$cp" "$rss" "$maxrss" "$chg" "$chan" "$bad"
         rows+=("| $c | $n | $tool | $run | $w | $cp ($u + $s) | $rss | $maxrss | $chan | $chg$bad |")
