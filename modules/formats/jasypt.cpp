@@ -73,14 +73,6 @@ void validate_password(std::string_view password) {
                               "refuses anything else); check for a stray newline or non-ASCII character");
 }
 
-std::string base64_encode(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<size_t>(n));
-    return out;
-}
-
 std::optional<std::string> base64_decode(std::string_view text) {
     // EVP_DecodeBlock skips blanks and decodes '=' as zero bits: check the shape
     // first so that only canonical base64 passes, then drop the padding bytes.

@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/util/digest.hpp"
+
 namespace upkeep::jasypt {
 
 using Salt = std::array<unsigned char, 8>;
@@ -53,8 +55,8 @@ std::optional<std::string> try_decrypt(std::string_view ciphertext, std::string_
 // 8-byte blocks (salt + one cipher block) and a whole number of blocks.
 bool looks_encrypted(std::string_view text);
 
-// Base64 (RFC 4648, with padding, no line breaks).
-std::string base64_encode(std::string_view bytes);
+// Base64 (RFC 4648, with padding, no line breaks): the engine's one encoder.
+using upkeep::base64_encode;
 // Strict base64 decoding; nullopt on any character outside the alphabet or bad padding.
 std::optional<std::string> base64_decode(std::string_view text);
 

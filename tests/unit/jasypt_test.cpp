@@ -14,7 +14,7 @@ using namespace upkeep::jasypt;
 namespace {
 
 Salt salt_of(const std::string& ciphertext) {
-    auto raw = base64_decode(ciphertext);
+    auto raw = jasypt::base64_decode(ciphertext);
     REQUIRE(raw);
     REQUIRE(raw->size() >= 8);
     Salt s{};
@@ -53,7 +53,7 @@ TEST_CASE("jasypt: round trips with fresh salts", "[jasypt]") {
         seen.insert(c);
         // Salt 8 bytes + PKCS5 padding to a whole block (a full block when already aligned).
         size_t expected = 8 + (plain.size() / 8 + 1) * 8;
-        CHECK(base64_decode(c)->size() == expected);
+        CHECK(jasypt::base64_decode(c)->size() == expected);
     }
     CHECK(seen.size() == 6);
     // The same input twice gives two different ciphertexts (random salt).
@@ -96,12 +96,12 @@ TEST_CASE("jasypt: base64 is canonical RFC 4648", "[jasypt]") {
     CHECK(base64_encode("fo") == "Zm8=");
     CHECK(base64_encode("foo") == "Zm9v");
     CHECK(base64_encode(std::string("\xff\xfe\x00", 3)) == "//4A");
-    CHECK(base64_decode("Zg==") == std::optional<std::string>("f"));
-    CHECK(base64_decode("Zm8=") == std::optional<std::string>("fo"));
-    CHECK(base64_decode("//4A") == std::optional<std::string>(std::string("\xff\xfe\x00", 3)));
-    CHECK_FALSE(base64_decode("Zg="));
-    CHECK_FALSE(base64_decode("Z==="));
-    CHECK_FALSE(base64_decode("Zm 8"));
-    CHECK_FALSE(base64_decode("Zg==Zg=="));
-    CHECK_FALSE(base64_decode(std::string("Zm8\0", 4)));
+    CHECK(jasypt::base64_decode("Zg==") == std::optional<std::string>("f"));
+    CHECK(jasypt::base64_decode("Zm8=") == std::optional<std::string>("fo"));
+    CHECK(jasypt::base64_decode("//4A") == std::optional<std::string>(std::string("\xff\xfe\x00", 3)));
+    CHECK_FALSE(jasypt::base64_decode("Zg="));
+    CHECK_FALSE(jasypt::base64_decode("Z==="));
+    CHECK_FALSE(jasypt::base64_decode("Zm 8"));
+    CHECK_FALSE(jasypt::base64_decode("Zg==Zg=="));
+    CHECK_FALSE(jasypt::base64_decode(std::string("Zm8\0", 4)));
 }
