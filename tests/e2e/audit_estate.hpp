@@ -27,10 +27,4 @@ struct AuditEstate {
     std::string root(const std::string& host) { return dir / ("roots/" + host); }
 };
 
-inline size_t count_of(const std::string& text, const std::string& what) {
-    size_t n = 0;
-    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
-    return n;
-}
-
 }  // namespace upkeep::test

@@ -56,12 +56,6 @@ std::string silent_address(int port) {
     throw std::runtime_error("no silent address");
 }
 
-size_t count_of(const std::string& text, const std::string& needle) {
-    size_t n = 0;
-    for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
-    return n;
-}
-
 std::vector<std::string> temp_files_in(const std::string& dir) {
     std::vector<std::string> out;
     for (const auto& e : fs::directory_iterator(dir))

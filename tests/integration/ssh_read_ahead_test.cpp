@@ -15,12 +15,6 @@ using namespace upkeep::test;
 
 namespace {
 
-int count_of(const std::string& text, const std::string& what) {
-    int n = 0;
-    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-    return n;
-}
-
 // The bench's kind of playbook: each task looks at one path.
 constexpr const char* k_playbook = R"(- hosts: all
   gather_facts: false

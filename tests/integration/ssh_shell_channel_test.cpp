@@ -30,12 +30,6 @@ Command cmd(std::string line, std::string in = "") {
     return c;
 }
 
-int count_of(const std::string& text, const std::string& what) {
-    int n = 0;
-    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-    return n;
-}
-
 }  // namespace
 
 TEST_CASE("ssh shell channel: commands and file operations share one remote shell", "[ssh][integration][shell-channel]") {

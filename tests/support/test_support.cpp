@@ -68,6 +68,12 @@ void must(const std::string& cmdline) {
 
 Run upkeep(const std::string& args) { return sh(std::string("NO_COLOR=1 ") + UPKEEP_BINARY + " " + args); }
 
+size_t count_of(const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+    return n;
+}
+
 int recap_count(const std::string& out, const std::string& host, const std::string& field) {
     size_t at = out.find("\n" + host + " ");
     if (at == std::string::npos) return -1;

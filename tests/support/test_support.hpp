@@ -43,6 +43,8 @@ Run upkeep(const std::string& args);
 // A count from the PLAY RECAP line of `host` in upkeep's output (field: ok, changed,
 // failed, ...), -1 when the host or the field is not there.
 int recap_count(const std::string& out, const std::string& host, const std::string& field);
+// How often `what` occurs in `text`, occurrences not overlapping.
+size_t count_of(const std::string& text, const std::string& what);
 
 }  // namespace upkeep::test
 
