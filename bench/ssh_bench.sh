@@ -11,6 +11,7 @@
 #   BENCH_CONDITIONS="user root" BENCH_HOSTS="1 10 50" bash bench/ssh_bench.sh
 #   BENCH_USER_HOSTS / BENCH_ROOT_HOSTS / BENCH_RTT_HOSTS / BENCH_SUDO_HOSTS /
 #   BENCH_BIG_HOSTS: the host counts of each condition (BENCH_HOSTS sets user's).
+#   BENCH_EXTRA_VARS="upkeep_ssh_files=sftp ...": more [bench:vars] lines.
 #
 # Needs root (it creates an unprivileged user, a sudoers drop-in and starts sshd
 # daemons) and the packages of `bash .ci/setup test` (openssh-server,
@@ -173,6 +174,7 @@ for c in $conditions; do
       echo "ansible_ssh_private_key_file=$work/client_key"
       echo "ansible_python_interpreter=/usr/bin/python3"
       echo "bench_data=$work/data"
+      for v in ${BENCH_EXTRA_VARS:-}; do echo "$v"; done
     } >"$work/inventory-$c-$n.ini"
   done
 done

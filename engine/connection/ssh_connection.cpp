@@ -15,6 +15,7 @@
 
 #include "engine/connection/become.hpp"
 #include "engine/connection/known_hosts.hpp"
+#include "engine/connection/link_judge.hpp"
 #include "engine/connection/shell_files.hpp"
 #include "engine/connection/tcp_connect.hpp"
 #include "engine/report/run_log.hpp"
@@ -33,8 +34,6 @@ constexpr long k_op_timeout_s = 300;
 // Key exchange and authentication after the banner (tcp_connect.hpp): seconds
 // of CPU on a loaded controller or host, not a sign of an unreachable one.
 constexpr long k_handshake_timeout_s = 60;
-// upkeep_ssh_files=auto: a round trip slower than this is a slow link.
-constexpr double k_slow_link_ms = 20.0;
 
 std::string q(const std::string& s) { return shell_quote(s); }
 
@@ -644,16 +643,27 @@ bool SshConnection::files_via_shell() {
             // tens of ms) the shell wins, on a fast one SFTP's lack of fork
             // does. The first samples are free: the channel open and exec
             // request that started the shell. Only a slow answer is measured
-            // again, once, with a real request: a loaded machine stalls
-            // loopback now and then, a link's delay stays.
-            double best = with_session("a command", [&] {
+            // again, once, with a real request, and then weighed against the
+            // kernel's view of the wire and the controller's load
+            // (link_judge.hpp): a loaded machine stalls loopback, a link's
+            // delay stays.
+            LinkSample sample;
+            sample.kernel_rtt_ms = kernel_rtt_ms(ssh_get_fd(m_session));
+            sample.app_rtt_ms = with_session("a command", [&] {
                 if (!m_login_shell) shell_exec("", "", false);  // starts the shell
                 if (!m_login_shell) return 1e9;
                 double ms = m_login_shell->setup_round_trip_ms();
                 if (ms > k_slow_link_ms) ms = std::min(ms, m_login_shell->round_trip_ms(endpoint()));
                 return ms;
             });
-            m_files_via_shell = best < 1e9 && best > k_slow_link_ms ? 1 : 0;
+            if (sample.app_rtt_ms > k_slow_link_ms && !(sample.kernel_rtt_ms && *sample.kernel_rtt_ms > k_slow_link_ms))
+                sample.controller_busy = controller_busy();
+            m_files_via_shell = sample.app_rtt_ms < 1e9 && link_is_slow(sample) ? 1 : 0;
+            runlog::event(runlog::Level::Debug, m_opts.host_name, "link",
+                          {{"app_rtt_ms", std::to_string(sample.app_rtt_ms)},
+                           {"kernel_rtt_ms", sample.kernel_rtt_ms ? std::to_string(*sample.kernel_rtt_ms) : "none"},
+                           {"controller_busy", sample.controller_busy ? "true" : "false"},
+                           {"files_via", m_files_via_shell ? "shell" : "sftp"}});
         }
         m_shell_files->enable_cache(m_files_via_shell == 1);
     }
