@@ -20,19 +20,25 @@ constexpr auto k_start_timeout = std::chrono::seconds(300);
 
 // The driver (see shell_channel.hpp). `read` without -r would eat
 // backslashes; the header check stops at once on a desynchronised stream
-// rather than run data as a command.
+// rather than run data as a command. Each command costs the host as few
+// forks as the framing allows: the script is read by one `head` (a command
+// substitution of one command forks once; trailing newlines it drops mean
+// nothing at the end of a script) and run by `eval` in a subshell, a fork
+// without an exec of a new shell, which gives it the same isolation as
+// `sh -c` (its own variables, traps, `exit` and `set -e`). The driver's own
+// variables are _uk_-prefixed so no script meets them by accident.
 constexpr const char* k_driver_check =
     "case $(head --version 2>/dev/null) in *coreutils*) ;; *) echo UPKEEP-SHELL-UNSUPPORTED-5c1e; exit 70;; esac; ";
 constexpr const char* k_driver =
     "echo UPKEEP-SHELL-READY-5c1e; "
-    "while IFS=' ' read -r n c i; do "
-    "case $n in ''|*[!A-Za-z0-9]*) exit 70;; esac; "
-    "case $c$i in ''|*[!0-9]*) exit 70;; esac; "
-    "s=$(head -c \"$c\"; echo x); s=${s%x}; "
-    "if [ \"$i\" -gt 0 ]; then head -c \"$i\" | { /bin/sh -c \"$s\" 9<&-; r=$?; cat >/dev/null; exit $r; }; r=$?; "
-    "elif [ \"$c\" -gt 0 ]; then /bin/sh -c \"$s\" </dev/null 9<&-; r=$?; "
-    "else r=0; fi; "
-    "printf '\\036%s\\n' \"$n\" >&2; printf '\\036%s:%d\\n' \"$n\" \"$r\"; "
+    "while IFS=' ' read -r _uk_n _uk_c _uk_i; do "
+    "case $_uk_n in ''|*[!A-Za-z0-9]*) exit 70;; esac; "
+    "case $_uk_c$_uk_i in ''|*[!0-9]*) exit 70;; esac; "
+    "_uk_s=''; if [ \"$_uk_c\" -gt 0 ]; then _uk_s=$(head -c \"$_uk_c\"); fi; "
+    "if [ \"$_uk_i\" -gt 0 ]; then head -c \"$_uk_i\" | { (eval \"$_uk_s\") 9<&-; _uk_r=$?; cat >/dev/null; exit $_uk_r; }; _uk_r=$?; "
+    "elif [ \"$_uk_c\" -gt 0 ]; then (eval \"$_uk_s\") </dev/null 9<&-; _uk_r=$?; "
+    "else _uk_r=0; fi; "
+    "printf '\\036%s\\n' \"$_uk_n\" >&2; printf '\\036%s:%d\\n' \"$_uk_n\" \"$_uk_r\"; "
     "done";
 
 std::string nonce() {

@@ -113,8 +113,11 @@ std::optional<std::string> ShellFiles::read_file(const std::string& path) {
 std::string stale_temp_cleanup_script(const std::string& dir_var) {
     // Left-overs of a killed run: our own ".upkeep.*" files untouched for an
     // hour (a live write keeps its temp file fresh and renames it at once).
-    return "find \"" + dir_var + "\" -maxdepth 1 -name '.upkeep.*' -user \"$(id -u)\" \\( -type f -o -type l \\) -mmin +60 "
-           "-exec rm -f -- {} + 2>/dev/null || true; ";
+    // The glob, the shell's own, spares the two forks of find and id where
+    // there is no candidate at all, which is nearly always.
+    return "for _uk_t in \"" + dir_var + "\"/.upkeep.*; do if [ -e \"$_uk_t\" ] || [ -L \"$_uk_t\" ]; then "
+           "find \"" + dir_var + "\" -maxdepth 1 -name '.upkeep.*' -user \"$(id -u)\" \\( -type f -o -type l \\) -mmin +60 "
+           "-exec rm -f -- {} + 2>/dev/null || true; fi; break; done; ";
 }
 
 std::string backup_script(const std::string& file_var) {
@@ -139,7 +142,7 @@ WriteResult ShellFiles::write_file(const std::string& path, const std::string& c
          "if [ -e \"$p\" ] && [ ! -f \"$p\" ] && [ ! -L \"$p\" ]; then echo \"refusing to write $p: not a regular file\" >&2; exit 1; fi; "
          "old=''; if [ -f \"$p\" ] && [ ! -L \"$p\" ]; then old=1; fi; "
          "case $p in */*) d=${p%/*}; [ -n \"$d\" ] || d=/;; *) d=.;; esac; " +
-         (m_cleaned_dirs.insert(parent_path(path)).second ? stale_temp_cleanup_script("$d") : std::string()) +
+         (first_write_in(parent_path(path)) ? stale_temp_cleanup_script("$d") : std::string()) +
          "b=''; t=$(mktemp \"$d/.upkeep.XXXXXXXXXXXX\"); trap 'rm -f -- \"$t\"; [ -z \"$b\" ] || rm -f -- \"$b\"' EXIT; "
          "cat > \"$t\"; ";
     s += "if [ -n \"$old\" ]; then chown --reference=\"$p\" -- \"$t\"; fi; ";

@@ -49,6 +49,12 @@ public:
     void invalidate() { m_read_ahead.forget(); }
     void expect(std::vector<std::vector<std::string>> by_task) { m_read_ahead.expect(std::move(by_task)); }
 
+    // True the first time a write on this connection, through the shell or
+    // over SFTP, goes to `dir`: that write also removes the directory's stale
+    // ".upkeep.*" temp files (stale_temp_cleanup_script); once per directory
+    // and run is enough. The one record for both paths.
+    bool first_write_in(const std::string& dir) { return m_swept_dirs.insert(dir).second; }
+
 private:
     const ProbedPath* probe(const std::string& path);
 
@@ -58,9 +64,7 @@ private:
     CommandRunner m_run;
     std::string m_where;
     ShellReadAhead m_read_ahead;
-    // Directories whose stale ".upkeep.*" temp files a write already removed
-    // on this connection: once per directory and run is enough.
-    std::set<std::string> m_cleaned_dirs;
+    std::set<std::string> m_swept_dirs;  // see first_write_in
 };
 
 // Shell snippets shared with the SFTP path (ssh_connection.cpp): removing our

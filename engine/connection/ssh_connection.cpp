@@ -1025,7 +1025,7 @@ WriteResult SshConnection::sftp_write_file(const std::string& path, const std::s
 void SshConnection::remove_stale_temps(const std::string& dir) {
     // Left-overs of a run killed with SIGKILL; see stale_temp_cleanup_script.
     // Once per directory and connection: it costs a round trip.
-    if (!m_swept_dirs.insert(dir).second) return;
+    if (!m_shell_files->first_write_in(dir)) return;
     shell_exec("d=" + q(dir) + "; " + stale_temp_cleanup_script("$d"), "", false);
 }
 

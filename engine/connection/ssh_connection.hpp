@@ -165,7 +165,6 @@ private:
     std::map<uint32_t, std::string> m_users, m_groups;
     std::map<std::string, uint32_t> m_user_ids, m_group_ids;
     std::set<std::string> m_pending_temps;  // temp files a broken write may have left
-    std::set<std::string> m_swept_dirs;     // directories already cleared of stale temp files
     std::unique_ptr<ShellFiles> m_shell_files;
     std::unique_ptr<ShellChannel> m_login_shell, m_become_shell;
     bool m_login_shell_off = false, m_become_shell_off = false;  // the host cannot run it: exec per command
