@@ -24,6 +24,7 @@
 #include "engine/playbook/inventory.hpp"
 #include "engine/playbook/playbook.hpp"
 #include "engine/report/log_reporter.hpp"
+#include "engine/lua/lua_pool.hpp"
 #include "engine/report/run_log.hpp"
 #include "engine/report/console_reporter.hpp"
 #include "engine/plan/plan_enforcer.hpp"
@@ -301,7 +302,8 @@ int run_play_command(PlayArgs& a, int verbosity, const ModuleCatalog& modules) {
         long long t0 = runlog::now_ns();
         int rc = exec.run(pb);
         // The log stays open: the connections close (and log it) when the executor goes.
-        runlog::event(runlog::Level::Info, "", "run_end", {{"rc", std::to_string(rc)}, {"ms", runlog::ms_since(t0)}});
+        runlog::event(runlog::Level::Info, "", "run_end",
+                      {{"rc", std::to_string(rc)}, {"ms", runlog::ms_since(t0)}, {"lua_states", std::to_string(lua_states_created())}});
         for (const auto& error : report_errors) {
             std::string e = error();
             if (e.empty()) continue;

@@ -11,7 +11,13 @@ namespace upkeep {
 
 namespace {
 
+// Writes go out in up to 64 KiB; reads come in through a small buffer: a
+// thread holds it for as long as the host takes to answer, and at 1,000 hosts
+// a thousand idle 64 KiB buffers were a quarter of the controller's memory.
+// libssh keeps what arrived until it is read, so a small one costs only a
+// few more calls for a large output.
 constexpr size_t k_chunk = 64 * 1024;
+constexpr size_t k_read_chunk = 8 * 1024;
 constexpr const char* k_ready = "UPKEEP-SHELL-READY-5c1e\n";
 constexpr const char* k_unsupported = "UPKEEP-SHELL-UNSUPPORTED-5c1e";
 // How long the driver may take to come up (login shell, sudo) before the
@@ -84,7 +90,7 @@ std::unique_ptr<ShellChannel> ShellChannel::start(ssh_session session, const Bec
     exec_cmdline = become ? b.cmdline : driver;
     double setup_rtt_ms = 0;
     ssh_channel ch = open_exec_channel(session, exec_cmdline, setup_rtt_ms);
-    std::string out, err, buf(k_chunk, '\0');
+    std::string out, err, buf(k_read_chunk, '\0');
     bool gate_open = become == nullptr, password_sent = false;
     size_t scan_from = 0;
     auto fail = [&](std::string text) -> std::unique_ptr<ShellChannel> {
@@ -159,7 +165,7 @@ CommandResult ShellChannel::run(const std::string& script, const std::string& st
     if (ssh_channel_is_closed(m_ch) || ssh_channel_is_eof(m_ch)) throw ShellChannelGone{};
     // Output a command left behind after its end (a daemon still writing) is
     // not the next command's.
-    std::string buf(k_chunk, '\0');
+    std::string buf(k_read_chunk, '\0');
     while (ssh_channel_read_nonblocking(m_ch, buf.data(), static_cast<uint32_t>(buf.size()), 0) > 0) {
     }
     while (ssh_channel_read_nonblocking(m_ch, buf.data(), static_cast<uint32_t>(buf.size()), 1) > 0) {

@@ -28,6 +28,9 @@ namespace upkeep {
 namespace {
 
 constexpr size_t k_io_chunk = 64 * 1024;
+// A command's output is read through this much at a time (see shell_channel.cpp's
+// k_read_chunk: the buffer is held while the host works).
+constexpr size_t k_read_chunk = 8 * 1024;
 // Timeout for blocking libssh calls once connected (SFTP replies, channel
 // setup); long-running commands are polled and never hit it.
 constexpr long k_op_timeout_s = 300;
@@ -529,7 +532,7 @@ CommandResult SshConnection::exec(const std::string& cmdline, const std::string&
         throw ConnectionError(endpoint() + ": cannot start a command: " + err);
     }
     x.gate_open = become == nullptr;
-    std::string buf(k_io_chunk, '\0');
+    std::string buf(k_read_chunk, '\0');
     auto lost = [&](const char* when) {
         ssh_channel_free(x.ch);
         return ConnectionError(endpoint() + ": connection lost " + when + ": " + ssh_get_error(m_session));
@@ -728,8 +731,13 @@ void SshConnection::load_id_names() {
     auto parse = [&](const std::string& file, auto& by_id, auto& by_name) {
         sftp_file f = sftp_open(sftp(), file.c_str(), O_RDONLY, 0);
         if (!f) return;
-        std::string text, buf(k_io_chunk, '\0');
-        for (ssize_t n; (n = sftp_read(f, buf.data(), buf.size())) > 0;) text.append(buf.data(), static_cast<size_t>(n));
+        std::string text;  // read in place: every host reads these at the same task
+        for (ssize_t n = 1; n > 0;) {
+            size_t at = text.size();
+            text.resize(at + k_read_chunk);
+            n = sftp_read(f, text.data() + at, k_read_chunk);
+            text.resize(at + static_cast<size_t>(std::max<ssize_t>(n, 0)));
+        }
         sftp_close(f);
         for (const auto& line : split(text, '\n')) {
             auto fields = split(line, ':');
@@ -846,17 +854,19 @@ std::optional<std::string> SshConnection::read_file(const std::string& path) {
             throw TaskError(m_opts.host_name + ": refusing to read " + path +
                             (is_reg ? ": larger than " + std::to_string(k_max_read_bytes >> 20) + " MiB" : ": not a regular file"));
         }
+        // Straight into the result, sized by the stat (one byte more to see
+        // the end at once): no 64 KiB buffer held per host while SFTP answers.
         std::string out;
-        out.reserve(static_cast<size_t>(size));
-        std::string buf(k_io_chunk, '\0');
-        for (;;) {
-            ssize_t n = sftp_read(f, buf.data(), buf.size());
+        for (size_t want = static_cast<size_t>(size) + 1;;) {
+            size_t at = out.size(), n_ask = std::min(k_io_chunk, std::max<size_t>(want > at ? want - at : 0, 4096));
+            out.resize(at + n_ask);
+            ssize_t n = sftp_read(f, out.data() + at, n_ask);
+            out.resize(at + static_cast<size_t>(std::max<ssize_t>(n, 0)));
             if (n < 0) {
                 sftp_close(f);
                 sftp_fail("cannot read", path);
             }
             if (n == 0) break;
-            out.append(buf.data(), static_cast<size_t>(n));
             if (out.size() > k_max_read_bytes) {
                 sftp_close(f);
                 throw TaskError(m_opts.host_name + ": refusing to read " + path + ": larger than " +
