@@ -133,6 +133,8 @@ void SshConnection::drop_session() {
         m_session = nullptr;
     }
     m_ids_loaded = false;
+    m_nss_users.clear();
+    m_nss_groups.clear();
 }
 
 bool SshConnection::session_alive() const {
@@ -728,64 +730,55 @@ void SshConnection::load_id_names() {
     m_ids_loaded = true;
     // /etc/passwd and /etc/group give names for SFTP's bare numbers without a
     // command per lookup; users only known to NSS fall back to `id`/`getent`.
-    auto parse = [&](const std::string& file, auto& by_id, auto& by_name) {
-        sftp_file f = sftp_open(sftp(), file.c_str(), O_RDONLY, 0);
-        if (!f) return;
+    auto load = [&](const std::string& file) {
         std::string text;  // read in place: every host reads these at the same task
-        for (ssize_t n = 1; n > 0;) {
-            size_t at = text.size();
-            text.resize(at + k_read_chunk);
-            n = sftp_read(f, text.data() + at, k_read_chunk);
-            text.resize(at + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-        }
-        sftp_close(f);
-        for (const auto& line : split(text, '\n')) {
-            auto fields = split(line, ':');
-            if (fields.size() < 3 || fields[2].empty()) continue;
-            try {
-                uint32_t id = static_cast<uint32_t>(std::stoul(fields[2]));
-                by_id.emplace(id, fields[0]);
-                by_name.emplace(fields[0], id);
-            } catch (...) {
+        if (sftp_file f = sftp_open(sftp(), file.c_str(), O_RDONLY, 0)) {
+            for (ssize_t n = 1; n > 0;) {
+                size_t at = text.size();
+                text.resize(at + k_read_chunk);
+                n = sftp_read(f, text.data() + at, k_read_chunk);
+                text.resize(at + static_cast<size_t>(std::max<ssize_t>(n, 0)));
             }
+            sftp_close(f);
         }
+        return IdTable::of(text);
     };
-    parse("/etc/passwd", m_users, m_user_ids);
-    parse("/etc/group", m_groups, m_group_ids);
+    m_passwd = load("/etc/passwd");
+    m_group = load("/etc/group");
 }
 
 std::string SshConnection::user_name(uint32_t uid) {
     load_id_names();
-    auto it = m_users.find(uid);
-    return it == m_users.end() ? std::to_string(uid) : it->second;
+    return m_passwd->name(uid).value_or(std::to_string(uid));
 }
 
 std::string SshConnection::group_name(uint32_t gid) {
     load_id_names();
-    auto it = m_groups.find(gid);
-    return it == m_groups.end() ? std::to_string(gid) : it->second;
+    return m_group->name(gid).value_or(std::to_string(gid));
 }
 
 uint32_t SshConnection::resolve_user(const std::string& name) {
     if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) return static_cast<uint32_t>(std::stoul(name));
     load_id_names();
-    if (auto it = m_user_ids.find(name); it != m_user_ids.end()) return it->second;
+    if (auto id = m_passwd->id(name)) return *id;
+    if (auto it = m_nss_users.find(name); it != m_nss_users.end()) return it->second;
     CommandResult r = shell_exec("id -u -- " + q(name), "", false);
     if (r.rc != 0) throw TaskError(m_opts.host_name + ": unknown user '" + name + "'");
     uint32_t id = static_cast<uint32_t>(std::stoul(trim(r.out)));
-    m_user_ids[name] = id;
+    m_nss_users[name] = id;
     return id;
 }
 
 uint32_t SshConnection::resolve_group(const std::string& name) {
     if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) return static_cast<uint32_t>(std::stoul(name));
     load_id_names();
-    if (auto it = m_group_ids.find(name); it != m_group_ids.end()) return it->second;
+    if (auto id = m_group->id(name)) return *id;
+    if (auto it = m_nss_groups.find(name); it != m_nss_groups.end()) return it->second;
     CommandResult r = shell_exec("getent group -- " + q(name), "", false);
     auto fields = split(trim(r.out), ':');
     if (r.rc != 0 || fields.size() < 3) throw TaskError(m_opts.host_name + ": unknown group '" + name + "'");
     uint32_t id = static_cast<uint32_t>(std::stoul(fields[2]));
-    m_group_ids[name] = id;
+    m_nss_groups[name] = id;
     return id;
 }
 

@@ -15,6 +15,7 @@
 
 #include "engine/connection/become.hpp"
 #include "engine/connection/connection.hpp"
+#include "engine/connection/id_table.hpp"
 #include "engine/connection/run_lock.hpp"
 #include "engine/connection/shell_channel.hpp"
 #include "engine/connection/shell_files.hpp"
@@ -162,8 +163,8 @@ private:
     ssh_channel m_lock_channel = nullptr;  // its remote process holds the run lock (else the login shell does)
     bool m_lock_skipped = false;           // upkeep_run_lock=false and the host gave none
     bool m_ids_loaded = false;
-    std::map<uint32_t, std::string> m_users, m_groups;
-    std::map<std::string, uint32_t> m_user_ids, m_group_ids;
+    std::shared_ptr<const IdTable> m_passwd, m_group;  // shared between hosts with the same file
+    std::map<std::string, uint32_t> m_nss_users, m_nss_groups;  // names only `id`/`getent` knew
     std::set<std::string> m_pending_temps;  // temp files a broken write may have left
     std::unique_ptr<ShellFiles> m_shell_files;
     std::unique_ptr<ShellChannel> m_login_shell, m_become_shell;
