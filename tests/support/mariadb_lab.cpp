@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -37,12 +38,17 @@ int free_port() {
 
 MariaDbLab::MariaDbLab(const std::vector<std::string>& extra_args) : m_socket(m_dir / "mysqld.sock"), m_port(free_port()) {
     std::string data = m_dir / "data";
-    auto init = sh("mariadb-install-db --no-defaults --datadir=" + shell_quote(data) +
+    // A private temp dir for the installer and the server: in the shared /tmp
+    // a parallel test's cleanup once took the installer's temp file.
+    std::string tmp = m_dir / "tmp";
+    std::filesystem::create_directories(tmp);
+    auto init = sh("TMPDIR=" + shell_quote(tmp) + " mariadb-install-db --no-defaults --datadir=" + shell_quote(data) +
+                   " --tmpdir=" + shell_quote(tmp) +
                    " --user=root --skip-test-db --auth-root-authentication-method=socket");
     if (init.rc != 0) throw std::runtime_error("mariadb-install-db failed: " + init.out);
     std::vector<std::string> argv = {"/usr/sbin/mariadbd", "--no-defaults", "--datadir=" + data,
                                      "--socket=" + m_socket, "--port=" + std::to_string(m_port),
-                                     "--bind-address=127.0.0.1", "--pid-file=" + (m_dir / "mariadbd.pid"),
+                                     "--bind-address=127.0.0.1", "--pid-file=" + (m_dir / "mariadbd.pid"), "--tmpdir=" + tmp,
                                      "--log-error=" + (m_dir / "error.log"), "--user=root", "--skip-name-resolve",
                                      "--innodb-buffer-pool-size=16M"};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
