@@ -38,7 +38,7 @@ public:
     // Runs in the calling worker's own Lua state; the host object is read-only here.
     Plan check(ModuleContext& ctx, const Args& args) const override {
         long long t0 = runlog::now_ns();
-        Value plan = lua_lease()->call_module(m_path, "check", args.raw(), Value(), ctx.conn, true);
+        Value plan = lua_lease_held()->call_module(m_path, "check", args.raw(), Value(), ctx.conn, true);
         Plan p = plan_from_lua(plan, m_path);
         runlog::event(runlog::Level::Debug, ctx.conn.host_name(), "lua_module",
                       {{"module", m_spec.name}, {"fn", "check"}, {"path", m_path},
@@ -50,7 +50,7 @@ public:
     // module's writes land there and its mutating commands are recorded as "would run".
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
         long long t0 = runlog::now_ns();
-        Value r = lua_lease()->call_module(m_path, "apply", plan_to_lua(plan), args.raw(), ctx.conn, false);
+        Value r = lua_lease_held()->call_module(m_path, "apply", plan_to_lua(plan), args.raw(), ctx.conn, false);
         runlog::event(runlog::Level::Debug, ctx.conn.host_name(), "lua_module",
                       {{"module", m_spec.name}, {"fn", "apply"}, {"path", m_path}, {"ms", runlog::ms_since(t0)}});
         // An empty Lua table reads as an empty list: no result fields.

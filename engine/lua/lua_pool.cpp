@@ -19,17 +19,18 @@ struct Pool {
     std::condition_variable returned;
     std::vector<LuaEnv*> idle;
     std::atomic<size_t> created{0};
+    size_t alive = 0;  // under mutex
 };
 
-// Beyond this many states a lease first waits a moment for one to come back: on a
-// busy controller 1,000 threads preempted mid-evaluation would otherwise make a
-// state each. Never a hard limit (a Lua module holds its state across host I/O;
-// waiting for ever could deadlock a run), only a brief preference for reuse.
+// The pool's share of states (see lua_pool.hpp): beyond it a brief lease waits
+// for one to come back, and a state given back is freed. Never a hard limit: a
+// brief lease that waited k_reuse_wait makes a state anyway, so no pattern of
+// holders can deadlock a run.
 size_t soft_cap() {
     static const size_t cap = std::max<size_t>(8, 4 * std::max(1u, std::thread::hardware_concurrency()));
     return cap;
 }
-constexpr auto k_reuse_wait = std::chrono::milliseconds(20);
+constexpr auto k_reuse_wait = std::chrono::seconds(1);
 
 // Never destroyed: states may be in use by detached work at exit, and a LuaEnv's
 // destructor must not run after the globals it uses are gone.
@@ -43,7 +44,7 @@ thread_local int t_depth = 0;              // nested leases of it
 
 }  // namespace
 
-LuaLease::LuaLease() {
+LuaLease::LuaLease(LeaseKind kind) {
     if (t_current) {
         m_env = t_current;
         ++t_depth;
@@ -52,16 +53,24 @@ LuaLease::LuaLease() {
     Pool& p = pool();
     {
         std::unique_lock<std::mutex> lock(p.mutex);
-        if (p.idle.empty() && p.created.load() >= soft_cap())
+        if (kind == LeaseKind::Brief && p.idle.empty() && p.alive >= soft_cap())
             p.returned.wait_for(lock, k_reuse_wait, [&] { return !p.idle.empty(); });
         if (!p.idle.empty()) {
             m_env = p.idle.back();
             p.idle.pop_back();
+        } else {
+            ++p.alive;  // counted now, so that concurrent leases see it
         }
     }
     if (!m_env) {
         // Made outside the lock: loading the helpers takes milliseconds and may throw.
-        m_env = new LuaEnv();
+        try {
+            m_env = new LuaEnv();
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(p.mutex);
+            --p.alive;
+            throw;
+        }
         ++p.created;
     }
     t_current = m_env;
@@ -72,13 +81,31 @@ LuaLease::~LuaLease() {
     if (--t_depth > 0) return;
     t_current = nullptr;
     Pool& p = pool();
+    LuaEnv* surplus = nullptr;
     {
         std::lock_guard<std::mutex> lock(p.mutex);
-        p.idle.push_back(m_env);
+        if (p.alive > soft_cap()) {
+            surplus = m_env;
+            --p.alive;
+        } else {
+            p.idle.push_back(m_env);
+        }
     }
-    p.returned.notify_one();
+    if (surplus) {
+        delete surplus;
+    } else {
+        p.returned.notify_one();
+    }
 }
 
 size_t lua_states_created() { return pool().created.load(); }
+
+size_t lua_pool_share() { return soft_cap(); }
+
+size_t lua_states_alive() {
+    Pool& p = pool();
+    std::lock_guard<std::mutex> lock(p.mutex);
+    return p.alive;
+}
 
 }  // namespace upkeep
