@@ -19,7 +19,8 @@ struct Pool {
     std::condition_variable returned;
     std::vector<LuaEnv*> idle;
     std::atomic<size_t> created{0};
-    size_t alive = 0;  // under mutex
+    size_t alive = 0;          // states that exist (under mutex)
+    size_t brief_in_use = 0;   // states lent to brief leases (under mutex)
 };
 
 // The pool's share of states (see lua_pool.hpp): beyond it a brief lease waits
@@ -50,10 +51,13 @@ LuaLease::LuaLease(LeaseKind kind) {
         ++t_depth;
         return;
     }
+    m_brief = kind == LeaseKind::Brief;
     Pool& p = pool();
     {
         std::unique_lock<std::mutex> lock(p.mutex);
-        if (kind == LeaseKind::Brief && p.idle.empty() && p.alive >= soft_cap())
+        // Only brief leases count against the share: states held by Lua modules
+        // for seconds must not make every template wait.
+        if (m_brief && p.idle.empty() && p.brief_in_use >= soft_cap())
             p.returned.wait_for(lock, k_reuse_wait, [&] { return !p.idle.empty(); });
         if (!p.idle.empty()) {
             m_env = p.idle.back();
@@ -61,6 +65,7 @@ LuaLease::LuaLease(LeaseKind kind) {
         } else {
             ++p.alive;  // counted now, so that concurrent leases see it
         }
+        if (m_brief) ++p.brief_in_use;
     }
     if (!m_env) {
         // Made outside the lock: loading the helpers takes milliseconds and may throw.
@@ -69,6 +74,7 @@ LuaLease::LuaLease(LeaseKind kind) {
         } catch (...) {
             std::lock_guard<std::mutex> lock(p.mutex);
             --p.alive;
+            if (m_brief) --p.brief_in_use;
             throw;
         }
         ++p.created;
@@ -84,7 +90,10 @@ LuaLease::~LuaLease() {
     LuaEnv* surplus = nullptr;
     {
         std::lock_guard<std::mutex> lock(p.mutex);
-        if (p.alive > soft_cap()) {
+        if (m_brief) --p.brief_in_use;
+        // At most the share stays idle; the rest (made for Lua modules held
+        // at once, or after a wait ran out) is freed.
+        if (p.idle.size() >= soft_cap()) {
             surplus = m_env;
             --p.alive;
         } else {

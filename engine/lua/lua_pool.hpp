@@ -14,14 +14,15 @@
 // carry no host's data between leases: every evaluation receives its variables.
 //
 // Two kinds of lease. A brief one (templates, conditions) waits up to a second
-// for an idle state once the pool has its share (4 per core, at least 8): on a
+// for an idle state once that many brief leases (4 per core, at least 8) are out: on a
 // saturated controller a thread is often preempted while it holds a state, and
 // making a new state whenever none came back within 20 ms once grew the pool to
 // 586 states (200 MB) at 1,000 hosts. A held one (a Lua module's check/apply,
 // which keeps its state across host I/O) never waits for a state another
-// module may hold for seconds: it takes an idle one or makes one. Whatever the
-// kind, a state given back beyond the pool's share is freed, so a Lua module
-// run on 1,000 hosts at once does not leave 1,000 states behind.
+// module may hold for seconds: it takes an idle one or makes one (and does
+// not count against the brief leases' share). At most the share of states
+// stays idle, the rest is freed when given back, so a Lua module run on 1,000
+// hosts at once does not leave 1,000 states behind.
 #pragma once
 
 #include "engine/lua/lua_env.hpp"
@@ -42,6 +43,7 @@ public:
 
 private:
     LuaEnv* m_env = nullptr;
+    bool m_brief = false;  // counted against the pool's share (see above)
 };
 
 // Borrows a state for the rest of the full expression (see above).

@@ -57,3 +57,15 @@ TEST_CASE("lua pool: held leases never wait for each other, and the surplus is f
     // What is left still works.
     CHECK(lua_lease()->eval("1 + 1", Value()).as_int() == 2);
 }
+
+TEST_CASE("lua pool: templates do not wait while Lua modules hold many states", "[lua][lua_pool]") {
+    size_t share = lua_pool_share();
+    std::thread modules([&] { hold_at_once(2 * share, LeaseKind::Held, std::chrono::milliseconds(1500)); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the modules hold theirs now
+    auto t0 = Clock::now();
+    CHECK(lua_lease()->eval("2 * 3", Value()).as_int() == 6);
+    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    modules.join();
+    CHECK(secs < 0.5);  // not the brief lease's 1 s wait
+    CHECK(lua_states_alive() <= share);
+}
