@@ -517,7 +517,7 @@ int str_gsub(lua_State* L) {
             changed = add_value(&ms, &b, src, e, tr) || changed;
             src = lastmatch = e;
         } else if (src < ms.src_end) {
-            luaL_addchar(&b, *src++);
+            luaL_addchar(&b, *src++);  // NOLINT(clang-analyzer-core.NullDereference): luaL_checklstring raises, never returns null
         } else {
             break;
         }

@@ -119,7 +119,10 @@ void check_report_path_writable(const std::string& path, const char* kind) {
 }
 
 void write_report_file(const std::string& path, const std::string& content, const char* kind) {
-    auto [fd, tmp] = create_temp(path, kind);
+    // Not a structured binding: clang 14 (clang-tidy) cannot capture one in a lambda.
+    auto created = create_temp(path, kind);
+    int fd = created.first;
+    const std::string& tmp = created.second;
     auto abandon = [&](const std::string& what) {
         int err = errno;
         ::close(fd);

@@ -131,9 +131,11 @@ RunRecord run_record_from_json(const Value& doc) {
             r.plays.push_back(std::move(play));
         }
     if (doc.get("stats").is_map())
-        for (const auto& [h, s] : doc.get("stats").as_map()) {
+        for (const auto& entry : doc.get("stats").as_map()) {
+            // Not a structured binding: clang 14 (clang-tidy) cannot capture one in a lambda.
+            const Value& s = entry.second;
             HostStats st;
-            st.host = h;
+            st.host = entry.first;
             auto n = [&](const char* k) { return s.get(k).is_null() ? 0 : static_cast<int>(s.get(k).as_int()); };
             st.ok = n("ok"), st.changed = n("changed"), st.unreachable = n("unreachable"), st.failed = n("failed");
             st.skipped = n("skipped"), st.rescued = n("rescued"), st.ignored = n("ignored");
