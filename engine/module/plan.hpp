@@ -28,7 +28,9 @@ struct Change {
 // A module's own data from check() to apply(), of a type the module declares
 // (`struct TimezonePayload {...}`): apply() reads members check() filled, which the
 // compiler checks, instead of string keys of an untyped map that check() may never
-// have set. Shared, not copied, when the plan is.
+// have set. A plan holds at most one payload of each type, so the shared file
+// plumbing (FileEditPayload, engine/module/file_edit.hpp) and the module using it
+// (SysctlPayload) each keep their own. Shared, not copied, when the plan is.
 class PlanPayload {
 public:
     virtual ~PlanPayload() = default;
@@ -51,8 +53,8 @@ struct Plan {
     Value data;
     Value result;
     // The typed check -> apply data (see PlanPayload): set_payload in check(),
-    // payload<T>() in apply().
-    std::shared_ptr<const PlanPayload> typed_payload;
+    // payload<T>() in apply(). At most one of each type; few, so a vector.
+    std::vector<std::shared_ptr<const PlanPayload>> payloads;
     // The whole new file a file module's apply() writes (engine/module/file_edit.hpp),
     // none when the content stays. Typed and shared rather than a copy in `data`: the
     // same buffer is the change's after-bytes and, in a dry run, the planned file.
@@ -67,22 +69,32 @@ struct Plan {
 
     bool changed() const { return !changes.empty(); }
 
+    bool has_payload() const { return !payloads.empty(); }
+
+    // Sets (or replaces) the payload of type T.
     template <class T>
     void set_payload(T v) {
-        typed_payload = std::make_shared<const TypedPayload<T>>(std::move(v));
+        auto next = std::make_shared<const TypedPayload<T>>(std::move(v));
+        for (auto& p : payloads)
+            if (dynamic_cast<const TypedPayload<T>*>(p.get())) {
+                p = std::move(next);
+                return;
+            }
+        payloads.push_back(std::move(next));
     }
-    // What check() set; a plan without it (or with another module's type) is a bug
-    // in the module, reported as such rather than read as empty.
+    // What check() set; a plan without it (or with only other types) is a bug in the
+    // module, reported as such rather than read as empty.
     template <class T>
     const T& payload() const {
-        if (auto* p = dynamic_cast<const TypedPayload<T>*>(typed_payload.get())) return p->value;
+        if (const T* p = find_payload<T>()) return *p;
         throw ContractError(std::string("apply() was handed a plan without the payload its check() makes (") +
                             typeid(T).name() + ")");
     }
     template <class T>
     const T* find_payload() const {
-        auto* p = dynamic_cast<const TypedPayload<T>*>(typed_payload.get());
-        return p ? &p->value : nullptr;
+        for (const auto& p : payloads)
+            if (auto* t = dynamic_cast<const TypedPayload<T>*>(p.get())) return &t->value;
+        return nullptr;
     }
 };
 

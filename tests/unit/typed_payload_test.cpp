@@ -18,7 +18,7 @@ namespace {
 Plan round_trip(test::Sandbox& box, const std::string& module, const std::string& task) {
     Plan p = box.check(module, task);
     REQUIRE(p.changed());
-    REQUIRE(p.typed_payload);
+    REQUIRE(p.has_payload());
     Plan typed_only = p;
     typed_only.data = Value();
     box.apply(module, task, typed_only);
@@ -45,6 +45,13 @@ TEST_CASE("plan payload: apply reads what check set, and a missing one is a cont
     Plan copy = p;  // shared, not copied
     CHECK(&copy.payload<Ours>() == &p.payload<Ours>());
     CHECK_THROWS_WITH(p.payload<Theirs>(), Catch::Contains("without the payload its check() makes"));
+    // One of each type: a second type sits beside the first, the same type replaces it.
+    p.set_payload(Theirs{3});
+    p.set_payload(Ours{"/etc/y"});
+    CHECK(p.payloads.size() == 2);
+    CHECK(p.payload<Ours>().path == "/etc/y");
+    CHECK(p.payload<Theirs>().n == 3);
+    CHECK(copy.payload<Ours>().path == "/etc/x");  // the copy kept what it shared
 }
 
 TEST_CASE("typed payloads: copy's tree, unarchive, timezone, cron, authorized_key and fetch apply without Plan::data",
