@@ -190,6 +190,10 @@ EditOutcome edit_apt_sources(const std::optional<std::string>& current, const Ap
 
 namespace {
 
+// check() -> apply(): the sources changed and update_cache is on, so apt-get
+// update runs after the write.
+struct UpdateCache {};
+
 class AptRepositoryModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -292,15 +296,15 @@ public:
             e.absent ? std::optional<std::string>(path + " does not exist") : std::nullopt);
         bool content_changes = plan.content.has_value();
         if (content_changes && args.flag("update_cache", true)) {
-            plan.data["update_cache"] = Value(true);
+            plan.set_payload(UpdateCache{});
             plan.changes.push_back({"apt cache", "would run apt-get update", {}, {}, false});
         }
         return plan;
     }
 
-    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
-        Value result = apply_file_plan(ctx, with_path(args), plan);
-        if (plan.data.get("update_cache").truthy()) {
+    Value apply(ModuleContext& ctx, const Args& /*args*/, const Plan& plan) const override {
+        Value result = apply_file_plan(ctx, plan);
+        if (plan.find_payload<UpdateCache>()) {
             Command c;
             c.cmdline = "apt-get update";
             c.env["DEBIAN_FRONTEND"] = "noninteractive";

@@ -61,6 +61,14 @@ Value conflict_values(const merge::MergeResult& res) {
     return Value(std::move(conflicts));
 }
 
+// check() -> apply() beyond the merged file's write (its FileEditPayload).
+struct MergePayload {
+    std::optional<std::string> remove{};    // the .rpmnew/.dpkg-dist leftover, merged: removed after
+    std::optional<std::string> keep_ours{}; // `ours:` the operator's old file, moved aside...
+    std::string keep_ours_as{};            // ...to this -backup name
+    bool pending = false;                  // dry run: the merge waits on a planned install
+};
+
 class ConfigMergeModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -165,11 +173,10 @@ public:
             for (int n = 1; ctx.conn.stat(keep, false).exists(); ++n) keep = ours_path + "-backup." + std::to_string(n);
             plan.changes.push_back({ours_path, "kept as " + keep + " (merged into " + path + ")", std::nullopt,
                                     std::nullopt, false});
-            plan.data["keep_ours"] = Value(ours_path);
-            plan.data["keep_ours_as"] = Value(keep);
+            plan.set_payload(MergePayload{.keep_ours = ours_path, .keep_ours_as = keep});
         } else if (args.flag("remove_new")) {
             plan.changes.push_back({leftover, "removed (merged into " + path + ")", std::nullopt, std::nullopt, false});
-            plan.data["remove"] = Value(leftover);
+            plan.set_payload(MergePayload{.remove = leftover});
         }
         if (!plan.changed()) plan.msg = "already merged: " + path + " has the new version with the customisations";
         List carried;
@@ -181,19 +188,22 @@ public:
         return plan;
     }
 
-    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
-        if (plan.data.has("pending")) {
+    Value apply(ModuleContext& ctx, const Args& /*args*/, const Plan& plan) const override {
+        const MergePayload none;
+        const MergePayload* m = plan.find_payload<MergePayload>();
+        if (!m) m = &none;
+        if (m->pending) {
             // The merge waits on a file that is not there: only its removal is planned,
             // so later tasks see the leftover gone, as after the real merge.
-            if (plan.data.has("remove")) ctx.conn.remove(plan.data.get("remove").as_string(), false);
+            if (m->remove) ctx.conn.remove(*m->remove, false);
             return Value(Map{});
         }
-        Value result = apply_file_plan(ctx, args, plan);
-        if (plan.data.has("remove")) ctx.conn.remove(plan.data.get("remove").as_string(), false);
-        if (plan.data.has("keep_ours")) {
+        Value result = apply_file_plan(ctx, plan);
+        if (m->remove) ctx.conn.remove(*m->remove, false);
+        if (m->keep_ours) {
             // Copy, then remove: the backup exists before the only other copy goes.
-            std::string ours = plan.data.get("keep_ours").as_string();
-            std::string keep = plan.data.get("keep_ours_as").as_string();
+            const std::string& ours = *m->keep_ours;
+            const std::string& keep = m->keep_ours_as;
             auto text = ctx.conn.read_file(ours);
             if (!text) throw TaskError(ours + " vanished during the merge");
             WriteOptions o;
@@ -264,7 +274,7 @@ private:
             if (args.has("ours"))
                 p.changes.push_back({args.str("ours"), "merged into " + path + " and kept as -backup, if the "
                                      "install leaves it there", std::nullopt, std::nullopt, false});
-            p.data["pending"] = Value(path);
+            p.set_payload(MergePayload{.pending = true});
             p.msg = "merge depends on " + why + " (" + path + " does not exist before it)";
             p.result["path"] = Value(path);
             return p;
@@ -272,11 +282,12 @@ private:
         p.changes.push_back({path, "merge depends on " + why + ": it leaves " + leftover +
                                        " only if the new package's file differs from the old one's",
                              std::nullopt, std::nullopt, false});
+        MergePayload payload{.pending = true};
         if (args.flag("remove_new")) {
             p.changes.push_back({leftover, "removed after the merge", std::nullopt, std::nullopt, false});
-            p.data["remove"] = Value(leftover);
+            payload.remove = leftover;
         }
-        p.data["pending"] = Value(leftover);
+        p.set_payload(std::move(payload));
         p.msg = "merge depends on " + why + " (" + leftover + " may appear)";
         p.result["path"] = Value(path);
         p.result["new"] = Value(leftover);

@@ -145,7 +145,7 @@ public:
             // Ansible's follow: false renames the new file over the link itself;
             // the link's target is left alone.
             plan.content = content;
-            plan.data["replace_link"] = Value(true);
+            plan.set_payload(FileEditPayload{.path = dest, .replace_link = true});
             plan.changes.push_back({dest, "symbolic link (to " + dest_link.link_target + ") replaced by a file", std::nullopt,
                                     std::move(content), false});
             plan_attributes(plan, effective, dest, FileInfo{});
@@ -154,14 +154,13 @@ public:
             plan = plan_file_content(ctx, effective, dest, std::move(content), "content replaced");
         }
         plan.result["dest"] = Value(dest);
-        plan.data["raw_args"] = raw;
         return plan;
     }
 
     Value apply(ModuleContext& ctx, const Args& /*args*/, const Plan& plan) const override {
         if (auto* tree = plan.find_payload<TreeOps>()) return apply_tree(ctx, plan, *tree);
-        Value out = apply_file_plan(ctx, Args(plan.data.get("raw_args")), plan);
-        out["dest"] = plan.data.get("path");
+        Value out = apply_file_plan(ctx, plan);
+        out["dest"] = Value(plan.payload<FileEditPayload>().path);
         return out;
     }
 

@@ -1,6 +1,6 @@
 // file: the state of a path (file, directory, link, absent, touch) and its
 // mode/owner/group, optionally recursively (Ansible's file module). check()
-// lists the exact operations in plan.data["ops"]; apply() performs exactly them.
+// lists the exact operations in its FilePayload; apply() performs exactly them.
 #include "engine/module/file_edit.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
@@ -22,23 +22,43 @@ const char* kind_name(const FileInfo& i) {
     return "?";
 }
 
-Value op(const char* name, const std::string& path) {
-    Value v;
-    v["op"] = Value(name);
-    v["path"] = Value(path);
-    return v;
+// One operation on one path, in the order apply() carries them out.
+struct FileOp {
+    enum class Kind { Remove, Mkdir, Touch, Symlink, Attrs };
+    Kind kind = Kind::Attrs;
+    std::string path = "";
+    std::optional<uint32_t> mode = std::nullopt;
+    std::string owner = "", group = "";  // "" leaves them as they are
+    std::string target = "";             // Symlink: what the link points at
+    bool sets_owner_or_group() const { return !owner.empty() || !group.empty(); }
+};
+using FileOps = std::vector<FileOp>;
+
+// check() -> apply().
+struct FilePayload {
+    FileOps ops;
+};
+
+FileOp op(FileOp::Kind kind, const std::string& path) { return FileOp{.kind = kind, .path = path}; }
+
+// The owner/group a new path is given right after it is made.
+FileOp new_path_owner(const Args& args, const std::string& path) {
+    FileOp a = op(FileOp::Kind::Attrs, path);
+    if (args.has("owner")) a.owner = args.str("owner");
+    if (args.has("group")) a.group = args.str("group");
+    return a;
 }
 
 // Plans mode/owner/group for one existing (or just planned, with `info` as it
 // will be) path. Adds one op and one Change per differing attribute.
-void plan_attrs(Plan& plan, List& ops, const Args& args, const std::string& path, const FileInfo& info,
+void plan_attrs(Plan& plan, FileOps& ops, const Args& args, const std::string& path, const FileInfo& info,
                 bool quiet_new = false) {
-    Value o = op("attrs", path);
+    FileOp o = op(FileOp::Kind::Attrs, path);
     std::vector<std::string> what;
     if (args.has("mode") && !info.is_link()) {
         uint32_t want = *args.mode("mode", info.mode, info.is_dir());
         if ((info.mode & 07777) != want) {
-            o["mode"] = Value(static_cast<int64_t>(want));
+            o.mode = want;
             what.push_back("mode " + format_mode(info.mode) + " -> " + format_mode(want));
         }
     }
@@ -49,7 +69,7 @@ void plan_attrs(Plan& plan, List& ops, const Args& args, const std::string& path
         const std::string& have = owner ? info.owner : info.group;
         uint32_t have_id = owner ? info.uid : info.gid;
         if (want == have || want == std::to_string(have_id)) continue;
-        o[which] = Value(want);
+        (owner ? o.owner : o.group) = want;
         what.push_back(std::string(which) + " " + have + " -> " + want);
     }
     if (what.empty()) return;
@@ -58,7 +78,7 @@ void plan_attrs(Plan& plan, List& ops, const Args& args, const std::string& path
     for (const auto& w : what) plan.changes.push_back({path, w, {}, {}, false});
 }
 
-void plan_recurse(ModuleContext& ctx, Plan& plan, List& ops, const Args& args, const std::string& dir) {
+void plan_recurse(ModuleContext& ctx, Plan& plan, FileOps& ops, const Args& args, const std::string& dir) {
     for (const auto& name : ctx.conn.list_dir(dir)) {
         std::string p = dir == "/" ? "/" + name : dir + "/" + name;
         FileInfo i = ctx.conn.stat(p, false);
@@ -126,13 +146,13 @@ public:
         }
         if (args.flag("recurse") && state != "directory") throw TaskError("recurse needs state=directory");
         Plan plan;
-        List ops;
+        FileOps ops;
         if (state == "absent") plan_absent(ctx, plan, ops, path, linfo);
         else if (state == "file") plan_file(plan, ops, args, path, info);
         else if (state == "directory") plan_directory(ctx, plan, ops, args, path, info);
         else if (state == "touch") plan_touch(plan, ops, args, path, info);
         else plan_link(ctx, plan, ops, args, path, linfo);
-        plan.data["ops"] = Value(std::move(ops));
+        plan.set_payload(FilePayload{.ops = std::move(ops)});
         plan.result["path"] = Value(path);
         plan.result["state"] = Value(state);
         if (plan.msg.empty()) plan.msg = plan.changed() ? plan.changes.front().summary : "already " + state;
@@ -140,25 +160,18 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args&, const Plan& plan) const override {
-        for (const auto& o : plan.data.get("ops").as_list()) {
-            std::string name = o.get("op").as_string();
-            std::string path = o.get("path").as_string();
-            std::optional<uint32_t> mode;
-            if (o.has("mode")) mode = static_cast<uint32_t>(o.get("mode").as_int());
-            std::string owner = o.get("owner").is_null() ? "" : o.get("owner").as_string();
-            std::string group = o.get("group").is_null() ? "" : o.get("group").as_string();
-            if (name == "remove") {
-                ctx.conn.remove(path, true);
-            } else if (name == "mkdir") {
-                ctx.conn.make_dirs(path, mode);
-            } else if (name == "touch") {
-                WriteOptions w;
-                w.mode = mode;
-                ctx.conn.write_file(path, "", w);
-            } else if (name == "symlink") {
-                ctx.conn.symlink(o.get("target").as_string(), path);
-            } else if (name == "attrs") {
-                ctx.conn.set_attributes(path, mode, owner, group);
+        for (const FileOp& o : plan.payload<FilePayload>().ops) {
+            switch (o.kind) {
+                case FileOp::Kind::Remove: ctx.conn.remove(o.path, true); break;
+                case FileOp::Kind::Mkdir: ctx.conn.make_dirs(o.path, o.mode); break;
+                case FileOp::Kind::Touch: {
+                    WriteOptions w;
+                    w.mode = o.mode;
+                    ctx.conn.write_file(o.path, "", w);
+                    break;
+                }
+                case FileOp::Kind::Symlink: ctx.conn.symlink(o.target, o.path); break;
+                case FileOp::Kind::Attrs: ctx.conn.set_attributes(o.path, o.mode, o.owner, o.group); break;
             }
         }
         Value out;
@@ -167,24 +180,24 @@ public:
     }
 
 private:
-    static void plan_absent(ModuleContext& ctx, Plan& plan, List& ops, const std::string& path, const FileInfo& linfo) {
+    static void plan_absent(ModuleContext& ctx, Plan& plan, FileOps& ops, const std::string& path, const FileInfo& linfo) {
         if (!linfo.exists()) {
             plan.msg = "already absent";
             return;
         }
         if (path == "/") throw TaskError("refusing to remove /");
-        ops.push_back(op("remove", path));
+        ops.push_back(op(FileOp::Kind::Remove, path));
         plan.changes.push_back({path, std::string(kind_name(linfo)) + " removed", {}, {}, false});
         (void)ctx;
     }
 
-    static void plan_file(Plan& plan, List& ops, const Args& args, const std::string& path, const FileInfo& info) {
+    static void plan_file(Plan& plan, FileOps& ops, const Args& args, const std::string& path, const FileInfo& info) {
         if (!info.exists()) throw TaskError("file (" + path + ") is absent, cannot continue");
         if (!info.is_file()) throw TaskError("file (" + path + ") is " + kind_name(info) + ", cannot continue");
         plan_attrs(plan, ops, args, path, info);
     }
 
-    static void plan_directory(ModuleContext& ctx, Plan& plan, List& ops, const Args& args, const std::string& path,
+    static void plan_directory(ModuleContext& ctx, Plan& plan, FileOps& ops, const Args& args, const std::string& path,
                                const FileInfo& info) {
         if (info.exists() && !info.is_dir())
             throw TaskError(path + " already exists as a " + kind_name(info));
@@ -203,14 +216,12 @@ private:
                 FileInfo fresh;
                 fresh.kind = FileInfo::Kind::Dir;
                 fresh.mode = 0755;
-                Value o = op("mkdir", p);
-                if (args.has("mode")) o["mode"] = Value(static_cast<int64_t>(*args.mode("mode", 0755, true)));
+                FileOp o = op(FileOp::Kind::Mkdir, p);
+                if (args.has("mode")) o.mode = *args.mode("mode", 0755, true);
                 ops.push_back(o);
                 // Owner and group of a new directory are set right after it is made.
-                Value a = op("attrs", p);
-                if (args.has("owner")) a["owner"] = args.get("owner");
-                if (args.has("group")) a["group"] = args.get("group");
-                if (a.has("owner") || a.has("group")) ops.push_back(a);
+                FileOp a = new_path_owner(args, p);
+                if (a.sets_owner_or_group()) ops.push_back(a);
                 plan.changes.push_back({p, "directory created", {}, {}, false});
             }
             return;  // a new directory is empty: nothing to recurse into
@@ -219,23 +230,21 @@ private:
         if (args.flag("recurse")) plan_recurse(ctx, plan, ops, args, path);
     }
 
-    static void plan_touch(Plan& plan, List& ops, const Args& args, const std::string& path, const FileInfo& info) {
+    static void plan_touch(Plan& plan, FileOps& ops, const Args& args, const std::string& path, const FileInfo& info) {
         if (info.exists()) {
             plan_attrs(plan, ops, args, path, info);
             if (!plan.changed()) plan.msg = "file already exists";
             return;
         }
-        Value o = op("touch", path);
-        if (args.has("mode")) o["mode"] = Value(static_cast<int64_t>(*args.mode("mode", 0644, false)));
+        FileOp o = op(FileOp::Kind::Touch, path);
+        if (args.has("mode")) o.mode = *args.mode("mode", 0644, false);
         ops.push_back(o);
-        Value a = op("attrs", path);
-        if (args.has("owner")) a["owner"] = args.get("owner");
-        if (args.has("group")) a["group"] = args.get("group");
-        if (a.has("owner") || a.has("group")) ops.push_back(a);
+        FileOp a = new_path_owner(args, path);
+        if (a.sets_owner_or_group()) ops.push_back(a);
         plan.changes.push_back({path, "file created", std::nullopt, std::string(), false});
     }
 
-    static void plan_link(ModuleContext& ctx, Plan& plan, List& ops, const Args& args, const std::string& path,
+    static void plan_link(ModuleContext& ctx, Plan& plan, FileOps& ops, const Args& args, const std::string& path,
                           const FileInfo& linfo) {
         if (!args.has("src")) throw TaskError("src is required for state=link");
         std::string src = args.str("src");
@@ -243,8 +252,8 @@ private:
         std::string resolved = src[0] == '/' ? src : parent_path(path) + "/" + src;
         if (!force && !ctx.conn.stat(resolved, false).exists())
             throw TaskError("src file does not exist, use force=yes if you really want to create the link: " + resolved);
-        Value o = op("symlink", path);
-        o["target"] = Value(src);
+        FileOp o = op(FileOp::Kind::Symlink, path);
+        o.target = src;
         if (linfo.is_link()) {
             if (linfo.link_target != src) {
                 ops.push_back(o);
@@ -256,7 +265,7 @@ private:
             if (linfo.is_dir()) {
                 if (!ctx.conn.list_dir(path).empty())
                     throw TaskError("the directory " + path + " is not empty, refusing to convert it");
-                ops.push_back(op("remove", path));
+                ops.push_back(op(FileOp::Kind::Remove, path));
             }
             ops.push_back(o);
             plan.changes.push_back({path, std::string(kind_name(linfo)) + " replaced by a link to " + src, {}, {}, false});
@@ -270,7 +279,7 @@ private:
             as_link.kind = FileInfo::Kind::Link;
             as_link.owner = as_link.group = "\x01";  // unknown yet: set whatever is asked
         }
-        Value a = op("attrs", path);
+        FileOp a = op(FileOp::Kind::Attrs, path);
         for (const char* which : {"owner", "group"}) {
             if (!args.has(which)) continue;
             std::string want = args.str(which);
@@ -278,10 +287,10 @@ private:
             const std::string& have = owner ? as_link.owner : as_link.group;
             uint32_t have_id = owner ? as_link.uid : as_link.gid;
             if (linfo.is_link() && (want == have || want == std::to_string(have_id))) continue;
-            a[which] = Value(want);
+            (owner ? a.owner : a.group) = want;
             if (linfo.is_link()) plan.changes.push_back({path, std::string(which) + " " + have + " -> " + want, {}, {}, false});
         }
-        if (a.has("owner") || a.has("group")) ops.push_back(a);
+        if (a.sets_owner_or_group()) ops.push_back(a);
     }
 };
 

@@ -111,9 +111,8 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args&, const Plan& plan) const override {
-        Args eff(plan.data.get("args"));
-        Value out = apply_file_plan(ctx, eff, plan);
-        add_file_attrs(ctx, out, plan.data.get("path").as_string());
+        Value out = apply_file_plan(ctx, plan);
+        add_file_attrs(ctx, out, plan.payload<FileEditPayload>().path);
         return out;
     }
 
@@ -139,8 +138,6 @@ private:
         p.msg = p.changed() ? "file already exists but file attributes changed" : "file already exists";
         p.result = res;
         p.result["msg"] = Value(p.msg);
-        p.data["path"] = Value(dest);
-        p.data["args"] = args_for(args, dest).raw();
         if (!p.changed()) add_file_attrs(ctx, p.result, dest);
         return p;
     }
@@ -174,7 +171,6 @@ private:
         Args eff = args_for(args, dest);
         std::string md5 = digest_hex("md5", r.body);
         Plan p = plan_file_content(ctx, eff, dest, std::move(r.body), "downloaded (content replaced)");
-        p.data["args"] = eff.raw();
         Value merged = res;
         merged["status_code"] = Value(r.status);
         merged["md5sum"] = Value(md5);

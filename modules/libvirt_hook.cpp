@@ -54,6 +54,12 @@ std::string host_libvirt_version(Connection& conn) {
     return m[1];
 }
 
+// check() -> apply() beyond the file write (whose data is the FileEditPayload).
+struct HookPayload {
+    std::optional<std::string> mkdir{}; // the hooks directory is missing: create it first
+    bool pending = false;              // dry run: the package shipping the hook installs it first
+};
+
 class LibvirtHookModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -140,7 +146,7 @@ public:
                     p.changes.push_back({path, "hook install depends on " + *why + ", which creates " + src,
                                          std::nullopt, std::nullopt, false});
                     p.msg = "hook install depends on " + *why;
-                    p.data["pending"] = Value(true);
+                    p.set_payload(HookPayload{.pending = true});
                     p.result["path"] = Value(path);
                     return p;
                 }
@@ -166,18 +172,16 @@ public:
         if (!dir_info.exists()) {
             // A missing directory means a missing file: plan it without reading.
             plan.content = content;
-            plan.data["created"] = Value(true);
-            plan.data["path"] = Value(path);
-            plan.data["mode"] = Value(static_cast<int64_t>(*args.mode("mode", 0755, false)));
-            plan.data["mkdir"] = Value(dir);
+            plan.set_payload(FileEditPayload{.path = path, .created = true});
+            plan.set_payload(HookPayload{.mkdir = dir});
             plan.changes.push_back({dir, "directory created", {}, {}, false});
             plan.changes.push_back({path, "file created", std::nullopt, plan.content, false});
+            plan_attributes(plan, effective, path, FileInfo{});  // the new file's mode, owner, group
             plan.msg = "hook installed";
         } else {
             plan = plan_file_content(ctx, effective, path, content, "hook replaced");
             if (plan.changed() && plan.msg == "file created") plan.msg = "hook installed";
         }
-        plan.data["raw_args"] = raw;
         plan.result["path"] = Value(path);
         plan.result["hook"] = Value(name);
         if (!host_version.empty()) plan.result["libvirt_version"] = Value(host_version);
@@ -187,9 +191,10 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args&, const Plan& plan) const override {
-        if (plan.data.has("pending")) return Value(Map{{"restart_needed", Value(true)}});  // dry run only
-        if (plan.data.has("mkdir")) ctx.conn.make_dirs(plan.data.get("mkdir").as_string(), 0755);
-        Value out = apply_file_plan(ctx, Args(plan.data.get("raw_args")), plan);
+        const HookPayload* hook = plan.find_payload<HookPayload>();
+        if (hook && hook->pending) return Value(Map{{"restart_needed", Value(true)}});  // dry run only
+        if (hook && hook->mkdir) ctx.conn.make_dirs(*hook->mkdir, 0755);
+        Value out = apply_file_plan(ctx, plan);
         out["restart_needed"] = Value(true);
         return out;
     }

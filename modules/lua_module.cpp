@@ -177,6 +177,14 @@ ModuleSpec lua_module_spec(const std::string& name, const Value& info, const std
     return spec;
 }
 
+// A Lua module's check() -> apply() data: the `data` table of its plan, handed
+// back to its apply() as plan.data. Lua is untyped; the module owns its shape.
+namespace {
+struct LuaPlanData {
+    Value table;
+};
+}  // namespace
+
 Plan plan_from_lua(const Value& v, const std::string& path) {
     Plan plan;
     if (v.is_null()) return plan;  // nothing to do
@@ -213,7 +221,7 @@ Plan plan_from_lua(const Value& v, const std::string& path) {
             plan.changes.push_back(std::move(ch));
         }
     if (v.has("msg")) plan.msg = v.get("msg").to_string();
-    plan.data = v.get("data");
+    if (!v.get("data").is_null()) plan.set_payload(LuaPlanData{.table = v.get("data")});
     const Value& result = v.get("result");
     if (!result.is_null() && !result.is_map() && !(result.is_list() && result.as_list().empty()))
         throw TaskError(where + ": result must be a table of result fields");
@@ -241,7 +249,7 @@ Value plan_to_lua(const Plan& plan) {
     }
     v["changes"] = Value(std::move(changes));
     v["msg"] = Value(plan.msg);
-    v["data"] = plan.data;
+    if (const auto* d = plan.find_payload<LuaPlanData>()) v["data"] = d->table;
     v["result"] = plan.result;
     v["unpredictable"] = Value(plan.unpredictable);
     if (!plan.depends_on.empty()) v["depends_on"] = Value(plan.depends_on);

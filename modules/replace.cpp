@@ -108,8 +108,8 @@ public:
         return plan_file_edit(ctx, args, edit, false);
     }
 
-    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
-        return apply_file_plan(ctx, args, plan);
+    Value apply(ModuleContext& ctx, const Args& /*args*/, const Plan& plan) const override {
+        return apply_file_plan(ctx, plan);
     }
 };
 

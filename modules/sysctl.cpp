@@ -31,6 +31,16 @@ bool stderr_failed(const std::string& err) {
     return false;
 }
 
+// check() -> apply(): which of the three effects to carry out. The file write's
+// own data is the FileEditPayload plan_file_content sets beside this one.
+struct SysctlPayload {
+    std::string file;   // the sysctl.conf-style file
+    std::string value;  // the wanted value
+    bool write = false;     // the file changes
+    bool set_proc = false;  // sysctl -w now
+    bool reload = false;    // sysctl -p the file after the write
+};
+
 class SysctlModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -135,11 +145,7 @@ public:
         if ((set_proc || will_reload) && is_sandbox(ctx.conn))
             throw TaskError("sysctl on a sandbox host: " + std::string(set_proc ? "sysctl_set" : "reload") +
                             " would change this machine's kernel, not the sandbox's; set reload: false and sysctl_set: false");
-        plan.data["write"] = Value(write);
-        plan.data["set_proc"] = Value(set_proc);
-        plan.data["reload"] = Value(will_reload);
-        plan.data["value"] = Value(value);
-        plan.data["path"] = Value(file);
+        plan.set_payload(SysctlPayload{.file = file, .value = value, .write = write, .set_proc = set_proc, .reload = will_reload});
         if (!plan.changed())
             plan.msg = present ? name + " already " + value + (reload ? " in " + file + " and live" : " in " + file)
                                : name + " not in " + file;
@@ -150,7 +156,7 @@ public:
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
         std::string name = trim(args.str("name"));
-        std::string file = plan.data.get("path").as_string();
+        const auto& p = plan.payload<SysctlPayload>();
         std::string e = args.flag("ignoreerrors") ? "-e " : "";
         Value out;
         auto run = [&](const std::string& line, const std::string& what) {
@@ -158,13 +164,9 @@ public:
             if (!r.executed) return;
             if (r.rc != 0 || stderr_failed(r.err)) throw TaskError(what + " failed: " + trim(r.out + r.err));
         };
-        if (plan.data.get("set_proc").truthy()) {
-            std::string v = plan.data.get("value").as_string();
-            run("sysctl " + e + "-w " + shell_quote(name + "=" + v), "setting " + name);
-        }
-        if (plan.data.get("write").truthy()) out = apply_file_plan(ctx, args, plan);
-        if (plan.data.get("reload").truthy())
-            run("sysctl " + e + "-p " + shell_quote(ctx.conn.command_path(file)), "reloading " + file);
+        if (p.set_proc) run("sysctl " + e + "-w " + shell_quote(name + "=" + p.value), "setting " + name);
+        if (p.write) out = apply_file_plan(ctx, plan);
+        if (p.reload) run("sysctl " + e + "-p " + shell_quote(ctx.conn.command_path(p.file)), "reloading " + p.file);
         return out;
     }
 };

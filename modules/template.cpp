@@ -179,13 +179,12 @@ public:
             for (Change& c : plan.changes) c.secret = true;
         plan.result["dest"] = Value(dest);
         plan.result["src"] = Value(full);
-        plan.data["raw_args"] = raw;
         return plan;
     }
 
     Value apply(ModuleContext& ctx, const Args& /*args*/, const Plan& plan) const override {
-        Value out = apply_file_plan(ctx, Args(plan.data.get("raw_args")), plan);
-        out["dest"] = plan.data.get("path");
+        Value out = apply_file_plan(ctx, plan);
+        out["dest"] = Value(plan.payload<FileEditPayload>().path);
         return out;
     }
 

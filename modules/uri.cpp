@@ -139,12 +139,12 @@ public:
         Plan fp = plan_file_content(ctx, eff, args.str("dest"), std::move(r.body), "response written");
         fp.result = res;
         fp.result["path"] = Value(args.str("dest"));
-        fp.data["args"] = raw;
         return fp;
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
-        if (plan.data.has("args")) return apply_file_plan(ctx, Args(plan.data.get("args")), plan);
+        // A safe method with dest planned a file write; anything else runs the request.
+        if (plan.find_payload<FileEditPayload>()) return apply_file_plan(ctx, plan);
         HttpRequest req = request(ctx, args, args.str("method"));
         req.mutating = true;
         HttpResponse r = http_on_host(ctx.conn, req);

@@ -165,8 +165,8 @@ public:
         return plan;
     }
 
-    Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
-        return apply_file_plan(ctx, args, plan);
+    Value apply(ModuleContext& ctx, const Args& /*args*/, const Plan& plan) const override {
+        return apply_file_plan(ctx, plan);
     }
 };
 

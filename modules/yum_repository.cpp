@@ -81,6 +81,10 @@ EditOutcome edit_yum_repo(const std::optional<std::string>& current, const YumRe
 
 namespace {
 
+// check() -> apply(): the last repository went, so the whole file goes (the
+// path is in the FileEditPayload).
+struct RemoveRepoFile {};
+
 class YumRepositoryModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -202,7 +206,7 @@ public:
         if (e.absent && plan.content.has_value()) {
             auto left = ini::Document::parse(*plan.content, path);
             if (left.only_trivia()) {
-                plan.data["remove"] = Value(true);
+                plan.set_payload(RemoveRepoFile{});
                 plan.changes.front().summary = "repository [" + e.name + "] removed, file removed (no section left)";
                 plan.changes.front().after = std::string();
             }
@@ -225,8 +229,8 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
-        if (plan.data.get("remove").truthy()) {
-            std::string path = plan.data.get("path").as_string();
+        if (plan.find_payload<RemoveRepoFile>()) {
+            const std::string& path = plan.payload<FileEditPayload>().path;
             if (args.flag("backup")) {
                 // Keep the old file under Ansible's backup name by writing it back with backup: true.
                 WriteOptions o;
@@ -244,7 +248,7 @@ public:
             r["path"] = Value(path);
             return r;
         }
-        return apply_file_plan(ctx, with_path(args), plan);
+        return apply_file_plan(ctx, plan);
     }
 };
 

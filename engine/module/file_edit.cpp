@@ -56,19 +56,33 @@ void refuse_non_regular(const FileInfo& info, const std::string& path) {
         throw TaskError("refusing to edit " + path + ": it is " + info.kind_text() + ", not a regular file");
 }
 
-void store_target(Plan& plan, const Args& args, const std::string& path) {
-    plan.data["path"] = Value(path);
+// The plan's FileEditPayload, a copy to amend and set again (payloads are shared
+// between plan copies, so never changed in place).
+FileEditPayload file_payload_of(const Plan& plan, const std::string& path) {
+    if (const auto* p = plan.find_payload<FileEditPayload>()) return *p;
+    return FileEditPayload{.path = path};
+}
+
+void store_target(Plan& plan, const std::string& path) {
+    if (!plan.find_payload<FileEditPayload>()) plan.set_payload(FileEditPayload{.path = path});
     plan.result["path"] = Value(path);
-    (void)args;
 }
 
 }  // namespace
 
 void plan_attributes(Plan& plan, const Args& args, const std::string& path, const FileInfo& info) {
+    FileEditPayload payload = file_payload_of(plan, path);
+    payload.backup = args.flag("backup");
+    if (args.has("validate")) {
+        payload.validate = args.str("validate");
+        // Refused while planning, so a dry run reports it too.
+        if (payload.validate->find("%s") == std::string::npos)
+            throw UserError(args.get("validate").mark(), "validate must contain %s (the file to check)");
+    }
     if (args.has("mode")) {
         uint32_t want = *args.mode("mode", info.exists() ? info.mode : 0644, info.is_dir());
         if (!info.exists() || (info.mode & 07777) != want) {
-            plan.data["mode"] = Value(static_cast<int64_t>(want));
+            payload.mode = want;
             if (info.exists())
                 plan.changes.push_back({path, "mode " + format_mode(info.mode) + " -> " + format_mode(want), {}, {}, false});
         }
@@ -79,10 +93,11 @@ void plan_attributes(Plan& plan, const Args& args, const std::string& path, cons
         const std::string& have = std::string(which) == "owner" ? info.owner : info.group;
         uint32_t have_id = std::string(which) == "owner" ? info.uid : info.gid;
         if (info.exists() && (want == have || want == std::to_string(have_id))) continue;
-        plan.data[which] = Value(want);
+        (std::string(which) == "owner" ? payload.owner : payload.group) = want;
         if (info.exists()) plan.changes.push_back({path, std::string(which) + " " + have + " -> " + want, {}, {}, false});
     }
-    store_target(plan, args, path);
+    plan.set_payload(std::move(payload));
+    store_target(plan, path);
 }
 
 namespace {
@@ -136,14 +151,14 @@ Plan plan_file_edit(ModuleContext& ctx, const Args& args, const EditFn& edit, bo
             p.changes.push_back({path, "edit depends on " + *why + ", which creates the file", std::nullopt,
                                  std::nullopt, false});
             p.msg = "edit depends on " + *why + " (" + path + " does not exist before it)";
-            p.data["pending"] = Value(true);
-            store_target(p, args, path);
+            p.set_payload(FileEditPayload{.path = path, .pending = true});
+            store_target(p, path);
             return p;
         }
         if (missing_ok_msg) {
             Plan p;
             p.msg = *missing_ok_msg;
-            store_target(p, args, path);
+            store_target(p, path);
             return p;
         }
         throw TaskError(path + " does not exist" + (args.has("create") ? " (set create: true to create it)" : ""));
@@ -152,7 +167,7 @@ Plan plan_file_edit(ModuleContext& ctx, const Args& args, const EditFn& edit, bo
     Plan plan;
     if (!before || *before != out.content) {
         plan.content = SharedText(std::move(out.content));
-        if (!before) plan.data["created"] = Value(true);
+        if (!before) plan.set_payload(FileEditPayload{.path = path, .created = true});
         Change c{path, before ? out.msg : "file created, " + out.msg, before, plan.content, false};
         plan.changes.push_back(std::move(c));
     }
@@ -161,24 +176,22 @@ Plan plan_file_edit(ModuleContext& ctx, const Args& args, const EditFn& edit, bo
     return plan;
 }
 
-Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
-    std::string path = plan.data.get("path").as_string();
+Value apply_file_plan(ModuleContext& ctx, const Plan& plan) {
+    const FileEditPayload& target = plan.payload<FileEditPayload>();
+    const std::string& path = target.path;
     Value result;
-    if (plan.data.has("pending")) {  // only in a dry run: the file is not there to edit
+    if (target.pending) {  // only in a dry run: the file is not there to edit
         result["path"] = Value(path);
         return result;
     }
     const SharedText& content = plan.content;
-    std::optional<uint32_t> mode;
-    if (plan.data.has("mode")) mode = static_cast<uint32_t>(plan.data.get("mode").as_int());
-    std::string owner = plan.data.has("owner") ? plan.data.get("owner").as_string() : "";
-    std::string group = plan.data.has("group") ? plan.data.get("group").as_string() : "";
+    const std::optional<uint32_t>& mode = target.mode;
+    const std::string& owner = target.owner;
+    const std::string& group = target.group;
     if (content) {
-        if (args.has("validate")) {
-            std::string cmd = args.str("validate");
+        if (target.validate) {
+            std::string cmd = *target.validate;
             size_t pos = cmd.find("%s");
-            if (pos == std::string::npos)
-                throw UserError(args.get("validate").mark(), "validate must contain %s (the file to check)");
             // The candidate goes to a private temp file (random name, O_EXCL,
             // 0600) beside the target, so relative includes and SELinux rules
             // see it where the real file will be; never a fixed, guessable
@@ -200,11 +213,11 @@ Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
             }
             ctx.conn.remove_temp_file(tmp);
             if (r.rc != 0)
-                throw TaskError("validation failed (" + args.str("validate") + ", rc " + std::to_string(r.rc) +
+                throw TaskError("validation failed (" + *target.validate + ", rc " + std::to_string(r.rc) +
                                 "): " + trim(r.err.empty() ? r.out : r.err) + "; " + path + " left unchanged");
         }
         // A file being created may need its directories first (lineinfile create: true).
-        if (plan.data.get("created").truthy()) {
+        if (target.created) {
             std::string dir = parent_path(path);
             if (dir != "/" && dir != "." && !ctx.conn.stat(dir).exists()) ctx.conn.make_dirs(dir, std::nullopt);
         }
@@ -212,8 +225,8 @@ Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan) {
         opts.mode = mode;
         opts.owner = owner;
         opts.group = group;
-        opts.backup = args.flag("backup");
-        opts.follow = !plan.data.get("replace_link").truthy();
+        opts.backup = target.backup;
+        opts.follow = !target.replace_link;
         WriteResult w = ctx.conn.write_shared(path, content, opts);
         if (!w.backup_path.empty()) result["backup_file"] = Value(w.backup_path);
     } else if (mode || !owner.empty() || !group.empty()) {

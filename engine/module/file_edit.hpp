@@ -18,6 +18,20 @@ std::vector<ArgSpec> file_edit_args(bool with_create);
 // Only the attribute arguments: mode, owner, group.
 std::vector<ArgSpec> file_attr_args();
 
+// What apply_file_plan() needs from the check: the path and the attribute
+// changes planned. Set by the plan_* functions below; a module that adds its own
+// payload keeps this one beside it (Plan holds one payload per type).
+struct FileEditPayload {
+    std::string path;
+    std::optional<uint32_t> mode{};  // set only when the mode changes
+    std::string owner{}, group{};  // "" when unchanged
+    bool pending = false;          // dry run: an earlier planned step creates the file
+    bool created = false;          // the file is new: make its directories first
+    bool replace_link = false;     // a symlink at path is replaced, not followed (copy follow: false)
+    bool backup = false;                  // keep the old file (backup: true)
+    std::optional<std::string> validate{};  // command with %s run on the candidate before the rename
+};
+
 struct EditOutcome {
     std::string content;  // the whole new file
     std::string msg;      // "line added", or why nothing changed ("key 'x' already set")
@@ -46,8 +60,9 @@ Plan plan_file_content(ModuleContext& ctx, const Args& args, const std::string& 
 void plan_attributes(Plan& plan, const Args& args, const std::string& path, const FileInfo& info);
 
 // Carries out a plan made by the functions above: validate (if asked), backup,
-// atomic write, attributes. Returns result fields (backup_file, path...).
-Value apply_file_plan(ModuleContext& ctx, const Args& args, const Plan& plan);
+// atomic write, attributes, all as its FileEditPayload says. Returns result
+// fields (backup_file, path...).
+Value apply_file_plan(ModuleContext& ctx, const Plan& plan);
 
 // "0644"-style rendering of permission bits.
 std::string format_mode(uint32_t mode);

@@ -94,7 +94,7 @@ std::string socket_login(const MariaDbLab& lab) {
 }
 
 std::string plan_text(const Plan& p) {
-    std::string s = p.msg + "\n" + p.result.to_json(true) + "\n" + p.data.to_json(true);
+    std::string s = p.msg + "\n" + p.result.to_json(true);
     for (const auto& c : p.changes) s += c.target + " " + c.summary + " " + c.before.or_empty() + c.after.or_empty();
     return s;
 }

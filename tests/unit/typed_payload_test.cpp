@@ -1,12 +1,14 @@
 // check() -> apply() through typed plan payloads (engine/module/plan.hpp): each
-// module's apply() reads only what its check() put in its own payload type, never
-// a string key of Plan::data. Each case wipes Plan::data between check and apply
-// (the old untyped map): a module that still read a key from it would fail here.
+// module's apply() reads only what its check() put in its own payload types (Plan
+// has no untyped map any more, so the compiler holds every module to it). These
+// cases run check, apply, check for modules whose payload carries more than a path.
+#include <pwd.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "engine/module/file_edit.hpp"
 #include "engine/util/error.hpp"
 #include "tests/unit/module_sandbox.hpp"
 
@@ -14,14 +16,12 @@ using namespace upkeep;
 
 namespace {
 
-// check, apply with Plan::data wiped, check again: converged.
+// check, apply, check again: converged.
 Plan round_trip(test::Sandbox& box, const std::string& module, const std::string& task) {
     Plan p = box.check(module, task);
     REQUIRE(p.changed());
     REQUIRE(p.has_payload());
-    Plan typed_only = p;
-    typed_only.data = Value();
-    box.apply(module, task, typed_only);
+    box.apply(module, task, p);
     Plan again = box.check(module, task);
     INFO(module << " second check: " << again.msg);
     CHECK_FALSE(again.changed());
@@ -106,5 +106,60 @@ TEST_CASE("typed payloads: copy's tree, unarchive, timezone, cron, authorized_ke
         box.vars["inventory_hostname"] = Value("web1");
         round_trip(box, "fetch", "src: /etc/app/db.properties\ndest: " + ctl.path() + "/backups\n");
         CHECK(test::read_file(ctl.path() + "/backups/web1/etc/app/db.properties") == "db.password=x\n");
+    }
+}
+
+TEST_CASE("typed payloads: the file-edit family carries path, attributes, backup and validate in FileEditPayload",
+          "[payload][module]") {
+    test::Sandbox box;
+    std::string me = ::getpwuid(::getuid())->pw_name;  // chown to oneself works unprivileged
+    SECTION("libvirt_hook into a missing hooks directory: the new file gets mode and owner") {
+        box.conn().make_dirs("/etc/libvirt", std::nullopt);
+        Plan p = round_trip(box, "libvirt_hook", "name: qemu\ncontent: \"#!/bin/sh\\nexit 0\\n\"\nowner: " + me + "\n");
+        REQUIRE(p.find_payload<FileEditPayload>());
+        CHECK(p.payload<FileEditPayload>().created);
+        CHECK(box.conn().stat("/etc/libvirt/hooks/qemu").mode == 0755);
+        CHECK(box.conn().stat("/etc/libvirt/hooks/qemu").owner == me);
+    }
+    SECTION("a validate without %s is refused while planning, so a dry run reports it") {
+        CHECK_THROWS_WITH(box.check("copy", "content: a\ndest: /x\nvalidate: 'true'\n"), Catch::Contains("must contain %s"));
+    }
+    SECTION("backup and validate come from the check") {
+        test::write_file(box.local("/etc/app.conf"), "a=1\n");
+        Plan p = box.check("copy", "content: \"a=2\\n\"\ndest: /etc/app.conf\nbackup: true\nvalidate: 'grep -q a= %s'\n");
+        CHECK(p.payload<FileEditPayload>().backup);
+        CHECK(p.payload<FileEditPayload>().validate == "grep -q a= %s");
+        Value r = box.apply("copy", "content: \"a=2\\n\"\ndest: /etc/app.conf\nbackup: true\nvalidate: 'grep -q a= %s'\n", p);
+        REQUIRE(r.has("backup_file"));
+        CHECK(test::read_file(box.local(r.get("backup_file").as_string())) == "a=1\n");
+        CHECK(test::read_file(box.local("/etc/app.conf")) == "a=2\n");
+    }
+    SECTION("copy follow: false replaces a link instead of writing through it") {
+        test::write_file(box.local("/etc/real.conf"), "old\n");
+        box.conn().symlink("/etc/real.conf", "/etc/link.conf");
+        Plan p = round_trip(box, "copy", "content: \"new\\n\"\ndest: /etc/link.conf\nfollow: false\n");
+        CHECK(p.payload<FileEditPayload>().replace_link);
+        CHECK(test::read_file(box.local("/etc/real.conf")) == "old\n");
+        CHECK_FALSE(box.conn().stat("/etc/link.conf", false).is_link());
+    }
+    SECTION("yum_repository: removing the last repository removes the file") {
+        test::write_file(box.local("/etc/yum.repos.d/ovirt.repo"), "[ovirt]\nname=oVirt\nbaseurl=file:///r\n");
+        round_trip(box, "yum_repository", "name: ovirt\nfile: ovirt\nstate: absent\n");
+        CHECK_FALSE(test::exists(box.local("/etc/yum.repos.d/ovirt.repo")));
+    }
+    SECTION("sysctl writes the file only, with no live change on a sandbox") {
+        box.conn().make_dirs("/etc/sysctl.d", std::nullopt);
+        round_trip(box, "sysctl",
+                   "name: net.ipv4.ip_forward\nvalue: '1'\nsysctl_file: /etc/sysctl.d/90-kvm.conf\nreload: false\nsysctl_set: false\n");
+        CHECK(test::read_file(box.local("/etc/sysctl.d/90-kvm.conf")) == "net.ipv4.ip_forward=1\n");
+    }
+    SECTION("file: new directories, a touched file and a link, in order") {
+        round_trip(box, "file", "path: /srv/a/b\nstate: directory\nmode: '0750'\n");
+        CHECK(box.conn().stat("/srv/a").mode == 0750);
+        CHECK(box.conn().stat("/srv/a/b").mode == 0750);
+        round_trip(box, "file", "path: /srv/a/b/flag\nstate: touch\nmode: '0600'\nowner: " + me + "\n");
+        CHECK(box.conn().stat("/srv/a/b/flag").mode == 0600);
+        round_trip(box, "file", "path: /srv/current\nsrc: /srv/a/b\nstate: link\n");
+        CHECK(box.conn().stat("/srv/current", false).link_target == "/srv/a/b");
     }
 }
