@@ -60,33 +60,4 @@ void run_account_commands(Connection& conn, const AccountCommands& cmds, const s
     conn.write_file("/etc/shadow", out, WriteOptions{});
 }
 
-Value account_commands_value(const AccountCommands& cmds) {
-    Value v;
-    List argvs;
-    for (const auto& argv : cmds.argv) {
-        List a;
-        for (const auto& s : argv) a.push_back(Value(s));
-        argvs.push_back(Value(std::move(a)));
-    }
-    v["argv"] = Value(std::move(argvs));
-    if (cmds.password_hash) {
-        Value h(*cmds.password_hash);
-        h.set_secret(true);
-        v["password_hash"] = h;
-    }
-    return v;
-}
-
-AccountCommands account_commands_from(const Value& v) {
-    AccountCommands c;
-    if (v.get("argv").is_list())
-        for (const auto& a : v.get("argv").as_list()) {
-            std::vector<std::string> argv;
-            for (const auto& s : a.as_list()) argv.push_back(s.as_string());
-            c.argv.push_back(argv);
-        }
-    if (v.get("password_hash").is_string()) c.password_hash = v.get("password_hash").as_string();
-    return c;
-}
-
 }  // namespace upkeep

@@ -15,8 +15,4 @@ AccountDb read_account_db(Connection& conn);
 // `user_for_password`). Throws TaskError with the tool's message on failure.
 void run_account_commands(Connection& conn, const AccountCommands& cmds, const std::string& user_for_password);
 
-// A plan's commands as data (check -> apply) and back.
-Value account_commands_value(const AccountCommands& cmds);
-AccountCommands account_commands_from(const Value& v);
-
 }  // namespace upkeep

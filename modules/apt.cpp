@@ -63,6 +63,15 @@ std::string apt_options(const Args& args) {
     return o;
 }
 
+// check() -> apply(): the transaction check() resolved, run as is unless a real
+// cache refresh comes first, and the files it may leave.
+struct AptPayload {
+    bool update_cache = false;                // apt-get update first
+    std::vector<std::string> install_args{};  // for apt-get install
+    std::vector<std::string> remove_args{};   // for apt-get remove/purge
+    std::vector<Leftover> leftovers{};        // noted on the connection afterwards
+};
+
 // What the task would do to the packages, computed against the current cache.
 struct Ops {
     std::vector<std::string> install_args;  // for apt-get install
@@ -182,12 +191,6 @@ Value ops_value(const std::vector<PkgOp>& ops) {
     return Value(std::move(l));
 }
 
-Value strings_value(const std::vector<std::string>& v) {
-    List l;
-    for (const auto& s : v) l.push_back(Value(s));
-    return Value(std::move(l));
-}
-
 void plan_ops(Plan& plan, const std::vector<PkgOp>& ops) {
     for (const auto& op : ops) plan.changes.push_back({"packages", pkg::op_summary(op), {}, {}, false});
 }
@@ -274,9 +277,6 @@ public:
         if (update) plan.changes.push_back({"apt cache", "update apt cache", {}, {}, false});
         Ops o = compute_ops(ctx, args, update);
         plan_ops(plan, o.ops);
-        plan.data["update_cache"] = Value(update);
-        plan.data["install_args"] = strings_value(o.install_args);
-        plan.data["remove_args"] = strings_value(o.remove_args);
         plan.result["changes"] = ops_value(o.ops);
         plan.result["cache_updated"] = Value(false);
         // Conffiles the operator edited: the upgrade may leave .dpkg-dist beside them.
@@ -284,7 +284,10 @@ public:
         // tree, cloud-agent -> cloudstack-agent): later tasks of a dry run plan on them.
         std::vector<Leftover> pending = dpkg_leftovers(ctx.conn, o.ops);
         for (auto& f : dpkg_new_package_files(ctx.conn, apt_options(args), o.ops)) pending.push_back(std::move(f));
-        plan.data["leftovers"] = leftovers_value(pending);
+        plan.set_payload(AptPayload{.update_cache = update,
+                                    .install_args = std::move(o.install_args),
+                                    .remove_args = std::move(o.remove_args),
+                                    .leftovers = std::move(pending)});
         if (!plan.changed()) {
             plan.msg = "all packages already at the wanted state";
         } else {
@@ -296,10 +299,11 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        const auto& p = plan.payload<AptPayload>();
         Value out;
         Connection& conn = ctx.conn;
         bool refreshed = false;
-        if (plan.data.get("update_cache").truthy()) {
+        if (p.update_cache) {
             CommandResult r = conn.run(mutating("apt-get update -q && mkdir -p /var/lib/apt/periodic && touch " +
                                                 std::string(k_update_stamp)));
             if (r.executed && r.rc != 0)
@@ -315,8 +319,8 @@ public:
             o = compute_ops(ctx, args, false);
             out["changes"] = ops_value(o.ops);
         } else {
-            for (const auto& v : plan.data.get("install_args").as_list()) o.install_args.push_back(v.as_string());
-            for (const auto& v : plan.data.get("remove_args").as_list()) o.remove_args.push_back(v.as_string());
+            o.install_args = p.install_args;
+            o.remove_args = p.remove_args;
         }
         std::string opts = apt_options(args) + dpkg_options(args);
         std::string stdout_text, stderr_text;
@@ -332,7 +336,7 @@ public:
         if (!o.remove_args.empty())
             run("apt-get -y -q" + dpkg_options(args) + (args.flag("purge") ? " purge" : " remove") +
                 join_quoted(o.remove_args));
-        note_leftovers(conn, plan.data.get("leftovers"));
+        note_leftovers(conn, p.leftovers);
         out["stdout"] = Value(stdout_text);
         out["stderr"] = Value(stderr_text);
         return out;

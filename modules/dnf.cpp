@@ -32,6 +32,17 @@ bool is_plain(const std::string& n) {
 
 bool is_file_or_url(const std::string& n) { return n.find('/') != std::string::npos || ends_with(n, ".rpm"); }
 
+// check() -> apply(): the dnf command with its options and, per verb, the names
+// whose simulation found work (only those verbs run), and the files the
+// transaction may leave.
+struct DnfPayload {
+    std::string base{};  // "dnf --installroot=... --refresh"
+    std::vector<std::string> install{};
+    std::vector<std::string> upgrade{};
+    std::vector<std::string> remove{};
+    std::vector<Leftover> leftovers{};  // noted on the connection afterwards
+};
+
 class DnfModule : public Module {
 public:
     explicit DnfModule(const std::string& name) : m_spec(make_spec(name)) {}
@@ -126,8 +137,8 @@ public:
 
         std::vector<PkgOp> ops;
         std::string base = tool + options(ctx.conn, args);
-        auto simulate = [&](const char* verb, const std::vector<std::string>& list) {
-            plan.data[verb] = Value(List{});
+        DnfPayload payload{.base = base};
+        auto simulate = [&](const char* verb, const std::vector<std::string>& list, std::vector<std::string>& runs) {
             if (list.empty()) return;
             std::string line = base + " --assumeno " + verb + join_quoted(list);
             CommandResult r = query(ctx.conn, line);
@@ -139,15 +150,11 @@ public:
                                 "):\n" + pkg::tail_lines(r.err.empty() ? r.out : r.err));
             ops.insert(ops.end(), found.begin(), found.end());
             // Only a verb whose simulation found work runs for real.
-            if (!found.empty()) {
-                List l;
-                for (const auto& n : list) l.push_back(Value(n));
-                plan.data[verb] = Value(std::move(l));
-            }
+            if (!found.empty()) runs = list;
         };
-        simulate("install", install);
-        simulate("upgrade", upgrade);
-        simulate("remove", erase);
+        simulate("install", install, payload.install);
+        simulate("upgrade", upgrade, payload.upgrade);
+        simulate("remove", erase, payload.remove);
 
         // The table shows only the new versions; rpm knows the installed ones.
         std::vector<std::string> changed_names;
@@ -162,13 +169,13 @@ public:
             summaries.push_back(Value(pkg::op_summary(op)));
         }
         plan.result["changes"] = Value(std::move(summaries));
-        plan.data["base"] = Value(base);
         // Config files the operator edited: the upgrade may leave .rpmnew (.rpmsave) beside them.
         // And the files a fresh install creates (a rename's whole new config tree): a dry
         // run's later tasks plan on them as depending on this install.
         std::vector<Leftover> pending = rpm_leftovers(ctx.conn, args.str("installroot", "/"), ops);
         for (auto& f : rpm_new_package_files(ctx.conn, base, args.str("installroot", "/"), ops)) pending.push_back(std::move(f));
-        plan.data["leftovers"] = leftovers_value(pending);
+        payload.leftovers = std::move(pending);
+        plan.set_payload(std::move(payload));
         plan.msg = plan.changed() ? join([&] {
             std::vector<std::string> s;
             for (const auto& c : plan.changes) s.push_back(c.summary);
@@ -179,15 +186,15 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args& /*args*/, const Plan& plan) const override {
-        std::string base = plan.data.get("base").as_string();
+        const auto& p = plan.payload<DnfPayload>();
         std::string out_text, err_text;
         int rc = 0;
-        for (const char* verb : {"install", "upgrade", "remove"}) {
-            std::vector<std::string> list;
-            for (const auto& v : plan.data.get(verb).as_list()) list.push_back(v.as_string());
-            if (list.empty()) continue;
+        const std::pair<const char*, const std::vector<std::string>*> verbs[] = {
+            {"install", &p.install}, {"upgrade", &p.upgrade}, {"remove", &p.remove}};
+        for (const auto& [verb, list] : verbs) {
+            if (list->empty()) continue;
             Command c;
-            c.cmdline = base + " -y " + verb + join_quoted(list);
+            c.cmdline = p.base + " -y " + verb + join_quoted(*list);
             c.env["LC_ALL"] = "C";
             CommandResult r = ctx.conn.run(c);
             out_text += r.out;
@@ -198,7 +205,7 @@ public:
                 throw TaskError(c.cmdline + " failed (rc " + std::to_string(r.rc) + "):\n" +
                                 pkg::tail_lines(r.err.empty() ? r.out : r.err));
         }
-        note_leftovers(ctx.conn, plan.data.get("leftovers"));
+        note_leftovers(ctx.conn, p.leftovers);
         Value out;
         out["rc"] = Value(rc);
         out["stdout"] = Value(out_text);

@@ -8,6 +8,11 @@ namespace upkeep {
 
 namespace {
 
+// check() -> apply(): the groupadd/groupmod/groupdel commands check() planned.
+struct GroupPayload {
+    AccountCommands commands{};
+};
+
 class GroupModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -58,7 +63,7 @@ public:
         AccountCommands cmds = plan_group(r, db);
         Plan plan;
         for (const auto& w : cmds.what) plan.changes.push_back({"group " + r.name, w, {}, {}, false});
-        plan.data["commands"] = account_commands_value(cmds);
+        plan.set_payload(GroupPayload{.commands = cmds});
         plan.result["name"] = Value(r.name);
         plan.result["state"] = Value(args.str("state"));
         if (r.present) {
@@ -71,7 +76,7 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
-        run_account_commands(ctx.conn, account_commands_from(plan.data.get("commands")), "");
+        run_account_commands(ctx.conn, plan.payload<GroupPayload>().commands, "");
         Value out;
         if (args.str("state") == "present") {
             AccountDb db = read_account_db(ctx.conn);

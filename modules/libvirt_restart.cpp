@@ -35,6 +35,13 @@ std::string names(const std::vector<LibvirtDomain>& ds) {
 
 void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
+// check() -> apply(): the restart command line and the URI that verifies the
+// daemon through the API ("" when the restart goes unverified).
+struct LibvirtRestartPayload {
+    std::string command{};
+    std::string uri{};
+};
+
 class LibvirtRestartModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -85,13 +92,12 @@ public:
             throw TaskError("method: command needs `command` (the restart command line)");
         Plan plan;
         std::string name = args.str("name", "libvirtd");
-        std::string cmd = restart_command(ctx, args);
-        plan.data["command"] = Value(cmd);
+        LibvirtRestartPayload payload{.command = restart_command(ctx, args)};
         std::string how = "would restart";
         if (args.flag("verify", true)) {
             LibvirtTarget t = libvirt_target_for(ctx, args);
             if (t.uri) {
-                plan.data["uri"] = Value(*t.uri);
+                payload.uri = *t.uri;
                 plan.result["uri"] = Value(*t.uri);
                 // Read-only: what the restart must keep. A daemon that is down now is
                 // not an error here: the restart starts it, and apply() verifies that.
@@ -112,6 +118,7 @@ public:
         } else {
             how += " without API verification (verify: false)";
         }
+        plan.set_payload(std::move(payload));
         plan.changes.push_back({"service " + name, how, {}, {}, false});
         plan.msg = how;
         plan.result["name"] = Value(name);
@@ -121,9 +128,10 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        const auto& p = plan.payload<LibvirtRestartPayload>();
+        const std::string& uri = p.uri;
         Value out;
         out["name"] = Value(args.str("name", "libvirtd"));
-        std::string uri = plan.data.get("uri").is_null() ? "" : plan.data.get("uri").as_string();
         // The connection opened before the restart: when it stops answering, the
         // old daemon is gone (so an init script that returns early cannot fool us).
         std::unique_ptr<LibvirtClient> before;
@@ -137,7 +145,7 @@ public:
             }
         }
         Command cmd;
-        cmd.cmdline = plan.data.get("command").as_string();
+        cmd.cmdline = p.command;
         CommandResult r = ctx.conn.run(cmd);
         if (!r.executed) {
             out["skipped_run"] = Value(true);

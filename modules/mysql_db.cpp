@@ -73,6 +73,11 @@ std::vector<std::string> wanted_names(const Args& args) {
     return out;
 }
 
+// check() -> apply(): the databases that exist and are dumped, in the task's order.
+struct MysqlDbPayload {
+    std::vector<std::string> databases{};
+};
+
 class MysqlDbModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -159,7 +164,7 @@ public:
         for (const auto& n : dump) names.push_back(Value(n));
         List skipped;
         for (const auto& n : missing) skipped.push_back(Value(n));
-        plan.data["databases"] = Value(names);
+        plan.set_payload(MysqlDbPayload{.databases = dump});
         plan.result["databases"] = Value(names);
         plan.result["skipped"] = Value(skipped);
         std::string summary = "would dump " + join(dump, ", ");
@@ -170,11 +175,12 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        const auto& p = plan.payload<MysqlDbPayload>();
         std::string target = args.str("target");
         std::string host_target = ctx.conn.command_path(target);
         std::string part = shell_quote(host_target + ".part");
         std::string names;
-        for (const auto& n : plan.data.get("databases").as_list()) names += " " + n.as_string();
+        for (const auto& n : p.databases) names += " " + n;
         std::string mode = args.str("mode", "0600");
         if (mode.find_first_not_of("01234567") != std::string::npos) throw TaskError("mysql_db: mode must be octal");
         Command c = client_command(args, "mysqldump",

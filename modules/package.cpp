@@ -31,6 +31,12 @@ std::string probe_manager(Connection& conn) {
     return trim(conn.run(c).out);
 }
 
+// check() -> apply(): which module planned. The plan is otherwise the apt or dnf
+// module's own, its payload included, and goes back to that module unchanged.
+struct PackagePayload {
+    std::string mgr{};  // "apt", "dnf" or "yum"
+};
+
 class PackageModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -65,16 +71,14 @@ public:
     Plan check(ModuleContext& ctx, const Args& args) const override {
         std::string mgr = resolve(ctx, args);
         Plan plan = delegate(mgr).check(ctx, inner_args(mgr, args));
-        plan.data = Value(Map{{"pkg_mgr", Value(mgr)}, {"inner", plan.data}});
+        plan.set_payload(PackagePayload{.mgr = mgr});
         plan.result["pkg_mgr"] = Value(mgr);
         return plan;
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
-        std::string mgr = plan.data.get("pkg_mgr").as_string();
-        Plan inner = plan;
-        inner.data = plan.data.get("inner");
-        return delegate(mgr).apply(ctx, inner_args(mgr, args), inner);
+        const std::string& mgr = plan.payload<PackagePayload>().mgr;
+        return delegate(mgr).apply(ctx, inner_args(mgr, args), plan);
     }
 
 private:

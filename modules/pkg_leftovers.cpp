@@ -225,15 +225,8 @@ std::vector<Leftover> dpkg_new_package_files(Connection& conn, const std::string
     return out;
 }
 
-Value leftovers_value(const std::vector<Leftover>& l) {
-    List out;
-    for (const auto& x : l) out.push_back(Value(Map{{"path", Value(x.path)}, {"reason", Value(x.reason)}}));
-    return Value(std::move(out));
-}
-
-void note_leftovers(Connection& conn, const Value& v) {
-    if (!v.is_list()) return;
-    for (const auto& x : v.as_list()) conn.note_pending_file(x.get("path").as_string(), x.get("reason").as_string());
+void note_leftovers(Connection& conn, const std::vector<Leftover>& leftovers) {
+    for (const auto& x : leftovers) conn.note_pending_file(x.path, x.reason);
 }
 
 }  // namespace upkeep

@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "engine/connection/connection.hpp"
-#include "engine/value/value.hpp"
 #include "modules/formats/pkg_query.hpp"
 
 namespace upkeep {
@@ -48,10 +47,9 @@ std::vector<Leftover> rpm_new_package_files(Connection& conn, const std::string&
 std::vector<Leftover> dpkg_new_package_files(Connection& conn, const std::string& apt_opts,
                                              const std::vector<pkg::PkgOp>& ops);
 
-// Carried in Plan::data from check() to apply().
-Value leftovers_value(const std::vector<Leftover>& l);
-// Notes each leftover on the connection (kept by the dry-run overlay, ignored by a
-// real connection, where the host itself shows what appeared).
-void note_leftovers(Connection& conn, const Value& v);
+// Notes each leftover check() found (carried in the apt or dnf module's own plan
+// payload) on the connection: kept by the dry-run overlay, ignored by a real
+// connection, where the host itself shows what appeared.
+void note_leftovers(Connection& conn, const std::vector<Leftover>& leftovers);
 
 }  // namespace upkeep

@@ -31,6 +31,11 @@ std::string boot_id(Connection& conn, const std::string& path) {
     }
 }
 
+// check() -> apply(): the boot id before the reboot; a different one means the host came back.
+struct RebootPayload {
+    std::string boot_id{};
+};
+
 class RebootModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -83,7 +88,7 @@ public:
         Plan plan;
         std::string id = boot_id(ctx.conn, path);
         if (id.empty()) throw TaskError("reboot: cannot read the boot id from " + path + " on " + ctx.conn.host_name());
-        plan.data["boot_id"] = Value(id);
+        plan.set_payload(RebootPayload{.boot_id = id});
         plan.result["boot_id_before"] = Value(id);
         plan.changes.push_back({"host " + ctx.conn.host_name(), "would reboot", {}, {}, false});
         plan.msg = "would reboot (" + args.str("reboot_command") + ") and wait up to " +
@@ -96,7 +101,7 @@ public:
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
         using Clock = std::chrono::steady_clock;
         std::string path = args.str("boot_id_path");
-        std::string before = plan.data.get("boot_id").as_string();
+        const std::string& before = plan.payload<RebootPayload>().boot_id;
         Command c;
         // Detached and delayed a little, so the command returns before the host goes down
         // and the connection does not die mid-call.

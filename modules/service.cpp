@@ -51,6 +51,13 @@ struct Manager {
     }
 };
 
+// check() -> apply(): the init system's command lines to run, in order, and
+// whether the service runs afterwards (for the dry-run overlay), when the task has a state.
+struct ServicePayload {
+    std::vector<std::string> commands{};
+    std::optional<bool> running_after{};
+};
+
 class ServiceModule : public Module {
 public:
     const ModuleSpec& spec() const override {
@@ -86,7 +93,7 @@ public:
         std::string name = args.str("name");
         std::string target = "service " + name;
         Plan plan;
-        List commands;
+        ServicePayload payload;
         std::vector<std::string> why;
         if (args.has("state")) {
             std::string state = args.str("state");
@@ -96,7 +103,7 @@ public:
             bool running = planned ? *planned : m.running(ctx.conn, name);
             plan.result["status"] = Value(running ? "running" : "stopped");
             auto act = [&](const std::string& verb, const std::string& summary) {
-                commands.push_back(Value(m.action(verb, name)));
+                payload.commands.push_back(m.action(verb, name));
                 plan.changes.push_back({target, summary, {}, {}, false});
             };
             if (state == "started") {
@@ -121,14 +128,14 @@ public:
             if (is == want) {
                 why.push_back(want ? "already enabled" : "already disabled");
             } else {
-                commands.push_back(Value(m.enable(ctx.conn, name, want)));
+                payload.commands.push_back(m.enable(ctx.conn, name, want));
                 plan.changes.push_back({target, want ? "would enable" : "would disable", {}, {}, false});
             }
             plan.result["enabled"] = Value(want);
         }
         plan.result["name"] = Value(name);
-        plan.data["commands"] = Value(std::move(commands));
-        if (args.has("state")) plan.data["running_after"] = Value(args.str("state") != "stopped");
+        if (args.has("state")) payload.running_after = args.str("state") != "stopped";
+        plan.set_payload(std::move(payload));
         std::vector<std::string> summaries;
         for (const auto& c : plan.changes) summaries.push_back(c.summary);
         plan.msg = plan.changed() ? join(summaries, ", ") : join(why, ", ");
@@ -136,10 +143,11 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        const auto& p = plan.payload<ServicePayload>();
         Value out;
-        for (const auto& c : plan.data.get("commands").as_list()) {
+        for (const auto& c : p.commands) {
             Command cmd;
-            cmd.cmdline = c.as_string();
+            cmd.cmdline = c;
             CommandResult r = ctx.conn.run(cmd);
             if (!r.executed) {
                 out["skipped_run"] = Value(true);
@@ -149,7 +157,7 @@ public:
                 throw TaskError(cmd.cmdline + " failed (rc " + std::to_string(r.rc) + "): " +
                                 trim(r.err.empty() ? r.out : r.err));
         }
-        if (plan.data.has("running_after")) ctx.conn.note_service_state(args.str("name"), plan.data.get("running_after").as_bool());
+        if (p.running_after) ctx.conn.note_service_state(args.str("name"), *p.running_after);
         out["name"] = Value(args.str("name"));
         return out;
     }

@@ -45,6 +45,13 @@ bool is_running(const Value& status) {
     return s == "active" || s == "activating";
 }
 
+// check() -> apply(): the systemctl lines to run, in order, and whether the unit
+// runs afterwards (for the dry-run overlay), when the task has a state.
+struct SystemdPayload {
+    std::vector<std::string> commands{};
+    std::optional<bool> running_after{};
+};
+
 // What check() reads and plans for one task, kept together so that each decision
 // (daemon actions, mask, enablement, state) is a step of its own.
 struct UnitPlanner {
@@ -57,7 +64,7 @@ struct UnitPlanner {
     std::string target;
     std::string q;  // the unit, shell-quoted
     Plan plan;
-    List commands;
+    SystemdPayload payload;
     std::vector<std::string> why;
     Value status = Value(Map{});
     bool is_initd = false;
@@ -80,7 +87,7 @@ struct UnitPlanner {
     }
 
     void act(const std::string& cmd, const std::string& summary) {
-        commands.push_back(Value(cmd));
+        payload.commands.push_back(cmd);
         plan.changes.push_back({target, summary, {}, {}, false});
     }
 
@@ -91,11 +98,11 @@ struct UnitPlanner {
     void plan_daemon() {
         if (args.flag("daemon_reload")) {
             if (!running) throw offline_error("daemon_reload");
-            commands.push_back(Value(systemctl + " daemon-reload"));
+            payload.commands.push_back(systemctl + " daemon-reload");
         }
         if (args.flag("daemon_reexec")) {
             if (!running) throw offline_error("daemon_reexec");
-            commands.push_back(Value(systemctl + " daemon-reexec"));
+            payload.commands.push_back(systemctl + " daemon-reexec");
         }
     }
 
@@ -169,11 +176,11 @@ struct UnitPlanner {
             act(systemctl + " " + verb + " " + q, "would " + verb);
             plan.unpredictable = true;  // restarted/reloaded are actions, not states
         }
-        plan.data["running_after"] = Value(state != "stopped");
+        payload.running_after = state != "stopped";
     }
 
     Plan finish() {
-        plan.data["commands"] = Value(std::move(commands));
+        plan.set_payload(std::move(payload));
         std::vector<std::string> summaries;
         for (const auto& c : plan.changes) summaries.push_back(c.summary);
         plan.msg = plan.changed() ? join(summaries, ", ") : why.empty() ? "nothing to change" : join(why, ", ");
@@ -224,17 +231,17 @@ public:
     }
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
+        const auto& p = plan.payload<SystemdPayload>();
         Value out;
-        for (const auto& c : plan.data.get("commands").as_list()) {
+        for (const auto& c : p.commands) {
             Command cmd;
-            cmd.cmdline = c.as_string();
+            cmd.cmdline = c;
             cmd.env = {{"LANG", "C"}, {"LC_ALL", "C"}};
             CommandResult r = ctx.conn.run(cmd);
             if (!r.executed) continue;
             if (r.rc != 0) throw TaskError(cmd.cmdline + " failed (rc " + std::to_string(r.rc) + "): " + trim(r.err.empty() ? r.out : r.err));
         }
-        if (plan.data.has("running_after") && args.has("name"))
-            ctx.conn.note_service_state(args.str("name"), plan.data.get("running_after").as_bool());
+        if (p.running_after && args.has("name")) ctx.conn.note_service_state(args.str("name"), *p.running_after);
         out["name"] = args.get("name");
         return out;
     }

@@ -1,5 +1,7 @@
 // user: a local account through useradd/usermod/userdel (ansible.builtin.user's
 // Linux semantics: same arguments, same decisions, same results).
+#include <optional>
+
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
 #include "engine/util/strings.hpp"
@@ -25,6 +27,13 @@ const char* const k_doc =
     "      groups: [sudo, docker]\n"
     "      append: true\n"
     "      shell: /bin/bash";
+
+// check() -> apply(): the account commands (the password hash only here, never in
+// the plan's shown data) and the missing home directory to create.
+struct UserPayload {
+    AccountCommands commands{};
+    std::optional<std::string> make_home{};  // the host path, when check() found it missing
+};
 
 class UserModule : public Module {
 public:
@@ -129,15 +138,16 @@ public:
         std::string target = "user " + r.name;
         for (const auto& w : cmds.what) plan.changes.push_back({target, w, {}, {}, false});
         const PasswdEntry* cur = db.user(r.name);
+        std::optional<std::string> make_home;
         // An existing account whose home is missing gets it (Ansible's "missing homedirs").
         if (r.present && cur && r.create_home) {
             std::string home = r.home ? *r.home : cur->home;
             if (!home.empty() && !ctx.conn.stat(home, true).exists()) {
                 plan.changes.push_back({home, "home directory created", {}, {}, false});
-                plan.data["make_home"] = Value(home);
+                make_home = home;
             }
         }
-        plan.data["commands"] = account_commands_value(cmds);
+        plan.set_payload(UserPayload{.commands = std::move(cmds), .make_home = std::move(make_home)});
         plan.result["name"] = Value(r.name);
         plan.result["state"] = Value(args.str("state"));
         if (r.present) fill_result(plan.result, args, cur, db);
@@ -155,12 +165,13 @@ public:
 
     Value apply(ModuleContext& ctx, const Args& args, const Plan& plan) const override {
         std::string name = args.str("name");
-        run_account_commands(ctx.conn, account_commands_from(plan.data.get("commands")), name);
+        const auto& p = plan.payload<UserPayload>();
+        run_account_commands(ctx.conn, p.commands, name);
         AccountDb db = read_account_db(ctx.conn);
         const PasswdEntry* u = db.user(name);
-        if (plan.data.has("make_home") && u) {
+        if (p.make_home && u) {
             // /etc/skel copied (or an empty directory), then the user's, as Ansible's create_homedir.
-            std::string home = ctx.conn.command_path(plan.data.get("make_home").as_string());
+            std::string home = ctx.conn.command_path(*p.make_home);
             Command c;
             c.cmdline = "set -e; if [ -d " + shell_quote(ctx.conn.command_path("/etc/skel")) + " ]; then cp -a " +
                         shell_quote(ctx.conn.command_path("/etc/skel")) + " " + shell_quote(home) + "; else mkdir -p " +
