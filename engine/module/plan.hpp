@@ -47,10 +47,8 @@ struct Plan {
     std::vector<Change> changes;  // empty == converged, nothing to do
     // Why nothing changes ("key 'resource' already set") or what will change.
     std::string msg;
-    // Module-private data carried from check to apply, as a Value (Lua modules, whose
-    // data is a Lua table, and modules not yet given a typed payload), and result
-    // fields shown to the user and to `register` (check's view).
-    Value data;
+    // Result fields shown to the user and to `register` (check's view). What apply()
+    // needs from check() is a typed payload below, never a field of this map.
     Value result;
     // The typed check -> apply data (see PlanPayload): set_payload in check(),
     // payload<T>() in apply(). At most one of each type; few, so a vector.

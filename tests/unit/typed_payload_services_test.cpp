@@ -1,8 +1,8 @@
 // check() -> apply() through the typed plan payloads of the package, account,
-// service, reboot, libvirt_restart and mysql_db modules. Each apply() here is
-// handed a plan whose Plan::data is null, so only the module's own payload carries
-// what check() found; a plan without its payload must fail with ContractError
-// before it touches the host, never do nothing and report success. The host is a
+// service, reboot, libvirt_restart and mysql_db modules. Each apply() here gets
+// only what check() put in the module's own payload (Plan has no other channel);
+// a plan without its payload must fail with ContractError before it touches the
+// host, never do nothing and report success. The host is a
 // sandbox whose own small stand-ins for the tools (dpkg-query, apt-get, rpm, dnf,
 // mysql, service...) come first on PATH, as in service_test.cpp: the modules' real
 // command lines run, and the stand-ins keep their state under the sandbox root.
@@ -24,15 +24,8 @@ void write_exec(const std::string& path, const std::string& text) {
     ::chmod(path.c_str(), 0755);
 }
 
-// The plan as apply() gets it once nothing travels in the untyped map.
-Plan typed_only(Plan p) {
-    p.data = Value();
-    return p;
-}
-
 // A plan whose module forgot its payload (the changes are still there).
 Plan without_payloads(Plan p) {
-    p.data = Value();
     p.payloads.clear();
     return p;
 }
@@ -42,7 +35,7 @@ Plan round_trip(test::Sandbox& box, const std::string& module, const std::string
     Plan p = box.check(module, task);
     REQUIRE(p.changed());
     REQUIRE(p.has_payload());
-    box.apply(module, task, typed_only(p));
+    box.apply(module, task, p);
     Plan again = box.check(module, task);
     INFO(module << " second check: " << again.msg);
     CHECK_FALSE(again.changed());
@@ -58,7 +51,7 @@ void expect_contract_error(test::Sandbox& box, const std::string& module, const 
 void dry_apply(test::Sandbox& box, PlannedConnection& planned, const std::string& module, const std::string& task,
                const Plan& p) {
     ModuleContext ctx{planned, box.vars, nullptr, box.root()};
-    test::Sandbox::module(module).apply(ctx, test::Sandbox::args(module, task), typed_only(p));
+    test::Sandbox::module(module).apply(ctx, test::Sandbox::args(module, task), p);
 }
 
 std::string installed(test::Sandbox& box) { return box.conn().read_file("/installed").value_or(""); }
@@ -186,9 +179,9 @@ TEST_CASE("typed payloads: package hands apt's or dnf's own payload back to it",
     REQUIRE(p.payloads.size() == 2);
     CHECK(p.result.get("pkg_mgr").as_string() == use);
     // A plan of the inner module alone lacks package's payload.
-    CHECK_THROWS_AS(box.apply("package", task, typed_only(box.check(use, "name: demo\n"))), ContractError);
+    CHECK_THROWS_AS(box.apply("package", task, box.check(use, "name: demo\n")), ContractError);
     // Package's payload alone (set last, after the inner module's): the inner module's is missing.
-    Plan outer_only = typed_only(p);
+    Plan outer_only = p;
     outer_only.payloads.erase(outer_only.payloads.begin());
     CHECK_THROWS_AS(box.apply("package", task, outer_only), ContractError);
     CHECK(installed(box).find("demo") == std::string::npos);
@@ -278,7 +271,7 @@ TEST_CASE("typed payloads: libvirt_restart runs the planned command and verifies
     Plan p = box.check("libvirt_restart", task);
     expect_contract_error(box, "libvirt_restart", task, p);
     CHECK_FALSE(test::exists(box.local("/restarted")));
-    Value r = box.apply("libvirt_restart", task, typed_only(p));
+    Value r = box.apply("libvirt_restart", task, p);
     CHECK(r.get("restarted").truthy());
     CHECK(test::exists(box.local("/restarted")));
     // The URI comes from the payload: the in-process test:///default daemon keeps
@@ -286,7 +279,7 @@ TEST_CASE("typed payloads: libvirt_restart runs the planned command and verifies
     // restart would pass unverified).
     const std::string verified = "uri: test:///default\nmethod: command\ncommand: \"true\"\ntimeout: 0\n";
     Plan v = box.check("libvirt_restart", verified);
-    CHECK_THROWS_WITH(box.apply("libvirt_restart", verified, typed_only(v)), Catch::Contains("it did not restart"));
+    CHECK_THROWS_WITH(box.apply("libvirt_restart", verified, v), Catch::Contains("it did not restart"));
 }
 
 TEST_CASE("typed payloads: mysql_db dumps the databases check() found", "[payload][module][mysql_db]") {
@@ -313,7 +306,7 @@ TEST_CASE("typed payloads: reboot compares against the boot id check() read", "[
         "boot_id_path: /boot_id\nreboot_timeout: 20\n";
     Plan p = box.check("reboot", task);
     expect_contract_error(box, "reboot", task, p);
-    Value out = box.apply("reboot", task, typed_only(p));
+    Value out = box.apply("reboot", task, p);
     CHECK(out.get("rebooted").truthy());
     CHECK(out.get("boot_id").as_string() + "\n" == test::read_file(box.local("/boot_id")));
     CHECK(out.get("boot_id").as_string() != "11111111-2222-3333-4444-555555555555");

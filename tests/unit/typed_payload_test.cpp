@@ -54,7 +54,7 @@ TEST_CASE("plan payload: apply reads what check set, and a missing one is a cont
     CHECK(copy.payload<Ours>().path == "/etc/x");  // the copy kept what it shared
 }
 
-TEST_CASE("typed payloads: copy's tree, unarchive, timezone, cron, authorized_key and fetch apply without Plan::data",
+TEST_CASE("typed payloads: copy's tree, unarchive, timezone, cron, authorized_key and fetch apply from their payloads",
           "[payload][module]") {
     test::Sandbox box;
     SECTION("copy, a directory src") {
