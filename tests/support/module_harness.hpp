@@ -79,6 +79,13 @@ public:
         m_last_converged = second;
         return first;
     }
+    // converge() of a task that must change, its apply() fed by check()'s typed payload.
+    Plan converge_payload(const std::string& name, const std::string& yaml) {
+        Plan first = converge(name, yaml);
+        CHECK(first.changed());
+        CHECK(first.has_payload());
+        return first;
+    }
     // The second check of the last converge() (its message says why nothing changes).
     const Plan& last_converged() const { return m_last_converged; }
     // apply() as a dry run does it, through the planned-state overlay: the commands it would run.

@@ -19,14 +19,6 @@ AccountDb sample_db() {
                             "root:x:0:\napp:x:1001:\nsudo:x:27:app\ndocker:x:998:\n");
 }
 
-void seed_accounts(test::Sandbox& box) {
-    test::write_file(box.local("/etc/passwd"), "root:x:0:0:root:/root:/bin/bash\n");
-    test::write_file(box.local("/etc/group"), "root:x:0:\nusers:x:100:\n");
-    test::write_file(box.local("/etc/shadow"), "root:*:19000:0:99999:7:::\n");
-    test::write_file(box.local("/etc/gshadow"), "root:*::\nusers:*::\n");
-    std::filesystem::create_directories(box.local("/home"));
-}
-
 }  // namespace
 
 TEST_CASE("account core: Ansible's useradd/usermod/groupadd decisions", "[user][group][module]") {

@@ -2,6 +2,7 @@
 // directory, with the shared module harness (validate, check, apply, converge).
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 #include "engine/connection/local_connection.hpp"
@@ -36,5 +37,14 @@ private:
         return vars.get(e);
     }
 };
+
+// Account databases with root and `users` only, and an empty /home (user/group tests).
+inline void seed_accounts(Sandbox& box) {
+    write_file(box.local("/etc/passwd"), "root:x:0:0:root:/root:/bin/bash\n");
+    write_file(box.local("/etc/group"), "root:x:0:\nusers:x:100:\n");
+    write_file(box.local("/etc/shadow"), "root:*:19000:0:99999:7:::\n");
+    write_file(box.local("/etc/gshadow"), "root:*::\nusers:*::\n");
+    std::filesystem::create_directories(box.local("/home"));
+}
 
 }  // namespace upkeep::test

@@ -30,17 +30,6 @@ Plan without_payloads(Plan p) {
     return p;
 }
 
-// check, apply from the payload alone, check again: converged.
-Plan round_trip(test::Sandbox& box, const std::string& module, const std::string& task) {
-    Plan p = box.check(module, task);
-    REQUIRE(p.changed());
-    REQUIRE(p.has_payload());
-    box.apply(module, task, p);
-    Plan again = box.check(module, task);
-    INFO(module << " second check: " << again.msg);
-    CHECK_FALSE(again.changed());
-    return p;
-}
 
 void expect_contract_error(test::Sandbox& box, const std::string& module, const std::string& task, const Plan& p) {
     INFO(module << " applied without its payload");
@@ -135,36 +124,28 @@ void check_dry_install(test::Sandbox& box, const std::string& module, const std:
     CHECK(installed(box).find("demo") == std::string::npos);
 }
 
-void seed_accounts(test::Sandbox& box) {
-    test::write_file(box.local("/etc/passwd"), "root:x:0:0:root:/root:/bin/bash\n");
-    test::write_file(box.local("/etc/group"), "root:x:0:\nusers:x:100:\n");
-    test::write_file(box.local("/etc/shadow"), "root:*:19000:0:99999:7:::\n");
-    test::write_file(box.local("/etc/gshadow"), "root:*::\nusers:*::\n");
-    std::filesystem::create_directories(box.local("/home"));
+// apt's and dnf's payloads, through the same steps on each one's stand-ins.
+void install_and_remove(const std::string& module, const std::string& dry_cmd, const std::string& version) {
+    test::Sandbox box;
+    if (module == "apt") install_fake_apt(box);
+    else install_fake_dnf(box);
+    check_dry_install(box, module, "name: demo\n", dry_cmd);
+    box.converge_payload(module, "name: demo\n");
+    CHECK(installed(box) == "demo " + version + "\n");
+    box.converge_payload(module, "name: demo\nstate: absent\n");
+    CHECK(installed(box).empty());
 }
 
 }  // namespace
 
 TEST_CASE("typed payloads: apt installs and removes from its payload, a dry run notes the leftovers",
           "[payload][module][apt]") {
-    test::Sandbox box;
-    install_fake_apt(box);
-    check_dry_install(box, "apt", "name: demo\n", "install demo");
-    round_trip(box, "apt", "name: demo\n");
-    CHECK(installed(box) == "demo 1.0\n");
-    round_trip(box, "apt", "name: demo\nstate: absent\n");
-    CHECK(installed(box).empty());
+    install_and_remove("apt", "install demo", "1.0");
 }
 
 TEST_CASE("typed payloads: dnf installs and removes from its payload, a dry run notes the leftovers",
           "[payload][module][dnf]") {
-    test::Sandbox box;
-    install_fake_dnf(box);
-    check_dry_install(box, "dnf", "name: demo\n", "dnf -y install demo");
-    round_trip(box, "dnf", "name: demo\n");
-    CHECK(installed(box) == "demo 1.0-1\n");
-    round_trip(box, "dnf", "name: demo\nstate: absent\n");
-    CHECK(installed(box).empty());
+    install_and_remove("dnf", "dnf -y install demo", "1.0-1");
 }
 
 TEST_CASE("typed payloads: package hands apt's or dnf's own payload back to it", "[payload][module][package]") {
@@ -185,9 +166,9 @@ TEST_CASE("typed payloads: package hands apt's or dnf's own payload back to it",
     outer_only.payloads.erase(outer_only.payloads.begin());
     CHECK_THROWS_AS(box.apply("package", task, outer_only), ContractError);
     CHECK(installed(box).find("demo") == std::string::npos);
-    round_trip(box, "package", task);
+    box.converge_payload("package", task);
     CHECK(installed(box).find("demo 1.0") == 0);
-    round_trip(box, "package", "name: demo\nstate: absent\nuse: " + use + "\n");
+    box.converge_payload("package", "name: demo\nstate: absent\nuse: " + use + "\n");
     CHECK(installed(box).empty());
 }
 
@@ -198,13 +179,13 @@ TEST_CASE("typed payloads: group and user run their planned commands, password a
     const std::string group = "name: deployers\ngid: 4242\n";
     expect_contract_error(box, "group", group, box.check("group", group));
     CHECK(test::read_file(box.local("/etc/group")).find("deployers") == std::string::npos);
-    round_trip(box, "group", group);
+    box.converge_payload("group", group);
     CHECK(test::read_file(box.local("/etc/group")).find("deployers:x:4242:") != std::string::npos);
 
     const std::string user = "name: deploy\nuid: 4242\ngroup: deployers\nshell: /bin/sh\npassword: '$6$s$hash'\n";
     expect_contract_error(box, "user", user, box.check("user", user));
     CHECK(test::read_file(box.local("/etc/passwd")).find("deploy") == std::string::npos);
-    round_trip(box, "user", user);
+    box.converge_payload("user", user);
     CHECK(test::read_file(box.local("/etc/passwd")).find("deploy:x:4242:4242::/home/deploy:/bin/sh") != std::string::npos);
     CHECK(test::read_file(box.local("/etc/shadow")).find("deploy:$6$s$hash:") != std::string::npos);
 
@@ -215,11 +196,11 @@ TEST_CASE("typed payloads: group and user run their planned commands, password a
     CHECK(home.changes[0].summary == "home directory created");
     expect_contract_error(box, "user", "name: deploy\n", home);
     CHECK_FALSE(std::filesystem::exists(box.local("/home/deploy")));
-    round_trip(box, "user", "name: deploy\n");
+    box.converge_payload("user", "name: deploy\n");
     CHECK(std::filesystem::is_directory(box.local("/home/deploy")));
 
-    round_trip(box, "user", "name: deploy\nstate: absent\n");
-    round_trip(box, "group", "name: deployers\nstate: absent\n");
+    box.converge_payload("user", "name: deploy\nstate: absent\n");
+    box.converge_payload("group", "name: deployers\nstate: absent\n");
     CHECK(test::read_file(box.local("/etc/group")).find("deployers") == std::string::npos);
 }
 
@@ -242,9 +223,9 @@ TEST_CASE("typed payloads: service runs its planned commands and tells the dry r
     CHECK(planned.would_run() == std::vector<std::string>{"service demo start"});
     expect_contract_error(box, "service", task, p);
     CHECK_FALSE(test::exists(box.local("/run/demo")));
-    round_trip(box, "service", task);
+    box.converge_payload("service", task);
     CHECK(test::exists(box.local("/run/demo")));
-    round_trip(box, "service", "name: demo\nstate: stopped\n");
+    box.converge_payload("service", "name: demo\nstate: stopped\n");
     CHECK_FALSE(test::exists(box.local("/run/demo")));
 }
 
@@ -258,9 +239,9 @@ TEST_CASE("typed payloads: systemd runs its planned systemctl lines", "[payload]
     const std::string task = "name: demo.service\nenabled: true\n";
     expect_contract_error(box, "systemd", task, box.check("systemd", task));
     CHECK_FALSE(box.conn().stat(link, false).exists());
-    round_trip(box, "systemd", task);
+    box.converge_payload("systemd", task);
     CHECK(box.conn().stat(link, false).is_link());
-    round_trip(box, "systemd_service", "name: demo.service\nmasked: true\n");
+    box.converge_payload("systemd_service", "name: demo.service\nmasked: true\n");
     CHECK(box.conn().stat("/etc/systemd/system/demo.service", false).link_target == "/dev/null");
 }
 
@@ -291,7 +272,7 @@ TEST_CASE("typed payloads: mysql_db dumps the databases check() found", "[payloa
     Plan p = box.check("mysql_db", task);
     expect_contract_error(box, "mysql_db", task, p);
     CHECK_FALSE(test::exists(box.local("/var/backups/all.sql")));
-    round_trip(box, "mysql_db", task);
+    box.converge_payload("mysql_db", task);
     std::string dump = test::read_file(box.local("/var/backups/all.sql"));
     CHECK(dump.find("--databases app\n") != std::string::npos);
     CHECK(box.conn().stat("/var/backups/all.sql").mode == 0600);

@@ -16,17 +16,6 @@ using namespace upkeep;
 
 namespace {
 
-// check, apply, check again: converged.
-Plan round_trip(test::Sandbox& box, const std::string& module, const std::string& task) {
-    Plan p = box.check(module, task);
-    REQUIRE(p.changed());
-    REQUIRE(p.has_payload());
-    box.apply(module, task, p);
-    Plan again = box.check(module, task);
-    INFO(module << " second check: " << again.msg);
-    CHECK_FALSE(again.changed());
-    return p;
-}
 
 }  // namespace
 
@@ -61,7 +50,7 @@ TEST_CASE("typed payloads: copy's tree, unarchive, timezone, cron, authorized_ke
         test::write_file(box.root() + "/.playbook/files/hooks/qemu", "#!/bin/sh\n");
         test::write_file(box.root() + "/.playbook/files/hooks/d/x.conf", "x=1\n");
         box.conn().make_dirs("/etc", std::nullopt);
-        round_trip(box, "copy", "src: hooks\ndest: /etc/libvirt\nmode: '0750'\n");
+        box.converge_payload("copy", "src: hooks\ndest: /etc/libvirt\nmode: '0750'\n");
         CHECK(test::read_file(box.local("/etc/libvirt/hooks/d/x.conf")) == "x=1\n");
         CHECK(box.conn().stat("/etc/libvirt/hooks/qemu").mode == 0750);
     }
@@ -71,7 +60,7 @@ TEST_CASE("typed payloads: copy's tree, unarchive, timezone, cron, authorized_ke
         test::must("ln -s conf/app.conf " + src + "/app/current.conf");
         test::must("mkdir -p " + box.root() + "/.playbook/files " + box.local("/opt") + " && cd " + src + " && tar -czf " +
                    box.root() + "/.playbook/files/app.tar.gz app");
-        round_trip(box, "unarchive", "src: app.tar.gz\ndest: /opt\n");
+        box.converge_payload("unarchive", "src: app.tar.gz\ndest: /opt\n");
         CHECK(test::read_file(box.local("/opt/app/conf/app.conf")) == "port=8080\n");
         CHECK(box.conn().stat("/opt/app/current.conf", false).link_target == "conf/app.conf");
     }
@@ -80,23 +69,23 @@ TEST_CASE("typed payloads: copy's tree, unarchive, timezone, cron, authorized_ke
             test::write_file(box.local(std::string("/usr/share/zoneinfo/") + z), std::string("TZif ") + z);
         test::write_file(box.local("/etc/timezone"), "Etc/UTC\n");
         box.conn().symlink("/usr/share/zoneinfo/Etc/UTC", "/etc/localtime");
-        round_trip(box, "timezone", "name: Europe/Paris\n");
+        box.converge_payload("timezone", "name: Europe/Paris\n");
         CHECK(test::read_file(box.local("/etc/timezone")) == "Europe/Paris\n");
         CHECK(box.conn().stat("/etc/localtime", false).link_target == "/usr/share/zoneinfo/Europe/Paris");
     }
     SECTION("cron, a cron_file written then removed") {
         box.conn().make_dirs("/etc/cron.d", std::nullopt);
         box.conn().make_dirs("/tmp", std::nullopt);  // backup: the old table goes to /tmp/crontab.*~
-        round_trip(box, "cron", "name: backup\nminute: '5'\nuser: root\njob: /usr/bin/backup\ncron_file: /etc/cron.d/backup\n");
+        box.converge_payload("cron", "name: backup\nminute: '5'\nuser: root\njob: /usr/bin/backup\ncron_file: /etc/cron.d/backup\n");
         CHECK(test::read_file(box.local("/etc/cron.d/backup")).find("5 * * * * root /usr/bin/backup") != std::string::npos);
-        round_trip(box, "cron", "name: backup\nstate: absent\nuser: root\ncron_file: /etc/cron.d/backup\nbackup: true\n");
+        box.converge_payload("cron", "name: backup\nstate: absent\nuser: root\ncron_file: /etc/cron.d/backup\nbackup: true\n");
         CHECK_FALSE(test::exists(box.local("/etc/cron.d/backup")));
     }
     SECTION("authorized_key") {
         test::write_file(box.local("/etc/passwd"), "deploy:x:" + std::to_string(::getuid()) + ":" + std::to_string(::getgid()) +
                                                        "::/home/deploy:/bin/sh\n");
         std::filesystem::create_directories(box.local("/home/deploy"));
-        round_trip(box, "authorized_key", "user: deploy\nkey: 'ssh-ed25519 AAAAdeploy ci@build'\n");
+        box.converge_payload("authorized_key", "user: deploy\nkey: 'ssh-ed25519 AAAAdeploy ci@build'\n");
         CHECK(test::read_file(box.local("/home/deploy/.ssh/authorized_keys")) == "ssh-ed25519 AAAAdeploy ci@build\n");
         CHECK(box.conn().stat("/home/deploy/.ssh").mode == 0700);
     }
@@ -104,7 +93,7 @@ TEST_CASE("typed payloads: copy's tree, unarchive, timezone, cron, authorized_ke
         test::TempDir ctl;
         test::write_file(box.local("/etc/app/db.properties"), "db.password=x\n");
         box.vars["inventory_hostname"] = Value("web1");
-        round_trip(box, "fetch", "src: /etc/app/db.properties\ndest: " + ctl.path() + "/backups\n");
+        box.converge_payload("fetch", "src: /etc/app/db.properties\ndest: " + ctl.path() + "/backups\n");
         CHECK(test::read_file(ctl.path() + "/backups/web1/etc/app/db.properties") == "db.password=x\n");
     }
 }
@@ -115,7 +104,7 @@ TEST_CASE("typed payloads: the file-edit family carries path, attributes, backup
     std::string me = ::getpwuid(::getuid())->pw_name;  // chown to oneself works unprivileged
     SECTION("libvirt_hook into a missing hooks directory: the new file gets mode and owner") {
         box.conn().make_dirs("/etc/libvirt", std::nullopt);
-        Plan p = round_trip(box, "libvirt_hook", "name: qemu\ncontent: \"#!/bin/sh\\nexit 0\\n\"\nowner: " + me + "\n");
+        Plan p = box.converge_payload("libvirt_hook", "name: qemu\ncontent: \"#!/bin/sh\\nexit 0\\n\"\nowner: " + me + "\n");
         REQUIRE(p.find_payload<FileEditPayload>());
         CHECK(p.payload<FileEditPayload>().created);
         CHECK(box.conn().stat("/etc/libvirt/hooks/qemu").mode == 0755);
@@ -137,29 +126,29 @@ TEST_CASE("typed payloads: the file-edit family carries path, attributes, backup
     SECTION("copy follow: false replaces a link instead of writing through it") {
         test::write_file(box.local("/etc/real.conf"), "old\n");
         box.conn().symlink("/etc/real.conf", "/etc/link.conf");
-        Plan p = round_trip(box, "copy", "content: \"new\\n\"\ndest: /etc/link.conf\nfollow: false\n");
+        Plan p = box.converge_payload("copy", "content: \"new\\n\"\ndest: /etc/link.conf\nfollow: false\n");
         CHECK(p.payload<FileEditPayload>().replace_link);
         CHECK(test::read_file(box.local("/etc/real.conf")) == "old\n");
         CHECK_FALSE(box.conn().stat("/etc/link.conf", false).is_link());
     }
     SECTION("yum_repository: removing the last repository removes the file") {
         test::write_file(box.local("/etc/yum.repos.d/ovirt.repo"), "[ovirt]\nname=oVirt\nbaseurl=file:///r\n");
-        round_trip(box, "yum_repository", "name: ovirt\nfile: ovirt\nstate: absent\n");
+        box.converge_payload("yum_repository", "name: ovirt\nfile: ovirt\nstate: absent\n");
         CHECK_FALSE(test::exists(box.local("/etc/yum.repos.d/ovirt.repo")));
     }
     SECTION("sysctl writes the file only, with no live change on a sandbox") {
         box.conn().make_dirs("/etc/sysctl.d", std::nullopt);
-        round_trip(box, "sysctl",
+        box.converge_payload("sysctl",
                    "name: net.ipv4.ip_forward\nvalue: '1'\nsysctl_file: /etc/sysctl.d/90-kvm.conf\nreload: false\nsysctl_set: false\n");
         CHECK(test::read_file(box.local("/etc/sysctl.d/90-kvm.conf")) == "net.ipv4.ip_forward=1\n");
     }
     SECTION("file: new directories, a touched file and a link, in order") {
-        round_trip(box, "file", "path: /srv/a/b\nstate: directory\nmode: '0750'\n");
+        box.converge_payload("file", "path: /srv/a/b\nstate: directory\nmode: '0750'\n");
         CHECK(box.conn().stat("/srv/a").mode == 0750);
         CHECK(box.conn().stat("/srv/a/b").mode == 0750);
-        round_trip(box, "file", "path: /srv/a/b/flag\nstate: touch\nmode: '0600'\nowner: " + me + "\n");
+        box.converge_payload("file", "path: /srv/a/b/flag\nstate: touch\nmode: '0600'\nowner: " + me + "\n");
         CHECK(box.conn().stat("/srv/a/b/flag").mode == 0600);
-        round_trip(box, "file", "path: /srv/current\nsrc: /srv/a/b\nstate: link\n");
+        box.converge_payload("file", "path: /srv/current\nsrc: /srv/a/b\nstate: link\n");
         CHECK(box.conn().stat("/srv/current", false).link_target == "/srv/a/b");
     }
 }
