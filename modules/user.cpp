@@ -139,10 +139,12 @@ public:
         for (const auto& w : cmds.what) plan.changes.push_back({target, w, {}, {}, false});
         const PasswdEntry* cur = db.user(r.name);
         std::optional<std::string> make_home;
-        // An existing account whose home is missing gets it (Ansible's "missing homedirs").
+        // An existing account whose home is missing gets it (Ansible's "missing homedirs"),
+        // unless usermod -m moves the old home there.
         if (r.present && cur && r.create_home) {
             std::string home = r.home ? *r.home : cur->home;
-            if (!home.empty() && !ctx.conn.stat(home, true).exists()) {
+            bool moved_there = r.move_home && home != cur->home && ctx.conn.stat(cur->home, true).exists();
+            if (!home.empty() && !moved_there && !ctx.conn.stat(home, true).exists()) {
                 plan.changes.push_back({home, "home directory created", {}, {}, false});
                 make_home = home;
             }
@@ -173,7 +175,10 @@ public:
             // /etc/skel copied (or an empty directory), then the user's, as Ansible's create_homedir.
             std::string home = ctx.conn.command_path(*p.make_home);
             Command c;
-            c.cmdline = "set -e; if [ -d " + shell_quote(ctx.conn.command_path("/etc/skel")) + " ]; then cp -a " +
+            // Only while it is still missing (Ansible looks again after usermod): cp -a into
+            // an existing directory would nest the skeleton as home/skel.
+            c.cmdline = "set -e; [ ! -e " + shell_quote(home) + " ] || exit 0; if [ -d " +
+                        shell_quote(ctx.conn.command_path("/etc/skel")) + " ]; then cp -a " +
                         shell_quote(ctx.conn.command_path("/etc/skel")) + " " + shell_quote(home) + "; else mkdir -p " +
                         shell_quote(home) + "; fi; chown -R " + std::to_string(u->uid) + ":" + std::to_string(u->gid) +
                         " " + shell_quote(home);

@@ -73,6 +73,8 @@ std::vector<std::pair<std::string, std::string>> tasks() {
         {"user", "name: upkeep_t_u2\nuid: 64202\nhome: @D@/home/u2\n"},
         {"user", "name: upkeep_t_u2\npassword: '" + hash + "'\n"},
         {"user", "name: upkeep_t_u2\npassword_lock: true\n"},
+        // usermod -m moves the home: nothing is created there besides (no stray skel).
+        {"user", "name: upkeep_t_u2\nhome: @D@/home/u2moved\nmove_home: true\n"},
         {"user", "name: upkeep_t_u3\nuid: 64203\ngroup: upkeep_t_nosuchgroup\n"},
         {"user", "name: upkeep_t_u3\nuid: 64203\ngroups: [upkeep_t_nosuchgroup]\n"},
         {"user", "name: upkeep_t_u4\nuid: 64204\nsystem: true\ncreate_home: false\n"},
@@ -160,6 +162,7 @@ TEST_CASE("user and group match Ansible (upkeep_t_ accounts, removed afterwards)
                 if (changed) m->apply(ctx, a, p);  // a failure is a TaskError, caught below
             } catch (const std::exception& e) {
                 failed = true;
+                changed = false;  // a failed task is failed, not changed (as the executor reports it)
                 UNSCOPED_INFO(e.what());
             }
             std::string mine = std::string(changed ? "True" : "False") + " " + (failed ? "True" : "False");
