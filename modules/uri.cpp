@@ -126,17 +126,18 @@ public:
         if (!safe_method(method)) {
             p.unpredictable = true;
             p.changes.push_back({args.str("url"), "would run " + method, std::nullopt, std::nullopt, false});
+            // The response is only known once the request ran: apply() writes it.
+            if (args.has("dest"))
+                p.changes.push_back({args.str("dest"), "response written after the " + method, std::nullopt,
+                                     std::nullopt, false});
             p.msg = method + " " + args.str("url");
             return p;
         }
         HttpResponse r = http_on_host(ctx.conn, req);
         p.result = result(args, r);
         if (!args.has("dest") || r.status == 304) return p;
-        Value raw = args.raw();
-        raw["path"] = Value(args.str("dest"));
-        Args eff(raw);
         Value res = p.result;
-        Plan fp = plan_file_content(ctx, eff, args.str("dest"), std::move(r.body), "response written");
+        Plan fp = plan_dest(ctx, args, std::move(r.body));
         fp.result = res;
         fp.result["path"] = Value(args.str("dest"));
         return fp;
@@ -149,10 +150,24 @@ public:
         req.mutating = true;
         HttpResponse r = http_on_host(ctx.conn, req);
         if (!r.executed) return Value();
-        return result(args, r);
+        Value out = result(args, r);  // a status not asked for fails here, before dest is written
+        // As Ansible: the body goes to dest for any method, 304 (nothing new) aside.
+        if (args.has("dest") && r.status != 304) {
+            Plan write = plan_dest(ctx, args, std::move(r.body));
+            if (write.changed()) apply_file_plan(ctx, write);
+            out["path"] = Value(args.str("dest"));
+        }
+        return out;
     }
 
 private:
+    // The response body as dest's new content, with dest's mode/owner/group/backup.
+    static Plan plan_dest(ModuleContext& ctx, const Args& args, std::string body) {
+        Value raw = args.raw();
+        raw["path"] = Value(args.str("dest"));
+        return plan_file_content(ctx, Args(raw), args.str("dest"), std::move(body), "response written");
+    }
+
     static std::string read_controller(const ModuleContext& ctx, const std::string& name) {
         std::string path = find_controller_file(ctx, "files", name);
         std::ifstream in(path, std::ios::binary);

@@ -61,6 +61,8 @@ const std::vector<DiffTask>& tasks() {
         // it (the multipart boundary is random on both sides). POST/PUT: changed differs.
         {"uri", "url: '@U@/summary'\nmethod: POST\nsrc: upload.txt\n", true},
         {"uri", "url: '@U@/summary'\nmethod: PUT\nsrc: '@D@/upload.bin'\nremote_src: true\n", true},
+        // dest with a POST: the response written once the request ran (as Ansible, any method).
+        {"uri", "url: '@U@/summary'\nmethod: POST\nsrc: upload.txt\ndest: '@D@/dl/post.json'\nmode: '0600'\n"},
         {"uri", "url: '@U@/summary'\nmethod: POST\nbody_format: form-multipart\nbody:\n  text: 'hello w\u00f6rld'\n"
                 "  zfile: {filename: upload.txt}\n  inline: {content: 'inline text', filename: fake.json}\n"
                 "  typed: {content: '{\"a\": 1}', mime_type: application/json}\n  archive: {filename: app.tar.gz}\n", true},

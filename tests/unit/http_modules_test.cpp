@@ -4,6 +4,8 @@
 // verification on by default, and the dry run (exact bytes, POSTs not sent).
 #include <sys/stat.h>
 
+#include <filesystem>
+
 #include "engine/connection/planned_connection.hpp"
 #include "engine/util/strings.hpp"
 #include "modules/host_data.hpp"
@@ -174,4 +176,28 @@ TEST_CASE("uri: JSON, content, status codes, redirects, bodies, dry run", "[uri]
     test::must("mkdir -p " + box.local("/srv"));
     CHECK(box.converge("uri", "url: " + b + "/json\ndest: /srv/zones.json\n").changed());
     CHECK_THAT(test::read_file(box.local("/srv/zones.json")), Catch::StartsWith("{\"zones\""));
+}
+
+TEST_CASE("uri: dest takes the response of any method, written once the request ran", "[uri]") {
+    test::TempDir www;
+    test::Sandbox box;
+    test::HttpLab lab(k_addr, www.path());
+    test::must("mkdir -p " + box.local("/srv"));
+    std::string task = "url: " + lab.base() + "/echo\nmethod: POST\nbody: hi\ndest: /srv/echo.json\nmode: '0600'\n";
+    Plan p = box.check("uri", task);
+    // The dry run names the file it will write, not only the request.
+    REQUIRE(p.changes.size() == 2);
+    CHECK(p.changes[1].target == "/srv/echo.json");
+    CHECK(p.changes[1].summary == "response written after the POST");
+    CHECK_FALSE(std::filesystem::exists(box.local("/srv/echo.json")));
+    Value r = box.apply("uri", task, p);
+    CHECK(r.get("path").as_string() == "/srv/echo.json");
+    CHECK_THAT(test::read_file(box.local("/srv/echo.json")), Catch::Contains("\"method\": \"POST\""));
+    struct stat st;
+    REQUIRE(::stat(box.local("/srv/echo.json").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
+    // A status not asked for fails before anything is written.
+    std::string bad = "url: " + lab.base() + "/status/500\nmethod: POST\ndest: /srv/err.txt\n";
+    CHECK_THROWS_WITH(box.apply("uri", bad, box.check("uri", bad)), Catch::Contains("Status code was 500"));
+    CHECK_FALSE(std::filesystem::exists(box.local("/srv/err.txt")));
 }
