@@ -172,7 +172,7 @@ private:
         while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
         std::string top = ends_with(src, "/") ? dest : dest + "/" + base_name(src);
         Plan plan;
-        TreeOps tree;
+        TreeOps tree{.ops = {}, .follow_links = args.flag("follow")};
         bool force = args.flag("force");
         auto want_dir = [&](const std::string& path) {
             FileInfo i = ctx.conn.stat(path, true);
@@ -196,7 +196,12 @@ private:
                 continue;
             }
             std::string content = *read_controller_file(e.string());
-            FileInfo i = ctx.conn.stat(target, true);
+            // follow: false (the default), as for one file: a link at a member's path is
+            // replaced by the file, never written through (it may point out of dest).
+            FileInfo link = ctx.conn.stat(target, false);
+            bool replace_link = link.is_link() && !tree.follow_links;
+            if (replace_link && !force) continue;  // "file already exists", as for one file
+            FileInfo i = replace_link ? FileInfo{} : ctx.conn.stat(target, true);
             if (i.is_dir()) throw TaskError(target + " is a directory");
             if (i.kind == FileInfo::Kind::Other) throw TaskError("refusing to write " + target + ": it is " + i.kind_text() + ", not a regular file");
             std::optional<std::string> before;
@@ -207,7 +212,9 @@ private:
             if (write) {
                 o.kind = TreeOp::Kind::Write;
                 o.content = SharedText(std::move(content));
-                plan.changes.push_back({target, before ? "content replaced" : "file created", before, o.content, false});
+                std::string what = replace_link ? "symbolic link (to " + link.link_target + ") replaced by a file"
+                                       : before ? "content replaced" : "file created";
+                plan.changes.push_back({target, what, before, o.content, false});
             }
             std::optional<uint32_t> mode;
             if (args.has("mode") && args.get("mode").to_string() != "preserve")

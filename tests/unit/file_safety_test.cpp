@@ -336,6 +336,36 @@ TEST_CASE("copy follow: false replaces a link at dest, follow: true writes its t
     CHECK(test::read_file(sb.local("/etc/target.conf")) == "via link\n");
 }
 
+TEST_CASE("copy of a directory src: a link at a member's path is replaced, never written through", "[file_safety][copy]") {
+    test::Sandbox sb;
+    test::write_file(sb.root() + "/.playbook/files/conf/app.conf", "app\n");
+    test::write_file(sb.root() + "/.playbook/files/conf/gone.conf", "gone\n");
+    fs::create_directories(sb.local("/etc/app"));
+    test::write_file(sb.local("/outside/secret"), "keep\n");
+    // A member's path is a link out of dest, another a dangling link out of dest.
+    // (Targets are host paths: the sandbox resolves them inside its root.)
+    REQUIRE(::symlink("/outside/secret", sb.local("/etc/app/app.conf").c_str()) == 0);
+    REQUIRE(::symlink("/outside/new", sb.local("/etc/app/gone.conf").c_str()) == 0);
+    Plan p = sb.check("copy", "src: conf/\ndest: /etc/app\nmode: '0600'\n");
+    REQUIRE(p.changes.size() == 2);
+    CHECK_THAT(p.changes[0].summary, Catch::StartsWith("symbolic link (to "));
+    // force: false leaves an existing link alone, as it does for one file.
+    CHECK_FALSE(sb.check("copy", "src: conf/\ndest: /etc/app\nforce: false\n").changed());
+    sb.converge("copy", "src: conf/\ndest: /etc/app\nmode: '0600'\n");
+    CHECK_FALSE(fs::is_symlink(sb.local("/etc/app/app.conf")));
+    CHECK(test::read_file(sb.local("/etc/app/app.conf")) == "app\n");
+    CHECK(test::read_file(sb.local("/etc/app/gone.conf")) == "gone\n");
+    CHECK(test::read_file(sb.local("/outside/secret")) == "keep\n");
+    CHECK_FALSE(fs::exists(sb.local("/outside/new")));
+    CHECK((fs::status(sb.local("/outside/secret")).permissions() & fs::perms::group_read) != fs::perms::none);
+    // follow: true writes through the link, as Ansible's follow does.
+    REQUIRE(::symlink("/outside/secret", sb.local("/etc/app/via.conf").c_str()) == 0);
+    test::write_file(sb.root() + "/.playbook/files/conf/via.conf", "via\n");
+    sb.converge("copy", "src: conf/\ndest: /etc/app\nfollow: true\n");
+    CHECK(fs::is_symlink(sb.local("/etc/app/via.conf")));
+    CHECK(test::read_file(sb.local("/outside/secret")) == "via\n");
+}
+
 TEST_CASE("stale .upkeep temp files of a killed run are removed, live ones kept", "[file_safety][stale]") {
     TempDir dir;
     LocalConnection conn("local");
