@@ -166,6 +166,7 @@ public:
         Plan plan = plan_file_content(ctx, args, path, res.text, msg);
         for (auto& c : plan.changes)
             if (c.before && c.after) c.secret = merge::diff_touches_secret(*c.before, *c.after);
+        MergePayload after;
         if (renamed) {
             // The operator's old file is kept, out of the way: the merge is done once. A
             // -backup the operator made by hand (the seed's own step) is never overwritten.
@@ -173,11 +174,16 @@ public:
             for (int n = 1; ctx.conn.stat(keep, false).exists(); ++n) keep = ours_path + "-backup." + std::to_string(n);
             plan.changes.push_back({ours_path, "kept as " + keep + " (merged into " + path + ")", std::nullopt,
                                     std::nullopt, false});
-            plan.set_payload(MergePayload{.keep_ours = ours_path, .keep_ours_as = keep});
-        } else if (args.flag("remove_new")) {
-            plan.changes.push_back({leftover, "removed (merged into " + path + ")", std::nullopt, std::nullopt, false});
-            plan.set_payload(MergePayload{.remove = leftover});
+            after.keep_ours = ours_path;
+            after.keep_ours_as = keep;
         }
+        // With `ours`, the new default is `new:` (when given; else `path` itself, kept).
+        if (args.flag("remove_new") && (!renamed || args.has("new"))) {
+            std::string gone = renamed ? theirs_path : leftover;
+            plan.changes.push_back({gone, "removed (merged into " + path + ")", std::nullopt, std::nullopt, false});
+            after.remove = gone;
+        }
+        if (after.keep_ours || after.remove) plan.set_payload(std::move(after));
         if (!plan.changed()) plan.msg = "already merged: " + path + " has the new version with the customisations";
         List carried;
         for (const auto& n : res.carried) carried.push_back(Value(n));

@@ -7,6 +7,7 @@
 #include "engine/connection/local_connection.hpp"
 #include "engine/module/module.hpp"
 #include "engine/util/error.hpp"
+#include "engine/util/strings.hpp"
 #include "engine/value/yaml.hpp"
 #include "modules/formats/merge_common.hpp"
 #include "modules/registry.hpp"
@@ -329,4 +330,30 @@ TEST_CASE("merge: properties carry the operator's comments with their keys", "[m
     check_idempotent(merge_properties, in, r.text);
     // The package's own comments (old or new) are never carried twice.
     CHECK(merge_properties(in).text.find("# pool size\n") == std::string::npos);
+}
+
+TEST_CASE("config_merge module: ours + new + remove_new keeps ours aside and removes new", "[merge][module]") {
+    Host h;
+    // The operator's file under the old package's name, the new package's live file
+    // and its new default shipped beside it.
+    test::write_file(h.local("/etc/cloud/agent.conf"), "A=1\nMINE=yes\nB=2\n");
+    test::write_file(h.local("/etc/cloudstack/agent.conf"), "A=1\nB=2\n");
+    test::write_file(h.local("/etc/cloudstack/agent.conf.new"), "A=1\nB=2\nC=3\n");
+    std::string task = "path: /etc/cloudstack/agent.conf\nours: /etc/cloud/agent.conf\n"
+                       "new: /etc/cloudstack/agent.conf.new\nremove_new: true\n";
+    Plan plan;
+    run_module(h, task, &plan);
+    std::vector<std::string> targets;
+    for (const auto& c : plan.changes) targets.push_back(c.target + ": " + c.summary);
+    INFO(join(targets, "\n"));
+    CHECK(test::read_file(h.local("/etc/cloudstack/agent.conf")) == "A=1\nMINE=yes\nB=2\nC=3\n");
+    CHECK(test::read_file(h.local("/etc/cloud/agent.conf-backup")) == "A=1\nMINE=yes\nB=2\n");
+    CHECK_FALSE(test::exists(h.local("/etc/cloud/agent.conf")));
+    CHECK_FALSE(test::exists(h.local("/etc/cloudstack/agent.conf.new")));
+    REQUIRE(plan.changes.size() == 3);
+    CHECK(plan.changes[2].target == "/etc/cloudstack/agent.conf.new");
+    // Merged once: nothing left to do.
+    Plan again;
+    run_module(h, task, &again);
+    CHECK_FALSE(again.changed());
 }
