@@ -39,7 +39,8 @@ void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms
 // daemon through the API ("" when the restart goes unverified).
 struct LibvirtRestartPayload {
     std::string command{};
-    std::string uri{};
+    std::string uri{};          // "" when the restart is not verified through the API...
+    std::string unverified{};   // ...and why ("without API verification (verify: false)")
 };
 
 class LibvirtRestartModule : public Module {
@@ -113,11 +114,12 @@ public:
                 }
             } else {
                 plan.result["verified"] = Value(false);
-                how += " without API verification: " + t.why_none;
+                payload.unverified = "without API verification: " + t.why_none;
             }
         } else {
-            how += " without API verification (verify: false)";
+            payload.unverified = "without API verification (verify: false)";
         }
+        if (!payload.unverified.empty()) how += " " + payload.unverified;
         plan.set_payload(std::move(payload));
         plan.changes.push_back({"service " + name, how, {}, {}, false});
         plan.msg = how;
@@ -157,7 +159,7 @@ public:
         out["restarted"] = Value(true);
         if (uri.empty()) {
             out["verified"] = Value(false);
-            out["msg"] = Value("restarted; " + plan.msg.substr(plan.msg.find("without")));
+            out["msg"] = Value("restarted; " + p.unverified);
             return out;
         }
         auto start = Clock::now();
