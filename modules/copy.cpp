@@ -172,7 +172,10 @@ private:
         while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
         std::string top = ends_with(src, "/") ? dest : dest + "/" + base_name(src);
         Plan plan;
-        TreeOps tree{.ops = {}, .follow_links = args.flag("follow")};
+        // validate runs one command on one candidate file: not offered for a tree,
+        // refused rather than silently skipped.
+        if (args.has("validate")) throw TaskError(args.get("validate").mark(), "validate does not apply to a directory src (" + src + ")");
+        TreeOps tree{.ops = {}, .follow_links = args.flag("follow"), .backup = args.flag("backup")};
         bool force = args.flag("force");
         auto want_dir = [&](const std::string& path) {
             FileInfo i = ctx.conn.stat(path, true);

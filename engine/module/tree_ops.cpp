@@ -17,6 +17,7 @@ void apply_tree_ops(Connection& conn, const TreeOps& tree) {
                 w.owner = o.owner;
                 w.group = o.group;
                 w.follow = tree.follow_links;
+                w.backup = tree.backup;
                 conn.write_shared(o.path, o.content, w);
                 break;
             }

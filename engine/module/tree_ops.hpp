@@ -29,6 +29,8 @@ struct TreeOps {
     // Write through a link at a member's path (copy) or replace the link, as tar
     // does (unarchive).
     bool follow_links = true;
+    // Keep each replaced file as "<path>.<pid>.<timestamp>~" (copy's backup: true).
+    bool backup = false;
 };
 
 // Carries out the ops in order over the task's connection.

@@ -79,3 +79,17 @@ TEST_CASE("copy: a directory src copies the tree", "[copy][module]") {
     CHECK(*again.changes[0].before == "#!/bin/sh\n");
     CHECK(*again.changes[0].after == "#!/bin/sh\nexit 0\n");
 }
+
+TEST_CASE("copy: a directory src keeps backups of replaced files, refuses validate", "[copy][module]") {
+    test::Sandbox box;
+    test::write_file(box.root() + "/.playbook/files/conf/app.conf", "new\n");
+    test::write_file(box.local("/etc/app/app.conf"), "old\n");
+    box.converge("copy", "src: conf/\ndest: /etc/app\nbackup: true\n");
+    CHECK(test::read_file(box.local("/etc/app/app.conf")) == "new\n");
+    std::vector<std::string> backups;
+    for (const auto& e : std::filesystem::directory_iterator(box.local("/etc/app")))
+        if (e.path().filename() != "app.conf") backups.push_back(test::read_file(e.path()));
+    CHECK(backups == std::vector<std::string>{"old\n"});
+    CHECK_THROWS_WITH(box.check("copy", "src: conf/\ndest: /etc/app\nvalidate: 'test -s %s'\n"),
+                      Catch::Contains("validate does not apply to a directory src"));
+}
