@@ -146,8 +146,7 @@ public:
             // the link's target is left alone.
             plan.content = content;
             plan.set_payload(FileEditPayload{.path = dest, .replace_link = true});
-            plan.changes.push_back({dest, "symbolic link (to " + dest_link.link_target + ") replaced by a file", std::nullopt,
-                                    std::move(content), false});
+            plan.changes.push_back({dest, link_replaced(dest_link), std::nullopt, std::move(content), false});
             plan_attributes(plan, effective, dest, FileInfo{});
             plan.msg = "link replaced by a file";
         } else {
@@ -165,6 +164,11 @@ public:
     }
 
 private:
+    // follow: false over a symbolic link at dest (one file or a tree's member).
+    static std::string link_replaced(const FileInfo& link) {
+        return "symbolic link (to " + link.link_target + ") replaced by a file";
+    }
+
     // A directory src: like Ansible, "dir" lands as dest/dir, "dir/" copies its contents into dest.
     // Every file and directory becomes one op; files carry their exact bytes.
     static Plan plan_tree(ModuleContext& ctx, const Args& args, const std::string& local, const std::string& src,
@@ -201,10 +205,12 @@ private:
             std::string content = *read_controller_file(e.string());
             // follow: false (the default), as for one file: a link at a member's path is
             // replaced by the file, never written through (it may point out of dest).
+            // Only a link needs a second stat (of what it points at): anything else is
+            // the same seen either way.
             FileInfo link = ctx.conn.stat(target, false);
             bool replace_link = link.is_link() && !tree.follow_links;
             if (replace_link && !force) continue;  // "file already exists", as for one file
-            FileInfo i = replace_link ? FileInfo{} : ctx.conn.stat(target, true);
+            FileInfo i = replace_link ? FileInfo{} : link.is_link() ? ctx.conn.stat(target, true) : link;
             if (i.is_dir()) throw TaskError(target + " is a directory");
             if (i.kind == FileInfo::Kind::Other) throw TaskError("refusing to write " + target + ": it is " + i.kind_text() + ", not a regular file");
             std::optional<std::string> before;
@@ -215,8 +221,7 @@ private:
             if (write) {
                 o.kind = TreeOp::Kind::Write;
                 o.content = SharedText(std::move(content));
-                std::string what = replace_link ? "symbolic link (to " + link.link_target + ") replaced by a file"
-                                       : before ? "content replaced" : "file created";
+                std::string what = replace_link ? link_replaced(link) : before ? "content replaced" : "file created";
                 plan.changes.push_back({target, what, before, o.content, false});
             }
             std::optional<uint32_t> mode;
